@@ -1,0 +1,10 @@
+/** ESM TypeScript through ts-jest; test servers run as real child processes. */
+export default {
+  preset: 'ts-jest/presets/default-esm',
+  testEnvironment: 'node',
+  testMatch: ['**/__tests__/**/*.test.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] },
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

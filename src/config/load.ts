@@ -1,0 +1,210 @@
+// Turns the config file and the action inputs / CLI flags into one validated Plan.
+// Every error names where the bad value came from (file and line, input or flag) and what is allowed.
+import { existsSync, readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import type { z } from 'zod';
+import { configError } from '../errors.js';
+import {
+  configFileSchema,
+  DEFAULT_REPORT_DIR,
+  DEFAULT_SUITE,
+  settingsSchema,
+  targetSchema,
+  thresholdsSchema,
+  toRunSettings,
+  type ConfigFile,
+  type Plan,
+  type Target,
+  type TargetConfig,
+  type Thresholds,
+} from './schema.js';
+
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Raw string values keyed by input name (`warm-runs`), as the action or the CLI received them. */
+export type RawInputs = Record<string, string | undefined>;
+
+/** How a shell names an input in messages: `input "warm-runs"` or `--warm-runs`. */
+export type InputNamer = (name: string) => string;
+
+export const actionInputName: InputNamer = (name) => `input "${name}"`;
+export const cliFlagName: InputNamer = (name) => `--${name}`;
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
+}
+
+function issueText(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  return issue.message;
+}
+
+/** Reads and validates a YAML config file. Returns undefined when an optional file is absent. */
+export function loadConfigFile(path: string, options: { required: boolean }): ConfigFile | undefined {
+  if (!existsSync(path)) {
+    if (options.required) {
+      throw configError(`Config file ${path} does not exist. Create it (see the README's "Config file" section) or point the config input / --config flag at the right path.`);
+    }
+    return undefined;
+  }
+  const text = readFileSync(path, 'utf8');
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+    throw configError(`Config file ${path} is larger than 1 MiB; a model-gate config is a few dozen lines. Check that the path points at the right file.`);
+  }
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (offset: number | undefined) => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
+  if (document.errors.length > 0) {
+    const first = document.errors[0]!;
+    throw configError(`Config file ${path} is not valid YAML (line ${lineOf(first.pos[0]) ?? '?'}): ${first.message.split('\n')[0]}. Fix the YAML syntax there.`);
+  }
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: 50 }) ?? {};
+  } catch (error) {
+    throw configError(`Config file ${path} could not be read as data: ${(error as Error).message}. Remove YAML aliases that expand into huge documents.`);
+  }
+  const parsed = configFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.slice(0, 5).map((issue) => {
+      const node = document.getIn(issue.path as (string | number)[], true);
+      const line = isNode(node) ? lineOf(node.range?.[0]) : undefined;
+      const where = formatPath(issue.path) || '(top level)';
+      return `${path}: ${where}${line ? ` (line ${line})` : ''}: ${issueText(issue)}`;
+    });
+    const more = parsed.error.issues.length > 5 ? ` (and ${parsed.error.issues.length - 5} more)` : '';
+    throw configError(`Config file ${lines.join('; ')}${more}. See the README's "Config file" section for the allowed fields.`);
+  }
+  return parsed.data;
+}
+
+function present(value: string | undefined): value is string {
+  return value !== undefined && value.trim() !== '';
+}
+
+/** Parses one numeric input against the same schema the config file uses. */
+function numericInput(inputs: RawInputs, name: string, schema: z.ZodType<number | undefined>, nameOf: InputNamer): number | undefined {
+  const raw = inputs[name];
+  if (!present(raw)) return undefined;
+  const value = Number(raw.trim());
+  const result = schema.safeParse(Number.isFinite(value) ? value : NaN);
+  if (!result.success) {
+    throw configError(`${nameOf(name)} is "${raw}": ${result.error.issues[0]?.message ?? 'invalid value'}.`);
+  }
+  return result.data;
+}
+
+function resolveApiKey(
+  target: { name: string; apiKeyEnv?: string; apiKey?: string },
+  env: RawInputs,
+  where: string,
+): Pick<Target, 'apiKey' | 'apiKeySource'> {
+  if (present(target.apiKey)) return { apiKey: target.apiKey, apiKeySource: where };
+  if (!target.apiKeyEnv) return {};
+  const value = env[target.apiKeyEnv];
+  if (!present(value)) {
+    throw configError(
+      `Target "${target.name}" takes its API key from the environment variable ${target.apiKeyEnv} (${where}), but that variable is empty or unset. Set it in the step's env: from a secret, or remove api-key-env if the server needs no key.`,
+    );
+  }
+  return { apiKey: value, apiKeySource: `environment variable ${target.apiKeyEnv}` };
+}
+
+function targetFromConfig(config: TargetConfig, env: RawInputs, configPath: string): Target {
+  return {
+    name: config.name,
+    kind: config.kind,
+    baseUrl: config['base-url'],
+    model: config.model,
+    jsonMode: config['json-mode'],
+    ...resolveApiKey({ name: config.name, apiKeyEnv: config['api-key-env'] }, env, `${configPath}: targets.${config.name}`),
+  };
+}
+
+function defaultTargetName(model: string): string {
+  const name = model.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  return name || 'default';
+}
+
+function targetFromInputs(inputs: RawInputs, env: RawInputs, nameOf: InputNamer): Target | undefined {
+  const baseUrl = inputs['base-url'];
+  const model = inputs.model;
+  if (!present(baseUrl) && !present(model)) return undefined;
+  if (!present(baseUrl)) throw configError(`${nameOf('model')} is set but ${nameOf('base-url')} is not: give the server's OpenAI-compatible base URL, such as http://127.0.0.1:8000/v1.`);
+  if (!present(model)) throw configError(`${nameOf('base-url')} is set but ${nameOf('model')} is not: give the model name the server serves (GET {base-url}/models lists them).`);
+  const fields: Record<string, unknown> = { name: present(inputs['target-name']) ? inputs['target-name'].trim() : defaultTargetName(model.trim()), 'base-url': baseUrl, model };
+  if (present(inputs['api-key-env'])) fields['api-key-env'] = inputs['api-key-env'].trim();
+  if (present(inputs['json-mode'])) fields['json-mode'] = inputs['json-mode'].trim();
+  const parsed = configTargetFromInputs(fields, inputs, nameOf);
+  const apiKeyInput = inputs['api-key'];
+  return {
+    name: parsed.name,
+    kind: 'openai',
+    baseUrl: parsed['base-url'],
+    model: parsed.model,
+    jsonMode: parsed['json-mode'],
+    ...resolveApiKey(
+      { name: parsed.name, apiKeyEnv: parsed['api-key-env'], apiKey: present(apiKeyInput) ? apiKeyInput.trim() : undefined },
+      env,
+      present(apiKeyInput) ? nameOf('api-key') : nameOf('api-key-env'),
+    ),
+  };
+}
+
+function configTargetFromInputs(fields: Record<string, unknown>, inputs: RawInputs, nameOf: InputNamer) {
+  const inputNameOfKey: Record<string, string> = { name: 'target-name' };
+  // The config file's target schema, so that inputs and files accept exactly the same values.
+  const result = targetSchema.safeParse(fields);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = String(issue.path[0] ?? '');
+    const inputName = inputNameOfKey[key] ?? key;
+    throw configError(`${nameOf(inputName)} is "${inputs[inputName] ?? ''}": ${issueText(issue)}.`);
+  }
+  return result.data;
+}
+
+/**
+ * Builds the plan: inputs (or flags) win over the config file, which wins over defaults.
+ * `env` is the process environment, passed in so that nothing below the shells reads it.
+ */
+export function resolvePlan(inputs: RawInputs, configFile: ConfigFile | undefined, env: RawInputs, nameOf: InputNamer, configPath = 'config file'): Plan {
+  const inputTarget = targetFromInputs(inputs, env, nameOf);
+  const targets = inputTarget ? [inputTarget] : (configFile?.targets ?? []).map((target) => targetFromConfig(target, env, configPath));
+  if (targets.length === 0) {
+    throw configError(
+      `No endpoint to test: set ${nameOf('base-url')} and ${nameOf('model')}, or list targets in the config file (${configPath}). Example: base-url http://127.0.0.1:8000/v1, model Qwen/Qwen2.5-VL-7B-Instruct.`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const target of targets) {
+    if (seen.has(target.name)) throw configError(`${configPath}: two targets are named "${target.name}"; each target needs its own name (it names its baseline file).`);
+    seen.add(target.name);
+  }
+
+  const settingsShape = settingsSchema.shape;
+  const fileSettings = configFile?.settings ?? {};
+  const mergedSettings = settingsSchema.parse({
+    ...fileSettings,
+    ...Object.fromEntries(
+      (Object.keys(settingsShape) as (keyof typeof settingsShape)[])
+        .map((key) => [key, numericInput(inputs, key, settingsShape[key].unwrap(), nameOf)] as const)
+        .filter(([, value]) => value !== undefined),
+    ),
+  });
+
+  const thresholdShape = thresholdsSchema.shape;
+  const thresholds: Thresholds = { ...(configFile?.thresholds ?? {}) };
+  for (const key of Object.keys(thresholdShape) as (keyof typeof thresholdShape)[]) {
+    const value = numericInput(inputs, key, thresholdShape[key], nameOf);
+    if (value !== undefined) thresholds[key] = value;
+  }
+
+  return {
+    suite: present(inputs.suite) ? inputs.suite.trim() : (configFile?.suite ?? DEFAULT_SUITE),
+    targets,
+    settings: toRunSettings(mergedSettings),
+    thresholds,
+    reportDir: present(inputs['report-dir']) ? inputs['report-dir'].trim() : (configFile?.['report-dir'] ?? DEFAULT_REPORT_DIR),
+  };
+}

@@ -1,0 +1,120 @@
+// What a run is asked to do: targets (endpoints), run settings and absolute thresholds.
+// The same kebab-case names serve the action's inputs, the CLI's flags and the YAML config file.
+import { z } from 'zod';
+
+export const DEFAULT_SUITE = 'safety-checks';
+export const DEFAULT_CONFIG_PATH = '.github/model-gate.yml';
+export const DEFAULT_REPORT_DIR = 'model-gate-report';
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^https?:\/\/[^/\s]+/i.test(value) && URL.canParse(value), {
+    error: 'expected an http:// or https:// URL such as http://127.0.0.1:8000/v1',
+  })
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const envVarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable, such as VLLM_API_KEY' });
+
+export const targetNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    error: 'expected a short name of letters, digits, ".", "_" or "-" (it names the baseline file)',
+  });
+
+export const jsonModeSchema = z.enum(['json_object', 'json_schema', 'none']);
+
+export const targetSchema = z.strictObject({
+  name: targetNameSchema,
+  kind: z.literal('openai', { error: 'expected "openai" (the only endpoint kind so far)' }).default('openai'),
+  'base-url': httpUrl,
+  model: z.string().trim().min(1, { error: 'expected the model name the server serves' }),
+  'api-key-env': envVarName.optional(),
+  'json-mode': jsonModeSchema.default('json_object'),
+});
+
+const wholeNumber = (min: number, max: number) =>
+  z.number({ error: `expected a whole number from ${min} to ${max}` }).int({ error: `expected a whole number from ${min} to ${max}` }).min(min, { error: `expected a whole number from ${min} to ${max}` }).max(max, { error: `expected a whole number from ${min} to ${max}` });
+
+const numberBetween = (min: number, max: number, unit = '') =>
+  z.number({ error: `expected a number from ${min} to ${max}${unit}` }).min(min, { error: `expected a number from ${min} to ${max}${unit}` }).max(max, { error: `expected a number from ${min} to ${max}${unit}` });
+
+export const settingsSchema = z.strictObject({
+  'warm-runs': wholeNumber(1, 1000).default(3),
+  concurrency: wholeNumber(1, 256).default(1),
+  timeout: numberBetween(0.1, 3600, ' (seconds)').default(120),
+  temperature: numberBetween(0, 2).default(0),
+  'max-tokens': wholeNumber(1, 65536).default(512),
+});
+
+const pct = numberBetween(0, 100, ' (percent)');
+const ms = numberBetween(0, 86_400_000, ' (milliseconds)');
+
+export const thresholdsSchema = z.strictObject({
+  'min-detection-rate-pct': pct.optional(),
+  'max-false-positive-rate-pct': pct.optional(),
+  'min-json-valid-rate-pct': pct.optional(),
+  'min-schema-valid-rate-pct': pct.optional(),
+  'max-error-rate-pct': pct.optional(),
+  'max-warm-latency-p95-ms': ms.optional(),
+  'max-cold-start-ms': ms.optional(),
+  'max-ttft-p95-ms': ms.optional(),
+});
+
+export const configFileSchema = z.strictObject({
+  version: z.literal(1, { error: 'expected 1 (the config format version)' }).optional(),
+  suite: z.string().min(1).optional(),
+  targets: z.array(targetSchema).min(1, { error: 'expected at least one target' }).optional(),
+  settings: settingsSchema.partial().optional(),
+  thresholds: thresholdsSchema.optional(),
+  'report-dir': z.string().min(1).optional(),
+});
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type RunSettingsConfig = z.infer<typeof settingsSchema>;
+export type ThresholdsConfig = z.infer<typeof thresholdsSchema>;
+
+/** Settings as the stages below the shells use them (camelCase, units in names). */
+export interface RunSettings {
+  warmRuns: number;
+  concurrency: number;
+  timeoutMs: number;
+  temperature: number;
+  maxTokens: number;
+}
+
+export interface Target {
+  name: string;
+  kind: 'openai';
+  baseUrl: string;
+  model: string;
+  jsonMode: z.infer<typeof jsonModeSchema>;
+  /** The secret value itself; never written anywhere. */
+  apiKey?: string;
+  /** Where the key came from, for messages: an input name or an environment variable. */
+  apiKeySource?: string;
+}
+
+export type ThresholdName = keyof ThresholdsConfig;
+export type Thresholds = Partial<Record<ThresholdName, number>>;
+
+export interface Plan {
+  suite: string;
+  targets: Target[];
+  settings: RunSettings;
+  thresholds: Thresholds;
+  reportDir: string;
+}
+
+export function toRunSettings(settings: RunSettingsConfig): RunSettings {
+  return {
+    warmRuns: settings['warm-runs'],
+    concurrency: settings.concurrency,
+    timeoutMs: Math.round(settings.timeout * 1000),
+    temperature: settings.temperature,
+    maxTokens: settings['max-tokens'],
+  };
+}

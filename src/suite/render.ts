@@ -1,0 +1,66 @@
+// Renders scenario screens to PNG with sharp, text drawn as vector outlines of the bundled DejaVu
+// font, so the bytes never depend on the fonts or fontconfig of the machine that renders them.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as fontkit from 'fontkit';
+import { fontsDir } from './resources.js';
+import type { FormImage } from './schema.js';
+
+interface Fonts {
+  regular: fontkit.Font;
+  bold: fontkit.Font;
+}
+
+let cachedFonts: Fonts | undefined;
+
+function loadFonts(): Fonts {
+  cachedFonts ??= {
+    regular: fontkit.create(readFileSync(join(fontsDir(), 'DejaVuSans.ttf'))),
+    bold: fontkit.create(readFileSync(join(fontsDir(), 'DejaVuSans-Bold.ttf'))),
+  };
+  return cachedFonts;
+}
+
+/** SVG paths for one line of text with its baseline at (x, y). Fixed decimals keep output stable. */
+function textPaths(font: fontkit.Font, text: string, x: number, y: number, sizePx: number, fill: string): string {
+  const scale = sizePx / font.unitsPerEm;
+  const run = font.layout(text);
+  let penX = x;
+  const paths: string[] = [];
+  run.glyphs.forEach((glyph, index) => {
+    const position = run.positions[index]!;
+    const data = glyph.path.toSVG();
+    if (data) {
+      const gx = (penX + position.xOffset * scale).toFixed(3);
+      const gy = (y - position.yOffset * scale).toFixed(3);
+      paths.push(`<path transform="translate(${gx} ${gy}) scale(${scale.toFixed(6)} ${(-scale).toFixed(6)})" d="${data}"/>`);
+    }
+    penX += position.xAdvance * scale;
+  });
+  return `<g fill="${fill}">${paths.join('')}</g>`;
+}
+
+/** The SVG of a form screen: a title, a rule, then label/value rows (the layout of the seed bench). */
+export function formSvg(form: FormImage, width: number, height: number): string {
+  const fonts = loadFonts();
+  const parts = [
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    textPaths(fonts.bold, form.title, 20, 42, 22, '#000000'),
+    `<rect x="20" y="54" width="${width - 40}" height="2" fill="#000000"/>`,
+  ];
+  form.rows.forEach(([label, value], index) => {
+    const baseline = 100 + index * 35;
+    parts.push(textPaths(fonts.regular, label, 30, baseline, 18, '#000000'));
+    if (value) parts.push(textPaths(fonts.regular, value, 280, baseline, 18, '#1f2937'));
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}</svg>`;
+}
+
+/** Rasterizes with sharp, loaded only here: the action runs committed PNGs and never needs it. */
+export async function renderFormPng(form: FormImage, width: number, height: number): Promise<Buffer> {
+  const { default: sharp } = await import('sharp');
+  return sharp(Buffer.from(formSvg(form, width, height)), { density: 72 })
+    .flatten({ background: '#ffffff' })
+    .png({ compressionLevel: 9, adaptiveFiltering: false, palette: false })
+    .toBuffer();
+}
