@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+// The CLI shell: the same pipeline as the action, for a laptop or any CI. Exit codes: 0 pass,
+// 1 fail (thresholds not met), 2 error (bad input, endpoint not usable), 130 cancelled.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { cliFlagName } from './config/load.js';
+import { DEFAULT_CONFIG_PATH } from './config/schema.js';
+import { errorMessage, ModelGateError } from './errors.js';
+import { RUN_INPUT_NAMES } from './inputs.js';
+import { runModelGate } from './pipeline.js';
+import { builtinSuiteDefinition, builtinSuiteIds, loadBuiltinSuite, readCatalog } from './suite/load.js';
+import { VERSION } from './version.js';
+
+const EXIT = { pass: 0, fail: 1, error: 2, cancelled: 130 } as const;
+
+const HELP = `model-gate ${VERSION} — regression gate for self-hosted LLM and VLM endpoints
+
+Usage:
+  model-gate run [flags]              run a suite against one or more endpoints and write a report
+  model-gate suites                   list the built-in suites and their fingerprints
+  model-gate render <suite> --out DIR write the suite's scenario images (--fresh re-renders them)
+
+Flags of "run" (the action's inputs, same names):
+  --base-url URL        OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1
+  --model NAME          model name the server serves
+  --api-key-env VAR     environment variable that holds the API key (keys are never taken as flags)
+  --target-name NAME    name of the target (default: from the model name)
+  --json-mode MODE      json_object (default), json_schema or none
+  --config FILE         YAML config with several targets (default: ${DEFAULT_CONFIG_PATH} if present)
+  --suite ID            built-in suite (default: safety-checks)
+  --warm-runs N         warm runs per scenario (default 3)
+  --concurrency N       calls in flight (default 1)
+  --timeout SECONDS     per-call timeout (default 120)
+  --temperature T       sampling temperature (default 0)
+  --max-tokens N        answer length cap (default 512)
+  --report-dir DIR      where report.json, summary.md and samples.jsonl go (default model-gate-report)
+  --min-detection-rate-pct, --max-false-positive-rate-pct, --min-json-valid-rate-pct,
+  --min-schema-valid-rate-pct, --max-error-rate-pct, --max-warm-latency-p95-ms,
+  --max-cold-start-ms, --max-ttft-p95-ms   absolute thresholds; any not met makes the verdict "fail"
+  --quiet               no progress output
+
+Exit status: 0 pass, 1 fail, 2 error (bad input or unusable endpoint), 130 cancelled.
+`;
+
+class UsageError extends ModelGateError {
+  constructor(message: string) {
+    super('config', `${message} Run "model-gate --help" for usage.`);
+  }
+}
+
+async function runCommand(args: string[]): Promise<number> {
+  const runFlags = RUN_INPUT_NAMES.filter((name) => name !== 'api-key');
+  const { values } = parseArgs({
+    args,
+    options: { ...Object.fromEntries(runFlags.map((name) => [name, { type: 'string' as const }])), quiet: { type: 'boolean' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  const inputs = Object.fromEntries(runFlags.map((name) => [name, values[name] as string | undefined]));
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(EXIT.cancelled);
+    process.stderr.write(`\n${signal}: cancelling; writing the report with the samples taken so far (again to quit at once).\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const interactive = Boolean(process.stderr.isTTY) && !values.quiet;
+  const bar = interactive ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} calls · {target} · {last}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+  const quiet = Boolean(values.quiet);
+  const say = (line: string) => {
+    if (!quiet) process.stderr.write(`${line}\n`);
+  };
+
+  try {
+    const outcome = await runModelGate({
+      inputs,
+      configPath: inputs.config?.trim() || DEFAULT_CONFIG_PATH,
+      configRequired: Boolean(inputs.config?.trim()),
+      env: process.env,
+      nameOf: cliFlagName,
+      signal: controller.signal,
+      toolVersion: VERSION,
+      log: { info: say, warn: (line) => process.stderr.write(`warning: ${line}\n`), debug: (line) => (process.env.MODEL_GATE_DEBUG ? process.stderr.write(`${line}\n`) : undefined) },
+      onPlan: (plan, suite, totalCalls) => {
+        say(`model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls`);
+        bar?.start(totalCalls, 0, { target: '', last: 'preflight' });
+      },
+      onPreflight: (target, result) => {
+        if (!result.ok) {
+          bar?.stop();
+          process.stderr.write(`${result.diagnosis}\n`);
+        }
+      },
+      onSample: (sample, progress) => {
+        const last = sample.errorClass ? `error ${sample.errorClass}` : `${sample.scenario} ${Math.round(sample.latencyMs)} ms`;
+        if (bar) bar.increment(1, { target: progress.target, last });
+        else say(`[${progress.done}/${progress.total}] ${progress.target} · ${sample.scenario} · ${sample.phase} · ${last}`);
+      },
+    });
+    bar?.stop();
+    process.stdout.write(`${outcome.summaryMarkdown}\n`);
+    say(`Report: ${resolve(outcome.reportPath)}`);
+    if (outcome.report.status === 'cancelled') return EXIT.cancelled;
+    return EXIT[outcome.report.verdict];
+  } finally {
+    bar?.stop();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+function suitesCommand(): number {
+  const catalog = readCatalog();
+  for (const id of builtinSuiteIds()) {
+    const suite = loadBuiltinSuite(id);
+    const committed = catalog[id] === suite.fingerprint ? '' : '  (differs from suites/catalog.json: run npm run suites:render)';
+    process.stdout.write(`${id}\tv${suite.version}\t${suite.scenarios.length} scenarios\t${suite.fingerprint}${committed}\n\t${suite.title}\n`);
+  }
+  return EXIT.pass;
+}
+
+async function renderCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { out: { type: 'string' }, fresh: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  const id = positionals[0];
+  if (!id || positionals.length > 1) throw new UsageError('render takes one suite id, e.g. "model-gate render safety-checks --out images".');
+  if (!values.out) throw new UsageError('render needs --out DIR, the folder to write the images to.');
+  const suite = loadBuiltinSuite(id);
+  let fresh: Map<string, Buffer> | undefined;
+  if (values.fresh) {
+    const { renderSuiteImages } = await import('./suite/render-suite.js');
+    fresh = await renderSuiteImages(builtinSuiteDefinition(id).definition);
+  }
+  mkdirSync(values.out, { recursive: true });
+  let differing = 0;
+  for (const scenario of suite.scenarios) {
+    const bytes = fresh?.get(scenario.id) ?? scenario.image.bytes;
+    if (fresh && !bytes.equals(scenario.image.bytes)) differing += 1;
+    writeFileSync(join(values.out, `${scenario.id}.png`), bytes);
+  }
+  process.stdout.write(`${suite.scenarios.length} images of ${id} written to ${resolve(values.out)}\n`);
+  if (fresh) process.stdout.write(differing === 0 ? 'Re-rendered images are byte-identical to the committed ones.\n' : `${differing} re-rendered images differ from the committed ones.\n`);
+  return differing === 0 ? EXIT.pass : EXIT.fail;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(rest);
+      case 'suites':
+        return suitesCommand();
+      case 'render':
+        return await renderCommand(rest);
+      case '--version':
+      case 'version':
+        process.stdout.write(`${VERSION}\n`);
+        return EXIT.pass;
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(HELP);
+        return command === undefined ? EXIT.error : EXIT.pass;
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (error) {
+    const message = error instanceof ModelGateError ? error.message : (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? `${errorMessage(error)}. Run "model-gate --help" for usage.` : `Unexpected error: ${errorMessage(error)}`;
+    process.stderr.write(`model-gate: ${message}\n`);
+    if (process.env.MODEL_GATE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return EXIT.error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

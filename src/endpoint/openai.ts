@@ -1,0 +1,230 @@
+// Endpoint kind `openai`: any OpenAI-compatible server (vLLM, llama.cpp, LM Studio, TGI, SGLang,
+// Ollama's /v1) through the openai package, streaming so that time to first token is measured.
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import type { RunSettings, Target } from '../config/schema.js';
+import type { CallOutcome, ChatRequest, Endpoint, ErrorClass, PreflightResult } from './types.js';
+import { displayUrl } from './url.js';
+
+const PREFLIGHT_TIMEOUT_CAP_MS = 20_000;
+const NO_KEY_PLACEHOLDER = 'no-key-given';
+
+/** The error codes along an error's cause chain (undici puts the socket's code two levels down). */
+function causeCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return codes;
+}
+
+const isTlsCode = (code: string) => /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|EPROTO)/.test(code);
+
+export function classifyError(error: unknown, flags: { timedOut: boolean; cancelled: boolean }): ErrorClass {
+  if (flags.cancelled) return 'cancelled';
+  if (flags.timedOut || error instanceof APIConnectionTimeoutError) return 'timeout';
+  if (error instanceof APIUserAbortError) return 'cancelled';
+  if (error instanceof APIError && typeof error.status === 'number') return `http-${error.status}`;
+  const codes = causeCodes(error);
+  if (codes.includes('ECONNREFUSED')) return 'connection-refused';
+  if (codes.some((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) return 'connection-reset';
+  if (error instanceof APIConnectionError) return 'connection';
+  return 'invalid-response';
+}
+
+function shortMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s+/g, ' ').slice(0, 300);
+}
+
+export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint {
+  const client = new OpenAI({
+    baseURL: target.baseUrl,
+    apiKey: target.apiKey ?? NO_KEY_PLACEHOLDER,
+    maxRetries: 0,
+    timeout: settings.timeoutMs,
+  });
+
+  function responseFormat(outputSchema: Record<string, unknown>) {
+    if (target.jsonMode === 'json_object') return { response_format: { type: 'json_object' as const } };
+    if (target.jsonMode === 'json_schema') {
+      return { response_format: { type: 'json_schema' as const, json_schema: { name: 'answer', schema: outputSchema, strict: false } } };
+    }
+    return {};
+  }
+
+  async function call(request: ChatRequest): Promise<CallOutcome> {
+    const deadline = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      deadline.abort();
+    }, settings.timeoutMs);
+    const signal = AbortSignal.any([request.signal, deadline.signal]);
+    const started = performance.now();
+    let ttftMs: number | null = null;
+    let chunks = 0;
+    let usageTokens: number | null = null;
+    let finishReason: string | null = null;
+    const parts: string[] = [];
+    try {
+      const stream = await client.chat.completions.create(
+        {
+          model: target.model,
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text: request.prompt },
+                { type: 'image_url', image_url: { url: request.imageDataUrl } },
+              ],
+            },
+          ],
+          temperature: settings.temperature,
+          max_tokens: settings.maxTokens,
+          stream: true,
+          stream_options: { include_usage: true },
+          ...responseFormat(request.outputSchema),
+        },
+        { signal, maxRetries: 0, timeout: settings.timeoutMs },
+      );
+      for await (const chunk of stream) {
+        const choice = chunk.choices?.[0];
+        const content = choice?.delta?.content;
+        if (content) {
+          ttftMs ??= performance.now() - started;
+          chunks += 1;
+          parts.push(content);
+        }
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        if (chunk.usage && typeof chunk.usage.completion_tokens === 'number') usageTokens = chunk.usage.completion_tokens;
+      }
+      const outputTokens = usageTokens ?? (chunks > 0 ? chunks : null);
+      return {
+        text: parts.join(''),
+        latencyMs: performance.now() - started,
+        ttftMs,
+        outputTokens,
+        outputTokensSource: usageTokens !== null ? 'server' : chunks > 0 ? 'chunks' : null,
+        finishReason,
+        errorClass: null,
+        errorMessage: null,
+      };
+    } catch (error) {
+      const errorClass = classifyError(error, { timedOut, cancelled: request.signal.aborted });
+      return {
+        text: parts.join(''),
+        latencyMs: performance.now() - started,
+        ttftMs,
+        outputTokens: null,
+        outputTokensSource: null,
+        finishReason,
+        errorClass,
+        errorMessage: errorClass === 'timeout' ? `no complete answer within ${settings.timeoutMs / 1000} s` : shortMessage(error),
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    preflight: (signal) => preflightOpenAI(target, Math.min(settings.timeoutMs, PREFLIGHT_TIMEOUT_CAP_MS), signal),
+    call,
+  };
+}
+
+async function listModels(baseUrl: string, apiKey: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<unknown> {
+  const client = new OpenAI({ baseURL: baseUrl, apiKey: apiKey ?? NO_KEY_PLACEHOLDER, maxRetries: 0, timeout: timeoutMs });
+  const page = await client.models.list({ signal, timeout: timeoutMs, maxRetries: 0 });
+  return (page as unknown as { data?: unknown }).data;
+}
+
+/** Ollama serves "llava" as "llava:latest"; either spelling names the same model there. */
+function isServed(model: string, served: readonly string[]): boolean {
+  return served.includes(model) || (!model.includes(':') && served.includes(`${model}:latest`));
+}
+
+/**
+ * GET {base}/models before any scenario, and one sentence for each way a configuration goes
+ * wrong: the failures that otherwise cost a whole bench (a 404 for a missing /v1, a 401 from a
+ * server started with --api-key, a model name the server does not serve).
+ */
+export async function preflightOpenAI(target: Target, timeoutMs: number, signal: AbortSignal): Promise<PreflightResult> {
+  const base = displayUrl(target.baseUrl);
+  const modelsUrl = `${base}/models`;
+  const { host, port } = (() => {
+    const url = new URL(target.baseUrl);
+    return { host: url.hostname, port: url.port || (url.protocol === 'https:' ? '443' : '80') };
+  })();
+  const who = `Target "${target.name}"`;
+  const fail = (diagnosis: string): PreflightResult => ({ ok: false, diagnosis, servedModels: [] });
+
+  let data: unknown;
+  try {
+    data = await listModels(target.baseUrl, target.apiKey, timeoutMs, signal);
+  } catch (error) {
+    if (signal.aborted) return fail(`${who}: the run was cancelled during the preflight check.`);
+    if (error instanceof APIConnectionTimeoutError) {
+      return fail(`${who}: no answer from GET ${modelsUrl} within ${timeoutMs / 1000} s. The server may still be loading a model; raise timeout, or check that base-url points at it.`);
+    }
+    if (error instanceof APIError && typeof error.status === 'number') {
+      if (error.status === 401) {
+        return fail(
+          target.apiKey
+            ? `${who}: the server rejected the API key from ${target.apiKeySource} (HTTP 401 on GET ${modelsUrl}). Pass the key the server was started with (vLLM and llama.cpp: --api-key).`
+            : `${who}: the server requires an API key (HTTP 401 on GET ${modelsUrl}) and none was given. It was started with an API key (vLLM and llama.cpp: --api-key): put that key in a secret and pass it with api-key or api-key-env.`,
+        );
+      }
+      if (error.status === 403) {
+        return fail(`${who}: the server refused access (HTTP 403 on GET ${modelsUrl})${target.apiKey ? ` with the API key from ${target.apiKeySource}` : ' and no API key was given'}. Use a key that is allowed to list and call models.`);
+      }
+      if (error.status === 404) return fail(`${who}: GET ${modelsUrl} answered HTTP 404, so there is no OpenAI-compatible API at base-url ${base}. ${await missingV1Hint(target, timeoutMs, signal)}`);
+      return fail(`${who}: GET ${modelsUrl} answered HTTP ${error.status}. The server is up but failing; check its log.`);
+    }
+    const codes = causeCodes(error);
+    if (codes.includes('ECONNREFUSED')) {
+      return fail(`${who}: nothing is listening at ${host}:${port} (connection refused on GET ${modelsUrl}). Start the server, or fix the host and port in base-url.`);
+    }
+    if (codes.some((code) => code === 'ENOTFOUND' || code === 'EAI_AGAIN')) {
+      return fail(`${who}: the host "${host}" in base-url could not be resolved (DNS lookup failed for ${modelsUrl}). Check the host name, or use an address this runner can resolve.`);
+    }
+    const tlsCode = codes.find(isTlsCode);
+    if (tlsCode) {
+      return fail(`${who}: the TLS handshake with ${host}:${port} failed (${tlsCode}). Use http:// if the server does not speak TLS, or make the runner trust its certificate (NODE_EXTRA_CA_CERTS).`);
+    }
+    if (codes.some((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')) {
+      return fail(`${who}: ${host}:${port} closed the connection without answering GET ${modelsUrl}. Check that this port serves HTTP (not TLS or another protocol) and that no proxy is in the way.`);
+    }
+    return fail(`${who}: GET ${modelsUrl} failed: ${shortMessage(error)}. Check base-url.`);
+  }
+
+  if (!Array.isArray(data)) {
+    return fail(`${who}: GET ${modelsUrl} answered, but not with an OpenAI model list (JSON with a "data" array). Check that base-url points at the OpenAI-compatible API, which usually ends in /v1.`);
+  }
+  const servedModels = data
+    .map((entry) => (entry && typeof entry === 'object' ? (entry as { id?: unknown }).id : undefined))
+    .filter((id): id is string => typeof id === 'string');
+  if (!isServed(target.model, servedModels)) {
+    const served = servedModels.length > 0 ? `It serves: ${servedModels.slice(0, 20).join(', ')}${servedModels.length > 20 ? ', …' : ''}.` : 'It lists no models.';
+    return {
+      ok: false,
+      diagnosis: `${who}: the server at ${base} does not serve model "${target.model}". ${served} Set model to one of these (vLLM: the --served-model-name; Ollama: ollama pull it first).`,
+      servedModels,
+    };
+  }
+  return { ok: true, diagnosis: null, servedModels };
+}
+
+async function missingV1Hint(target: Target, timeoutMs: number, signal: AbortSignal): Promise<string> {
+  if (/\/v1$/.test(target.baseUrl)) return 'Check the path in base-url and that this port is the model server.';
+  const withV1 = `${target.baseUrl}/v1`;
+  try {
+    const data = await listModels(withV1, target.apiKey, timeoutMs, signal);
+    if (Array.isArray(data)) return `${displayUrl(withV1)}/models answers: set base-url to ${displayUrl(withV1)}.`;
+  } catch {
+    // The hint is only a guess; the 404 diagnosis stands without it.
+  }
+  return 'Did base-url miss "/v1"?';
+}

@@ -1,0 +1,73 @@
+// The GitHub Action shell: reads inputs once, runs the pipeline, sets outputs, writes the step
+// summary, and is the one place that turns the verdict into the step's exit status.
+import * as core from '@actions/core';
+import { actionInputName } from './config/load.js';
+import { DEFAULT_CONFIG_PATH } from './config/schema.js';
+import { errorMessage } from './errors.js';
+import { RUN_INPUT_NAMES } from './inputs.js';
+import { runModelGate } from './pipeline.js';
+import { VERSION } from './version.js';
+
+/** GitHub drops a step summary over 1 MiB entirely; stay well under it. */
+const STEP_SUMMARY_MAX_BYTES = 900 * 1024;
+
+function capForStepSummary(markdown: string): string {
+  if (Buffer.byteLength(markdown) <= STEP_SUMMARY_MAX_BYTES) return markdown;
+  const cut = markdown.slice(0, STEP_SUMMARY_MAX_BYTES / 2);
+  return `${cut.slice(0, cut.lastIndexOf('\n'))}\n\n… (summary cut to fit GitHub's step summary limit; the full text is in summary.md in the report folder)\n`;
+}
+
+export async function run(): Promise<void> {
+  const controller = new AbortController();
+  const cancel = (signal: string) => {
+    core.warning(`Received ${signal}: cancelling the run; the report will hold the samples taken so far.`);
+    controller.abort();
+  };
+  const onSigint = () => cancel('SIGINT');
+  const onSigterm = () => cancel('SIGTERM');
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
+  try {
+    const inputs = Object.fromEntries(RUN_INPUT_NAMES.map((name) => [name, core.getInput(name)]));
+    if (inputs['api-key']) core.setSecret(inputs['api-key']);
+    const configInput = inputs.config?.trim() ?? '';
+
+    const outcome = await runModelGate({
+      inputs,
+      configPath: configInput || DEFAULT_CONFIG_PATH,
+      configRequired: configInput !== '',
+      env: process.env,
+      nameOf: actionInputName,
+      signal: controller.signal,
+      toolVersion: VERSION,
+      log: { info: core.info, warn: core.warning, debug: core.debug },
+      onPlan: (plan, suite, totalCalls) => {
+        for (const target of plan.targets) if (target.apiKey) core.setSecret(target.apiKey);
+        core.info(`model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls.`);
+      },
+      onPreflight: (target, result) => {
+        if (result.ok) core.info(`Preflight ${target.name}: ${target.model} is served (${result.servedModels.length} model(s) listed).`);
+        else core.error(result.diagnosis ?? `Preflight ${target.name} failed.`);
+      },
+      onSample: (sample, progress) => {
+        const outcome = sample.errorClass ? `error ${sample.errorClass}` : sample.anomaly ? (sample.detected ? 'detected' : 'missed') : sample.flagged ? 'false positive' : 'clean';
+        core.info(`[${progress.done}/${progress.total}] ${progress.target} · ${sample.scenario} · ${sample.phase}${sample.phase === 'warm' ? ` run ${sample.run}` : ''} · ${Math.round(sample.latencyMs)} ms · ${outcome}${sample.jsonValid || sample.errorClass ? '' : ' · invalid JSON'}`);
+      },
+    });
+
+    core.setOutput('report', outcome.reportPath);
+    core.setOutput('report-dir', outcome.reportDir);
+    core.setOutput('verdict', outcome.report.verdict);
+    core.setOutput('summary', outcome.summaryLine);
+    if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(capForStepSummary(outcome.summaryMarkdown)).write();
+    core.info(outcome.summaryLine);
+    core.info(`Report: ${outcome.reportPath}`);
+    if (outcome.report.verdict !== 'pass') core.setFailed(outcome.report.verdictReason);
+  } catch (error) {
+    core.debug(error instanceof Error && error.stack ? error.stack : String(error));
+    core.setFailed(errorMessage(error));
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGTERM', onSigterm);
+  }
+}

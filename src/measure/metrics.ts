@@ -1,0 +1,126 @@
+// Samples → metrics, each with the counts or sample sizes behind it. Quality rates come from the
+// warm calls (every scenario the same number of times); the cold call gives the cold start alone.
+import { mean, median, quantileSorted } from 'simple-statistics';
+import { z } from 'zod';
+import type { Sample } from '../run/sample.js';
+
+export const METRIC_INFO = {
+  detectionRatePct: { label: 'Detection rate', unit: '%', better: 'higher' },
+  falsePositiveRatePct: { label: 'False-positive rate', unit: '%', better: 'lower' },
+  jsonValidRatePct: { label: 'JSON valid', unit: '%', better: 'higher' },
+  schemaValidRatePct: { label: 'Schema valid', unit: '%', better: 'higher' },
+  errorRatePct: { label: 'Errors', unit: '%', better: 'lower' },
+  coldStartMs: { label: 'Cold start', unit: 'ms', better: 'lower' },
+  warmLatencyMeanMs: { label: 'Warm latency mean', unit: 'ms', better: 'lower' },
+  warmLatencyP50Ms: { label: 'Warm latency p50', unit: 'ms', better: 'lower' },
+  warmLatencyP95Ms: { label: 'Warm latency p95', unit: 'ms', better: 'lower' },
+  ttftP50Ms: { label: 'Time to first token p50', unit: 'ms', better: 'lower' },
+  ttftP95Ms: { label: 'Time to first token p95', unit: 'ms', better: 'lower' },
+  outputTokensPerSecond: { label: 'Output tokens/s (median)', unit: 'tok/s', better: 'higher' },
+} as const;
+
+export type MetricName = keyof typeof METRIC_INFO;
+export const METRIC_NAMES = Object.keys(METRIC_INFO) as MetricName[];
+
+export const metricValueSchema = z.object({
+  value: z.number().nullable(),
+  /** Samples the value rests on. */
+  n: z.number().int(),
+  /** For rates: how many of the n samples counted (detected, flagged, valid, errored). */
+  count: z.number().int().optional(),
+});
+
+export const metricsSchema = z.object(Object.fromEntries(METRIC_NAMES.map((name) => [name, metricValueSchema])) as Record<MetricName, typeof metricValueSchema>);
+
+export const scenarioOutcomeSchema = z.object({
+  scenario: z.string(),
+  category: z.string(),
+  anomaly: z.boolean(),
+  runs: z.number().int(),
+  detected: z.number().int(),
+  flagged: z.number().int(),
+  jsonValid: z.number().int(),
+  schemaValid: z.number().int(),
+  errors: z.number().int(),
+});
+
+export const targetMeasurementSchema = z.object({
+  metrics: metricsSchema,
+  categories: z.record(z.string(), metricsSchema),
+  scenarios: z.array(scenarioOutcomeSchema),
+  coldStart: z.object({ scenario: z.string(), errorClass: z.string().nullable(), errorMessage: z.string().nullable() }).nullable(),
+});
+
+export type MetricValue = z.infer<typeof metricValueSchema>;
+export type Metrics = z.infer<typeof metricsSchema>;
+export type ScenarioOutcome = z.infer<typeof scenarioOutcomeSchema>;
+export type TargetMeasurement = z.infer<typeof targetMeasurementSchema>;
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+function rate(count: number, n: number): MetricValue {
+  return { value: n === 0 ? null : round((count / n) * 100), n, count };
+}
+
+function stat(values: number[], compute: (sorted: number[]) => number): MetricValue {
+  if (values.length === 0) return { value: null, n: 0 };
+  const sorted = [...values].sort((a, b) => a - b);
+  return { value: round(compute(sorted)), n: values.length };
+}
+
+export function computeMetrics(samples: readonly Sample[]): Metrics {
+  const warm = samples.filter((sample) => sample.phase === 'warm');
+  const answered = warm.filter((sample) => sample.errorClass === null);
+  const anomalies = warm.filter((sample) => sample.anomaly);
+  const cleanAnswered = answered.filter((sample) => !sample.anomaly);
+  const cold = samples.find((sample) => sample.phase === 'cold' && sample.errorClass === null);
+  const latencies = answered.map((sample) => sample.latencyMs);
+  const ttfts = answered.map((sample) => sample.ttftMs).filter((value): value is number => value !== null);
+  const speeds = answered.map((sample) => sample.outputTokensPerSecond).filter((value): value is number => value !== null);
+  const count = (list: readonly Sample[], predicate: (sample: Sample) => boolean) => list.filter(predicate).length;
+
+  return {
+    // A failed call is a missed anomaly: the gate asks whether the setup still spots what it must.
+    detectionRatePct: rate(count(anomalies, (sample) => sample.detected), anomalies.length),
+    // An error cannot show a false alarm, so false positives count answered clean screens only.
+    falsePositiveRatePct: rate(count(cleanAnswered, (sample) => sample.flagged), cleanAnswered.length),
+    jsonValidRatePct: rate(count(answered, (sample) => sample.jsonValid), answered.length),
+    schemaValidRatePct: rate(count(answered, (sample) => sample.schemaValid), answered.length),
+    errorRatePct: rate(count(warm, (sample) => sample.errorClass !== null), warm.length),
+    coldStartMs: cold ? { value: cold.latencyMs, n: 1 } : { value: null, n: 0 },
+    warmLatencyMeanMs: stat(latencies, (sorted) => mean(sorted)),
+    warmLatencyP50Ms: stat(latencies, (sorted) => quantileSorted(sorted, 0.5)),
+    warmLatencyP95Ms: stat(latencies, (sorted) => quantileSorted(sorted, 0.95)),
+    ttftP50Ms: stat(ttfts, (sorted) => quantileSorted(sorted, 0.5)),
+    ttftP95Ms: stat(ttfts, (sorted) => quantileSorted(sorted, 0.95)),
+    outputTokensPerSecond: stat(speeds, (sorted) => median(sorted)),
+  };
+}
+
+export function measureTarget(samples: readonly Sample[], scenarioOrder: readonly { id: string; category: string; anomaly: boolean }[]): TargetMeasurement {
+  const categories: Record<string, Metrics> = {};
+  for (const category of [...new Set(scenarioOrder.map((scenario) => scenario.category))]) {
+    categories[category] = computeMetrics(samples.filter((sample) => sample.category === category));
+  }
+  const scenarios = scenarioOrder.map((scenario): ScenarioOutcome => {
+    const runs = samples.filter((sample) => sample.scenario === scenario.id && sample.phase === 'warm');
+    return {
+      scenario: scenario.id,
+      category: scenario.category,
+      anomaly: scenario.anomaly,
+      runs: runs.length,
+      detected: runs.filter((sample) => sample.detected).length,
+      flagged: runs.filter((sample) => sample.flagged).length,
+      jsonValid: runs.filter((sample) => sample.jsonValid).length,
+      schemaValid: runs.filter((sample) => sample.schemaValid).length,
+      errors: runs.filter((sample) => sample.errorClass !== null).length,
+    };
+  });
+  const coldSample = samples.find((sample) => sample.phase === 'cold');
+  return {
+    metrics: computeMetrics(samples),
+    categories,
+    scenarios,
+    coldStart: coldSample ? { scenario: coldSample.scenario, errorClass: coldSample.errorClass, errorMessage: coldSample.errorMessage } : null,
+  };
+}

@@ -1,0 +1,213 @@
+// The one place that wires the stages: config → suite → run → measure → thresholds → report.
+// It never throws for a user's mistake: whatever happens, a report is written and returned.
+import { join } from 'node:path';
+import { loadConfigFile, resolvePlan, type InputNamer, type RawInputs } from './config/load.js';
+import { DEFAULT_REPORT_DIR, type Plan, type Target } from './config/schema.js';
+import { createEndpoint } from './endpoint/index.js';
+import type { PreflightResult } from './endpoint/types.js';
+import { displayUrl } from './endpoint/url.js';
+import { errorMessage, ModelGateError } from './errors.js';
+import { checkThresholds, type ThresholdCheck } from './gate/thresholds.js';
+import { measureTarget } from './measure/metrics.js';
+import { summaryLine, summaryMarkdown } from './report/markdown.js';
+import { REPORT_SCHEMA_VERSION, SAMPLES_FILE, SUMMARY_FILE, writeReportFiles, type Report, type TargetReport, type Verdict } from './report/report.js';
+import { runSuite, type Progress, type RunResult, type TargetRun } from './run/runner.js';
+import type { Sample } from './run/sample.js';
+import { openSampleLog, type SampleLog } from './run/sample-log.js';
+import { compileAnswerScorer } from './score/answer.js';
+import { loadBuiltinSuite } from './suite/load.js';
+import type { Suite } from './suite/schema.js';
+
+const NOTABLE_SAMPLES_PER_TARGET = 20;
+
+export interface RunLogger {
+  info(line: string): void;
+  warn(line: string): void;
+  debug(line: string): void;
+}
+
+export interface RunRequest {
+  inputs: RawInputs;
+  configPath: string;
+  /** The user named the config file, so its absence is an error rather than "no config". */
+  configRequired: boolean;
+  env: RawInputs;
+  nameOf: InputNamer;
+  signal: AbortSignal;
+  toolVersion: string;
+  log: RunLogger;
+  onSample?: (sample: Sample, progress: Progress) => void;
+  onPreflight?: (target: Target, result: PreflightResult) => void;
+  /** Called once the plan is known, with the number of calls it will make. */
+  onPlan?: (plan: Plan, suite: Suite, totalCalls: number) => void;
+}
+
+export interface RunOutcome {
+  report: Report;
+  reportPath: string;
+  reportDir: string;
+  summaryMarkdown: string;
+  summaryLine: string;
+}
+
+/** Replaces every occurrence of a secret with *** (some servers echo the key in their errors). */
+function redactor(secrets: readonly string[]): (text: string) => string {
+  const active = secrets.filter((secret) => secret.length >= 4);
+  return (text) => active.reduce((result, secret) => result.split(secret).join('***'), text);
+}
+
+function notableSamples(samples: readonly Sample[]): TargetReport['notableSamples'] {
+  const seen = new Set<string>();
+  const notable: TargetReport['notableSamples'] = [];
+  for (const sample of samples) {
+    if (sample.phase !== 'warm') continue;
+    const problem: TargetReport['notableSamples'][number]['problem'] | null =
+      sample.errorClass !== null
+        ? 'error'
+        : !sample.jsonValid
+          ? 'invalid-json'
+          : !sample.schemaValid
+            ? 'schema-invalid'
+            : sample.anomaly && !sample.detected
+              ? 'missed'
+              : !sample.anomaly && sample.flagged
+                ? 'false-positive'
+                : null;
+    if (!problem || seen.has(`${sample.scenario}/${problem}`)) continue;
+    seen.add(`${sample.scenario}/${problem}`);
+    notable.push({ scenario: sample.scenario, run: sample.run, problem, excerpt: sample.excerpt, errorClass: sample.errorClass, errorMessage: sample.errorMessage });
+    if (notable.length >= NOTABLE_SAMPLES_PER_TARGET) break;
+  }
+  return notable;
+}
+
+function targetReport(run: TargetRun, suite: Suite): TargetReport {
+  const measured = run.preflight.ok && run.samples.length > 0;
+  return {
+    name: run.target.name,
+    kind: run.target.kind,
+    baseUrl: displayUrl(run.target.baseUrl),
+    model: run.target.model,
+    jsonMode: run.target.jsonMode,
+    preflight: run.preflight,
+    plannedCalls: run.plannedCalls,
+    completedCalls: run.samples.length,
+    measurement: measured ? measureTarget(run.samples, suite.scenarios) : null,
+    notableSamples: notableSamples(run.samples),
+  };
+}
+
+function mostCommonError(samples: readonly Sample[]): string {
+  const counts = new Map<string, { count: number; message: string }>();
+  for (const sample of samples) {
+    if (!sample.errorClass) continue;
+    const entry = counts.get(sample.errorClass) ?? { count: 0, message: sample.errorMessage ?? '' };
+    entry.count += 1;
+    counts.set(sample.errorClass, entry);
+  }
+  const [errorClass, entry] = [...counts].sort((a, b) => b[1].count - a[1].count)[0] ?? ['unknown', { count: 0, message: '' }];
+  return `${errorClass}${entry.message ? ` (${entry.message.slice(0, 160)})` : ''}`;
+}
+
+interface Decision {
+  status: Report['status'];
+  verdict: Verdict;
+  verdictReason: string;
+}
+
+function decide(plan: Plan | undefined, run: RunResult | undefined, error: ModelGateError | undefined, checks: readonly ThresholdCheck[]): Decision {
+  if (run?.cancelled || error?.kind === 'cancelled') {
+    const taken = run?.targets.reduce((sum, target) => sum + target.samples.length, 0) ?? 0;
+    return { status: 'cancelled', verdict: 'error', verdictReason: `The run was cancelled after ${taken} calls; the report holds the samples taken so far.` };
+  }
+  if (error || !plan || !run) return { status: 'failed', verdict: 'error', verdictReason: error?.message ?? 'The run did not start.' };
+  const unreachable = run.targets.filter((target) => !target.preflight.ok);
+  if (unreachable.length > 0) {
+    return { status: 'partial', verdict: 'error', verdictReason: unreachable.map((target) => target.preflight.diagnosis).join(' ') };
+  }
+  const silent = run.targets.filter((target) => !target.samples.some((sample) => sample.phase === 'warm' && sample.errorClass === null));
+  if (silent.length > 0) {
+    return {
+      status: 'complete',
+      verdict: 'error',
+      verdictReason: silent.map((target) => `No call to target "${target.target.name}" succeeded: ${mostCommonError(target.samples)}.`).join(' '),
+    };
+  }
+  const failed = checks.filter((check) => !check.passed);
+  if (failed.length > 0) {
+    return { status: 'complete', verdict: 'fail', verdictReason: `${failed.length} of ${checks.length} thresholds not met: ${failed.map((check) => `${check.reason} on ${check.target}`).join('; ')}.` };
+  }
+  if (checks.length > 0) return { status: 'complete', verdict: 'pass', verdictReason: checks.length === 1 ? 'The threshold is met.' : `All ${checks.length} thresholds met.` };
+  return { status: 'complete', verdict: 'pass', verdictReason: 'Every target answered; no thresholds are set, so nothing could fail (set min-detection-rate-pct and the other thresholds to gate).' };
+}
+
+function asModelGateError(error: unknown, log: RunLogger): ModelGateError {
+  if (error instanceof ModelGateError) return error;
+  log.debug(error instanceof Error && error.stack ? error.stack : String(error));
+  return new ModelGateError('report', `Unexpected internal error: ${errorMessage(error)}. This is a bug in model-gate; please report it with the log (run with debug logging for the stack).`);
+}
+
+export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
+  const startedAt = new Date().toISOString();
+  const { log } = request;
+  let reportDir = request.inputs['report-dir']?.trim() || DEFAULT_REPORT_DIR;
+  let plan: Plan | undefined;
+  let suite: Suite | undefined;
+  let run: RunResult | undefined;
+  let failure: ModelGateError | undefined;
+  let sampleLog: SampleLog | undefined;
+
+  try {
+    const configFile = loadConfigFile(request.configPath, { required: request.configRequired });
+    plan = resolvePlan(request.inputs, configFile, request.env, request.nameOf, request.configPath);
+    reportDir = plan.reportDir;
+    suite = loadBuiltinSuite(plan.suite);
+    const redact = redactor(plan.targets.flatMap((target) => (target.apiKey ? [target.apiKey] : [])));
+    sampleLog = openSampleLog(join(reportDir, SAMPLES_FILE));
+    const samplesFile = sampleLog;
+    const settings = plan.settings;
+    request.onPlan?.(plan, suite, (1 + suite.scenarios.length * settings.warmRuns) * plan.targets.length);
+    run = { targets: [], cancelled: false };
+    await runSuite({
+      plan,
+      suite,
+      signal: request.signal,
+      endpointFor: (target) => createEndpoint(target, settings),
+      scoreAnswer: compileAnswerScorer(suite.output.schema, suite.scorer),
+      onPreflight: request.onPreflight,
+      onSample: (sample, progress) => {
+        sample.excerpt = redact(sample.excerpt);
+        if (sample.errorMessage) sample.errorMessage = redact(sample.errorMessage);
+        samplesFile.append(sample);
+        request.onSample?.(sample, progress);
+      },
+    }, run);
+  } catch (error) {
+    failure = asModelGateError(error, log);
+  } finally {
+    sampleLog?.close();
+  }
+
+  // A run that threw midway still reports the samples it took.
+  const runForReport = run ? { ...run, cancelled: run.cancelled || request.signal.aborted } : undefined;
+  const targets = suite && runForReport ? runForReport.targets.map((target) => targetReport(target, suite!)) : [];
+  const checks = plan ? targets.flatMap((target) => (target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan!.thresholds) : [])) : [];
+  const decision = decide(plan, runForReport, failure, checks);
+  const report: Report = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'model-gate', version: request.toolVersion },
+    ...decision,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    suite: suite ? { id: suite.id, version: suite.version, title: suite.title, fingerprint: suite.fingerprint, scenarios: suite.scenarios.length } : null,
+    settings: plan ? { ...plan.settings } : null,
+    thresholds: plan ? (Object.fromEntries(Object.entries(plan.thresholds).filter(([, value]) => value !== undefined)) as Record<string, number>) : {},
+    targets,
+    thresholdChecks: checks,
+    error: failure ? { kind: failure.kind, message: failure.message } : null,
+    files: { samples: SAMPLES_FILE, summary: SUMMARY_FILE },
+  };
+  const markdown = summaryMarkdown(report);
+  const reportPath = writeReportFiles(reportDir, report, markdown);
+  return { report, reportPath, reportDir, summaryMarkdown: markdown, summaryLine: summaryLine(report) };
+}

@@ -1,0 +1,95 @@
+// summary.md (and the step summary): the verdict first, then one table per target. Built by a pure
+// function from the report, so it is easy to test; model output appears only through inlineUntrusted.
+import { METRIC_INFO, METRIC_NAMES, type MetricName, type MetricValue } from '../measure/metrics.js';
+import type { Report, TargetReport } from './report.js';
+import { inlineUntrusted } from './untrusted.js';
+
+const VERDICT_ICON = { pass: '✅', fail: '❌', error: '⚠️' } as const;
+
+export function formatMetric(name: MetricName, metric: MetricValue): string {
+  if (metric.value === null) return '—';
+  const unit = METRIC_INFO[name].unit;
+  if (unit === '%') return `${metric.value.toFixed(1)} %`;
+  if (unit === 'ms') return metric.value >= 10_000 ? `${(metric.value / 1000).toFixed(2)} s` : `${Math.round(metric.value)} ms`;
+  return metric.value.toFixed(1);
+}
+
+function basis(name: MetricName, metric: MetricValue): string {
+  if (metric.n === 0) return 'no samples';
+  if (metric.count !== undefined) return `${metric.count}/${metric.n}`;
+  if (name === 'coldStartMs') return '1 call';
+  return `${metric.n} calls`;
+}
+
+/** Text that came from configuration, shown in code spans; backticks would end the span early. */
+const code = (text: string) => `\`${text.replace(/[`\r\n]/g, "'")}\``;
+
+function targetSection(target: TargetReport, report: Report): string[] {
+  const lines = [`### Target ${code(target.name)} — model ${code(target.model)} at ${code(target.baseUrl)}`, ''];
+  if (!target.preflight.ok) {
+    lines.push(`⚠️ ${target.preflight.diagnosis ?? 'The preflight check failed.'}`, '');
+    return lines;
+  }
+  const measurement = target.measurement;
+  if (!measurement) return [...lines, 'No measurement.', ''];
+  const failedMetrics = new Set(report.thresholdChecks.filter((check) => check.target === target.name && !check.passed).map((check) => check.metric));
+  lines.push('| Metric | Value | Based on |', '| --- | ---: | ---: |');
+  for (const name of METRIC_NAMES) {
+    const metric = measurement.metrics[name];
+    const mark = failedMetrics.has(name) ? ' ❌' : '';
+    lines.push(`| ${METRIC_INFO[name].label}${mark} | ${formatMetric(name, metric)} | ${basis(name, metric)} |`);
+  }
+  lines.push('');
+  if (measurement.coldStart?.errorClass) {
+    lines.push(`The cold call (${code(measurement.coldStart.scenario)}) failed: ${measurement.coldStart.errorClass}.`, '');
+  }
+  const categoryNames = Object.keys(measurement.categories);
+  if (categoryNames.length > 1) {
+    lines.push('<details><summary>Per category</summary>', '', '| Category | Detection | False positives | JSON valid | Errors | Warm p50 |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const category of categoryNames) {
+      const metrics = measurement.categories[category]!;
+      const cell = (name: MetricName) => (metrics[name].n === 0 ? '—' : `${formatMetric(name, metrics[name])} (${basis(name, metrics[name])})`);
+      lines.push(`| ${code(category)} | ${cell('detectionRatePct')} | ${cell('falsePositiveRatePct')} | ${cell('jsonValidRatePct')} | ${cell('errorRatePct')} | ${formatMetric('warmLatencyP50Ms', metrics.warmLatencyP50Ms)} |`);
+    }
+    lines.push('', '</details>', '');
+  }
+  if (target.notableSamples.length > 0) {
+    lines.push(`<details><summary>Calls worth a look (${target.notableSamples.length})</summary>`, '', '| Scenario | Run | Problem | Answer (start) |', '| --- | ---: | --- | --- |');
+    for (const sample of target.notableSamples) {
+      const detail = sample.problem === 'error' ? `${sample.errorClass}: ${inlineUntrusted(sample.errorMessage ?? '', 120)}` : inlineUntrusted(sample.excerpt, 160) || '(empty)';
+      lines.push(`| ${code(sample.scenario)} | ${sample.run} | ${sample.problem} | ${detail} |`);
+    }
+    lines.push('', '</details>', '');
+  }
+  return lines;
+}
+
+export function summaryMarkdown(report: Report): string {
+  const lines = [`## model-gate: ${VERDICT_ICON[report.verdict]} ${report.verdict}`, '', report.verdictReason, ''];
+  if (report.suite && report.settings) {
+    lines.push(
+      `Suite ${code(report.suite.id)} v${report.suite.version} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm runs + 1 cold call · concurrency ${report.settings.concurrency} · status ${report.status}`,
+      '',
+    );
+  }
+  if (report.error) lines.push(`⚠️ ${report.error.message}`, '');
+  for (const target of report.targets) lines.push(...targetSection(target, report));
+  if (report.thresholdChecks.length > 0) {
+    lines.push('### Thresholds', '', '| Target | Threshold | Value | Result |', '| --- | --- | ---: | --- |');
+    for (const check of report.thresholdChecks) {
+      lines.push(`| ${code(check.target)} | ${check.threshold} ${check.limit} | ${check.value ?? '—'} | ${check.passed ? '✅ met' : '❌ not met'} |`);
+    }
+    lines.push('');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** One line for logs and the `summary` output. */
+export function summaryLine(report: Report): string {
+  const parts = report.targets.map((target) => {
+    const metrics = target.measurement?.metrics;
+    if (!target.preflight.ok || !metrics) return `${target.name}: not measured`;
+    return `${target.name}: detection ${formatMetric('detectionRatePct', metrics.detectionRatePct)}, false positives ${formatMetric('falsePositiveRatePct', metrics.falsePositiveRatePct)}, JSON valid ${formatMetric('jsonValidRatePct', metrics.jsonValidRatePct)}, errors ${formatMetric('errorRatePct', metrics.errorRatePct)}, warm p95 ${formatMetric('warmLatencyP95Ms', metrics.warmLatencyP95Ms)}`;
+  });
+  return `${report.verdict}: ${report.verdictReason}${parts.length ? ` — ${parts.join('; ')}` : ''}`;
+}

@@ -1,0 +1,87 @@
+// report.json: the versioned, documented record of one run (docs/report-schema.md describes it).
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { targetMeasurementSchema } from '../measure/metrics.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_FILE = 'report.json';
+export const SUMMARY_FILE = 'summary.md';
+export const SAMPLES_FILE = 'samples.jsonl';
+
+export const verdictSchema = z.enum(['pass', 'fail', 'error']);
+export type Verdict = z.infer<typeof verdictSchema>;
+
+export const thresholdCheckSchema = z.object({
+  target: z.string(),
+  threshold: z.string(),
+  metric: z.string(),
+  bound: z.enum(['min', 'max']),
+  limit: z.number(),
+  value: z.number().nullable(),
+  passed: z.boolean(),
+  reason: z.string(),
+});
+
+export const targetReportSchema = z.object({
+  name: z.string(),
+  kind: z.string(),
+  /** Credentials in the URL are removed. */
+  baseUrl: z.string(),
+  model: z.string(),
+  jsonMode: z.string(),
+  preflight: z.object({ ok: z.boolean(), diagnosis: z.string().nullable(), servedModels: z.array(z.string()) }),
+  plannedCalls: z.number().int(),
+  completedCalls: z.number().int(),
+  measurement: targetMeasurementSchema.nullable(),
+  /** A few calls worth a look (misses, false alarms, bad JSON, errors); excerpts are untrusted text. */
+  notableSamples: z.array(
+    z.object({
+      scenario: z.string(),
+      run: z.number().int(),
+      problem: z.enum(['missed', 'false-positive', 'invalid-json', 'schema-invalid', 'error']),
+      excerpt: z.string(),
+      errorClass: z.string().nullable(),
+      errorMessage: z.string().nullable(),
+    }),
+  ),
+});
+
+export const reportSchema = z.object({
+  schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('model-gate'), version: z.string() }),
+  /** complete: all planned calls ran; partial: a target could not be measured; cancelled; failed: nothing ran. */
+  status: z.enum(['complete', 'partial', 'cancelled', 'failed']),
+  verdict: verdictSchema,
+  verdictReason: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  suite: z.object({ id: z.string(), version: z.number(), title: z.string(), fingerprint: z.string(), scenarios: z.number().int() }).nullable(),
+  settings: z
+    .object({ warmRuns: z.number(), concurrency: z.number(), timeoutMs: z.number(), temperature: z.number(), maxTokens: z.number() })
+    .nullable(),
+  thresholds: z.record(z.string(), z.number()),
+  targets: z.array(targetReportSchema),
+  thresholdChecks: z.array(thresholdCheckSchema),
+  error: z.object({ kind: z.string(), message: z.string() }).nullable(),
+  files: z.object({ samples: z.string(), summary: z.string() }),
+});
+
+export type Report = z.infer<typeof reportSchema>;
+export type TargetReport = z.infer<typeof targetReportSchema>;
+export type ThresholdCheckReport = z.infer<typeof thresholdCheckSchema>;
+
+/** Write to a temporary name, then rename: a reader never sees half a file. */
+export function writeFileAtomic(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, path);
+}
+
+export function writeReportFiles(reportDir: string, report: Report, summaryMarkdown: string): string {
+  const reportPath = join(reportDir, REPORT_FILE);
+  writeFileAtomic(join(reportDir, SUMMARY_FILE), summaryMarkdown);
+  writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  return reportPath;
+}

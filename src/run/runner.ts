@@ -1,0 +1,121 @@
+// Runs a suite against each target: preflight, one cold call timed apart, then warm runs of every
+// scenario at the configured concurrency, with per-call timeouts and cancellation.
+import pLimit from 'p-limit';
+import type { Plan, Target } from '../config/schema.js';
+import type { Endpoint, PreflightResult } from '../endpoint/types.js';
+import type { AnswerScorer } from '../score/answer.js';
+import type { Scenario, Suite } from '../suite/schema.js';
+import type { Sample } from './sample.js';
+
+const EXCERPT_CHARS = 300;
+
+export interface Progress {
+  target: string;
+  done: number;
+  total: number;
+}
+
+export interface TargetRun {
+  target: Target;
+  preflight: PreflightResult;
+  plannedCalls: number;
+  samples: Sample[];
+}
+
+export interface RunResult {
+  targets: TargetRun[];
+  cancelled: boolean;
+}
+
+export interface RunOptions {
+  plan: Plan;
+  suite: Suite;
+  signal: AbortSignal;
+  endpointFor: (target: Target) => Endpoint;
+  scoreAnswer: AnswerScorer;
+  onSample: (sample: Sample, progress: Progress) => void;
+  onPreflight?: (target: Target, result: PreflightResult) => void;
+}
+
+interface PlannedCall {
+  scenario: Scenario;
+  run: number;
+  phase: Sample['phase'];
+}
+
+/** Warm calls go run by run (every scenario once, then again), so slow drift hits all scenarios alike. */
+export function plannedCalls(suite: Suite, warmRuns: number): PlannedCall[] {
+  const first = suite.scenarios[0]!;
+  const calls: PlannedCall[] = [{ scenario: first, run: 0, phase: 'cold' }];
+  for (let run = 1; run <= warmRuns; run += 1) {
+    for (const scenario of suite.scenarios) calls.push({ scenario, run, phase: 'warm' });
+  }
+  return calls;
+}
+
+/** Fills `result` as it goes, so a caller whose run throws midway still holds every sample taken. */
+export async function runSuite(options: RunOptions, result: RunResult = { targets: [], cancelled: false }): Promise<RunResult> {
+  const { plan, suite, signal } = options;
+  const dataUrls = new Map(suite.scenarios.map((scenario) => [scenario.id, `data:${scenario.image.mediaType};base64,${scenario.image.bytes.toString('base64')}`]));
+  const calls = plannedCalls(suite, plan.settings.warmRuns);
+  const targets = result.targets;
+
+  for (const target of plan.targets) {
+    if (signal.aborted) break;
+    const endpoint = options.endpointFor(target);
+    const preflight = await endpoint.preflight(signal);
+    options.onPreflight?.(target, preflight);
+    const targetRun: TargetRun = { target, preflight, plannedCalls: calls.length, samples: [] };
+    targets.push(targetRun);
+    if (!preflight.ok) continue;
+
+    let done = 0;
+    const execute = async (call: PlannedCall) => {
+      if (signal.aborted) return;
+      const startedAt = new Date().toISOString();
+      const outcome = await endpoint.call({ prompt: suite.prompt, imageDataUrl: dataUrls.get(call.scenario.id)!, outputSchema: suite.output.schema, signal });
+      if (outcome.errorClass === 'cancelled') return;
+      const answered = outcome.errorClass === null;
+      const score = answered
+        ? options.scoreAnswer(outcome.text, call.scenario.keywords)
+        : { jsonValid: false, schemaValid: false, flagged: false, detected: false, matchedKeywords: [] };
+      const decodeMs = outcome.ttftMs === null ? 0 : outcome.latencyMs - outcome.ttftMs;
+      const sample: Sample = {
+        target: target.name,
+        scenario: call.scenario.id,
+        category: call.scenario.category,
+        anomaly: call.scenario.anomaly,
+        run: call.run,
+        phase: call.phase,
+        startedAt,
+        latencyMs: round(outcome.latencyMs),
+        ttftMs: outcome.ttftMs === null ? null : round(outcome.ttftMs),
+        outputTokens: outcome.outputTokens,
+        outputTokensSource: outcome.outputTokensSource,
+        outputTokensPerSecond: answered && outcome.outputTokens !== null && outcome.outputTokens > 1 && decodeMs > 0 ? round(((outcome.outputTokens - 1) * 1000) / decodeMs) : null,
+        jsonValid: score.jsonValid,
+        schemaValid: score.schemaValid,
+        flagged: score.flagged,
+        detected: score.detected,
+        matchedKeywords: score.matchedKeywords,
+        finishReason: outcome.finishReason,
+        errorClass: outcome.errorClass,
+        errorMessage: outcome.errorMessage,
+        excerpt: outcome.text.slice(0, EXCERPT_CHARS),
+      };
+      targetRun.samples.push(sample);
+      done += 1;
+      options.onSample(sample, { target: target.name, done, total: calls.length });
+    };
+
+    // The cold call runs alone: nothing else may warm the server before it is timed.
+    await execute(calls[0]!);
+    // Once cancelled, queued calls return at once (execute checks the signal) and in-flight ones abort.
+    const limit = pLimit(plan.settings.concurrency);
+    await Promise.all(calls.slice(1).map((call) => limit(() => execute(call))));
+  }
+  result.cancelled = signal.aborted;
+  return result;
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;

@@ -1,0 +1,31 @@
+// One record per call, appended to samples.jsonl the moment the call completes.
+import { z } from 'zod';
+
+export const sampleSchema = z.object({
+  target: z.string(),
+  scenario: z.string(),
+  category: z.string(),
+  anomaly: z.boolean(),
+  /** 0 for the cold call, 1..warm-runs for warm calls. */
+  run: z.number().int().min(0),
+  phase: z.enum(['cold', 'warm']),
+  startedAt: z.string(),
+  latencyMs: z.number(),
+  ttftMs: z.number().nullable(),
+  outputTokens: z.number().nullable(),
+  outputTokensSource: z.enum(['server', 'chunks']).nullable(),
+  /** Decode speed: tokens after the first one over the time after the first token. */
+  outputTokensPerSecond: z.number().nullable(),
+  jsonValid: z.boolean(),
+  schemaValid: z.boolean(),
+  flagged: z.boolean(),
+  detected: z.boolean(),
+  matchedKeywords: z.array(z.string()),
+  finishReason: z.string().nullable(),
+  errorClass: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  /** The start of the model's answer, untrusted text: escape before showing. */
+  excerpt: z.string(),
+});
+
+export type Sample = z.infer<typeof sampleSchema>;

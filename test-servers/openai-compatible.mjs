@@ -1,0 +1,237 @@
+#!/usr/bin/env node
+// An OpenAI-compatible server for tests, benchmarks and the demo: real HTTP on 127.0.0.1 with
+// programmable latency, answers, failures and auth. It exits by itself after --ttl seconds or
+// when its parent closes stdin. Node built-ins only, so it runs anywhere Node runs.
+//
+//   node test-servers/openai-compatible.mjs [--programme FILE | --programme-json JSON] [--port N] [--ttl S]
+//
+// Prints one JSON line {"url": "http://127.0.0.1:PORT"} once listening. Control API (tests only):
+//   POST /__control/programme  replace the programme        GET /__control/stats  what it has seen
+import { createHash } from 'node:crypto';
+import { fstatSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+
+/**
+ * The programme: everything the server does is data.
+ * - models: ids listed by GET {prefix}/models; a chat for another model gets a 404 like vLLM's.
+ * - apiKey: when set, every API call needs "Authorization: Bearer <apiKey>" (401 otherwise).
+ * - pathPrefix: where the API lives ("/v1"); any other path answers 404.
+ * - latency: ttftMs before the first token, perTokenMs between tokens, jitterPct (lognormal spread),
+ *   modelsDelayMs before answering GET /models.
+ * - answers: image sha256 → { hit, miss }: the text sent when the model "sees" / "misses".
+ * - quality: hitRate, invalidJsonRate (truncated JSON), proseRate (a sentence instead of JSON).
+ * - failures: errorRate with errorStatus (HTTP error), hangRate (never answers).
+ * - usage: whether the final stream chunk carries token usage (when the client asks).
+ */
+const DEFAULT_PROGRAMME = {
+  models: ['test-model'],
+  apiKey: null,
+  pathPrefix: '/v1',
+  latency: { ttftMs: 0, perTokenMs: 0, jitterPct: 0, modelsDelayMs: 0 },
+  answers: {},
+  defaultAnswer: '{"additional_checks": []}',
+  quality: { hitRate: 1, invalidJsonRate: 0, proseRate: 0 },
+  failures: { errorRate: 0, errorStatus: 500, hangRate: 0 },
+  usage: true,
+  seed: 1,
+};
+
+const { values } = parseArgs({
+  options: {
+    programme: { type: 'string' },
+    'programme-json': { type: 'string' },
+    port: { type: 'string', default: '0' },
+    ttl: { type: 'string', default: '300' },
+  },
+});
+
+function withDefaults(partial) {
+  return {
+    ...DEFAULT_PROGRAMME,
+    ...partial,
+    latency: { ...DEFAULT_PROGRAMME.latency, ...(partial.latency ?? {}) },
+    quality: { ...DEFAULT_PROGRAMME.quality, ...(partial.quality ?? {}) },
+    failures: { ...DEFAULT_PROGRAMME.failures, ...(partial.failures ?? {}) },
+  };
+}
+
+let programme = withDefaults(
+  values.programme ? JSON.parse(readFileSync(values.programme, 'utf8')) : values['programme-json'] ? JSON.parse(values['programme-json']) : {},
+);
+
+// Seeded PRNG (mulberry32) so a programme gives the same outcomes in the same request order.
+let rngState = programme.seed >>> 0;
+function random() {
+  rngState = (rngState + 0x6d2b79f5) >>> 0;
+  let t = rngState;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+function jittered(ms) {
+  if (!ms || !programme.latency.jitterPct) return ms;
+  const gaussian = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  return ms * Math.exp((gaussian * programme.latency.jitterPct) / 100);
+}
+const sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+
+const stats = { requests: 0, models: 0, chat: 0, unauthorized: 0, lastChat: null, chatCompleted: 0 };
+
+function sendJson(res, status, body) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function imageSha(messages) {
+  for (const message of messages ?? []) {
+    if (!Array.isArray(message.content)) continue;
+    for (const part of message.content) {
+      const url = part?.image_url?.url;
+      if (typeof url === 'string' && url.startsWith('data:')) {
+        return createHash('sha256').update(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64')).digest('hex');
+      }
+    }
+  }
+  return null;
+}
+
+function chooseAnswer(sha) {
+  const { quality } = programme;
+  const roll = random();
+  if (roll < quality.proseRate) return 'I looked at the screen carefully and nothing seems unusual to me.';
+  const entry = sha ? programme.answers[sha] : undefined;
+  const text = entry ? (random() < quality.hitRate ? entry.hit : entry.miss) : programme.defaultAnswer;
+  if (roll < quality.proseRate + quality.invalidJsonRate) return text.slice(0, Math.max(1, Math.floor(text.length / 2)));
+  return text;
+}
+
+/** Splits text into "tokens" of about four characters, as a tokenizer would roughly do. */
+function tokenize(text) {
+  return text.match(/[\s\S]{1,4}/g) ?? [];
+}
+
+async function handleChat(req, res, body) {
+  stats.chat += 1;
+  let request;
+  try {
+    request = JSON.parse(body);
+  } catch {
+    return sendJson(res, 400, { error: { message: 'Request body is not JSON', type: 'invalid_request_error' } });
+  }
+  const sha = imageSha(request.messages);
+  stats.lastChat = {
+    model: request.model,
+    stream: request.stream === true,
+    streamOptions: request.stream_options ?? null,
+    responseFormat: request.response_format ?? null,
+    temperature: request.temperature ?? null,
+    maxTokens: request.max_tokens ?? null,
+    imageSha256: sha,
+    promptStart: request.messages?.[0]?.content?.find?.((part) => part.type === 'text')?.text?.slice(0, 80) ?? null,
+  };
+  if (!programme.models.includes(request.model)) {
+    return sendJson(res, 404, { error: { message: `The model \`${request.model}\` does not exist.`, type: 'NotFoundError', code: 404 } });
+  }
+  const { failures, latency } = programme;
+  const roll = random();
+  if (roll < failures.hangRate) return; // never answers; the client's timeout must end it
+  if (roll < failures.hangRate + failures.errorRate) {
+    return sendJson(res, failures.errorStatus, { error: { message: `Injected failure (HTTP ${failures.errorStatus})`, type: 'server_error' } });
+  }
+  const text = chooseAnswer(sha);
+  const tokens = tokenize(text);
+  const id = `chatcmpl-${stats.chat}`;
+  const created = Math.floor(Date.now() / 1000);
+  const usage = { prompt_tokens: 1000, completion_tokens: tokens.length, total_tokens: 1000 + tokens.length };
+
+  if (!request.stream) {
+    await sleep(jittered(latency.ttftMs) + tokens.length * latency.perTokenMs);
+    stats.chatCompleted += 1;
+    return sendJson(res, 200, { id, object: 'chat.completion', created, model: request.model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage });
+  }
+
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const chunk = (delta, finishReason = null, extra = {}) =>
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model, choices: [{ index: 0, delta, finish_reason: finishReason }], ...extra })}\n\n`;
+  let closed = false;
+  res.on('close', () => {
+    closed = true;
+  });
+  await sleep(jittered(latency.ttftMs));
+  const perToken = jittered(latency.perTokenMs);
+  for (let index = 0; index < tokens.length && !closed; index += 1) {
+    if (index > 0) await sleep(perToken);
+    res.write(chunk(index === 0 ? { role: 'assistant', content: tokens[index] } : { content: tokens[index] }));
+  }
+  if (closed) return;
+  res.write(chunk({}, 'stop'));
+  if (programme.usage && request.stream_options?.include_usage) {
+    res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model, choices: [], usage })}\n\n`);
+  }
+  res.end('data: [DONE]\n\n');
+  stats.chatCompleted += 1;
+}
+
+const server = createServer(async (req, res) => {
+  stats.requests += 1;
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const body = await readBody(req);
+  try {
+    if (url.pathname === '/__control/programme' && req.method === 'POST') {
+      programme = withDefaults(JSON.parse(body));
+      rngState = programme.seed >>> 0;
+      return sendJson(res, 200, { ok: true });
+    }
+    if (url.pathname === '/__control/stats') return sendJson(res, 200, stats);
+
+    const prefix = programme.pathPrefix;
+    if (!url.pathname.startsWith(`${prefix}/`)) return sendJson(res, 404, { detail: 'Not Found' });
+    if (programme.apiKey && req.headers.authorization !== `Bearer ${programme.apiKey}`) {
+      stats.unauthorized += 1;
+      return sendJson(res, 401, { error: 'Unauthorized' });
+    }
+    const route = url.pathname.slice(prefix.length);
+    if (route === '/models' && req.method === 'GET') {
+      stats.models += 1;
+      await sleep(programme.latency.modelsDelayMs);
+      return sendJson(res, 200, { object: 'list', data: programme.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })) });
+    }
+    if (route === '/chat/completions' && req.method === 'POST') return await handleChat(req, res, body);
+    return sendJson(res, 404, { detail: 'Not Found' });
+  } catch (error) {
+    if (!res.headersSent) sendJson(res, 500, { error: { message: String(error) } });
+    else res.destroy();
+  }
+});
+
+server.keepAliveTimeout = 5000;
+server.listen(Number(values.port), '127.0.0.1', () => {
+  const { port } = server.address();
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}` })}\n`);
+});
+
+// Bounded in time whatever happens: stop after the TTL, or as soon as the parent goes away.
+const stop = () => {
+  server.closeAllConnections?.();
+  server.close();
+  process.exit(0);
+};
+setTimeout(stop, Number(values.ttl) * 1000).unref();
+if (fstatSync(0).isFIFO()) {
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
