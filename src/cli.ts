@@ -58,7 +58,8 @@ async function runCommand(args: string[]): Promise<number> {
     strict: true,
     allowPositionals: false,
   });
-  const inputs = Object.fromEntries(runFlags.map((name) => [name, values[name] as string | undefined]));
+  const flagValues = values as Record<string, string | boolean | undefined>;
+  const inputs = Object.fromEntries(runFlags.map((name) => [name, flagValues[name] as string | undefined]));
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {

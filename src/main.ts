@@ -47,7 +47,7 @@ export async function run(): Promise<void> {
       },
       onPreflight: (target, result) => {
         if (result.ok) core.info(`Preflight ${target.name}: ${target.model} is served (${result.servedModels.length} model(s) listed).`);
-        else core.error(result.diagnosis ?? `Preflight ${target.name} failed.`);
+        else core.info(`Preflight ${target.name} failed (see the error below).`);
       },
       onSample: (sample, progress) => {
         const outcome = sample.errorClass ? `error ${sample.errorClass}` : sample.anomaly ? (sample.detected ? 'detected' : 'missed') : sample.flagged ? 'false positive' : 'clean';

@@ -133,6 +133,22 @@ function decide(plan: Plan | undefined, run: RunResult | undefined, error: Model
       verdictReason: silent.map((target) => `No call to target "${target.target.name}" succeeded: ${mostCommonError(target.samples)}.`).join(' '),
     };
   }
+  const prose = run.targets.filter((target) => {
+    const answered = target.samples.filter((sample) => sample.phase === 'warm' && sample.errorClass === null);
+    return answered.length > 0 && answered.every((sample) => !sample.jsonValid);
+  });
+  if (prose.length > 0) {
+    return {
+      status: 'complete',
+      verdict: 'error',
+      verdictReason: prose
+        .map(
+          (target) =>
+            `No answer from target "${target.target.name}" was valid JSON (${target.samples.filter((sample) => sample.phase === 'warm').length} answers; see "Calls worth a look" in the summary). The server may ignore response_format (try json-mode json_schema or none), or the model does not follow the output format.`,
+        )
+        .join(' '),
+    };
+  }
   const failed = checks.filter((check) => !check.passed);
   if (failed.length > 0) {
     return { status: 'complete', verdict: 'fail', verdictReason: `${failed.length} of ${checks.length} thresholds not met: ${failed.map((check) => `${check.reason} on ${check.target}`).join('; ')}.` };

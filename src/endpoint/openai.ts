@@ -162,11 +162,17 @@ export async function preflightOpenAI(target: Target, timeoutMs: number, signal:
   const fail = (diagnosis: string): PreflightResult => ({ ok: false, diagnosis, servedModels: [] });
 
   let data: unknown;
+  let timedOut = false;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => {
+    timedOut = true;
+    deadline.abort();
+  }, timeoutMs);
   try {
-    data = await listModels(target.baseUrl, target.apiKey, timeoutMs, signal);
+    data = await listModels(target.baseUrl, target.apiKey, timeoutMs + 1000, AbortSignal.any([signal, deadline.signal]));
   } catch (error) {
     if (signal.aborted) return fail(`${who}: the run was cancelled during the preflight check.`);
-    if (error instanceof APIConnectionTimeoutError) {
+    if (timedOut || error instanceof APIConnectionTimeoutError) {
       return fail(`${who}: no answer from GET ${modelsUrl} within ${timeoutMs / 1000} s. The server may still be loading a model; raise timeout, or check that base-url points at it.`);
     }
     if (error instanceof APIError && typeof error.status === 'number') {
@@ -197,7 +203,9 @@ export async function preflightOpenAI(target: Target, timeoutMs: number, signal:
     if (codes.some((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')) {
       return fail(`${who}: ${host}:${port} closed the connection without answering GET ${modelsUrl}. Check that this port serves HTTP (not TLS or another protocol) and that no proxy is in the way.`);
     }
-    return fail(`${who}: GET ${modelsUrl} failed: ${shortMessage(error)}. Check base-url.`);
+    return fail(`${who}: GET ${modelsUrl} failed: ${shortMessage(error).replace(/\.+$/, '')}. Check base-url.`);
+  } finally {
+    clearTimeout(timer);
   }
 
   if (!Array.isArray(data)) {

@@ -2,7 +2,7 @@
 // function from the report, so it is easy to test; model output appears only through inlineUntrusted.
 import { METRIC_INFO, METRIC_NAMES, type MetricName, type MetricValue } from '../measure/metrics.js';
 import type { Report, TargetReport } from './report.js';
-import { inlineUntrusted } from './untrusted.js';
+import { inlineText, inlineUntrusted } from './untrusted.js';
 
 const VERDICT_ICON = { pass: '✅', fail: '❌', error: '⚠️' } as const;
 
@@ -27,7 +27,7 @@ const code = (text: string) => `\`${text.replace(/[`\r\n]/g, "'")}\``;
 function targetSection(target: TargetReport, report: Report): string[] {
   const lines = [`### Target ${code(target.name)} — model ${code(target.model)} at ${code(target.baseUrl)}`, ''];
   if (!target.preflight.ok) {
-    lines.push(`⚠️ ${target.preflight.diagnosis ?? 'The preflight check failed.'}`, '');
+    lines.push(`⚠️ ${inlineText(target.preflight.diagnosis ?? 'The preflight check failed.')}`, '');
     return lines;
   }
   const measurement = target.measurement;
@@ -65,14 +65,14 @@ function targetSection(target: TargetReport, report: Report): string[] {
 }
 
 export function summaryMarkdown(report: Report): string {
-  const lines = [`## model-gate: ${VERDICT_ICON[report.verdict]} ${report.verdict}`, '', report.verdictReason, ''];
+  const lines = [`## model-gate: ${VERDICT_ICON[report.verdict]} ${report.verdict}`, '', inlineText(report.verdictReason), ''];
   if (report.suite && report.settings) {
     lines.push(
       `Suite ${code(report.suite.id)} v${report.suite.version} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm runs + 1 cold call · concurrency ${report.settings.concurrency} · status ${report.status}`,
       '',
     );
   }
-  if (report.error) lines.push(`⚠️ ${report.error.message}`, '');
+  if (report.error && report.error.message !== report.verdictReason) lines.push(`⚠️ ${inlineText(report.error.message)}`, '');
   for (const target of report.targets) lines.push(...targetSection(target, report));
   if (report.thresholdChecks.length > 0) {
     lines.push('### Thresholds', '', '| Target | Threshold | Value | Result |', '| --- | --- | ---: | --- |');

@@ -10,3 +10,13 @@ export function inlineUntrusted(text: string, maxChars = 160): string {
   const capped = oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
   return capped.replace(MARKDOWN_SPECIAL, (char) => HTML_ENTITY[char] ?? (char === '@' ? '&#64;' : `\\${char}`));
 }
+
+/**
+ * Our own sentences that may quote server text (error bodies, model ids): readable in a terminal,
+ * but no tag, link, image, table break or mention can come through.
+ */
+export function inlineText(text: string, maxChars = 4000): string {
+  const oneLine = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const capped = oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
+  return capped.replace(/[<>&@[\]|\\`]/g, (char) => (char in HTML_ENTITY ? HTML_ENTITY[char]! : char === '@' ? '&#64;' : `\\${char}`));
+}

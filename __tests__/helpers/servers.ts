@@ -1,0 +1,90 @@
+// Starts the test servers as real child processes on 127.0.0.1 and stops them; each server also
+// stops by itself (TTL, or when this process closes its stdin).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ServerStats {
+  requests: number;
+  models: number;
+  chat: number;
+  chatCompleted: number;
+  unauthorized: number;
+  lastChat: null | {
+    model: string;
+    stream: boolean;
+    streamOptions: { include_usage?: boolean } | null;
+    responseFormat: { type: string } | null;
+    temperature: number | null;
+    maxTokens: number | null;
+    imageSha256: string | null;
+    promptStart: string | null;
+  };
+}
+
+export interface TestServer {
+  url: string;
+  stats(): Promise<ServerStats>;
+  setProgramme(programme: Record<string, unknown>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+
+export async function startOpenAIServer(programme: Record<string, unknown>, ttlSeconds = 120): Promise<TestServer> {
+  const child = spawn(process.execPath, [join(ROOT, 'test-servers', 'openai-compatible.mjs'), '--programme-json', JSON.stringify(programme), '--ttl', String(ttlSeconds)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  running.add(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('test server did not start within 10 s')), 10_000);
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`test server exited early (${code})`)));
+  });
+  return {
+    url,
+    async stats() {
+      return (await (await fetch(`${url}/__control/stats`)).json()) as ServerStats;
+    },
+    async setProgramme(next) {
+      await fetch(`${url}/__control/programme`, { method: 'POST', body: JSON.stringify(next) });
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  running.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.stdin?.end();
+    child.kill('SIGTERM');
+  });
+}
+
+export async function stopAllServers(): Promise<void> {
+  await Promise.all([...running].map(stopChild));
+}
+
+/** A loopback port with nothing listening: bind one, then close it. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const REPO_ROOT = ROOT;

@@ -1,0 +1,101 @@
+// Each preflight diagnosis, asserted word for word on the real failure over loopback.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Target } from '../src/config/schema.js';
+import { preflightOpenAI } from '../src/endpoint/openai.js';
+import { freePort, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
+
+const target = (fields: Partial<Target> & Pick<Target, 'baseUrl'>): Target => ({ name: 'vllm', kind: 'openai', model: 'qwen2-vl', jsonMode: 'json_object', ...fields });
+const preflight = (t: Target, timeoutMs = 5000) => preflightOpenAI(t, timeoutMs, new AbortController().signal);
+
+let open: TestServer;
+let keyed: TestServer;
+let slow: TestServer;
+
+beforeAll(async () => {
+  [open, keyed, slow] = await Promise.all([
+    startOpenAIServer({ models: ['qwen2-vl', 'llava:latest'] }),
+    startOpenAIServer({ models: ['qwen2-vl'], apiKey: 'sk-right-key' }),
+    startOpenAIServer({ models: ['qwen2-vl'], latency: { modelsDelayMs: 3000 } }),
+  ]);
+});
+afterAll(stopAllServers);
+
+describe('preflight', () => {
+  it('passes when the model is served, and lists what is served', async () => {
+    const result = await preflight(target({ baseUrl: `${open.url}/v1` }));
+    expect(result).toEqual({ ok: true, diagnosis: null, servedModels: ['qwen2-vl', 'llava:latest'] });
+  });
+
+  it('accepts an Ollama model name without its :latest tag', async () => {
+    expect((await preflight(target({ baseUrl: `${open.url}/v1`, model: 'llava' }))).ok).toBe(true);
+  });
+
+  it('names host and port when nothing is listening', async () => {
+    const port = await freePort();
+    const result = await preflight(target({ baseUrl: `http://127.0.0.1:${port}/v1` }));
+    expect(result.diagnosis).toBe(
+      `Target "vllm": nothing is listening at 127.0.0.1:${port} (connection refused on GET http://127.0.0.1:${port}/v1/models). Start the server, or fix the host and port in base-url.`,
+    );
+  });
+
+  it('says a key is needed when the server was started with one and none was given', async () => {
+    const result = await preflight(target({ baseUrl: `${keyed.url}/v1` }));
+    expect(result.diagnosis).toBe(
+      `Target "vllm": the server requires an API key (HTTP 401 on GET ${keyed.url}/v1/models) and none was given. It was started with an API key (vLLM and llama.cpp: --api-key): put that key in a secret and pass it with api-key or api-key-env.`,
+    );
+  });
+
+  it('says the key was rejected, naming where it came from but never the key', async () => {
+    const result = await preflight(target({ baseUrl: `${keyed.url}/v1`, apiKey: 'sk-wrong-key', apiKeySource: 'environment variable VLLM_API_KEY' }));
+    expect(result.diagnosis).toBe(
+      `Target "vllm": the server rejected the API key from environment variable VLLM_API_KEY (HTTP 401 on GET ${keyed.url}/v1/models). Pass the key the server was started with (vLLM and llama.cpp: --api-key).`,
+    );
+    expect(result.diagnosis).not.toContain('sk-wrong-key');
+    expect((await preflight(target({ baseUrl: `${keyed.url}/v1`, apiKey: 'sk-right-key', apiKeySource: 'input "api-key"' }))).ok).toBe(true);
+  });
+
+  it('spots a base URL that misses /v1 and gives the one that works', async () => {
+    const result = await preflight(target({ baseUrl: open.url }));
+    expect(result.diagnosis).toBe(
+      `Target "vllm": GET ${open.url}/models answered HTTP 404, so there is no OpenAI-compatible API at base-url ${open.url}. ${open.url}/v1/models answers: set base-url to ${open.url}/v1.`,
+    );
+  });
+
+  it('says when a path with /v1 still answers 404', async () => {
+    const result = await preflight(target({ baseUrl: `${open.url}/api/v1` }));
+    expect(result.diagnosis).toBe(
+      `Target "vllm": GET ${open.url}/api/v1/models answered HTTP 404, so there is no OpenAI-compatible API at base-url ${open.url}/api/v1. Check the path in base-url and that this port is the model server.`,
+    );
+  });
+
+  it('lists the served models when the model is not served', async () => {
+    const result = await preflight(target({ baseUrl: `${open.url}/v1`, model: 'Qwen/Qwen2-VL-72B-Instruct' }));
+    expect(result.ok).toBe(false);
+    expect(result.servedModels).toEqual(['qwen2-vl', 'llava:latest']);
+    expect(result.diagnosis).toBe(
+      `Target "vllm": the server at ${open.url}/v1 does not serve model "Qwen/Qwen2-VL-72B-Instruct". It serves: qwen2-vl, llava:latest. Set model to one of these (vLLM: the --served-model-name; Ollama: ollama pull it first).`,
+    );
+  });
+
+  it('times out with the time it waited', async () => {
+    const result = await preflight(target({ baseUrl: `${slow.url}/v1` }), 500);
+    expect(result.diagnosis).toBe(
+      `Target "vllm": no answer from GET ${slow.url}/v1/models within 0.5 s. The server may still be loading a model; raise timeout, or check that base-url points at it.`,
+    );
+  });
+
+  it('reports a TLS failure when https:// points at a plain-HTTP server', async () => {
+    const { port } = new URL(open.url);
+    const result = await preflight(target({ baseUrl: `https://127.0.0.1:${port}/v1` }));
+    expect(result.diagnosis).toMatch(
+      new RegExp(`^Target "vllm": the TLS handshake with 127\\.0\\.0\\.1:${port} failed \\((ERR_SSL_[A-Z_]+|EPROTO)\\)\\. Use http:// if the server does not speak TLS, or make the runner trust its certificate \\(NODE_EXTRA_CA_CERTS\\)\\.$`),
+    );
+  });
+
+  it('never shows credentials embedded in the base URL', async () => {
+    const port = await freePort();
+    const result = await preflight(target({ baseUrl: `http://user:hunter2@127.0.0.1:${port}/v1?key=abc` }));
+    expect(result.diagnosis).not.toContain('hunter2');
+    expect(result.diagnosis).not.toContain('abc');
+  });
+});
