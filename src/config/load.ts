@@ -39,6 +39,14 @@ function issueText(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+/** The keys a config section accepts, for "unknown key" messages. */
+function allowedKeys(path: readonly PropertyKey[]): string {
+  const section = path.find((key) => typeof key === 'string');
+  const shape =
+    section === 'settings' ? settingsSchema.shape : section === 'thresholds' ? thresholdsSchema.shape : section === 'targets' ? targetSchema.shape : configFileSchema.shape;
+  return Object.keys(shape).join(', ');
+}
+
 /** Reads and validates a YAML config file. Returns undefined when an optional file is absent. */
 export function loadConfigFile(path: string, options: { required: boolean }): ConfigFile | undefined {
   if (!existsSync(path)) {
@@ -66,14 +74,21 @@ export function loadConfigFile(path: string, options: { required: boolean }): Co
   }
   const parsed = configFileSchema.safeParse(data);
   if (!parsed.success) {
-    const lines = parsed.error.issues.slice(0, 5).map((issue) => {
-      const node = document.getIn(issue.path as (string | number)[], true);
+    // One entry per problem, unknown keys pointed at themselves, in file order.
+    const problems = parsed.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({ path: [...issue.path, key], text: `unknown key (allowed here: ${allowedKeys(issue.path)})` }))
+        : [{ path: issue.path, text: issue.message }],
+    );
+    const located = problems.map((problem) => {
+      const node = document.getIn(problem.path as (string | number)[], true);
       const line = isNode(node) ? lineOf(node.range?.[0]) : undefined;
-      const where = formatPath(issue.path) || '(top level)';
-      return `${path}: ${where}${line ? ` (line ${line})` : ''}: ${issueText(issue)}`;
+      return { ...problem, line };
     });
-    const more = parsed.error.issues.length > 5 ? ` (and ${parsed.error.issues.length - 5} more)` : '';
-    throw configError(`Config file ${lines.join('; ')}${more}. See the README's "Config file" section for the allowed fields.`);
+    located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    const shown = located.slice(0, 5).map((problem) => `${formatPath(problem.path) || '(top level)'}${problem.line ? ` (line ${problem.line})` : ''}: ${problem.text}`);
+    const more = located.length > 5 ? ` (and ${located.length - 5} more)` : '';
+    throw configError(`Config file ${path}: ${shown.join('; ')}${more}. See the README's "Config file" section for the allowed fields.`);
   }
   return parsed.data;
 }
