@@ -47545,6 +47545,12 @@ function issueText(issue) {
         return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     return issue.message;
 }
+/** The keys a config section accepts, for "unknown key" messages. */
+function allowedKeys(path) {
+    const section = path.find((key) => typeof key === 'string');
+    const shape = section === 'settings' ? settingsSchema.shape : section === 'thresholds' ? thresholdsSchema.shape : section === 'targets' ? targetSchema.shape : configFileSchema.shape;
+    return Object.keys(shape).join(', ');
+}
 /** Reads and validates a YAML config file. Returns undefined when an optional file is absent. */
 function loadConfigFile(path, options) {
     if (!(0,external_node_fs_namespaceObject.existsSync)(path)) {
@@ -47573,14 +47579,19 @@ function loadConfigFile(path, options) {
     }
     const parsed = configFileSchema.safeParse(data);
     if (!parsed.success) {
-        const lines = parsed.error.issues.slice(0, 5).map((issue) => {
-            const node = document.getIn(issue.path, true);
+        // One entry per problem, unknown keys pointed at themselves, in file order.
+        const problems = parsed.error.issues.flatMap((issue) => issue.code === 'unrecognized_keys'
+            ? issue.keys.map((key) => ({ path: [...issue.path, key], text: `unknown key (allowed here: ${allowedKeys(issue.path)})` }))
+            : [{ path: issue.path, text: issue.message }]);
+        const located = problems.map((problem) => {
+            const node = document.getIn(problem.path, true);
             const line = (0,dist/* isNode */.Ll)(node) ? lineOf(node.range?.[0]) : undefined;
-            const where = formatPath(issue.path) || '(top level)';
-            return `${path}: ${where}${line ? ` (line ${line})` : ''}: ${issueText(issue)}`;
+            return { ...problem, line };
         });
-        const more = parsed.error.issues.length > 5 ? ` (and ${parsed.error.issues.length - 5} more)` : '';
-        throw configError(`Config file ${lines.join('; ')}${more}. See the README's "Config file" section for the allowed fields.`);
+        located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+        const shown = located.slice(0, 5).map((problem) => `${formatPath(problem.path) || '(top level)'}${problem.line ? ` (line ${problem.line})` : ''}: ${problem.text}`);
+        const more = located.length > 5 ? ` (and ${located.length - 5} more)` : '';
+        throw configError(`Config file ${path}: ${shown.join('; ')}${more}. See the README's "Config file" section for the allowed fields.`);
     }
     return parsed.data;
 }
@@ -60728,13 +60739,19 @@ async function preflightOpenAI(target, timeoutMs, signal) {
     const who = `Target "${target.name}"`;
     const fail = (diagnosis) => ({ ok: false, diagnosis, servedModels: [] });
     let data;
+    let timedOut = false;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+        timedOut = true;
+        deadline.abort();
+    }, timeoutMs);
     try {
-        data = await listModels(target.baseUrl, target.apiKey, timeoutMs, signal);
+        data = await listModels(target.baseUrl, target.apiKey, timeoutMs + 1000, AbortSignal.any([signal, deadline.signal]));
     }
     catch (error) {
         if (signal.aborted)
             return fail(`${who}: the run was cancelled during the preflight check.`);
-        if (error instanceof APIConnectionTimeoutError) {
+        if (timedOut || error instanceof APIConnectionTimeoutError) {
             return fail(`${who}: no answer from GET ${modelsUrl} within ${timeoutMs / 1000} s. The server may still be loading a model; raise timeout, or check that base-url points at it.`);
         }
         if (error instanceof APIError && typeof error.status === 'number') {
@@ -60764,7 +60781,10 @@ async function preflightOpenAI(target, timeoutMs, signal) {
         if (codes.some((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')) {
             return fail(`${who}: ${host}:${port} closed the connection without answering GET ${modelsUrl}. Check that this port serves HTTP (not TLS or another protocol) and that no proxy is in the way.`);
         }
-        return fail(`${who}: GET ${modelsUrl} failed: ${shortMessage(error)}. Check base-url.`);
+        return fail(`${who}: GET ${modelsUrl} failed: ${shortMessage(error).replace(/\.+$/, '')}. Check base-url.`);
+    }
+    finally {
+        clearTimeout(timer);
     }
     if (!Array.isArray(data)) {
         return fail(`${who}: GET ${modelsUrl} answered, but not with an OpenAI model list (JSON with a "data" array). Check that base-url points at the OpenAI-compatible API, which usually ends in /v1.`);
@@ -65989,6 +66009,15 @@ function inlineUntrusted(text, maxChars = 160) {
     const capped = oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
     return capped.replace(MARKDOWN_SPECIAL, (char) => HTML_ENTITY[char] ?? (char === '@' ? '&#64;' : `\\${char}`));
 }
+/**
+ * Our own sentences that may quote server text (error bodies, model ids): readable in a terminal,
+ * but no tag, link, image, table break or mention can come through.
+ */
+function inlineText(text, maxChars = 4000) {
+    const oneLine = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+    const capped = oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
+    return capped.replace(/[<>&@[\]|\\`]/g, (char) => (char in HTML_ENTITY ? HTML_ENTITY[char] : char === '@' ? '&#64;' : `\\${char}`));
+}
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
 // summary.md (and the step summary): the verdict first, then one table per target. Built by a pure
@@ -66020,7 +66049,7 @@ const code = (text) => `\`${text.replace(/[`\r\n]/g, "'")}\``;
 function targetSection(target, report) {
     const lines = [`### Target ${code(target.name)} — model ${code(target.model)} at ${code(target.baseUrl)}`, ''];
     if (!target.preflight.ok) {
-        lines.push(`⚠️ ${target.preflight.diagnosis ?? 'The preflight check failed.'}`, '');
+        lines.push(`⚠️ ${inlineText(target.preflight.diagnosis ?? 'The preflight check failed.')}`, '');
         return lines;
     }
     const measurement = target.measurement;
@@ -66058,12 +66087,12 @@ function targetSection(target, report) {
     return lines;
 }
 function summaryMarkdown(report) {
-    const lines = [`## model-gate: ${VERDICT_ICON[report.verdict]} ${report.verdict}`, '', report.verdictReason, ''];
+    const lines = [`## model-gate: ${VERDICT_ICON[report.verdict]} ${report.verdict}`, '', inlineText(report.verdictReason), ''];
     if (report.suite && report.settings) {
         lines.push(`Suite ${code(report.suite.id)} v${report.suite.version} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm runs + 1 cold call · concurrency ${report.settings.concurrency} · status ${report.status}`, '');
     }
-    if (report.error)
-        lines.push(`⚠️ ${report.error.message}`, '');
+    if (report.error && report.error.message !== report.verdictReason)
+        lines.push(`⚠️ ${inlineText(report.error.message)}`, '');
     for (const target of report.targets)
         lines.push(...targetSection(target, report));
     if (report.thresholdChecks.length > 0) {
@@ -66838,6 +66867,19 @@ function decide(plan, run, error, checks) {
             verdictReason: silent.map((target) => `No call to target "${target.target.name}" succeeded: ${mostCommonError(target.samples)}.`).join(' '),
         };
     }
+    const prose = run.targets.filter((target) => {
+        const answered = target.samples.filter((sample) => sample.phase === 'warm' && sample.errorClass === null);
+        return answered.length > 0 && answered.every((sample) => !sample.jsonValid);
+    });
+    if (prose.length > 0) {
+        return {
+            status: 'complete',
+            verdict: 'error',
+            verdictReason: prose
+                .map((target) => `No answer from target "${target.target.name}" was valid JSON (${target.samples.filter((sample) => sample.phase === 'warm').length} answers; see "Calls worth a look" in the summary). The server may ignore response_format (try json-mode json_schema or none), or the model does not follow the output format.`)
+                .join(' '),
+        };
+    }
     const failed = checks.filter((check) => !check.passed);
     if (failed.length > 0) {
         return { status: 'complete', verdict: 'fail', verdictReason: `${failed.length} of ${checks.length} thresholds not met: ${failed.map((check) => `${check.reason} on ${check.target}`).join('; ')}.` };
@@ -66952,8 +66994,14 @@ async function run() {
     process.once('SIGTERM', onSigterm);
     try {
         const inputs = Object.fromEntries(RUN_INPUT_NAMES.map((name) => [name, getInput(name)]));
-        if (inputs['api-key'])
-            core_setSecret(inputs['api-key']);
+        const masked = new Set();
+        const mask = (secret) => {
+            if (secret && !masked.has(secret))
+                core_setSecret(secret);
+            if (secret)
+                masked.add(secret);
+        };
+        mask(inputs['api-key']);
         const configInput = inputs.config?.trim() ?? '';
         const outcome = await runModelGate({
             inputs,
@@ -66966,8 +67014,7 @@ async function run() {
             log: { info: info, warn: warning, debug: core_debug },
             onPlan: (plan, suite, totalCalls) => {
                 for (const target of plan.targets)
-                    if (target.apiKey)
-                        core_setSecret(target.apiKey);
+                    mask(target.apiKey);
                 info(`model-gate ${version_VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls.`);
             },
             onPreflight: (target, result) => {

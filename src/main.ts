@@ -29,7 +29,12 @@ export async function run(): Promise<void> {
   process.once('SIGTERM', onSigterm);
   try {
     const inputs = Object.fromEntries(RUN_INPUT_NAMES.map((name) => [name, core.getInput(name)]));
-    if (inputs['api-key']) core.setSecret(inputs['api-key']);
+    const masked = new Set<string>();
+    const mask = (secret: string | undefined) => {
+      if (secret && !masked.has(secret)) core.setSecret(secret);
+      if (secret) masked.add(secret);
+    };
+    mask(inputs['api-key']);
     const configInput = inputs.config?.trim() ?? '';
 
     const outcome = await runModelGate({
@@ -42,7 +47,7 @@ export async function run(): Promise<void> {
       toolVersion: VERSION,
       log: { info: core.info, warn: core.warning, debug: core.debug },
       onPlan: (plan, suite, totalCalls) => {
-        for (const target of plan.targets) if (target.apiKey) core.setSecret(target.apiKey);
+        for (const target of plan.targets) mask(target.apiKey);
         core.info(`model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls.`);
       },
       onPreflight: (target, result) => {

@@ -1,0 +1,114 @@
+// The committed bundle, run as GitHub's runner runs it: `node dist/index.js` from a folder with no
+// node_modules, inputs in INPUT_* variables (hyphens kept), outputs and summary through files.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { reportSchema } from '../src/report/report.js';
+import { suiteProgramme } from '../test-servers/programmes.mjs';
+import { runProcess } from './helpers/processes.js';
+import { REPO_ROOT, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
+
+let server: TestServer;
+let actionDir: string;
+
+beforeAll(async () => {
+  server = await startOpenAIServer(suiteProgramme({ apiKey: 'sk-dist-test-0a9b8c' }));
+  actionDir = mkdtempSync(join(tmpdir(), 'model-gate-action-'));
+  cpSync(join(REPO_ROOT, 'dist'), join(actionDir, 'dist'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'action.yml'), join(actionDir, 'action.yml'));
+});
+afterAll(stopAllServers);
+
+function parseGithubOutput(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const pattern = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
+  for (const match of text.matchAll(pattern)) outputs[match[1]!] = match[3]!;
+  return outputs;
+}
+
+async function runAction(inputs: Record<string, string>, options: { onStart?: (pid: number) => void } = {}) {
+  const workspace = mkdtempSync(join(tmpdir(), 'model-gate-workspace-'));
+  const files = { output: join(workspace, 'github_output'), summary: join(workspace, 'step_summary'), event: join(workspace, 'event.json') };
+  writeFileSync(files.output, '');
+  writeFileSync(files.summary, '');
+  cpSync(join(REPO_ROOT, '__tests__', 'fixtures', 'pull_request.json'), files.event);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STEP_SUMMARY: files.summary,
+    GITHUB_EVENT_PATH: files.event,
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_REPOSITORY: 'acme/clinic-bots',
+    GITHUB_WORKSPACE: workspace,
+    RUNNER_TEMP: workspace,
+    ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
+  };
+  const result = await runProcess(process.execPath, [join(actionDir, 'dist', 'index.js')], { cwd: workspace, env, timeoutMs: 60_000, onStart: options.onStart });
+  return { workspace, result, outputs: parseGithubOutput(readFileSync(files.output, 'utf8')), summary: readFileSync(files.summary, 'utf8') };
+}
+
+describe('dist/index.js as the runner runs it', () => {
+  it('has no node_modules to lean on', () => {
+    for (let dir = actionDir; dir !== dirname(dir); dir = dirname(dir)) expect(existsSync(join(dir, 'node_modules'))).toBe(false);
+  });
+
+  it('runs the suite, sets the outputs, writes the step summary and the report', async () => {
+    const { workspace, result, outputs, summary } = await runAction({
+      'base-url': `${server.url}/v1`,
+      model: 'test-model',
+      'api-key': 'sk-dist-test-0a9b8c',
+      'min-detection-rate-pct': '80',
+      'warm-runs': '2',
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('::add-mask::sk-dist-test-0a9b8c');
+    expect(result.stdout.replace('::add-mask::sk-dist-test-0a9b8c', '')).not.toContain('sk-dist-test-0a9b8c');
+    expect(result.stdout).toMatch(/^\[19\/19\] test-model · clean-migraine · warm run 2 · \d+ ms · clean$/m);
+    expect(outputs.verdict).toBe('pass');
+    expect(outputs.report).toBe(join('model-gate-report', 'report.json'));
+    expect(outputs['report-dir']).toBe('model-gate-report');
+    expect(outputs.summary).toMatch(/^pass: The threshold is met\. — test-model: detection 100\.0 %, false positives 0\.0 %, JSON valid 100\.0 %, errors 0\.0 %, warm p95 \d+ ms$/);
+    const report = reportSchema.parse(JSON.parse(readFileSync(join(workspace, outputs.report!), 'utf8')));
+    expect(report.targets[0]!.measurement!.metrics.detectionRatePct).toEqual({ value: 100, n: 10, count: 10 });
+    expect(summary).toContain('## model-gate: ✅ pass');
+    expect(summary).toContain('| Detection rate | 100.0 % | 10/10 |');
+    expect(existsSync(join(workspace, 'model-gate-report', 'samples.jsonl'))).toBe(true);
+  });
+
+  it('fails the step when a threshold is not met', async () => {
+    const { result, outputs, summary } = await runAction({ 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c', 'max-warm-latency-p95-ms': '0', 'warm-runs': '1' });
+    expect(result.code).toBe(1);
+    expect(outputs.verdict).toBe('fail');
+    expect(result.stdout).toMatch(/^::error::1 of 1 thresholds not met: warmLatencyP95Ms [\d.]+ > 0 \(max-warm-latency-p95-ms\) on test-model\.$/m);
+    expect(summary).toContain('| Warm latency p95 ❌ |');
+  });
+
+  it('names the input, not a flag, when an input is wrong', async () => {
+    const { result, outputs, workspace } = await runAction({ 'base-url': `${server.url}/v1`, model: 'test-model', 'warm-runs': 'three' });
+    expect(result.code).toBe(1);
+    expect(outputs.verdict).toBe('error');
+    expect(result.stdout).toContain('::error::input "warm-runs" is "three": expected a whole number from 1 to 1000.');
+    expect(existsSync(join(workspace, 'model-gate-report', 'report.json'))).toBe(true);
+  });
+
+  it('writes a partial report when the job is cancelled (SIGTERM)', async () => {
+    await server.setProgramme(suiteProgramme({ apiKey: 'sk-dist-test-0a9b8c', latency: { ttftMs: 200 } }));
+    let pid = 0;
+    const started = Date.now();
+    const running = runAction({ 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c' }, { onStart: (value) => (pid = value) });
+    while (Date.now() - started < 1500) await new Promise((resolve) => setTimeout(resolve, 50));
+    process.kill(pid, 'SIGTERM');
+    const { result, outputs, workspace } = await running;
+    expect(result.code).toBe(1);
+    expect(outputs.verdict).toBe('error');
+    const report = reportSchema.parse(JSON.parse(readFileSync(join(workspace, 'model-gate-report', 'report.json'), 'utf8')));
+    expect(report.status).toBe('cancelled');
+    const lines = readFileSync(join(workspace, 'model-gate-report', 'samples.jsonl'), 'utf8').split('\n').filter(Boolean);
+    expect(lines.length).toBe(report.targets[0]!.completedCalls);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThan(28);
+  });
+});
+
