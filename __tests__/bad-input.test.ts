@@ -121,7 +121,7 @@ describe('bad input', () => {
       'No answer from target "test-model" was valid JSON (9 answers; see "Calls worth a look" in the summary). The server may ignore response_format (try json-mode json_schema or none), or the model does not follow the output format.',
     );
     const summary = readFileSync(join(dir, 'summary.md'), 'utf8');
-    expect(summary).toContain('| `birth-date-aberrant` | 1 | invalid-json | I looked at the screen carefully and nothing seems unusual to me\\. |');
+    expect(summary).toContain('| `birth-date-aberrant` | 1 | invalid-json | `I looked at the screen carefully and nothing seems unusual to me.` |');
   });
 
   it('an unknown flag or command', async () => {

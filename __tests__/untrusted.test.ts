@@ -2,19 +2,19 @@ import { describe, expect, it } from '@jest/globals';
 import { inlineText, inlineUntrusted } from '../src/report/untrusted.js';
 
 describe('model output in markdown', () => {
-  it('cannot inject HTML, links, images, mentions or table cells', () => {
-    const hostile = 'hi @org/team <img src=x onerror=alert(1)> [click](http://evil.example) ![x](http://e/x.png) | cell';
-    const safe = inlineUntrusted(hostile, 500);
-    expect(safe).not.toMatch(/<img|\]\(|@org|(?<!\\)\|/);
-    expect(safe).toContain('&lt;img src\\=x onerror\\=alert\\(1\\)&gt;');
-    expect(safe).toContain('&#64;org/team');
+  it('goes into a code span, where HTML, links, images and mentions are not rendered', () => {
+    const hostile = 'hi @org/team <img src=x onerror=alert(1)> [click](http://evil.example) ![x](http://e/x.png)';
+    expect(inlineUntrusted(hostile, 500)).toBe(`\`${hostile}\``);
+  });
+
+  it('cannot end the code span early or split a table cell', () => {
+    expect(inlineUntrusted('a ` b | c', 500)).toBe("`a ' b \\| c`");
   });
 
   it('is one line, capped, and free of control and bidi characters', () => {
     const safe = inlineUntrusted(`line1\nline2\r\n\u202eevil${'x'.repeat(500)}`, 40);
-    expect(safe).not.toMatch(/[\n\r\u202e]/);
-    expect(safe.endsWith('…')).toBe(true);
-    expect(safe.replace(/\\/g, '').length).toBeLessThanOrEqual(41);
+    expect(safe).toBe(`\`line1 line2 evil${'x'.repeat(24)}…\``);
+    expect(inlineUntrusted(' \n ')).toBe('(empty)');
   });
 });
 

@@ -65999,22 +65999,25 @@ function measureTarget(samples, scenarioOrder) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/untrusted.ts
-// Model output is untrusted text. Before it appears in markdown it is capped, put on one line, and
-// every character that markdown or HTML would act on is escaped, so it can neither format, link,
-// mention (@team), nor inject tags into a summary or comment.
-const MARKDOWN_SPECIAL = /[\\`*_{}[\]()<>#+\-.!|~&"'=:@]/g;
-const HTML_ENTITY = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' };
+// Model output is untrusted text. In markdown it goes into a code span, where GitHub renders no
+// HTML, link, image or @mention; what could still break out (backticks ending the span, pipes
+// splitting a table cell, line breaks) is neutralized, control and bidi characters removed, and the
+// length capped.
+const CONTROL_AND_BIDI = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+/g;
+const HTML_ENTITY = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
 function inlineUntrusted(text, maxChars = 160) {
-    const oneLine = text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+/g, ' ').replace(/\s+/g, ' ').trim();
+    const oneLine = text.replace(CONTROL_AND_BIDI, ' ').replace(/\s+/g, ' ').trim();
+    if (!oneLine)
+        return '(empty)';
     const capped = oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
-    return capped.replace(MARKDOWN_SPECIAL, (char) => HTML_ENTITY[char] ?? (char === '@' ? '&#64;' : `\\${char}`));
+    return `\`${capped.replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
 }
 /**
  * Our own sentences that may quote server text (error bodies, model ids): readable in a terminal,
  * but no tag, link, image, table break or mention can come through.
  */
 function inlineText(text, maxChars = 4000) {
-    const oneLine = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+    const oneLine = text.replace(CONTROL_AND_BIDI, ' ').replace(/\s+/g, ' ').trim();
     const capped = oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
     return capped.replace(/[<>&@[\]|\\`]/g, (char) => (char in HTML_ENTITY ? HTML_ENTITY[char] : char === '@' ? '&#64;' : `\\${char}`));
 }
@@ -66079,7 +66082,7 @@ function targetSection(target, report) {
     if (target.notableSamples.length > 0) {
         lines.push(`<details><summary>Calls worth a look (${target.notableSamples.length})</summary>`, '', '| Scenario | Run | Problem | Answer (start) |', '| --- | ---: | --- | --- |');
         for (const sample of target.notableSamples) {
-            const detail = sample.problem === 'error' ? `${sample.errorClass}: ${inlineUntrusted(sample.errorMessage ?? '', 120)}` : inlineUntrusted(sample.excerpt, 160) || '(empty)';
+            const detail = sample.problem === 'error' ? `${sample.errorClass}: ${inlineUntrusted(sample.errorMessage ?? '', 120)}` : inlineUntrusted(sample.excerpt, 160);
             lines.push(`| ${code(sample.scenario)} | ${sample.run} | ${sample.problem} | ${detail} |`);
         }
         lines.push('', '</details>', '');

@@ -56,7 +56,7 @@ function targetSection(target: TargetReport, report: Report): string[] {
   if (target.notableSamples.length > 0) {
     lines.push(`<details><summary>Calls worth a look (${target.notableSamples.length})</summary>`, '', '| Scenario | Run | Problem | Answer (start) |', '| --- | ---: | --- | --- |');
     for (const sample of target.notableSamples) {
-      const detail = sample.problem === 'error' ? `${sample.errorClass}: ${inlineUntrusted(sample.errorMessage ?? '', 120)}` : inlineUntrusted(sample.excerpt, 160) || '(empty)';
+      const detail = sample.problem === 'error' ? `${sample.errorClass}: ${inlineUntrusted(sample.errorMessage ?? '', 120)}` : inlineUntrusted(sample.excerpt, 160);
       lines.push(`| ${code(sample.scenario)} | ${sample.run} | ${sample.problem} | ${detail} |`);
     }
     lines.push('', '</details>', '');

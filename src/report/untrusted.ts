@@ -1,14 +1,16 @@
-// Model output is untrusted text. Before it appears in markdown it is capped, put on one line, and
-// every character that markdown or HTML would act on is escaped, so it can neither format, link,
-// mention (@team), nor inject tags into a summary or comment.
+// Model output is untrusted text. In markdown it goes into a code span, where GitHub renders no
+// HTML, link, image or @mention; what could still break out (backticks ending the span, pipes
+// splitting a table cell, line breaks) is neutralized, control and bidi characters removed, and the
+// length capped.
 
-const MARKDOWN_SPECIAL = /[\\`*_{}[\]()<>#+\-.!|~&"'=:@]/g;
-const HTML_ENTITY: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' };
+const CONTROL_AND_BIDI = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+/g;
+const HTML_ENTITY: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
 
 export function inlineUntrusted(text: string, maxChars = 160): string {
-  const oneLine = text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const oneLine = text.replace(CONTROL_AND_BIDI, ' ').replace(/\s+/g, ' ').trim();
+  if (!oneLine) return '(empty)';
   const capped = oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
-  return capped.replace(MARKDOWN_SPECIAL, (char) => HTML_ENTITY[char] ?? (char === '@' ? '&#64;' : `\\${char}`));
+  return `\`${capped.replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
 }
 
 /**
@@ -16,7 +18,7 @@ export function inlineUntrusted(text: string, maxChars = 160): string {
  * but no tag, link, image, table break or mention can come through.
  */
 export function inlineText(text: string, maxChars = 4000): string {
-  const oneLine = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const oneLine = text.replace(CONTROL_AND_BIDI, ' ').replace(/\s+/g, ' ').trim();
   const capped = oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
   return capped.replace(/[<>&@[\]|\\`]/g, (char) => (char in HTML_ENTITY ? HTML_ENTITY[char]! : char === '@' ? '&#64;' : `\\${char}`));
 }
