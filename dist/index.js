@@ -60637,13 +60637,17 @@ function openaiEndpoint(target, settings) {
         return {};
     }
     async function call(request) {
-        const deadline = new AbortController();
+        // One controller per call, aborted by its deadline or by the run's cancellation. A listener
+        // (removed afterwards) rather than AbortSignal.any, whose dependents pile up on a long-lived signal.
+        const controller = new AbortController();
         let timedOut = false;
         const timer = setTimeout(() => {
             timedOut = true;
-            deadline.abort();
+            controller.abort();
         }, settings.timeoutMs);
-        const signal = AbortSignal.any([request.signal, deadline.signal]);
+        const onCancel = () => controller.abort();
+        request.signal.addEventListener('abort', onCancel, { once: true });
+        const signal = controller.signal;
         const started = performance.now();
         let ttftMs = null;
         let chunks = 0;
@@ -60708,6 +60712,7 @@ function openaiEndpoint(target, settings) {
         }
         finally {
             clearTimeout(timer);
+            request.signal.removeEventListener('abort', onCancel);
         }
     }
     return {
@@ -66569,8 +66574,11 @@ function flaggedTexts(value, scorer) {
         return scorer.fields.map((field) => item[field]).filter((text) => typeof text === 'string').join(' ');
     });
 }
+// One Ajv instance per process, as ajv recommends: building one compiles its meta-schemas (tens of ms).
+let sharedAjv;
 function compileAnswerScorer(outputSchema, scorer) {
-    const validate = new ajv.Ajv({ strict: false, allErrors: false }).compile(outputSchema);
+    sharedAjv ??= new ajv.Ajv({ strict: false, allErrors: false });
+    const validate = sharedAjv.compile(outputSchema);
     return (answer, keywords) => {
         const parsed = parseJsonAnswer(answer);
         if (!parsed.ok)
@@ -66762,7 +66770,12 @@ function assembleSuite(definition, images) {
     });
     return { ...definition, scenarios, fingerprint: suiteFingerprint(definition, hashes) };
 }
+// Built-in suites are files shipped with the tool, unchanged while a process runs: load each once.
+const loadedBuiltinSuites = new Map();
 function loadBuiltinSuite(id) {
+    const cached = loadedBuiltinSuites.get(id);
+    if (cached)
+        return cached;
     const { definition, dir } = builtinSuiteDefinition(id);
     const images = new Map();
     for (const scenario of definition.scenarios) {
@@ -66772,7 +66785,9 @@ function loadBuiltinSuite(id) {
         }
         images.set(scenario.id, (0,external_node_fs_namespaceObject.readFileSync)(path));
     }
-    return assembleSuite(definition, images);
+    const suite = assembleSuite(definition, images);
+    loadedBuiltinSuites.set(id, suite);
+    return suite;
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline.ts

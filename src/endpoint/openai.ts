@@ -56,13 +56,17 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
   }
 
   async function call(request: ChatRequest): Promise<CallOutcome> {
-    const deadline = new AbortController();
+    // One controller per call, aborted by its deadline or by the run's cancellation. A listener
+    // (removed afterwards) rather than AbortSignal.any, whose dependents pile up on a long-lived signal.
+    const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      deadline.abort();
+      controller.abort();
     }, settings.timeoutMs);
-    const signal = AbortSignal.any([request.signal, deadline.signal]);
+    const onCancel = () => controller.abort();
+    request.signal.addEventListener('abort', onCancel, { once: true });
+    const signal = controller.signal;
     const started = performance.now();
     let ttftMs: number | null = null;
     let chunks = 0;
@@ -126,6 +130,7 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
       };
     } finally {
       clearTimeout(timer);
+      request.signal.removeEventListener('abort', onCancel);
     }
   }
 

@@ -41,8 +41,12 @@ function flaggedTexts(value: unknown, scorer: FlaggedItemsScorer): string[] | un
   });
 }
 
+// One Ajv instance per process, as ajv recommends: building one compiles its meta-schemas (tens of ms).
+let sharedAjv: Ajv | undefined;
+
 export function compileAnswerScorer(outputSchema: Record<string, unknown>, scorer: FlaggedItemsScorer): AnswerScorer {
-  const validate: ValidateFunction = new Ajv({ strict: false, allErrors: false }).compile(outputSchema);
+  sharedAjv ??= new Ajv({ strict: false, allErrors: false });
+  const validate: ValidateFunction = sharedAjv.compile(outputSchema);
   return (answer, keywords) => {
     const parsed = parseJsonAnswer(answer);
     if (!parsed.ok) return { jsonValid: false, schemaValid: false, flagged: false, detected: false, matchedKeywords: [] };

@@ -90,7 +90,12 @@ export function assembleSuite(definition: SuiteFile, images: ReadonlyMap<string,
   return { ...definition, scenarios, fingerprint: suiteFingerprint(definition, hashes) };
 }
 
+// Built-in suites are files shipped with the tool, unchanged while a process runs: load each once.
+const loadedBuiltinSuites = new Map<string, Suite>();
+
 export function loadBuiltinSuite(id: string): Suite {
+  const cached = loadedBuiltinSuites.get(id);
+  if (cached) return cached;
   const { definition, dir } = builtinSuiteDefinition(id);
   const images = new Map<string, Buffer>();
   for (const scenario of definition.scenarios) {
@@ -100,5 +105,7 @@ export function loadBuiltinSuite(id: string): Suite {
     }
     images.set(scenario.id, readFileSync(path));
   }
-  return assembleSuite(definition, images);
+  const suite = assembleSuite(definition, images);
+  loadedBuiltinSuites.set(id, suite);
+  return suite;
 }

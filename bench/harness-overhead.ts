@@ -1,0 +1,105 @@
+// What model-gate itself costs per call. The same suite runs against a zero-latency test server
+// twice over: through the whole pipeline (config, preflight, scoring, sample log, report), and as
+// a bare loop of the same streamed requests through the openai client. Rounds alternate which side
+// goes first (so neither always pays the other's garbage collection); the median of the paired
+// ratios is the result. Run: npm run bench
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import OpenAI from 'openai';
+import { median } from 'simple-statistics';
+import { cliFlagName } from '../src/config/load.js';
+import { runModelGate } from '../src/pipeline.js';
+import { loadBuiltinSuite } from '../src/suite/load.js';
+import { suiteProgramme } from '../test-servers/programmes.mjs';
+
+const WARM_RUNS = 20;
+const ROUNDS = 20;
+const TARGET_RATIO = 1.15;
+const TARGET_MS_PER_CALL = 2;
+
+const server = spawn(process.execPath, ['test-servers/openai-compatible.mjs', '--programme-json', JSON.stringify(suiteProgramme()), '--ttl', '600'], { stdio: ['pipe', 'pipe', 'inherit'] });
+const url = await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url)));
+const baseUrl = `${url}/v1`;
+
+const suite = loadBuiltinSuite('safety-checks');
+const calls = 1 + suite.scenarios.length * WARM_RUNS;
+const noop = () => undefined;
+
+async function harness(): Promise<number> {
+  const started = performance.now();
+  const outcome = await runModelGate({
+    inputs: { 'base-url': baseUrl, model: 'test-model', 'warm-runs': String(WARM_RUNS), 'report-dir': mkdtempSync(join(tmpdir(), 'model-gate-bench-')) },
+    configPath: '/nonexistent/model-gate.yml',
+    configRequired: false,
+    env: {},
+    nameOf: cliFlagName,
+    signal: new AbortController().signal,
+    toolVersion: 'bench',
+    log: { info: noop, warn: noop, debug: noop },
+  });
+  const elapsed = performance.now() - started;
+  if (outcome.report.verdict !== 'pass' || outcome.report.targets[0]?.completedCalls !== calls) throw new Error(`harness run failed: ${outcome.report.verdictReason}`);
+  return elapsed;
+}
+
+async function bareLoop(): Promise<number> {
+  const client = new OpenAI({ baseURL: baseUrl, apiKey: 'no-key-given', maxRetries: 0 });
+  const dataUrls = suite.scenarios.map((scenario) => `data:image/png;base64,${scenario.image.bytes.toString('base64')}`);
+  const order = [0, ...Array.from({ length: WARM_RUNS }, () => dataUrls.map((_, index) => index)).flat()];
+  const started = performance.now();
+  for (const index of order) {
+    const stream = await client.chat.completions.create({
+      model: 'test-model',
+      messages: [{ role: 'user', content: [{ type: 'text', text: suite.prompt }, { type: 'image_url', image_url: { url: dataUrls[index]! } }] }],
+      temperature: 0,
+      max_tokens: 512,
+      stream: true,
+      stream_options: { include_usage: true },
+      response_format: { type: 'json_object' },
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    if (!text) throw new Error('bare loop got an empty answer');
+  }
+  return performance.now() - started;
+}
+
+// One warm-up of each, not counted in the ratio (JIT, connection pools, the suite and validator
+// loaded once per process), but printed: it is what a single CI run pays on top.
+const firstHarnessMs = await harness();
+const firstBareMs = await bareLoop();
+const harnessMs: number[] = [];
+const bareMs: number[] = [];
+for (let round = 0; round < ROUNDS; round += 1) {
+  if (round % 2 === 0) {
+    harnessMs.push(await harness());
+    bareMs.push(await bareLoop());
+  } else {
+    bareMs.push(await bareLoop());
+    harnessMs.push(await harness());
+  }
+}
+server.stdin!.end();
+server.kill('SIGTERM');
+
+const harnessMedian = median(harnessMs);
+const bareMedian = median(bareMs);
+const ratio = median(harnessMs.map((ms, round) => ms / bareMs[round]!));
+const overheadPerCall = (harnessMedian - bareMedian) / calls;
+const row = (name: string, ms: number) => `| ${name} | ${ms.toFixed(0)} ms | ${(ms / calls).toFixed(2)} ms |`; // medians
+console.log(`Harness overhead: safety-checks suite, ${calls} calls per run, zero-latency server on loopback, ${ROUNDS} rounds alternating which side goes first\n`);
+console.log('| Run | Wall time | Per call |');
+console.log('| --- | ---: | ---: |');
+console.log(row('bare openai-client loop', bareMedian));
+console.log(row('model-gate run (whole pipeline)', harnessMedian));
+console.log(`\nRatio model-gate / bare loop (median of the ${ROUNDS} paired rounds): ${ratio.toFixed(3)}× (target ≤ ${TARGET_RATIO}×)`);
+console.log(`Harness time per call: ${overheadPerCall.toFixed(3)} ms (target < ${TARGET_MS_PER_CALL} ms)`);
+console.log(`First run in a fresh process (not in the ratio): model-gate ${firstHarnessMs.toFixed(0)} ms, bare loop ${firstBareMs.toFixed(0)} ms — one-time start-up of ${(firstHarnessMs - firstBareMs - (harnessMedian - bareMedian)).toFixed(0)} ms`);
+console.log(`Node ${process.version}, ${process.platform}/${process.arch}`);
+if (ratio > TARGET_RATIO || overheadPerCall >= TARGET_MS_PER_CALL) {
+  console.log('Target missed.');
+  process.exitCode = 1;
+}
