@@ -10,12 +10,14 @@ const preflight = (t: Target, timeoutMs = 5000) => preflightOpenAI(t, timeoutMs,
 let open: TestServer;
 let keyed: TestServer;
 let slow: TestServer;
+let gateway: TestServer;
 
 beforeAll(async () => {
-  [open, keyed, slow] = await Promise.all([
+  [open, keyed, slow, gateway] = await Promise.all([
     startOpenAIServer({ models: ['qwen2-vl', 'llava:latest'] }),
     startOpenAIServer({ models: ['qwen2-vl'], apiKey: 'sk-right-key' }),
     startOpenAIServer({ models: ['qwen2-vl'], latency: { modelsDelayMs: 3000 } }),
+    startOpenAIServer({ models: ['qwen2-vl'], apiKey: 'sk-admin-key', authStatus: 403 }),
   ]);
 });
 afterAll(stopAllServers);
@@ -52,6 +54,13 @@ describe('preflight', () => {
     );
     expect(result.diagnosis).not.toContain('sk-wrong-key');
     expect((await preflight(target({ baseUrl: `${keyed.url}/v1`, apiKey: 'sk-right-key', apiKeySource: 'input "api-key"' }))).ok).toBe(true);
+  });
+
+  it('says access was refused (403) for a key without the right permission', async () => {
+    const result = await preflight(target({ baseUrl: `${gateway.url}/v1`, apiKey: 'sk-read-only', apiKeySource: 'input "api-key"' }));
+    expect(result.diagnosis).toBe(
+      `Target "vllm": the server refused access (HTTP 403 on GET ${gateway.url}/v1/models) with the API key from input "api-key". Use a key that is allowed to list and call models.`,
+    );
   });
 
   it('spots a base URL that misses /v1 and gives the one that works', async () => {

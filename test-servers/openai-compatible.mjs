@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util';
 /**
  * The programme: everything the server does is data.
  * - models: ids listed by GET {prefix}/models; a chat for another model gets a 404 like vLLM's.
- * - apiKey: when set, every API call needs "Authorization: Bearer <apiKey>" (401 otherwise).
+ * - apiKey: when set, every API call needs "Authorization: Bearer <apiKey>"; others get authStatus
+ *   (401 by default; 403 for gateways that know the key but deny the call).
  * - pathPrefix: where the API lives ("/v1"); any other path answers 404.
  * - latency: ttftMs before the first token, perTokenMs between tokens, jitterPct (lognormal spread),
  *   modelsDelayMs before answering GET /models.
@@ -27,6 +28,7 @@ import { parseArgs } from 'node:util';
 const DEFAULT_PROGRAMME = {
   models: ['test-model'],
   apiKey: null,
+  authStatus: 401,
   pathPrefix: '/v1',
   latency: { ttftMs: 0, perTokenMs: 0, jitterPct: 0, modelsDelayMs: 0 },
   answers: {},
@@ -199,7 +201,7 @@ const server = createServer(async (req, res) => {
     if (!url.pathname.startsWith(`${prefix}/`)) return sendJson(res, 404, { detail: 'Not Found' });
     if (programme.apiKey && req.headers.authorization !== `Bearer ${programme.apiKey}`) {
       stats.unauthorized += 1;
-      return sendJson(res, 401, { error: 'Unauthorized' });
+      return sendJson(res, programme.authStatus, { error: programme.authStatus === 403 ? 'Forbidden' : 'Unauthorized' });
     }
     const route = url.pathname.slice(prefix.length);
     if (route === '/models' && req.method === 'GET') {
