@@ -26889,7 +26889,8 @@ const code = (text) => `\`${text.replace(/[`\r\n]/g, "'")}\``;
 function targetSection(target, report) {
     const lines = [`### Target ${code(target.name)} — model ${code(target.model)} at ${code(target.baseUrl)}`, ''];
     if (!target.preflight.ok) {
-        lines.push(`⚠️ ${inlineText(target.preflight.diagnosis ?? 'The preflight check failed.')}`, '');
+        const diagnosis = target.preflight.diagnosis ?? 'The preflight check failed.';
+        lines.push(report.verdictReason.includes(diagnosis) ? 'Not measured: the preflight check failed (above).' : `⚠️ ${inlineText(diagnosis)}`, '');
         return lines;
     }
     const measurement = target.measurement;
