@@ -92,7 +92,7 @@ async function runCommand(args: string[]): Promise<number> {
         say(`model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls`);
         bar?.start(totalCalls, 0, { target: '', last: 'preflight' });
       },
-      onPreflight: (target, result) => {
+      onPreflight: (_target, result) => {
         if (!result.ok) {
           bar?.stop();
           process.stderr.write(`${result.diagnosis}\n`);

@@ -8103,7 +8103,7 @@ async function runCommand(args) {
                 say(`model-gate ${_version_js__WEBPACK_IMPORTED_MODULE_9__/* .VERSION */ .x}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls`);
                 bar?.start(totalCalls, 0, { target: '', last: 'preflight' });
             },
-            onPreflight: (target, result) => {
+            onPreflight: (_target, result) => {
                 if (!result.ok) {
                     bar?.stop();
                     process.stderr.write(`${result.diagnosis}\n`);

@@ -50,11 +50,6 @@ export function parseSuiteDefinition(text: string, file: string): SuiteFile {
   return parsed.data;
 }
 
-export interface BuiltinSuiteEntry {
-  id: string;
-  fingerprint: string;
-}
-
 export function readCatalog(): Record<string, string> {
   return JSON.parse(readFileSync(join(builtinSuitesDir(), 'catalog.json'), 'utf8')) as Record<string, string>;
 }
