@@ -68,6 +68,14 @@ describe('a run against a good model', () => {
     expect(stats.lastChat?.promptStart).toBe(suite.prompt.slice(0, 80));
   });
 
+  it('asks for JSON the way json-mode says: the suite schema, or no response_format at all', async () => {
+    const withSchema = await runAgainst({}, ['--json-mode', 'json_schema', '--warm-runs', '1']);
+    expect((await withSchema.server.stats()).lastChat?.responseFormat).toEqual({ type: 'json_schema', json_schema: { name: 'answer', schema: suite.output.schema, strict: false } });
+    const plain = await runAgainst({}, ['--json-mode', 'none', '--warm-runs', '1']);
+    expect((await plain.server.stats()).lastChat?.responseFormat).toBeNull();
+    expect(plain.report.verdict).toBe('pass');
+  });
+
   it('breaks metrics down per category and per scenario', async () => {
     const { report } = await runAgainst({}, ['--warm-runs', '2']);
     const measurement = report.targets[0]!.measurement!;
