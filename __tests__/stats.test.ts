@@ -1,0 +1,65 @@
+// The gate's statistics against reference values computed with SciPy 1.17 (the call is beside
+// each value), so an error here cannot hide behind the simulation.
+import { describe, expect, it } from '@jest/globals';
+import { binomialUpperTail, exactStratifiedTest, holm, normalCdf, wilsonInterval } from '../src/gate/stats.js';
+
+describe('exact stratified test', () => {
+  it('with one stratum is Fisher\'s exact test (one-sided)', () => {
+    // stats.fisher_exact([[3,1],[1,3]], alternative='greater').pvalue — the lady tasting tea
+    expect(exactStratifiedTest([{ currentCount: 3, currentTotal: 4, baseCount: 1, baseTotal: 4 }], 'greater')).toBeCloseTo(0.24285714285714283, 12);
+    // stats.fisher_exact([[2,8],[9,1]], alternative='less').pvalue
+    expect(exactStratifiedTest([{ currentCount: 2, currentTotal: 10, baseCount: 9, baseTotal: 10 }], 'less')).toBeCloseTo(0.002738747320790664, 12);
+  });
+
+  it('combines scenarios by convolving their hypergeometric laws', () => {
+    // np.convolve of stats.hypergeom(M, K, n).pmf over the four strata, summed below / above the observed total
+    const strata = [
+      { baseCount: 14, baseTotal: 15, currentCount: 9, currentTotal: 15 },
+      { baseCount: 3, baseTotal: 3, currentCount: 0, currentTotal: 3 },
+      { baseCount: 10, baseTotal: 12, currentCount: 11, currentTotal: 12 },
+      { baseCount: 0, baseTotal: 3, currentCount: 0, currentTotal: 3 },
+    ];
+    expect(exactStratifiedTest(strata, 'less')).toBeCloseTo(0.027004935032483766, 12);
+    expect(exactStratifiedTest(strata, 'greater')).toBeCloseTo(0.9954258287522907, 12);
+  });
+
+  it('gives 1 when nothing can be told apart', () => {
+    expect(exactStratifiedTest([{ baseCount: 3, baseTotal: 3, currentCount: 3, currentTotal: 3 }], 'less')).toBe(1);
+    expect(exactStratifiedTest([], 'less')).toBe(1);
+  });
+});
+
+describe('other helpers', () => {
+  it('Wilson interval', () => {
+    // stats.binomtest(12, 15).proportion_ci(method='wilson')
+    const [low, high] = wilsonInterval(12, 15);
+    expect(low).toBeCloseTo(0.5481455128483065, 9);
+    expect(high).toBeCloseTo(0.9295245065301844, 9);
+    // stats.binomtest(0, 27).proportion_ci(method='wilson')
+    expect(wilsonInterval(0, 27)[1]).toBeCloseTo(0.12455502974186708, 9);
+  });
+
+  it('binomial upper tail', () => {
+    // stats.binom.sf(6, 60, 0.05) == P(X >= 7)
+    expect(binomialUpperTail(7, 60, 0.05)).toBeCloseTo(0.02969410195488331, 12);
+    expect(binomialUpperTail(0, 60, 0.05)).toBe(1);
+  });
+
+  it('normal distribution, tails included', () => {
+    // stats.norm.cdf(2.5), stats.norm.sf(3.5)
+    expect(normalCdf(2.5)).toBeCloseTo(0.9937903346742238, 6);
+    expect(1 - normalCdf(3.5)).toBeCloseTo(0.00023262907903552504, 6);
+  });
+
+  it('Holm step-down', () => {
+    // m = 4, alpha = 0.05: thresholds 0.0125, 0.0167, 0.025, 0.05 in order of p
+    expect(holm([0.01, 0.04, 0.015, 0.2], 0.05)).toEqual([
+      { threshold: 0.0125, rejected: true },
+      { threshold: 0.025, rejected: false },
+      { threshold: 0.05 / 3, rejected: true },
+      { threshold: 0.05, rejected: false },
+    ]);
+    // Once one is kept, none after it is rejected, even under its own threshold.
+    expect(holm([0.04, 0.001, 0.035], 0.06).map((entry) => entry.rejected)).toEqual([false, true, false]);
+  });
+});

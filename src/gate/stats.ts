@@ -1,0 +1,99 @@
+// Statistics the gate needs. simple-statistics gives the error function and quantiles; what it
+// lacks is written here, each piece small and tested against SciPy reference values:
+// the exact stratified test on counts (Fisher's exact test, conditioned per scenario, combined
+// by convolution — the exact form of the Cochran–Mantel–Haenszel test), Wilson intervals, the
+// binomial tail, and Holm's step-down procedure.
+import { errorFunction } from 'simple-statistics';
+
+/** Φ(z). (simple-statistics' own probit is off by 0.01 in the tails, so the gate works in p-values.) */
+export function normalCdf(z: number): number {
+  return 0.5 * (1 + errorFunction(z / Math.SQRT2));
+}
+
+const logFactorials: number[] = [0];
+function logFactorial(n: number): number {
+  for (let k = logFactorials.length; k <= n; k += 1) logFactorials.push(logFactorials[k - 1]! + Math.log(k));
+  return logFactorials[n]!;
+}
+
+const logChoose = (n: number, k: number) => logFactorial(n) - logFactorial(k) - logFactorial(n - k);
+
+/** P(X = k) for X ~ Hypergeometric(population, successes, draws); support [lo, hi]. */
+function hypergeometric(population: number, successes: number, draws: number): { lo: number; pmf: number[] } {
+  const lo = Math.max(0, draws - (population - successes));
+  const hi = Math.min(draws, successes);
+  const denominator = logChoose(population, draws);
+  const pmf: number[] = [];
+  for (let k = lo; k <= hi; k += 1) pmf.push(Math.exp(logChoose(successes, k) + logChoose(population - successes, draws - k) - denominator));
+  return { lo, pmf };
+}
+
+export interface Stratum {
+  baseCount: number;
+  baseTotal: number;
+  currentCount: number;
+  currentTotal: number;
+}
+
+/**
+ * One-sided exact test that the current side has fewer (`less`) or more (`greater`) counts than
+ * the baseline, stratified by scenario. Under no change, each scenario's current count given both
+ * sides' totals is hypergeometric; the total over scenarios is their convolution.
+ */
+export function exactStratifiedTest(strata: readonly Stratum[], alternative: 'less' | 'greater'): number {
+  let distribution = [1];
+  let offset = 0;
+  let observed = 0;
+  for (const stratum of strata) {
+    if (stratum.currentTotal === 0 || stratum.baseTotal === 0) continue;
+    const { lo, pmf } = hypergeometric(stratum.baseTotal + stratum.currentTotal, stratum.baseCount + stratum.currentCount, stratum.currentTotal);
+    const next = new Array<number>(distribution.length + pmf.length - 1).fill(0);
+    for (let i = 0; i < distribution.length; i += 1) {
+      for (let j = 0; j < pmf.length; j += 1) next[i + j]! += distribution[i]! * pmf[j]!;
+    }
+    distribution = next;
+    offset += lo;
+    observed += stratum.currentCount;
+  }
+  const index = observed - offset;
+  let p = 0;
+  if (alternative === 'less') for (let i = 0; i <= index && i < distribution.length; i += 1) p += distribution[i]!;
+  else for (let i = Math.max(0, index); i < distribution.length; i += 1) p += distribution[i]!;
+  return Math.min(1, p);
+}
+
+/** Wilson score interval for a proportion (95 % by default). */
+export function wilsonInterval(count: number, total: number, z = 1.959963984540054): [number, number] {
+  if (total === 0) return [0, 1];
+  const p = count / total;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * total)) / (1 + z2 / total);
+  const half = (z / (1 + z2 / total)) * Math.sqrt((p * (1 - p)) / total + z2 / (4 * total * total));
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+/** P(X ≥ k) for X ~ Binomial(n, p). */
+export function binomialUpperTail(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  let total = 0;
+  for (let i = k; i <= n; i += 1) total += Math.exp(logChoose(n, i) + i * Math.log(p) + (n - i) * Math.log1p(-p));
+  return Math.min(1, total);
+}
+
+/**
+ * Holm's step-down procedure: which hypotheses are rejected with the family-wise error rate held
+ * at alpha. For each p-value, in input order: its Holm threshold alpha / (m − rank) and whether it
+ * is rejected (its p is under the threshold and every smaller p was rejected too).
+ */
+export function holm(pValues: readonly number[], alpha: number): { threshold: number; rejected: boolean }[] {
+  const order = pValues.map((p, index) => ({ p, index })).sort((a, b) => a.p - b.p);
+  const result = pValues.map(() => ({ threshold: 0, rejected: false }));
+  let stillRejecting = true;
+  order.forEach(({ p, index }, rank) => {
+    const threshold = alpha / (pValues.length - rank);
+    result[index] = { threshold, rejected: stillRejecting && p <= threshold };
+    if (!(p <= threshold)) stillRejecting = false;
+  });
+  return result;
+}
