@@ -1,7 +1,7 @@
 // The gate's statistics against reference values computed with SciPy 1.17 (the call is beside
 // each value), so an error here cannot hide behind the simulation.
 import { describe, expect, it } from '@jest/globals';
-import { binomialUpperTail, exactStratifiedTest, holm, normalCdf, wilsonInterval } from '../src/gate/stats.js';
+import { binomialUpperTail, exactStratifiedTest, holm, normalCdf, studentTCdf, wilsonInterval } from '../src/gate/stats.js';
 
 describe('exact stratified test', () => {
   it('with one stratum is Fisher\'s exact test (one-sided)', () => {
@@ -49,6 +49,14 @@ describe('other helpers', () => {
     // stats.norm.cdf(2.5), stats.norm.sf(3.5)
     expect(normalCdf(2.5)).toBeCloseTo(0.9937903346742238, 6);
     expect(1 - normalCdf(3.5)).toBeCloseTo(0.00023262907903552504, 6);
+  });
+
+  it("Student's t distribution", () => {
+    // stats.t.cdf(2.0, 3), stats.t.sf(3.5, 4), stats.t.cdf(-1.2, 9), stats.t.sf(6.0, 2)
+    expect(studentTCdf(2.0, 3)).toBeCloseTo(0.9303370157205785, 10);
+    expect(1 - studentTCdf(3.5, 4)).toBeCloseTo(0.012448081730111374, 10);
+    expect(studentTCdf(-1.2, 9)).toBeCloseTo(0.13038659869523075, 10);
+    expect(1 - studentTCdf(6.0, 2)).toBeCloseTo(0.013335736607712385, 10);
   });
 
   it('Holm step-down', () => {

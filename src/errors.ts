@@ -1,7 +1,7 @@
 // Errors a user can act on. Each carries a kind and a message written for the person reading the
 // log; only the shells (main.ts, cli.ts) turn them into exit codes.
 
-export type ErrorKind = 'config' | 'suite' | 'endpoint' | 'report' | 'cancelled';
+export type ErrorKind = 'config' | 'suite' | 'endpoint' | 'baseline' | 'report' | 'cancelled';
 
 export class ModelGateError extends Error {
   readonly kind: ErrorKind;
@@ -15,6 +15,7 @@ export class ModelGateError extends Error {
 
 export const configError = (message: string) => new ModelGateError('config', message);
 export const suiteError = (message: string) => new ModelGateError('suite', message);
+export const baselineError = (message: string) => new ModelGateError('baseline', message);
 
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;

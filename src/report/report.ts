@@ -1,7 +1,7 @@
 // report.json: the versioned, documented record of one run (docs/report-schema.md describes it).
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../files.js';
 import { targetMeasurementSchema } from '../measure/metrics.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -70,14 +70,6 @@ export const reportSchema = z.object({
 export type Report = z.infer<typeof reportSchema>;
 export type TargetReport = z.infer<typeof targetReportSchema>;
 export type ThresholdCheckReport = z.infer<typeof thresholdCheckSchema>;
-
-/** Write to a temporary name, then rename: a reader never sees half a file. */
-export function writeFileAtomic(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, content);
-  renameSync(temporary, path);
-}
 
 export function writeReportFiles(reportDir: string, report: Report, summaryMarkdown: string): string {
   const reportPath = join(reportDir, REPORT_FILE);

@@ -1,0 +1,142 @@
+// Baseline files, baselines/<suite>/<target>.json: what a target measured when its setup was
+// accepted, with a bounded history of earlier runs of the same setup so run-to-run noise is known.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { baselineError } from '../errors.js';
+import { writeFileAtomic } from '../files.js';
+import { METRIC_NAMES, scenarioOutcomeSchema, type Metrics, type ScenarioOutcome } from '../measure/metrics.js';
+import type { Sample } from '../run/sample.js';
+
+export const BASELINE_SCHEMA_VERSION = 1;
+/** Runs kept per baseline: enough to estimate run-to-run drift, small enough to review in a diff. */
+export const MAX_BASELINE_RUNS = 10;
+
+const samplesByScenario = z.record(z.string(), z.array(z.number()));
+
+export const baselineRunSchema = z.object({
+  runId: z.string(),
+  createdAt: z.string(),
+  toolVersion: z.string(),
+  model: z.string(),
+  serverVersion: z.string().nullable(),
+  scenarios: z.array(scenarioOutcomeSchema),
+  warmLatencyMs: samplesByScenario,
+  ttftMs: samplesByScenario,
+  outputTokensPerSecond: samplesByScenario,
+  coldStartMs: z.number().nullable(),
+  metrics: z.record(z.string(), z.number().nullable()),
+});
+
+export const baselineSettingsSchema = z.object({
+  warmRuns: z.number().int(),
+  concurrency: z.number().int(),
+  timeoutMs: z.number(),
+  temperature: z.number(),
+  maxTokens: z.number().int(),
+  jsonMode: z.string(),
+});
+
+export const baselineSchema = z.object({
+  schemaVersion: z.literal(BASELINE_SCHEMA_VERSION),
+  suite: z.object({ id: z.string(), version: z.number().int(), fingerprint: z.string() }),
+  target: z.object({ name: z.string(), kind: z.string() }),
+  settings: baselineSettingsSchema,
+  /** Newest first. */
+  runs: z.array(baselineRunSchema).min(1).max(MAX_BASELINE_RUNS),
+});
+
+export type Baseline = z.infer<typeof baselineSchema>;
+export type BaselineRun = z.infer<typeof baselineRunSchema>;
+export type BaselineSettings = z.infer<typeof baselineSettingsSchema>;
+export type BaselineIdentity = Pick<Baseline, 'suite' | 'target' | 'settings'>;
+
+export const baselinePath = (dir: string, suiteId: string, targetName: string) => join(dir, suiteId, `${targetName}.json`);
+
+const REFRESH = 'Write a new one with mode: baseline (CLI: model-gate baseline) and commit it';
+
+export function readBaseline(path: string): Baseline | undefined {
+  if (!existsSync(path)) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw baselineError(`Baseline file ${path} is not valid JSON (${(error as Error).message}). Restore it from git (git checkout -- ${path}) or ${REFRESH.toLowerCase()}.`);
+  }
+  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof version === 'number' && version > BASELINE_SCHEMA_VERSION) {
+    throw baselineError(`Baseline file ${path} has schema version ${version}, written by a newer model-gate; this one reads version ${BASELINE_SCHEMA_VERSION}. Update the action (or CLI) to the version that wrote it.`);
+  }
+  const parsed = baselineSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw baselineError(`Baseline file ${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}. The file was edited by hand or damaged: restore it from git or ${REFRESH.toLowerCase()}.`);
+  }
+  return parsed.data;
+}
+
+/** Why a baseline cannot be compared with this run, or null when it can. */
+export function incomparableReason(baseline: Baseline, current: BaselineIdentity, path: string): string | null {
+  if (baseline.suite.fingerprint !== current.suite.fingerprint) {
+    return `The baseline ${path} was measured with suite ${baseline.suite.id} v${baseline.suite.version} (fingerprint ${baseline.suite.fingerprint.slice(7, 19)}); this run used v${current.suite.version} (${current.suite.fingerprint.slice(7, 19)}): the suite changed. ${REFRESH}.`;
+  }
+  // Settings that change what is asked or how latency behaves; warm runs and timeout do not.
+  const keys = ['concurrency', 'temperature', 'maxTokens', 'jsonMode'] as const;
+  const differing = keys.filter((key) => baseline.settings[key] !== current.settings[key]);
+  if (differing.length > 0) {
+    const detail = differing.map((key) => `${key} ${baseline.settings[key]} → ${current.settings[key]}`).join(', ');
+    return `The baseline ${path} was measured with other settings (${detail}), so the two runs do not measure the same thing. ${REFRESH}, or run with the baseline's settings.`;
+  }
+  return null;
+}
+
+function samplesOf(samples: readonly Sample[], pick: (sample: Sample) => number | null): Record<string, number[]> {
+  const byScenario: Record<string, number[]> = {};
+  for (const sample of samples) {
+    if (sample.phase !== 'warm' || sample.errorClass !== null) continue;
+    const value = pick(sample);
+    if (value === null) continue;
+    (byScenario[sample.scenario] ??= []).push(value);
+  }
+  return byScenario;
+}
+
+export interface RunForBaseline {
+  runId: string;
+  createdAt: string;
+  toolVersion: string;
+  model: string;
+  serverVersion: string | null;
+  scenarios: ScenarioOutcome[];
+  metrics: Metrics;
+  samples: readonly Sample[];
+}
+
+export function baselineRun(run: RunForBaseline): BaselineRun {
+  return {
+    runId: run.runId,
+    createdAt: run.createdAt,
+    toolVersion: run.toolVersion,
+    model: run.model,
+    serverVersion: run.serverVersion,
+    scenarios: run.scenarios,
+    warmLatencyMs: samplesOf(run.samples, (sample) => sample.latencyMs),
+    ttftMs: samplesOf(run.samples, (sample) => sample.ttftMs),
+    outputTokensPerSecond: samplesOf(run.samples, (sample) => sample.outputTokensPerSecond),
+    coldStartMs: run.metrics.coldStartMs.value,
+    metrics: Object.fromEntries(METRIC_NAMES.map((name) => [name, run.metrics[name].value])),
+  };
+}
+
+/**
+ * The baseline after adding a run: prepended to a comparable baseline's history (a run already
+ * there, by id, is replaced, so writing twice changes nothing), or a fresh baseline otherwise.
+ */
+export function withRun(existing: Baseline | undefined, identity: BaselineIdentity, run: BaselineRun, path: string): Baseline {
+  const keep = existing && incomparableReason(existing, identity, path) === null ? existing.runs.filter((entry) => entry.runId !== run.runId) : [];
+  return { schemaVersion: BASELINE_SCHEMA_VERSION, ...identity, runs: [run, ...keep].slice(0, MAX_BASELINE_RUNS) };
+}
+
+export function writeBaseline(path: string, baseline: Baseline): void {
+  writeFileAtomic(path, `${JSON.stringify(baseline, null, 2)}\n`);
+}

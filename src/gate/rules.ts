@@ -1,0 +1,389 @@
+// The gate's decision rule. A metric regresses only when its change is beyond its practical margin
+// AND statistically significant, with the family-wise false-alarm rate over every gated metric of
+// every target held at alpha (Holm). Rates: exact tests on counts, stratified by scenario. Typical
+// latency: per-scenario log ratios, with run-to-run drift from the baseline's history. p95: an
+// exceedance test, only with enough samples. Cold start: against the history of cold starts.
+import type { MetricName, Metrics, ScenarioOutcome } from '../measure/metrics.js';
+import type { Sample } from '../run/sample.js';
+import type { BaselineRun } from './baseline.js';
+import { binomialUpperTail, exactStratifiedTest, holm, normalCdf, studentTCdf, type Stratum } from './stats.js';
+
+export type MetricStatus = 'regressed' | 'improved' | 'within-noise' | 'not-gated';
+
+export interface GateRule {
+  /** Points for rates, percent for latency and speed. */
+  margin: number;
+  enabled: boolean;
+}
+
+export type GateRules = Partial<Record<MetricName, GateRule>>;
+
+export const DEFAULT_GATE_RULES: Record<MetricName, GateRule> = {
+  detectionRatePct: { margin: 5, enabled: true },
+  falsePositiveRatePct: { margin: 5, enabled: true },
+  jsonValidRatePct: { margin: 5, enabled: true },
+  schemaValidRatePct: { margin: 5, enabled: false },
+  errorRatePct: { margin: 3, enabled: true },
+  coldStartMs: { margin: 25, enabled: true },
+  warmLatencyMeanMs: { margin: 10, enabled: false },
+  warmLatencyP50Ms: { margin: 10, enabled: true },
+  warmLatencyP95Ms: { margin: 20, enabled: true },
+  ttftP50Ms: { margin: 10, enabled: false },
+  ttftP95Ms: { margin: 20, enabled: false },
+  outputTokensPerSecond: { margin: 10, enabled: false },
+};
+
+/**
+ * Run-to-run drift (SD of a job's log latency level): a prior of 5 %, worth DRIFT_PRIOR_RUNS runs,
+ * combined with what the baseline's runs show. A variance from a handful of runs alone is often
+ * far too small, and an underestimated drift is a false alarm.
+ */
+export const DEFAULT_DRIFT_SD = 0.05;
+export const DRIFT_PRIOR_RUNS = 4;
+/** A p95 can only be bounded without assumptions from 59 samples up (0.95^59 < 0.05). */
+export const MIN_SAMPLES_FOR_P95 = 60;
+export const MIN_COLD_HISTORY = 3;
+
+export interface MetricVerdict {
+  target: string;
+  metric: MetricName;
+  status: MetricStatus;
+  baseline: number | null;
+  current: number | null;
+  /** Points for rates, percent for the rest; positive means the value went up. */
+  change: number | null;
+  changeUnit: 'points' | '%';
+  margin: number;
+  pValue: number | null;
+  /** The Holm threshold this p-value was held to. */
+  threshold: number | null;
+  /** 95 % interval of the change, in the change's unit, where the test gives one. */
+  interval: [number, number] | null;
+  reason: string;
+  /** Worse by more than the margin but not significant: worth confirming with more samples. */
+  suspicious: boolean;
+}
+
+export interface CurrentRun {
+  scenarios: readonly ScenarioOutcome[];
+  samples: readonly Sample[];
+  metrics: Metrics;
+}
+
+interface Candidate {
+  verdict: MetricVerdict;
+  /** p-value that the change is for the worse (the Holm family); null when not tested. */
+  pWorse: number | null;
+  pBetter: number | null;
+  beyondMarginWorse: boolean;
+  beyondMarginBetter: boolean;
+}
+
+const RATE_METRICS = {
+  detectionRatePct: { worse: 'less', pick: (o: ScenarioOutcome) => (o.anomaly ? { count: o.detected, total: o.runs } : null) },
+  falsePositiveRatePct: { worse: 'greater', pick: (o: ScenarioOutcome) => (o.anomaly ? null : { count: o.flagged, total: o.runs - o.errors }) },
+  jsonValidRatePct: { worse: 'less', pick: (o: ScenarioOutcome) => ({ count: o.jsonValid, total: o.runs - o.errors }) },
+  schemaValidRatePct: { worse: 'less', pick: (o: ScenarioOutcome) => ({ count: o.schemaValid, total: o.runs - o.errors }) },
+  errorRatePct: { worse: 'greater', pick: (o: ScenarioOutcome) => ({ count: o.errors, total: o.runs }) },
+} as const;
+
+const LOCATION_METRICS = {
+  warmLatencyP50Ms: { worse: 'greater', samples: 'warmLatencyMs', pick: (s: Sample) => s.latencyMs },
+  ttftP50Ms: { worse: 'greater', samples: 'ttftMs', pick: (s: Sample) => s.ttftMs },
+  outputTokensPerSecond: { worse: 'less', samples: 'outputTokensPerSecond', pick: (s: Sample) => s.outputTokensPerSecond },
+} as const;
+
+const TAIL_METRICS = {
+  warmLatencyP95Ms: { samples: 'warmLatencyMs', pick: (s: Sample) => s.latencyMs },
+  ttftP95Ms: { samples: 'ttftMs', pick: (s: Sample) => s.ttftMs },
+} as const;
+
+type SampleSeries = 'warmLatencyMs' | 'ttftMs' | 'outputTokensPerSecond';
+
+function currentSeries(samples: readonly Sample[], pick: (sample: Sample) => number | null): Record<string, number[]> {
+  const byScenario: Record<string, number[]> = {};
+  for (const sample of samples) {
+    if (sample.phase !== 'warm' || sample.errorClass !== null) continue;
+    const value = pick(sample);
+    if (value !== null && value > 0) (byScenario[sample.scenario] ??= []).push(value);
+  }
+  return byScenario;
+}
+
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+
+function rateCandidate(target: string, metric: keyof typeof RATE_METRICS, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
+  const definition = RATE_METRICS[metric];
+  const pooled = new Map<string, { count: number; total: number }>();
+  for (const run of runs) {
+    for (const outcome of run.scenarios) {
+      const picked = definition.pick(outcome);
+      if (!picked) continue;
+      const entry = pooled.get(outcome.scenario) ?? { count: 0, total: 0 };
+      entry.count += picked.count;
+      entry.total += picked.total;
+      pooled.set(outcome.scenario, entry);
+    }
+  }
+  const strata: Stratum[] = [];
+  let baseCount = 0;
+  let baseTotal = 0;
+  let currentCount = 0;
+  let currentTotal = 0;
+  for (const outcome of current.scenarios) {
+    const picked = definition.pick(outcome);
+    const base = pooled.get(outcome.scenario);
+    if (!picked || !base || picked.total === 0 || base.total === 0) continue;
+    strata.push({ baseCount: base.count, baseTotal: base.total, currentCount: picked.count, currentTotal: picked.total });
+    baseCount += base.count;
+    baseTotal += base.total;
+    currentCount += picked.count;
+    currentTotal += picked.total;
+  }
+  const baseRate = baseTotal ? (baseCount / baseTotal) * 100 : null;
+  const currentRate = currentTotal ? (currentCount / currentTotal) * 100 : null;
+  const verdict: MetricVerdict = {
+    target, metric, status: 'not-gated', baseline: baseRate === null ? null : round(baseRate), current: currentRate === null ? null : round(currentRate),
+    change: null, changeUnit: 'points', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
+  };
+  if (baseRate === null || currentRate === null) {
+    verdict.reason = 'no scenario measured on both sides';
+    return { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
+  }
+  const change = currentRate - baseRate;
+  verdict.change = round(change);
+  const pLess = exactStratifiedTest(strata, 'less');
+  const pGreater = exactStratifiedTest(strata, 'greater');
+  const worseIsLower = definition.worse === 'less';
+  const worseChange = worseIsLower ? -change : change;
+  return {
+    verdict,
+    pWorse: worseIsLower ? pLess : pGreater,
+    pBetter: worseIsLower ? pGreater : pLess,
+    beyondMarginWorse: worseChange > rule.margin,
+    beyondMarginBetter: -worseChange > rule.margin,
+  };
+}
+
+/**
+ * Typical latency (or speed): the mean over scenarios of log(current / baseline), each side's
+ * per-scenario mean of logs. Its variance: sampling (pooled within-scenario variance) plus
+ * run-to-run drift, estimated from the spread of the baseline runs when there are three or more.
+ */
+function locationCandidate(target: string, metric: keyof typeof LOCATION_METRICS, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
+  const definition = LOCATION_METRICS[metric];
+  const series = definition.samples as SampleSeries;
+  const now = currentSeries(current.samples, definition.pick);
+  const verdict: MetricVerdict = {
+    target, metric, status: 'not-gated', baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value,
+    change: null, changeUnit: '%', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
+  };
+  const scenarioIds = Object.keys(now).filter((id) => runs.some((run) => (run[series][id]?.length ?? 0) > 0));
+  if (scenarioIds.length === 0) {
+    verdict.reason = 'no scenario measured on both sides';
+    return { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
+  }
+  let residualSquares = 0;
+  let residualDf = 0;
+  let inverseCounts = 0;
+  const differences: number[] = [];
+  for (const id of scenarioIds) {
+    const currentLogs = now[id]!.map(Math.log);
+    const baseLogs = runs.flatMap((run) => (run[series][id] ?? []).filter((value) => value > 0)).map(Math.log);
+    const currentMean = mean(currentLogs);
+    const baseMean = mean(baseLogs);
+    differences.push(currentMean - baseMean);
+    for (const value of currentLogs) residualSquares += (value - currentMean) ** 2;
+    for (const value of baseLogs) residualSquares += (value - baseMean) ** 2;
+    residualDf += currentLogs.length - 1 + baseLogs.length - 1;
+    inverseCounts += 1 / currentLogs.length + 1 / baseLogs.length;
+  }
+  const withinVariance = residualDf > 0 ? residualSquares / residualDf : DEFAULT_DRIFT_SD ** 2;
+  const samplingVariance = (withinVariance * inverseCounts) / scenarioIds.length ** 2;
+  // Drift: how much a whole run's level moves between jobs, from the baseline runs' levels.
+  const runLevels = runs
+    .map((run) => scenarioIds.map((id) => run[series][id]?.filter((value) => value > 0) ?? []).filter((values) => values.length > 0))
+    .filter((perScenario) => perScenario.length === scenarioIds.length)
+    .map((perScenario) => mean(perScenario.map((values) => mean(values.map(Math.log)))));
+  const observedDf = Math.max(0, runLevels.length - 1);
+  const observedSquares = observedDf > 0 ? runLevels.reduce((sum, level) => sum + (level - mean(runLevels)) ** 2, 0) : 0;
+  const driftVariance = (DRIFT_PRIOR_RUNS * DEFAULT_DRIFT_SD ** 2 + observedSquares) / (DRIFT_PRIOR_RUNS + observedDf);
+  const sd = Math.sqrt(samplingVariance + driftVariance * (1 + 1 / Math.max(1, runs.length)));
+  const difference = mean(differences);
+  const z = difference / sd;
+  const ratioPct = (Math.exp(difference) - 1) * 100;
+  verdict.change = round(ratioPct, 1);
+  verdict.interval = [round((Math.exp(difference - 1.959963984540054 * sd) - 1) * 100, 1), round((Math.exp(difference + 1.959963984540054 * sd) - 1) * 100, 1)];
+  const worseIsHigher = definition.worse === 'greater';
+  const pHigher = 1 - normalCdf(z);
+  const pLower = normalCdf(z);
+  const worsePct = worseIsHigher ? ratioPct : -ratioPct;
+  verdict.reason = `run-to-run drift SD ${(Math.sqrt(driftVariance) * 100).toFixed(1)} % (${runLevels.length} baseline run${runLevels.length === 1 ? '' : 's'} and a ${DEFAULT_DRIFT_SD * 100} % prior)`;
+  return {
+    verdict,
+    pWorse: worseIsHigher ? pHigher : pLower,
+    pBetter: worseIsHigher ? pLower : pHigher,
+    beyondMarginWorse: worsePct > rule.margin,
+    beyondMarginBetter: -worsePct > rule.margin,
+  };
+}
+
+/**
+ * p95 without assumptions on the distribution: if the current p95 were at most the baseline p95
+ * plus the margin, each current sample would exceed that bound with probability at most 5 %; many
+ * more exceedances than Binomial(n, 0.05) allows is the evidence.
+ */
+function tailCandidate(target: string, metric: keyof typeof TAIL_METRICS, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
+  const definition = TAIL_METRICS[metric];
+  const now = Object.values(currentSeries(current.samples, definition.pick)).flat();
+  const base = runs.flatMap((run) => Object.values(run[definition.samples as SampleSeries]).flat()).sort((a, b) => a - b);
+  const verdict: MetricVerdict = {
+    target, metric, status: 'not-gated', baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value,
+    change: null, changeUnit: '%', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
+  };
+  if (verdict.baseline !== null && verdict.current !== null && verdict.baseline > 0) verdict.change = round((verdict.current / verdict.baseline - 1) * 100, 1);
+  const none = { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
+  if (now.length < MIN_SAMPLES_FOR_P95 || base.length < MIN_SAMPLES_FOR_P95) {
+    verdict.reason = `reported, not gated: a p95 needs at least ${MIN_SAMPLES_FOR_P95} warm samples on each side (here ${now.length} and ${base.length}); raise warm-runs to gate it`;
+    return none;
+  }
+  const index = (base.length - 1) * 0.95;
+  const baseP95 = base[Math.floor(index)]! + (index % 1) * (base[Math.ceil(index)]! - base[Math.floor(index)]!);
+  const bound = baseP95 * (1 + rule.margin / 100);
+  const exceedances = now.filter((value) => value > bound).length;
+  verdict.reason = `${exceedances} of ${now.length} samples above ${Math.round(bound)} ms (baseline p95 + ${rule.margin} %)`;
+  return {
+    verdict,
+    pWorse: binomialUpperTail(exceedances, now.length, 0.05),
+    pBetter: null,
+    beyondMarginWorse: (verdict.change ?? 0) > rule.margin,
+    beyondMarginBetter: false,
+  };
+}
+
+/** The cold call against the baseline history's cold calls: a one-sided t prediction test on logs. */
+function coldCandidate(target: string, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
+  const history = runs.map((run) => run.coldStartMs).filter((value): value is number => value !== null && value > 0);
+  const value = current.metrics.coldStartMs.value;
+  const verdict: MetricVerdict = {
+    target, metric: 'coldStartMs', status: 'not-gated', baseline: history.length ? round(Math.exp(mean(history.map(Math.log)))) : null, current: value,
+    change: null, changeUnit: '%', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
+  };
+  if (verdict.baseline !== null && value !== null) verdict.change = round((value / verdict.baseline - 1) * 100, 1);
+  const none = { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
+  if (value === null || history.length < MIN_COLD_HISTORY) {
+    verdict.reason = `reported, not gated: one cold call is judged against the history of cold calls, and the baseline holds ${history.length} (needs ${MIN_COLD_HISTORY})`;
+    return none;
+  }
+  const logs = history.map(Math.log);
+  const centre = mean(logs);
+  const spread = Math.max(Math.sqrt(logs.reduce((sum, entry) => sum + (entry - centre) ** 2, 0) / (logs.length - 1)), 0.02);
+  const t = (Math.log(value) - centre) / (spread * Math.sqrt(1 + 1 / logs.length));
+  verdict.reason = `against ${history.length} baseline cold starts (geometric mean ${Math.round(verdict.baseline!)} ms, log SD ${spread.toFixed(2)})`;
+  return {
+    verdict,
+    pWorse: 1 - studentTCdf(t, logs.length - 1),
+    pBetter: studentTCdf(t, logs.length - 1),
+    beyondMarginWorse: (verdict.change ?? 0) > rule.margin,
+    beyondMarginBetter: -(verdict.change ?? 0) > rule.margin,
+  };
+}
+
+export interface TargetComparison {
+  target: string;
+  runs: readonly BaselineRun[];
+  current: CurrentRun;
+}
+
+function candidatesFor(comparison: TargetComparison, rules: GateRules): Candidate[] {
+  const ruleOf = (metric: MetricName) => ({ ...DEFAULT_GATE_RULES[metric], ...(rules[metric] ?? {}) });
+  const { target, runs, current } = comparison;
+  const candidates: Candidate[] = [];
+  for (const metric of Object.keys(RATE_METRICS) as (keyof typeof RATE_METRICS)[]) candidates.push(rateCandidate(target, metric, runs, current, ruleOf(metric)));
+  candidates.push(coldCandidate(target, runs, current, ruleOf('coldStartMs')));
+  for (const metric of Object.keys(LOCATION_METRICS) as (keyof typeof LOCATION_METRICS)[]) candidates.push(locationCandidate(target, metric, runs, current, ruleOf(metric)));
+  for (const metric of Object.keys(TAIL_METRICS) as (keyof typeof TAIL_METRICS)[]) candidates.push(tailCandidate(target, metric, runs, current, ruleOf(metric)));
+  for (const candidate of candidates) {
+    if (!ruleOf(candidate.verdict.metric).enabled) {
+      candidate.pWorse = null;
+      candidate.verdict.reason = candidate.verdict.reason ? `reported, not gated (disabled); ${candidate.verdict.reason}` : 'reported, not gated (disabled)';
+    }
+  }
+  return candidates;
+}
+
+/**
+ * Decides every metric of every compared target at once, so Holm holds the whole run at alpha.
+ * With `only` (the confirmation stage), the others stay in the Holm family with p = 1: the family
+ * is never narrowed to what the data picked, which would let a lone suspect face all of alpha.
+ */
+export function decideMetrics(comparisons: readonly TargetComparison[], rules: GateRules, alpha: number, only?: ReadonlySet<string>): MetricVerdict[] {
+  const candidates = comparisons.flatMap((comparison) => candidatesFor(comparison, rules));
+  if (only) for (const candidate of candidates) if (!only.has(verdictKey(candidate.verdict)) && candidate.pWorse !== null) candidate.pWorse = 1;
+  const tested = candidates.filter((candidate) => candidate.pWorse !== null);
+  const decisions = holm(tested.map((candidate) => candidate.pWorse!), alpha);
+  tested.forEach((candidate, index) => {
+    const { verdict } = candidate;
+    const decision = decisions[index]!;
+    verdict.pValue = candidate.pWorse;
+    verdict.threshold = decision.threshold;
+    const evidence = `p = ${formatP(candidate.pWorse!)} (Holm threshold ${formatP(decision.threshold)}), margin ${verdict.margin} ${verdict.changeUnit === 'points' ? 'points' : '%'}`;
+    const detail = verdict.reason ? `; ${verdict.reason}` : '';
+    if (candidate.beyondMarginWorse && decision.rejected) {
+      verdict.status = 'regressed';
+      verdict.reason = `worse by more than the margin and significant: ${evidence}${detail}`;
+    } else if (candidate.beyondMarginBetter && candidate.pBetter !== null && candidate.pBetter <= alpha) {
+      verdict.status = 'improved';
+      verdict.reason = `better by more than the margin: p = ${formatP(candidate.pBetter)}${detail}`;
+    } else {
+      verdict.status = 'within-noise';
+      verdict.suspicious = candidate.beyondMarginWorse;
+      verdict.reason = candidate.beyondMarginWorse
+        ? `worse by more than the margin but not significant: ${evidence}${detail}`
+        : `change within the margin (${verdict.margin} ${verdict.changeUnit === 'points' ? 'points' : '%'})${detail}`;
+    }
+  });
+  const verdicts = candidates.map((candidate) => candidate.verdict);
+  return only ? verdicts.filter((verdict) => only.has(verdictKey(verdict))) : verdicts;
+}
+
+export const verdictKey = (verdict: Pick<MetricVerdict, 'target' | 'metric'>) => `${verdict.target}\u0000${verdict.metric}`;
+
+/** The scenarios a metric is made of: re-running them (all of them, never a pick by outcome) confirms it. */
+export function scenariosOfMetric(metric: MetricName, scenarios: readonly { id: string; anomaly: boolean }[]): string[] {
+  if (metric === 'detectionRatePct') return scenarios.filter((scenario) => scenario.anomaly).map((scenario) => scenario.id);
+  if (metric === 'falsePositiveRatePct') return scenarios.filter((scenario) => !scenario.anomaly).map((scenario) => scenario.id);
+  return scenarios.map((scenario) => scenario.id);
+}
+
+/**
+ * Two-stage decision with confirmation: stage one at alpha/2 over every gated metric; metrics that
+ * are suspicious (worse beyond the margin, not significant) get `confirm` — more samples of their
+ * scenarios — and are decided again at alpha/2 on all samples. By the union bound the whole run's
+ * false-alarm rate stays at most alpha.
+ */
+export async function decideWithConfirmation(
+  comparisons: readonly TargetComparison[],
+  rules: GateRules,
+  alpha: number,
+  confirm: ((suspicious: readonly MetricVerdict[]) => Promise<readonly TargetComparison[]>) | null,
+): Promise<MetricVerdict[]> {
+  if (!confirm) return decideMetrics(comparisons, rules, alpha);
+  const first = decideMetrics(comparisons, rules, alpha / 2);
+  const suspicious = first.filter((verdict) => verdict.suspicious);
+  if (suspicious.length === 0) return first;
+  const confirmed = await confirm(suspicious);
+  const second = decideMetrics(confirmed, rules, alpha / 2, new Set(suspicious.map(verdictKey)));
+  const byKey = new Map(second.map((verdict) => [verdictKey(verdict), verdict]));
+  return first.map((verdict) => {
+    const retried = byKey.get(verdictKey(verdict));
+    if (!retried) return verdict;
+    return { ...retried, reason: `confirmed with more samples: ${retried.reason}` };
+  });
+}
+
+export function formatP(p: number): string {
+  if (p < 0.0001) return p.toExponential(1);
+  return p.toPrecision(2);
+}
