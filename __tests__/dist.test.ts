@@ -66,13 +66,15 @@ describe('dist/index.js as the runner runs it', () => {
     expect(result.stdout).toContain('::add-mask::sk-dist-test-0a9b8c');
     expect(result.stdout.replace('::add-mask::sk-dist-test-0a9b8c', '')).not.toContain('sk-dist-test-0a9b8c');
     expect(result.stdout).toMatch(/^\[19\/19\] test-model · clean-migraine · warm run 2 · \d+ ms · clean$/m);
-    expect(outputs.verdict).toBe('pass');
+    expect(outputs.verdict).toBe('no-baseline');
+    expect(outputs.regressions).toBe('0');
+    expect(result.stdout).toMatch(/^::warning::No baseline for target "test-model" \(baselines\/safety-checks\/test-model\.json\)/m);
     expect(outputs.report).toBe(join('model-gate-report', 'report.json'));
     expect(outputs['report-dir']).toBe('model-gate-report');
-    expect(outputs.summary).toMatch(/^pass: The threshold is met\. — test-model: detection 100\.0 %, false positives 0\.0 %, JSON valid 100\.0 %, errors 0\.0 %, warm p95 \d+ ms$/);
+    expect(outputs.summary).toMatch(/^no-baseline: No baseline for target "test-model" .* — test-model: detection 100\.0 %, false positives 0\.0 %, JSON valid 100\.0 %, errors 0\.0 %, warm p95 \d+ ms$/);
     const report = reportSchema.parse(JSON.parse(readFileSync(join(workspace, outputs.report!), 'utf8')));
     expect(report.targets[0]!.measurement!.metrics.detectionRatePct).toEqual({ value: 100, n: 10, count: 10 });
-    expect(summary).toContain('## model-gate: ✅ pass');
+    expect(summary).toContain('## model-gate: ℹ️ no-baseline');
     expect(summary).toContain('| Detection rate | 100.0 % | 10/10 |');
     expect(existsSync(join(workspace, 'model-gate-report', 'samples.jsonl'))).toBe(true);
   });

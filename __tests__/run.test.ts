@@ -35,7 +35,7 @@ describe('a run against a good model', () => {
   it('measures every metric from real calls, with the counts behind them', async () => {
     const { result, report, samples, server } = await runAgainst({});
     expect(result.code).toBe(0);
-    expect(report.verdict).toBe('pass');
+    expect(report.verdict).toBe('no-baseline');
     expect(report.status).toBe('complete');
     expect(report.suite?.fingerprint).toBe(suite.fingerprint);
     expect(samples).toHaveLength(1 + suite.scenarios.length * 3);
@@ -73,7 +73,7 @@ describe('a run against a good model', () => {
     expect((await withSchema.server.stats()).lastChat?.responseFormat).toEqual({ type: 'json_schema', json_schema: { name: 'answer', schema: suite.output.schema, strict: false } });
     const plain = await runAgainst({}, ['--json-mode', 'none', '--warm-runs', '1']);
     expect((await plain.server.stats()).lastChat?.responseFormat).toBeNull();
-    expect(plain.report.verdict).toBe('pass');
+    expect(plain.report.verdict).toBe('no-baseline');
   });
 
   it('breaks metrics down per category and per scenario', async () => {
@@ -141,8 +141,9 @@ describe('programmable quality and failures', () => {
 
   it('passes or fails on absolute thresholds', async () => {
     const passing = await runAgainst({}, ['--min-detection-rate-pct', '90', '--max-false-positive-rate-pct', '10', '--min-json-valid-rate-pct', '95']);
-    expect(passing.report.verdict).toBe('pass');
-    expect(passing.report.verdictReason).toBe('All 3 thresholds met.');
+    expect(passing.report.verdict).toBe('no-baseline');
+    expect(passing.result.code).toBe(0);
+    expect(passing.report.thresholdChecks.map((check) => check.passed)).toEqual([true, true, true]);
     const failing = await runAgainst({ quality: { hitRate: 0.3 }, seed: 11 }, ['--min-detection-rate-pct', '90']);
     expect(failing.result.code).toBe(1);
     expect(failing.report.thresholdChecks[0]).toMatchObject({ threshold: 'min-detection-rate-pct', metric: 'detectionRatePct', limit: 90, passed: false });

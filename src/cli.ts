@@ -13,16 +13,17 @@ import { runModelGate } from './pipeline.js';
 import { builtinSuiteDefinition, builtinSuiteIds, loadBuiltinSuite, readCatalog } from './suite/load.js';
 import { VERSION } from './version.js';
 
-const EXIT = { pass: 0, fail: 1, error: 2, cancelled: 130 } as const;
+const EXIT = { pass: 0, fail: 1, 'no-baseline': 0, incomparable: 0, error: 2, cancelled: 130 } as const;
 
 const HELP = `model-gate ${VERSION} — regression gate for self-hosted LLM and VLM endpoints
 
 Usage:
-  model-gate run [flags]              run a suite against one or more endpoints and write a report
+  model-gate run [flags]              run the suite and gate it against the committed baselines
+  model-gate baseline [flags]         run the suite and write (or extend) the baselines to commit
   model-gate suites                   list the built-in suites and their fingerprints
   model-gate render <suite> --out DIR write the suite's scenario images (--fresh re-renders them)
 
-Flags of "run" (the action's inputs, same names):
+Flags of "run" and "baseline" (the action's inputs, same names):
   --base-url URL        OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1
   --model NAME          model name the server serves
   --api-key-env VAR     environment variable that holds the API key (keys are never taken as flags)
@@ -36,12 +37,16 @@ Flags of "run" (the action's inputs, same names):
   --temperature T       sampling temperature (default 0)
   --max-tokens N        answer length cap (default 512)
   --report-dir DIR      where report.json, summary.md and samples.jsonl go (default model-gate-report)
+  --baseline-dir DIR    where baselines/<suite>/<target>.json live (default baselines)
+  --alpha A             false-alarm rate of a whole run over all gated metrics (default 0.01)
+  --on-regression MODE  fail (default: exit 1) or warn (report, exit 0)
+  --confirm-runs BOOL   re-run the scenarios of a suspicious metric once before deciding (default true)
   --min-detection-rate-pct, --max-false-positive-rate-pct, --min-json-valid-rate-pct,
   --min-schema-valid-rate-pct, --max-error-rate-pct, --max-warm-latency-p95-ms,
   --max-cold-start-ms, --max-ttft-p95-ms   absolute thresholds; any not met makes the verdict "fail"
   --quiet               no progress output
 
-Exit status: 0 pass, 1 fail, 2 error (bad input or unusable endpoint), 130 cancelled.
+Exit status: 0 pass, no-baseline or incomparable; 1 fail; 2 error (bad input or unusable endpoint); 130 cancelled.
 `;
 
 class UsageError extends ModelGateError {
@@ -50,8 +55,8 @@ class UsageError extends ModelGateError {
   }
 }
 
-async function runCommand(args: string[]): Promise<number> {
-  const runFlags = RUN_INPUT_NAMES.filter((name) => name !== 'api-key');
+async function runCommand(args: string[], mode: 'gate' | 'baseline'): Promise<number> {
+  const runFlags = RUN_INPUT_NAMES.filter((name) => name !== 'api-key' && name !== 'mode');
   const { values } = parseArgs({
     args,
     options: { ...Object.fromEntries(runFlags.map((name) => [name, { type: 'string' as const }])), quiet: { type: 'boolean' } },
@@ -59,7 +64,7 @@ async function runCommand(args: string[]): Promise<number> {
     allowPositionals: false,
   });
   const flagValues = values as Record<string, string | boolean | undefined>;
-  const inputs = Object.fromEntries(runFlags.map((name) => [name, flagValues[name] as string | undefined]));
+  const inputs: Record<string, string | undefined> = { ...Object.fromEntries(runFlags.map((name) => [name, flagValues[name] as string | undefined])), mode };
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -108,6 +113,7 @@ async function runCommand(args: string[]): Promise<number> {
     process.stdout.write(`${outcome.summaryMarkdown}\n`);
     say(`Report: ${resolve(outcome.reportPath)}`);
     if (outcome.report.status === 'cancelled') return EXIT.cancelled;
+    if (outcome.report.verdict === 'fail' && outcome.report.gate?.onRegression === 'warn') return EXIT.pass;
     return EXIT[outcome.report.verdict];
   } finally {
     bar?.stop();
@@ -154,7 +160,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'run':
-        return await runCommand(rest);
+      case 'gate':
+        return await runCommand(rest, 'gate');
+      case 'baseline':
+        return await runCommand(rest, 'baseline');
       case 'suites':
         return suitesCommand();
       case 'render':

@@ -1,5 +1,10 @@
 // The names shared by the action's inputs and the CLI's flags (action.yml documents each one).
 export const RUN_INPUT_NAMES = [
+  'mode',
+  'baseline-dir',
+  'alpha',
+  'on-regression',
+  'confirm-runs',
   'base-url',
   'model',
   'api-key',

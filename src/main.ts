@@ -63,11 +63,17 @@ export async function run(): Promise<void> {
     core.setOutput('report', outcome.reportPath);
     core.setOutput('report-dir', outcome.reportDir);
     core.setOutput('verdict', outcome.report.verdict);
+    core.setOutput('regressions', String(outcome.report.regressions));
     core.setOutput('summary', outcome.summaryLine);
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(capForStepSummary(outcome.summaryMarkdown)).write();
     core.info(outcome.summaryLine);
     core.info(`Report: ${outcome.reportPath}`);
-    if (outcome.report.verdict !== 'pass') core.setFailed(outcome.report.verdictReason);
+    const { verdict, verdictReason, gate } = outcome.report;
+    for (const regression of outcome.report.metricVerdicts.filter((entry) => entry.status === 'regressed')) {
+      core.warning(`${regression.metric} regressed on ${regression.target}: ${regression.reason}`, { title: 'model-gate regression' });
+    }
+    if (verdict === 'error' || (verdict === 'fail' && gate?.onRegression !== 'warn')) core.setFailed(verdictReason);
+    else if (verdict !== 'pass') core.warning(verdictReason);
   } catch (error) {
     core.debug(error instanceof Error && error.stack ? error.stack : String(error));
     core.setFailed(errorMessage(error));

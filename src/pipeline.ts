@@ -7,8 +7,10 @@ import { createEndpoint } from './endpoint/index.js';
 import type { PreflightResult } from './endpoint/types.js';
 import { displayUrl } from './endpoint/url.js';
 import { errorMessage, ModelGateError } from './errors.js';
+import { baselinePath, baselineRun, incomparableReason, readBaseline, withRun, writeBaseline } from './gate/baseline.js';
+import { decideWithConfirmation, formatP, scenariosOfMetric, type CurrentRun, type MetricVerdict, type TargetComparison } from './gate/rules.js';
 import { checkThresholds, type ThresholdCheck } from './gate/thresholds.js';
-import { measureTarget } from './measure/metrics.js';
+import { METRIC_INFO, measureTarget } from './measure/metrics.js';
 import { summaryLine, summaryMarkdown } from './report/markdown.js';
 import { REPORT_SCHEMA_VERSION, SAMPLES_FILE, SUMMARY_FILE, writeReportFiles, type Report, type TargetReport, type Verdict } from './report/report.js';
 import { runSuite, type Progress, type RunResult, type TargetRun } from './run/runner.js';
@@ -91,7 +93,8 @@ function targetReport(run: TargetRun, suite: Suite): TargetReport {
     jsonMode: run.target.jsonMode,
     preflight: run.preflight,
     plannedCalls: run.plannedCalls,
-    completedCalls: run.samples.length,
+    completedCalls: run.samples.filter((sample) => sample.phase !== 'confirm').length,
+    confirmationCalls: run.samples.filter((sample) => sample.phase === 'confirm').length,
     measurement: measured ? measureTarget(run.samples, suite.scenarios) : null,
     notableSamples: notableSamples(run.samples),
   };
@@ -115,7 +118,19 @@ interface Decision {
   verdictReason: string;
 }
 
-function decide(plan: Plan | undefined, run: RunResult | undefined, error: ModelGateError | undefined, checks: readonly ThresholdCheck[]): Decision {
+interface GateOutcome {
+  verdicts: MetricVerdict[];
+  baselines: Report['baselines'];
+  confirmed: boolean;
+}
+
+function describeRegression(verdict: MetricVerdict): string {
+  const unit = verdict.changeUnit === 'points' ? ' points' : ' %';
+  const change = verdict.change === null ? '' : ` ${verdict.change > 0 ? '+' : ''}${verdict.change}${unit}`;
+  return `${METRIC_INFO[verdict.metric].label}${change} on ${verdict.target} (p = ${formatP(verdict.pValue ?? 1)})`;
+}
+
+function decide(plan: Plan | undefined, run: RunResult | undefined, error: ModelGateError | undefined, checks: readonly ThresholdCheck[], gate: GateOutcome): Decision {
   if (run?.cancelled || error?.kind === 'cancelled') {
     const taken = run?.targets.reduce((sum, target) => sum + target.samples.length, 0) ?? 0;
     return { status: 'cancelled', verdict: 'error', verdictReason: `The run was cancelled after ${taken} calls; the report holds the samples taken so far.` };
@@ -150,17 +165,113 @@ function decide(plan: Plan | undefined, run: RunResult | undefined, error: Model
     };
   }
   const failed = checks.filter((check) => !check.passed);
-  if (failed.length > 0) {
-    return { status: 'complete', verdict: 'fail', verdictReason: `${failed.length} of ${checks.length} thresholds not met: ${failed.map((check) => `${check.reason} on ${check.target}`).join('; ')}.` };
+  const regressed = gate.verdicts.filter((verdict) => verdict.status === 'regressed');
+  if (failed.length > 0 || regressed.length > 0) {
+    const parts = [
+      ...(regressed.length > 0 ? [`${regressed.length} regression${regressed.length === 1 ? '' : 's'} beyond margin and noise: ${regressed.map(describeRegression).join('; ')}`] : []),
+      ...(failed.length > 0 ? [`${failed.length} of ${checks.length} thresholds not met: ${failed.map((check) => `${check.reason} on ${check.target}`).join('; ')}`] : []),
+    ];
+    return { status: 'complete', verdict: 'fail', verdictReason: `${parts.join('. ')}.` };
   }
-  if (checks.length > 0) return { status: 'complete', verdict: 'pass', verdictReason: checks.length === 1 ? 'The threshold is met.' : `All ${checks.length} thresholds met.` };
-  return { status: 'complete', verdict: 'pass', verdictReason: 'Every target answered; no thresholds are set, so nothing could fail (set min-detection-rate-pct and the other thresholds to gate).' };
+  const incomparable = gate.baselines.filter((entry) => entry.status === 'incomparable');
+  if (incomparable.length > 0) return { status: 'complete', verdict: 'incomparable', verdictReason: incomparable.map((entry) => entry.reason).join(' ') };
+  const missing = gate.baselines.filter((entry) => entry.status === 'missing');
+  if (missing.length > 0) {
+    return {
+      status: 'complete',
+      verdict: 'no-baseline',
+      verdictReason: `No baseline for ${missing.map((entry) => `target "${entry.target}" (${entry.path})`).join(', ')}: nothing to compare with, so nothing is gated but the thresholds. Write one with mode: baseline (CLI: model-gate baseline) and commit it.`,
+    };
+  }
+  const written = gate.baselines.filter((entry) => entry.status === 'written');
+  if (written.length > 0) {
+    return { status: 'complete', verdict: 'pass', verdictReason: `Baseline written: ${written.map((entry) => `${entry.path} (${entry.runs} run${entry.runs === 1 ? '' : 's'} kept)`).join(', ')}. Commit it so that pull requests are gated against it.` };
+  }
+  const gated = gate.verdicts.filter((verdict) => verdict.pValue !== null).length;
+  const thresholdText = checks.length > 0 ? ` All ${checks.length} thresholds met.` : '';
+  return { status: 'complete', verdict: 'pass', verdictReason: `No regression: ${gated} gated metrics within their margins or within noise (run-wide false-alarm rate ${plan.gate.alpha * 100} %).${thresholdText}` };
+}
+
+/** What the gate decides on: warm and confirmation calls together, the report's metrics unchanged. */
+function currentRunOf(samples: readonly Sample[], suite: Suite): CurrentRun {
+  const asWarm = samples.map((sample) => (sample.phase === 'confirm' ? { ...sample, phase: 'warm' as const } : sample));
+  return { scenarios: measureTarget(asWarm, suite.scenarios).scenarios, samples: asWarm, metrics: measureTarget(samples, suite.scenarios).metrics };
 }
 
 function asModelGateError(error: unknown, log: RunLogger): ModelGateError {
   if (error instanceof ModelGateError) return error;
   log.debug(error instanceof Error && error.stack ? error.stack : String(error));
   return new ModelGateError('report', `Unexpected internal error: ${errorMessage(error)}. This is a bug in model-gate; please report it with the log (run with debug logging for the stack).`);
+}
+
+interface GateContext {
+  startedAt: string;
+  toolVersion: string;
+  signal: AbortSignal;
+  /** Runs more warm calls of some scenarios for one target (the confirmation pass). */
+  confirmPass: (subset: Suite, target: Target) => Promise<RunResult>;
+}
+
+/** Baseline mode writes each measured target's baseline; gate mode compares with them and decides. */
+async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context: GateContext): Promise<GateOutcome> {
+  const measured = run.targets.filter((target) => target.preflight.ok && target.samples.some((sample) => sample.phase === 'warm' && sample.errorClass === null));
+  const identityOf = (target: Target) => ({
+    suite: { id: suite.id, version: suite.version, fingerprint: suite.fingerprint },
+    target: { name: target.name, kind: target.kind },
+    settings: { ...plan.settings, jsonMode: target.jsonMode },
+  });
+  const baselines: Report['baselines'] = [];
+
+  if (plan.gate.mode === 'baseline') {
+    for (const targetRun of measured) {
+      const path = baselinePath(plan.gate.baselineDir, suite.id, targetRun.target.name);
+      let existing;
+      try {
+        existing = readBaseline(path);
+      } catch {
+        existing = undefined; // a damaged file is replaced by the new baseline
+      }
+      const measurement = measureTarget(targetRun.samples, suite.scenarios);
+      const entry = baselineRun({ runId: context.startedAt, createdAt: context.startedAt, toolVersion: context.toolVersion, model: targetRun.target.model, serverVersion: null, scenarios: measurement.scenarios, metrics: measurement.metrics, samples: targetRun.samples });
+      const baseline = withRun(existing, identityOf(targetRun.target), entry, path);
+      writeBaseline(path, baseline);
+      baselines.push({ target: targetRun.target.name, path, status: 'written', runs: baseline.runs.length, reason: null });
+    }
+    return { verdicts: [], baselines, confirmed: false };
+  }
+
+  const comparisons: TargetComparison[] = [];
+  for (const targetRun of measured) {
+    const path = baselinePath(plan.gate.baselineDir, suite.id, targetRun.target.name);
+    const baseline = readBaseline(path);
+    if (!baseline) {
+      baselines.push({ target: targetRun.target.name, path, status: 'missing', runs: 0, reason: null });
+      continue;
+    }
+    const reason = incomparableReason(baseline, identityOf(targetRun.target), path);
+    baselines.push({ target: targetRun.target.name, path, status: reason ? 'incomparable' : 'compared', runs: baseline.runs.length, reason });
+    if (!reason) comparisons.push({ target: targetRun.target.name, runs: baseline.runs, current: currentRunOf(targetRun.samples, suite) });
+  }
+  let confirmed = false;
+  const confirm = plan.gate.confirmRuns
+    ? async (suspicious: readonly MetricVerdict[]) => {
+        confirmed = true;
+        const again: TargetComparison[] = [];
+        for (const comparison of comparisons) {
+          const targetRun = measured.find((entry) => entry.target.name === comparison.target)!;
+          const ids = new Set(suspicious.filter((verdict) => verdict.target === comparison.target).flatMap((verdict) => scenariosOfMetric(verdict.metric, suite.scenarios)));
+          if (ids.size > 0 && !context.signal.aborted) {
+            const extra = await context.confirmPass({ ...suite, scenarios: suite.scenarios.filter((scenario) => ids.has(scenario.id)) }, targetRun.target);
+            targetRun.samples.push(...(extra.targets[0]?.samples ?? []));
+          }
+          again.push({ ...comparison, current: currentRunOf(targetRun.samples, suite) });
+        }
+        return again;
+      }
+    : null;
+  const rules = Object.fromEntries(Object.entries(plan.gate.rules)) as Parameters<typeof decideWithConfirmation>[1];
+  const verdicts = await decideWithConfirmation(comparisons, rules, plan.gate.alpha, confirm);
+  return { verdicts, baselines, confirmed };
 }
 
 export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
@@ -172,6 +283,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   let run: RunResult | undefined;
   let failure: ModelGateError | undefined;
   let sampleLog: SampleLog | undefined;
+  let gate: GateOutcome = { verdicts: [], baselines: [], confirmed: false };
 
   try {
     const configFile = loadConfigFile(request.configPath, { required: request.configRequired });
@@ -184,20 +296,23 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     const settings = plan.settings;
     request.onPlan?.(plan, suite, (1 + suite.scenarios.length * settings.warmRuns) * plan.targets.length);
     run = { targets: [], cancelled: false };
+    const scoreAnswer = compileAnswerScorer(suite.output.schema, suite.scorer);
+    const record = (sample: Sample, progress: Progress) => {
+      sample.excerpt = redact(sample.excerpt);
+      if (sample.errorMessage) sample.errorMessage = redact(sample.errorMessage);
+      samplesFile.append(sample);
+      request.onSample?.(sample, progress);
+    };
     await runSuite({
       plan,
       suite,
       signal: request.signal,
       endpointFor: (target) => createEndpoint(target, settings),
-      scoreAnswer: compileAnswerScorer(suite.output.schema, suite.scorer),
+      scoreAnswer,
       onPreflight: request.onPreflight,
-      onSample: (sample, progress) => {
-        sample.excerpt = redact(sample.excerpt);
-        if (sample.errorMessage) sample.errorMessage = redact(sample.errorMessage);
-        samplesFile.append(sample);
-        request.onSample?.(sample, progress);
-      },
+      onSample: record,
     }, run);
+    if (!run.cancelled) gate = await applyBaselines(plan, suite, run, { startedAt, toolVersion: request.toolVersion, signal: request.signal, confirmPass: (subset, target) => runSuite({ plan: { ...plan!, targets: [target] }, suite: subset, signal: request.signal, endpointFor: (entry) => createEndpoint(entry, settings), scoreAnswer, onSample: record, confirmation: { runOffset: settings.warmRuns } }) });
   } catch (error) {
     failure = asModelGateError(error, log);
   } finally {
@@ -208,7 +323,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   const runForReport = run ? { ...run, cancelled: run.cancelled || request.signal.aborted } : undefined;
   const targets = suite && runForReport ? runForReport.targets.map((target) => targetReport(target, suite!)) : [];
   const checks = plan ? targets.flatMap((target) => (target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan!.thresholds) : [])) : [];
-  const decision = decide(plan, runForReport, failure, checks);
+  const decision = decide(plan, runForReport, failure, checks, gate);
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'model-gate', version: request.toolVersion },
@@ -218,8 +333,13 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     suite: suite ? { id: suite.id, version: suite.version, title: suite.title, fingerprint: suite.fingerprint, scenarios: suite.scenarios.length } : null,
     settings: plan ? { ...plan.settings } : null,
     thresholds: plan ? (Object.fromEntries(Object.entries(plan.thresholds).filter(([, value]) => value !== undefined)) as Record<string, number>) : {},
+    mode: plan?.gate.mode ?? 'gate',
+    regressions: gate.verdicts.filter((verdict) => verdict.status === 'regressed').length,
     targets,
     thresholdChecks: checks,
+    gate: plan ? { alpha: plan.gate.alpha, onRegression: plan.gate.onRegression, confirmRuns: plan.gate.confirmRuns, confirmed: gate.confirmed } : null,
+    baselines: gate.baselines,
+    metricVerdicts: gate.verdicts,
     error: failure ? { kind: failure.kind, message: failure.message } : null,
     files: { samples: SAMPLES_FILE, summary: SUMMARY_FILE },
   };

@@ -5,14 +5,21 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { z } from 'zod';
 import { configError } from '../errors.js';
 import {
+  alphaSchema,
   configFileSchema,
+  DEFAULT_ALPHA,
+  DEFAULT_BASELINE_DIR,
   DEFAULT_REPORT_DIR,
+  metricFromConfigName,
+  modeSchema,
+  onRegressionSchema,
   DEFAULT_SUITE,
   settingsSchema,
   targetSchema,
   thresholdsSchema,
   toRunSettings,
   type ConfigFile,
+  type GateSettings,
   type Plan,
   type Target,
   type TargetConfig,
@@ -43,7 +50,7 @@ function issueText(issue: z.core.$ZodIssue): string {
 function allowedKeys(path: readonly PropertyKey[]): string {
   const section = path.find((key) => typeof key === 'string');
   const shape =
-    section === 'settings' ? settingsSchema.shape : section === 'thresholds' ? thresholdsSchema.shape : section === 'targets' ? targetSchema.shape : configFileSchema.shape;
+    section === 'settings' ? settingsSchema.shape : section === 'thresholds' ? thresholdsSchema.shape : section === 'targets' ? targetSchema.shape : section === 'gates' ? { margin: 0, gate: 0 } : configFileSchema.shape;
   return Object.keys(shape).join(', ');
 }
 
@@ -220,6 +227,40 @@ export function resolvePlan(inputs: RawInputs, configFile: ConfigFile | undefine
     targets,
     settings: toRunSettings(mergedSettings),
     thresholds,
+    gate: resolveGateSettings(inputs, configFile, nameOf),
     reportDir: present(inputs['report-dir']) ? inputs['report-dir'].trim() : (configFile?.['report-dir'] ?? DEFAULT_REPORT_DIR),
+  };
+}
+
+function choiceInput<T extends string>(inputs: RawInputs, name: string, schema: z.ZodType<T>, nameOf: InputNamer): T | undefined {
+  const raw = inputs[name];
+  if (!present(raw)) return undefined;
+  const result = schema.safeParse(raw.trim());
+  if (!result.success) throw configError(`${nameOf(name)} is "${raw}": ${result.error.issues[0]?.message ?? 'invalid value'}.`);
+  return result.data;
+}
+
+function booleanInput(inputs: RawInputs, name: string, nameOf: InputNamer): boolean | undefined {
+  const raw = inputs[name];
+  if (!present(raw)) return undefined;
+  const value = raw.trim().toLowerCase();
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw configError(`${nameOf(name)} is "${raw}": expected true or false.`);
+}
+
+function resolveGateSettings(inputs: RawInputs, configFile: ConfigFile | undefined, nameOf: InputNamer): GateSettings {
+  const rules: GateSettings['rules'] = {};
+  for (const [name, rule] of Object.entries(configFile?.gates ?? {})) {
+    const metric = metricFromConfigName(name)!;
+    rules[metric] = { ...(rule.margin !== undefined ? { margin: rule.margin } : {}), ...(rule.gate !== undefined ? { enabled: rule.gate } : {}) };
+  }
+  return {
+    mode: choiceInput(inputs, 'mode', modeSchema, nameOf) ?? 'gate',
+    baselineDir: present(inputs['baseline-dir']) ? inputs['baseline-dir'].trim() : (configFile?.['baseline-dir'] ?? DEFAULT_BASELINE_DIR),
+    alpha: numericInput(inputs, 'alpha', alphaSchema, nameOf) ?? configFile?.alpha ?? DEFAULT_ALPHA,
+    onRegression: choiceInput(inputs, 'on-regression', onRegressionSchema, nameOf) ?? configFile?.['on-regression'] ?? 'fail',
+    confirmRuns: booleanInput(inputs, 'confirm-runs', nameOf) ?? configFile?.['confirm-runs'] ?? true,
+    rules,
   };
 }

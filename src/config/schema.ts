@@ -1,10 +1,18 @@
 // What a run is asked to do: targets (endpoints), run settings and absolute thresholds.
 // The same kebab-case names serve the action's inputs, the CLI's flags and the YAML config file.
 import { z } from 'zod';
+import { METRIC_NAMES, type MetricName } from '../measure/metrics.js';
 
 export const DEFAULT_SUITE = 'safety-checks';
 export const DEFAULT_CONFIG_PATH = '.github/model-gate.yml';
 export const DEFAULT_REPORT_DIR = 'model-gate-report';
+export const DEFAULT_BASELINE_DIR = 'baselines';
+export const DEFAULT_ALPHA = 0.01;
+
+/** detectionRatePct ↔ detection-rate-pct: config files use the kebab-case spelling. */
+export const metricConfigName = (metric: MetricName) => metric.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+const METRIC_BY_CONFIG_NAME = new Map(METRIC_NAMES.map((metric) => [metricConfigName(metric), metric]));
+export const metricFromConfigName = (name: string) => METRIC_BY_CONFIG_NAME.get(name);
 
 const httpUrl = z
   .string()
@@ -63,12 +71,37 @@ export const thresholdsSchema = z.strictObject({
   'max-ttft-p95-ms': ms.optional(),
 });
 
+export const modeSchema = z.enum(['gate', 'baseline'], { error: 'expected "gate" (compare with the baselines) or "baseline" (write them)' });
+export const onRegressionSchema = z.enum(['fail', 'warn'], { error: 'expected "fail" (fail the step) or "warn" (report only)' });
+export const alphaSchema = numberBetween(0.0001, 0.2, ' (the false-alarm rate of a whole run, e.g. 0.01)');
+
+export const gateRuleSchema = z.strictObject({
+  /** Points for rates, percent for latency, speed and cold start. */
+  margin: numberBetween(0, 1000).optional(),
+  gate: z.boolean({ error: 'expected true or false' }).optional(),
+});
+
+export const gatesSchema = z
+  .record(z.string(), gateRuleSchema)
+  .superRefine((gates, context) => {
+    for (const name of Object.keys(gates)) {
+      if (!metricFromConfigName(name)) {
+        context.addIssue({ code: 'custom', path: [name], message: `unknown metric (allowed: ${METRIC_NAMES.map(metricConfigName).join(', ')})` });
+      }
+    }
+  });
+
 export const configFileSchema = z.strictObject({
   version: z.literal(1, { error: 'expected 1 (the config format version)' }).optional(),
   suite: z.string().min(1).optional(),
   targets: z.array(targetSchema).min(1, { error: 'expected at least one target' }).optional(),
   settings: settingsSchema.partial().optional(),
   thresholds: thresholdsSchema.optional(),
+  gates: gatesSchema.optional(),
+  alpha: alphaSchema.optional(),
+  'on-regression': onRegressionSchema.optional(),
+  'confirm-runs': z.boolean({ error: 'expected true or false' }).optional(),
+  'baseline-dir': z.string().min(1).optional(),
   'report-dir': z.string().min(1).optional(),
 });
 
@@ -101,11 +134,22 @@ export interface Target {
 export type ThresholdName = keyof ThresholdsConfig;
 export type Thresholds = Partial<Record<ThresholdName, number>>;
 
+export interface GateSettings {
+  mode: z.infer<typeof modeSchema>;
+  baselineDir: string;
+  alpha: number;
+  onRegression: z.infer<typeof onRegressionSchema>;
+  confirmRuns: boolean;
+  /** Per-metric overrides of the default margins and of which metrics are gated. */
+  rules: Partial<Record<MetricName, { margin?: number; enabled?: boolean }>>;
+}
+
 export interface Plan {
   suite: string;
   targets: Target[];
   settings: RunSettings;
   thresholds: Thresholds;
+  gate: GateSettings;
   reportDir: string;
 }
 

@@ -54,6 +54,7 @@ export type BaselineIdentity = Pick<Baseline, 'suite' | 'target' | 'settings'>;
 export const baselinePath = (dir: string, suiteId: string, targetName: string) => join(dir, suiteId, `${targetName}.json`);
 
 const REFRESH = 'Write a new one with mode: baseline (CLI: model-gate baseline) and commit it';
+const refreshInSentence = `w${REFRESH.slice(1)}`;
 
 export function readBaseline(path: string): Baseline | undefined {
   if (!existsSync(path)) return undefined;
@@ -61,7 +62,7 @@ export function readBaseline(path: string): Baseline | undefined {
   try {
     data = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw baselineError(`Baseline file ${path} is not valid JSON (${(error as Error).message}). Restore it from git (git checkout -- ${path}) or ${REFRESH.toLowerCase()}.`);
+    throw baselineError(`Baseline file ${path} is not valid JSON (${(error as Error).message}). Restore it from git (git checkout -- ${path}) or ${refreshInSentence}.`);
   }
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof version === 'number' && version > BASELINE_SCHEMA_VERSION) {
@@ -70,7 +71,7 @@ export function readBaseline(path: string): Baseline | undefined {
   const parsed = baselineSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw baselineError(`Baseline file ${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}. The file was edited by hand or damaged: restore it from git or ${REFRESH.toLowerCase()}.`);
+    throw baselineError(`Baseline file ${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}. The file was edited by hand or damaged: restore it from git or ${refreshInSentence}.`);
   }
   return parsed.data;
 }

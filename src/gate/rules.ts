@@ -3,12 +3,14 @@
 // every target held at alpha (Holm). Rates: exact tests on counts, stratified by scenario. Typical
 // latency: per-scenario log ratios, with run-to-run drift from the baseline's history. p95: an
 // exceedance test, only with enough samples. Cold start: against the history of cold starts.
-import type { MetricName, Metrics, ScenarioOutcome } from '../measure/metrics.js';
+import { z } from 'zod';
+import { METRIC_NAMES, type MetricName, type Metrics, type ScenarioOutcome } from '../measure/metrics.js';
 import type { Sample } from '../run/sample.js';
 import type { BaselineRun } from './baseline.js';
 import { binomialUpperTail, exactStratifiedTest, holm, normalCdf, studentTCdf, type Stratum } from './stats.js';
 
-export type MetricStatus = 'regressed' | 'improved' | 'within-noise' | 'not-gated';
+export const metricStatusSchema = z.enum(['regressed', 'improved', 'within-noise', 'not-gated']);
+export type MetricStatus = z.infer<typeof metricStatusSchema>;
 
 export interface GateRule {
   /** Points for rates, percent for latency and speed. */
@@ -44,25 +46,26 @@ export const DRIFT_PRIOR_RUNS = 4;
 export const MIN_SAMPLES_FOR_P95 = 60;
 export const MIN_COLD_HISTORY = 3;
 
-export interface MetricVerdict {
-  target: string;
-  metric: MetricName;
-  status: MetricStatus;
-  baseline: number | null;
-  current: number | null;
+export const metricVerdictSchema = z.object({
+  target: z.string(),
+  metric: z.enum(METRIC_NAMES as [MetricName, ...MetricName[]]),
+  status: metricStatusSchema,
+  baseline: z.number().nullable(),
+  current: z.number().nullable(),
   /** Points for rates, percent for the rest; positive means the value went up. */
-  change: number | null;
-  changeUnit: 'points' | '%';
-  margin: number;
-  pValue: number | null;
+  change: z.number().nullable(),
+  changeUnit: z.enum(['points', '%']),
+  margin: z.number(),
+  pValue: z.number().nullable(),
   /** The Holm threshold this p-value was held to. */
-  threshold: number | null;
+  threshold: z.number().nullable(),
   /** 95 % interval of the change, in the change's unit, where the test gives one. */
-  interval: [number, number] | null;
-  reason: string;
+  interval: z.tuple([z.number(), z.number()]).nullable(),
+  reason: z.string(),
   /** Worse by more than the margin but not significant: worth confirming with more samples. */
-  suspicious: boolean;
-}
+  suspicious: z.boolean(),
+});
+export type MetricVerdict = z.infer<typeof metricVerdictSchema>;
 
 export interface CurrentRun {
   scenarios: readonly ScenarioOutcome[];

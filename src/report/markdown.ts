@@ -1,10 +1,12 @@
 // summary.md (and the step summary): the verdict first, then one table per target. Built by a pure
 // function from the report, so it is easy to test; model output appears only through inlineUntrusted.
 import { METRIC_INFO, METRIC_NAMES, type MetricName, type MetricValue } from '../measure/metrics.js';
+import type { MetricVerdict } from '../gate/rules.js';
 import type { Report, TargetReport } from './report.js';
 import { inlineText, inlineUntrusted } from './untrusted.js';
 
-const VERDICT_ICON = { pass: '✅', fail: '❌', error: '⚠️' } as const;
+const VERDICT_ICON = { pass: '✅', fail: '❌', 'no-baseline': 'ℹ️', incomparable: '⚠️', error: '⚠️' } as const;
+const STATUS_TEXT = { regressed: '❌ regressed', improved: '🟢 improved', 'within-noise': '✅ within noise', 'not-gated': 'not gated' } as const;
 
 export function formatMetric(name: MetricName, metric: MetricValue): string {
   if (metric.value === null) return '—';
@@ -12,6 +14,14 @@ export function formatMetric(name: MetricName, metric: MetricValue): string {
   if (unit === '%') return `${metric.value.toFixed(1)} %`;
   if (unit === 'ms') return metric.value >= 10_000 ? `${(metric.value / 1000).toFixed(2)} s` : `${Math.round(metric.value)} ms`;
   return metric.value.toFixed(1);
+}
+
+function formatChange(verdict: MetricVerdict): string {
+  if (verdict.change === null) return '—';
+  const sign = verdict.change > 0 ? '+' : verdict.change < 0 ? '−' : '±';
+  const unit = verdict.changeUnit === 'points' ? ' pts' : ' %';
+  const interval = verdict.interval ? ` (95 % CI ${verdict.interval[0]}…${verdict.interval[1]} %)` : '';
+  return `${sign}${Math.abs(verdict.change)}${unit}${interval}`;
 }
 
 function basis(name: MetricName, metric: MetricValue): string {
@@ -34,13 +44,36 @@ function targetSection(target: TargetReport, report: Report): string[] {
   const measurement = target.measurement;
   if (!measurement) return [...lines, 'No measurement.', ''];
   const failedMetrics = new Set(report.thresholdChecks.filter((check) => check.target === target.name && !check.passed).map((check) => check.metric));
-  lines.push('| Metric | Value | Based on |', '| --- | ---: | ---: |');
-  for (const name of METRIC_NAMES) {
-    const metric = measurement.metrics[name];
-    const mark = failedMetrics.has(name) ? ' ❌' : '';
-    lines.push(`| ${METRIC_INFO[name].label}${mark} | ${formatMetric(name, metric)} | ${basis(name, metric)} |`);
+  const verdicts = new Map(report.metricVerdicts.filter((verdict) => verdict.target === target.name).map((verdict) => [verdict.metric, verdict]));
+  const baselineEntry = report.baselines.find((entry) => entry.target === target.name);
+  if (baselineEntry && baselineEntry.status !== 'compared') {
+    lines.push(baselineEntry.status === 'written' ? `Baseline written to ${code(baselineEntry.path)} (${baselineEntry.runs} run(s) kept).` : baselineEntry.status === 'missing' ? `No baseline at ${code(baselineEntry.path)}.` : `Baseline ${code(baselineEntry.path)} is not comparable: ${inlineText(baselineEntry.reason ?? '')}`, '');
+  }
+  if (verdicts.size > 0) {
+    lines.push(`Compared with ${code(baselineEntry?.path ?? 'the baseline')} (${baselineEntry?.runs ?? 0} run(s)).`, '');
+    lines.push('| Metric | Baseline | Current | Change | Verdict | Based on |', '| --- | ---: | ---: | ---: | --- | ---: |');
+    for (const name of METRIC_NAMES) {
+      const metric = measurement.metrics[name];
+      const verdict = verdicts.get(name);
+      const mark = failedMetrics.has(name) ? ' ❌' : '';
+      const baseline = verdict?.baseline == null ? '—' : formatMetric(name, { value: verdict.baseline, n: 1 });
+      lines.push(`| ${METRIC_INFO[name].label}${mark} | ${baseline} | ${formatMetric(name, metric)} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? STATUS_TEXT[verdict.status] : 'not gated'} | ${basis(name, metric)} |`);
+    }
+  } else {
+    lines.push('| Metric | Value | Based on |', '| --- | ---: | ---: |');
+    for (const name of METRIC_NAMES) {
+      const metric = measurement.metrics[name];
+      const mark = failedMetrics.has(name) ? ' ❌' : '';
+      lines.push(`| ${METRIC_INFO[name].label}${mark} | ${formatMetric(name, metric)} | ${basis(name, metric)} |`);
+    }
   }
   lines.push('');
+  const evidence = [...verdicts.values()].filter((verdict) => verdict.status === 'regressed' || verdict.suspicious || verdict.status === 'improved');
+  if (evidence.length > 0) {
+    lines.push(`<details><summary>Evidence (${evidence.length})</summary>`, '');
+    for (const verdict of evidence) lines.push(`- **${METRIC_INFO[verdict.metric].label}** — ${STATUS_TEXT[verdict.status]}: ${inlineText(verdict.reason)}`);
+    lines.push('', '</details>', '');
+  }
   if (measurement.coldStart?.errorClass) {
     lines.push(`The cold call (${code(measurement.coldStart.scenario)}) failed: ${measurement.coldStart.errorClass}.`, '');
   }

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../files.js';
+import { metricVerdictSchema } from '../gate/rules.js';
 import { targetMeasurementSchema } from '../measure/metrics.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -9,7 +10,7 @@ export const REPORT_FILE = 'report.json';
 export const SUMMARY_FILE = 'summary.md';
 export const SAMPLES_FILE = 'samples.jsonl';
 
-export const verdictSchema = z.enum(['pass', 'fail', 'error']);
+export const verdictSchema = z.enum(['pass', 'fail', 'no-baseline', 'incomparable', 'error']);
 export type Verdict = z.infer<typeof verdictSchema>;
 
 export const thresholdCheckSchema = z.object({
@@ -33,6 +34,8 @@ export const targetReportSchema = z.object({
   preflight: z.object({ ok: z.boolean(), diagnosis: z.string().nullable(), servedModels: z.array(z.string()) }),
   plannedCalls: z.number().int(),
   completedCalls: z.number().int(),
+  /** Extra warm calls the gate made to confirm a suspicious change (not in the metrics). */
+  confirmationCalls: z.number().int(),
   measurement: targetMeasurementSchema.nullable(),
   /** A few calls worth a look (misses, false alarms, bad JSON, errors); excerpts are untrusted text. */
   notableSamples: z.array(
@@ -54,6 +57,9 @@ export const reportSchema = z.object({
   status: z.enum(['complete', 'partial', 'cancelled', 'failed']),
   verdict: verdictSchema,
   verdictReason: z.string(),
+  mode: z.enum(['gate', 'baseline']),
+  /** Metrics that regressed (beyond margin and significant), over all targets. */
+  regressions: z.number().int(),
   startedAt: z.string(),
   finishedAt: z.string(),
   suite: z.object({ id: z.string(), version: z.number(), title: z.string(), fingerprint: z.string(), scenarios: z.number().int() }).nullable(),
@@ -63,6 +69,17 @@ export const reportSchema = z.object({
   thresholds: z.record(z.string(), z.number()),
   targets: z.array(targetReportSchema),
   thresholdChecks: z.array(thresholdCheckSchema),
+  gate: z.object({ alpha: z.number(), onRegression: z.enum(['fail', 'warn']), confirmRuns: z.boolean(), confirmed: z.boolean() }).nullable(),
+  baselines: z.array(
+    z.object({
+      target: z.string(),
+      path: z.string(),
+      status: z.enum(['compared', 'missing', 'incomparable', 'written']),
+      runs: z.number().int(),
+      reason: z.string().nullable(),
+    }),
+  ),
+  metricVerdicts: z.array(metricVerdictSchema),
   error: z.object({ kind: z.string(), message: z.string() }).nullable(),
   files: z.object({ samples: z.string(), summary: z.string() }),
 });

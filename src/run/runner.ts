@@ -35,6 +35,8 @@ export interface RunOptions {
   scoreAnswer: AnswerScorer;
   onSample: (sample: Sample, progress: Progress) => void;
   onPreflight?: (target: Target, result: PreflightResult) => void;
+  /** A confirmation pass: no cold call, runs numbered after the first pass, phase `confirm`. */
+  confirmation?: { runOffset: number };
 }
 
 interface PlannedCall {
@@ -44,11 +46,11 @@ interface PlannedCall {
 }
 
 /** Warm calls go run by run (every scenario once, then again), so slow drift hits all scenarios alike. */
-export function plannedCalls(suite: Suite, warmRuns: number): PlannedCall[] {
-  const first = suite.scenarios[0]!;
-  const calls: PlannedCall[] = [{ scenario: first, run: 0, phase: 'cold' }];
+export function plannedCalls(suite: Suite, warmRuns: number, confirmation?: { runOffset: number }): PlannedCall[] {
+  const calls: PlannedCall[] = confirmation ? [] : [{ scenario: suite.scenarios[0]!, run: 0, phase: 'cold' }];
+  const offset = confirmation?.runOffset ?? 0;
   for (let run = 1; run <= warmRuns; run += 1) {
-    for (const scenario of suite.scenarios) calls.push({ scenario, run, phase: 'warm' });
+    for (const scenario of suite.scenarios) calls.push({ scenario, run: offset + run, phase: confirmation ? 'confirm' : 'warm' });
   }
   return calls;
 }
@@ -57,13 +59,13 @@ export function plannedCalls(suite: Suite, warmRuns: number): PlannedCall[] {
 export async function runSuite(options: RunOptions, result: RunResult = { targets: [], cancelled: false }): Promise<RunResult> {
   const { plan, suite, signal } = options;
   const dataUrls = new Map(suite.scenarios.map((scenario) => [scenario.id, `data:${scenario.image.mediaType};base64,${scenario.image.bytes.toString('base64')}`]));
-  const calls = plannedCalls(suite, plan.settings.warmRuns);
+  const calls = plannedCalls(suite, plan.settings.warmRuns, options.confirmation);
   const targets = result.targets;
 
   for (const target of plan.targets) {
     if (signal.aborted) break;
     const endpoint = options.endpointFor(target);
-    const preflight = await endpoint.preflight(signal);
+    const preflight = options.confirmation ? { ok: true, diagnosis: null, servedModels: [] } : await endpoint.preflight(signal);
     options.onPreflight?.(target, preflight);
     const targetRun: TargetRun = { target, preflight, plannedCalls: calls.length, samples: [] };
     targets.push(targetRun);
@@ -109,10 +111,11 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
     };
 
     // The cold call runs alone: nothing else may warm the server before it is timed.
-    await execute(calls[0]!);
+    const warmCalls = calls[0]?.phase === 'cold' ? calls.slice(1) : calls;
+    if (warmCalls !== calls) await execute(calls[0]!);
     // Once cancelled, queued calls return at once (execute checks the signal) and in-flight ones abort.
     const limit = pLimit(plan.settings.concurrency);
-    await Promise.all(calls.slice(1).map((call) => limit(() => execute(call))));
+    await Promise.all(warmCalls.map((call) => limit(() => execute(call))));
   }
   result.cancelled = signal.aborted;
   return result;

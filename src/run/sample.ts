@@ -6,9 +6,10 @@ export const sampleSchema = z.object({
   scenario: z.string(),
   category: z.string(),
   anomaly: z.boolean(),
-  /** 0 for the cold call, 1..warm-runs for warm calls. */
+  /** 0 for the cold call, 1..warm-runs for warm calls, beyond that for confirmation calls. */
   run: z.number().int().min(0),
-  phase: z.enum(['cold', 'warm']),
+  /** confirm: extra warm calls the gate asked for to settle a suspicious change. */
+  phase: z.enum(['cold', 'warm', 'confirm']),
   startedAt: z.string(),
   latencyMs: z.number(),
   ttftMs: z.number().nullable(),

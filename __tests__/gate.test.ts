@@ -1,0 +1,163 @@
+// Baselines and the gate, end to end over loopback: the CLI (from source) against the test server.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { baselineSchema, MAX_BASELINE_RUNS } from '../src/gate/baseline.js';
+import { reportSchema, type Report } from '../src/report/report.js';
+import { suiteProgramme } from '../test-servers/programmes.mjs';
+import { runCli } from './helpers/processes.js';
+import { startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
+
+const LATENCY = { ttftMs: 40, perTokenMs: 1.5, jitterPct: 4 };
+let server: TestServer;
+let baselineDir: string;
+const baselineFile = () => join(baselineDir, 'safety-checks', 'vlm.json');
+
+beforeAll(async () => {
+  server = await startOpenAIServer(suiteProgramme({ latency: LATENCY }));
+  baselineDir = mkdtempSync(join(tmpdir(), 'model-gate-baselines-'));
+});
+afterAll(stopAllServers);
+
+async function gate(command: 'run' | 'baseline', flags: string[] = []) {
+  const reportDir = mkdtempSync(join(tmpdir(), 'model-gate-gate-'));
+  const result = await runCli([command, '--base-url', `${server.url}/v1`, '--model', 'test-model', '--target-name', 'vlm', '--baseline-dir', baselineDir, '--report-dir', reportDir, ...flags]);
+  const report: Report = reportSchema.parse(JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')));
+  return { result, report, summary: readFileSync(join(reportDir, 'summary.md'), 'utf8') };
+}
+
+const verdictOf = (report: Report, metric: string) => report.metricVerdicts.find((verdict) => verdict.metric === metric)!;
+
+describe('baselines and the gate', () => {
+  it('writes a baseline from one run', async () => {
+    const { result, report } = await gate('baseline');
+    expect(result.code).toBe(0);
+    expect(report).toMatchObject({ mode: 'baseline', verdict: 'pass', baselines: [{ target: 'vlm', status: 'written', runs: 1 }] });
+    expect(report.verdictReason).toBe(`Baseline written: ${baselineFile()} (1 run kept). Commit it so that pull requests are gated against it.`);
+    const baseline = baselineSchema.parse(JSON.parse(readFileSync(baselineFile(), 'utf8')));
+    expect(baseline.suite).toEqual({ id: 'safety-checks', version: 1, fingerprint: report.suite!.fingerprint });
+    expect(baseline.settings).toEqual({ warmRuns: 3, concurrency: 1, timeoutMs: 120000, temperature: 0, maxTokens: 512, jsonMode: 'json_object' });
+    expect(baseline.runs[0]!.scenarios).toHaveLength(9);
+    expect(baseline.runs[0]!.warmLatencyMs['diagnosis-empty']).toHaveLength(3);
+    expect(baseline.runs[0]!.coldStartMs).toBeGreaterThan(0);
+  });
+
+  it('adds later baseline runs to a bounded history, and writing the same run twice changes nothing', async () => {
+    await gate('baseline');
+    const baseline = baselineSchema.parse(JSON.parse(readFileSync(baselineFile(), 'utf8')));
+    expect(baseline.runs).toHaveLength(2);
+    expect(baseline.runs[0]!.createdAt > baseline.runs[1]!.createdAt).toBe(true);
+    // Idempotent by run id: the pure update is tested directly, without a third HTTP run.
+    const { withRun } = await import('../src/gate/baseline.js');
+    const again = withRun(baseline, baseline, baseline.runs[0]!, baselineFile());
+    expect(again).toEqual(baseline);
+    let many = baseline;
+    for (let index = 0; index < MAX_BASELINE_RUNS + 3; index += 1) many = withRun(many, many, { ...baseline.runs[0]!, runId: `run-${index}` }, baselineFile());
+    expect(many.runs).toHaveLength(MAX_BASELINE_RUNS);
+    expect(many.runs[0]!.runId).toBe(`run-${MAX_BASELINE_RUNS + 2}`);
+  });
+
+  it('passes an unchanged run', async () => {
+    const { result, report, summary } = await gate('run');
+    expect(result.code).toBe(0);
+    expect(report.verdict).toBe('pass');
+    expect(report.regressions).toBe(0);
+    expect(report.verdictReason).toMatch(/^No regression: \d+ gated metrics within their margins or within noise \(run-wide false-alarm rate 1 %\)\.$/);
+    expect(report.baselines).toEqual([{ target: 'vlm', path: baselineFile(), status: 'compared', runs: 2, reason: null }]);
+    expect(summary).toContain('| Metric | Baseline | Current | Change | Verdict | Based on |');
+    expect(summary).toMatch(/\| Detection rate \| 100\.0 % \| 100\.0 % \| ±0 pts \| ✅ within noise \| 15\/15 \|/);
+  });
+
+  it('fails a run slowed by 50 % on latency, with the evidence in the summary', async () => {
+    await server.setProgramme(suiteProgramme({ latency: { ...LATENCY, ttftMs: LATENCY.ttftMs * 1.5, perTokenMs: LATENCY.perTokenMs * 1.5 } }));
+    try {
+      const { result, report, summary } = await gate('run');
+      expect(result.code).toBe(1);
+      expect(report.verdict).toBe('fail');
+      const latency = verdictOf(report, 'warmLatencyP50Ms');
+      expect(latency.status).toBe('regressed');
+      expect(latency.change).toBeGreaterThan(30);
+      expect(latency.pValue!).toBeLessThan(latency.threshold!);
+      expect(latency.interval![0]).toBeGreaterThan(10);
+      expect(report.verdictReason).toMatch(/regression.*Warm latency p50 \+\d+(\.\d)? % on vlm \(p = /);
+      expect(summary).toMatch(/\| Warm latency p50 \| \d+ ms \| \d+ ms \| \+\d+(\.\d)? % \(95 % CI [\d.]+…[\d.]+ %\) \| ❌ regressed \|/);
+      expect(summary).toContain('<details><summary>Evidence');
+      expect(summary).toMatch(/- \*\*Warm latency p50\*\* — ❌ regressed: worse by more than the margin and significant: p = .+ \(Holm threshold .+\), margin 10 %; run-to-run drift SD/);
+      expect(verdictOf(report, 'detectionRatePct').status).toBe('within-noise');
+    } finally {
+      await server.setProgramme(suiteProgramme({ latency: LATENCY }));
+    }
+  });
+
+  it('fails a run whose JSON validity drops to 70 %', async () => {
+    await server.setProgramme(suiteProgramme({ latency: LATENCY, quality: { invalidJsonRate: 0.3 }, seed: 5 }));
+    try {
+      const { result, report, summary } = await gate('run', ['--warm-runs', '4']);
+      expect(result.code).toBe(1);
+      const json = verdictOf(report, 'jsonValidRatePct');
+      expect(json.status).toBe('regressed');
+      expect(json.baseline).toBe(100);
+      expect(json.current!).toBeLessThan(85);
+      expect(summary).toMatch(/\| JSON valid \| 100\.0 % \| \d+\.\d % \| −\d+(\.\d+)? pts \| ❌ regressed \|/);
+    } finally {
+      await server.setProgramme(suiteProgramme({ latency: LATENCY }));
+    }
+  });
+
+  it('warns instead of failing with on-regression warn', async () => {
+    await server.setProgramme(suiteProgramme({ latency: LATENCY, quality: { invalidJsonRate: 0.5 }, seed: 6 }));
+    try {
+      const { result, report } = await gate('run', ['--on-regression', 'warn']);
+      expect(report.verdict).toBe('fail');
+      expect(result.code).toBe(0);
+    } finally {
+      await server.setProgramme(suiteProgramme({ latency: LATENCY }));
+    }
+  });
+
+  it('says incomparable, never a regression, when the suite changed since the baseline', async () => {
+    const original = readFileSync(baselineFile(), 'utf8');
+    const baseline = JSON.parse(original) as { suite: { fingerprint: string; version: number } };
+    baseline.suite.fingerprint = `sha256:${'0'.repeat(64)}`;
+    writeFileSync(baselineFile(), JSON.stringify(baseline));
+    try {
+      const { result, report } = await gate('run');
+      expect(result.code).toBe(0);
+      expect(report.verdict).toBe('incomparable');
+      expect(report.metricVerdicts).toEqual([]);
+      expect(report.verdictReason).toBe(
+        `The baseline ${baselineFile()} was measured with suite safety-checks v1 (fingerprint 000000000000); this run used v1 (${report.suite!.fingerprint.slice(7, 19)}): the suite changed. Write a new one with mode: baseline (CLI: model-gate baseline) and commit it.`,
+      );
+    } finally {
+      writeFileSync(baselineFile(), original);
+    }
+  });
+
+  it('says incomparable when settings that change the measurement differ', async () => {
+    const { report } = await gate('run', ['--concurrency', '2', '--max-tokens', '256']);
+    expect(report.verdict).toBe('incomparable');
+    expect(report.verdictReason).toBe(
+      `The baseline ${baselineFile()} was measured with other settings (concurrency 1 → 2, maxTokens 512 → 256), so the two runs do not measure the same thing. Write a new one with mode: baseline (CLI: model-gate baseline) and commit it, or run with the baseline's settings.`,
+    );
+  });
+
+  it('names a corrupt baseline file and the way out', async () => {
+    const original = readFileSync(baselineFile(), 'utf8');
+    try {
+      writeFileSync(baselineFile(), original.slice(0, 200));
+      const broken = await gate('run');
+      expect(broken.result.code).toBe(2);
+      expect(broken.report.verdict).toBe('error');
+      expect(broken.report.verdictReason).toMatch(new RegExp(`^Baseline file ${baselineFile().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid JSON \\(.+\\)\\. Restore it from git \\(git checkout -- .+\\) or write a new one with mode: baseline \\(CLI: model-gate baseline\\) and commit it\\.$`));
+      writeFileSync(baselineFile(), JSON.stringify({ ...JSON.parse(original), schemaVersion: 7 }));
+      const newer = await gate('run');
+      expect(newer.report.verdictReason).toBe(`Baseline file ${baselineFile()} has schema version 7, written by a newer model-gate; this one reads version 1. Update the action (or CLI) to the version that wrote it.`);
+      writeFileSync(baselineFile(), JSON.stringify({ ...JSON.parse(original), runs: [] }));
+      const edited = await gate('run');
+      expect(edited.report.verdictReason).toMatch(/^Baseline file .+: runs: Too small: expected array to have >=1 items\. The file was edited by hand or damaged: restore it from git or write a new one/);
+    } finally {
+      writeFileSync(baselineFile(), original);
+    }
+  });
+});
