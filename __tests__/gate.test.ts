@@ -15,7 +15,7 @@ let baselineDir: string;
 const baselineFile = () => join(baselineDir, 'safety-checks', 'vlm.json');
 
 beforeAll(async () => {
-  server = await startOpenAIServer(suiteProgramme({ latency: LATENCY }));
+  server = await startOpenAIServer(suiteProgramme({ latency: LATENCY, serverVersion: '0.9.2' }));
   baselineDir = mkdtempSync(join(tmpdir(), 'model-gate-baselines-'));
 });
 afterAll(stopAllServers);
@@ -41,6 +41,7 @@ describe('baselines and the gate', () => {
     expect(baseline.runs[0]!.scenarios).toHaveLength(9);
     expect(baseline.runs[0]!.warmLatencyMs['diagnosis-empty']).toHaveLength(3);
     expect(baseline.runs[0]!.coldStartMs).toBeGreaterThan(0);
+    expect(baseline.runs[0]).toMatchObject({ model: 'test-model', serverVersion: '0.9.2' });
   });
 
   it('adds later baseline runs to a bounded history, and writing the same run twice changes nothing', async () => {

@@ -14,7 +14,7 @@ let gateway: TestServer;
 
 beforeAll(async () => {
   [open, keyed, slow, gateway] = await Promise.all([
-    startOpenAIServer({ models: ['qwen2-vl', 'llava:latest'] }),
+    startOpenAIServer({ models: ['qwen2-vl', 'llava:latest'], serverVersion: '0.9.2' }),
     startOpenAIServer({ models: ['qwen2-vl'], apiKey: 'sk-right-key' }),
     startOpenAIServer({ models: ['qwen2-vl'], latency: { modelsDelayMs: 3000 } }),
     startOpenAIServer({ models: ['qwen2-vl'], apiKey: 'sk-admin-key', authStatus: 403 }),
@@ -25,7 +25,7 @@ afterAll(stopAllServers);
 describe('preflight', () => {
   it('passes when the model is served, and lists what is served', async () => {
     const result = await preflight(target({ baseUrl: `${open.url}/v1` }));
-    expect(result).toEqual({ ok: true, diagnosis: null, servedModels: ['qwen2-vl', 'llava:latest'] });
+    expect(result).toEqual({ ok: true, diagnosis: null, servedModels: ['qwen2-vl', 'llava:latest'], serverVersion: '0.9.2' });
   });
 
   it('accepts an Ollama model name without its :latest tag', async () => {
@@ -53,7 +53,7 @@ describe('preflight', () => {
       `Target "vllm": the server rejected the API key from environment variable VLLM_API_KEY (HTTP 401 on GET ${keyed.url}/v1/models). Pass the key the server was started with (vLLM and llama.cpp: --api-key).`,
     );
     expect(result.diagnosis).not.toContain('sk-wrong-key');
-    expect((await preflight(target({ baseUrl: `${keyed.url}/v1`, apiKey: 'sk-right-key', apiKeySource: 'input "api-key"' }))).ok).toBe(true);
+    expect(await preflight(target({ baseUrl: `${keyed.url}/v1`, apiKey: 'sk-right-key', apiKeySource: 'input "api-key"' }))).toMatchObject({ ok: true, serverVersion: null });
   });
 
   it('says access was refused (403) for a key without the right permission', async () => {

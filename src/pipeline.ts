@@ -232,7 +232,7 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
         existing = undefined; // a damaged file is replaced by the new baseline
       }
       const measurement = measureTarget(targetRun.samples, suite.scenarios);
-      const entry = baselineRun({ runId: context.startedAt, createdAt: context.startedAt, toolVersion: context.toolVersion, model: targetRun.target.model, serverVersion: null, scenarios: measurement.scenarios, metrics: measurement.metrics, samples: targetRun.samples });
+      const entry = baselineRun({ runId: context.startedAt, createdAt: context.startedAt, toolVersion: context.toolVersion, model: targetRun.target.model, serverVersion: targetRun.preflight.serverVersion, scenarios: measurement.scenarios, metrics: measurement.metrics, samples: targetRun.samples });
       const baseline = withRun(existing, identityOf(targetRun.target), entry, path);
       writeBaseline(path, baseline);
       baselines.push({ target: targetRun.target.name, path, status: 'written', runs: baseline.runs.length, reason: null });

@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
  * - quality: hitRate, invalidJsonRate (truncated JSON), proseRate (a sentence instead of JSON).
  * - failures: errorRate with errorStatus (HTTP error), hangRate (never answers).
  * - usage: whether the final stream chunk carries token usage (when the client asks).
+ * - serverVersion: answered at GET /version as vLLM does (null: no such endpoint).
  */
 const DEFAULT_PROGRAMME = {
   models: ['test-model'],
@@ -36,6 +37,7 @@ const DEFAULT_PROGRAMME = {
   quality: { hitRate: 1, invalidJsonRate: 0, proseRate: 0 },
   failures: { errorRate: 0, errorStatus: 500, hangRate: 0 },
   usage: true,
+  serverVersion: null,
   seed: 1,
 };
 
@@ -196,6 +198,7 @@ const server = createServer(async (req, res) => {
       return sendJson(res, 200, { ok: true });
     }
     if (url.pathname === '/__control/stats') return sendJson(res, 200, stats);
+    if (url.pathname === '/version' && programme.serverVersion) return sendJson(res, 200, { version: programme.serverVersion });
 
     const prefix = programme.pathPrefix;
     if (!url.pathname.startsWith(`${prefix}/`)) return sendJson(res, 404, { detail: 'Not Found' });

@@ -21783,7 +21783,7 @@ async function preflightOpenAI(target, timeoutMs, signal) {
         return { host: url.hostname, port: url.port || (url.protocol === 'https:' ? '443' : '80') };
     })();
     const who = `Target "${target.name}"`;
-    const fail = (diagnosis) => ({ ok: false, diagnosis, servedModels: [] });
+    const fail = (diagnosis) => ({ ok: false, diagnosis, servedModels: [], serverVersion: null });
     let data;
     let timedOut = false;
     const deadline = new AbortController();
@@ -21844,9 +21844,37 @@ async function preflightOpenAI(target, timeoutMs, signal) {
             ok: false,
             diagnosis: `${who}: the server at ${base} does not serve model "${target.model}". ${served} Set model to one of these (vLLM: the --served-model-name; Ollama: ollama pull it first).`,
             servedModels,
+            serverVersion: null,
         };
     }
-    return { ok: true, diagnosis: null, servedModels };
+    return { ok: true, diagnosis: null, servedModels, serverVersion: await serverVersion(target, signal) };
+}
+const VERSION_PROBES = [
+    { path: '/version', field: 'version' }, // vLLM, SGLang
+    { path: '/api/version', field: 'version' }, // Ollama
+    { path: '/info', field: 'version' }, // TGI
+    { path: '/props', field: 'build_info' }, // llama.cpp server
+];
+/** Best effort: the first of the known version endpoints at the server's root that answers. */
+async function serverVersion(target, signal) {
+    const root = target.baseUrl.replace(/\/v1$/, '');
+    for (const probe of VERSION_PROBES) {
+        try {
+            const response = await fetch(`${root}${probe.path}`, {
+                headers: target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {},
+                signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]),
+            });
+            if (!response.ok || !(response.headers.get('content-type') ?? '').includes('json'))
+                continue;
+            const value = (await response.json())[probe.field];
+            if (typeof value === 'string' && value.length > 0 && value.length < 100)
+                return value;
+        }
+        catch {
+            // Not this kind of server; try the next.
+        }
+    }
+    return null;
 }
 async function missingV1Hint(target, timeoutMs, signal) {
     if (/\/v1$/.test(target.baseUrl))
@@ -22724,7 +22752,7 @@ const targetReportSchema = schemas/* object */.Ikc({
     baseUrl: schemas/* string */.YjP(),
     model: schemas/* string */.YjP(),
     jsonMode: schemas/* string */.YjP(),
-    preflight: schemas/* object */.Ikc({ ok: schemas/* boolean */.zMY(), diagnosis: schemas/* string */.YjP().nullable(), servedModels: schemas/* array */.YOg(schemas/* string */.YjP()) }),
+    preflight: schemas/* object */.Ikc({ ok: schemas/* boolean */.zMY(), diagnosis: schemas/* string */.YjP().nullable(), servedModels: schemas/* array */.YOg(schemas/* string */.YjP()), serverVersion: schemas/* string */.YjP().nullable() }),
     plannedCalls: schemas/* number */.aig().int(),
     completedCalls: schemas/* number */.aig().int(),
     /** Extra warm calls the gate made to confirm a suspicious change (not in the metrics). */
@@ -23044,7 +23072,7 @@ async function runSuite(options, result = { targets: [], cancelled: false }) {
         if (signal.aborted)
             break;
         const endpoint = options.endpointFor(target);
-        const preflight = options.confirmation ? { ok: true, diagnosis: null, servedModels: [] } : await endpoint.preflight(signal);
+        const preflight = options.confirmation ? { ok: true, diagnosis: null, servedModels: [], serverVersion: null } : await endpoint.preflight(signal);
         options.onPreflight?.(target, preflight);
         const targetRun = { target, preflight, plannedCalls: calls.length, samples: [] };
         targets.push(targetRun);
@@ -23358,7 +23386,7 @@ async function applyBaselines(plan, suite, run, context) {
                 existing = undefined; // a damaged file is replaced by the new baseline
             }
             const measurement = (0,metrics/* measureTarget */.AA)(targetRun.samples, suite.scenarios);
-            const entry = baselineRun({ runId: context.startedAt, createdAt: context.startedAt, toolVersion: context.toolVersion, model: targetRun.target.model, serverVersion: null, scenarios: measurement.scenarios, metrics: measurement.metrics, samples: targetRun.samples });
+            const entry = baselineRun({ runId: context.startedAt, createdAt: context.startedAt, toolVersion: context.toolVersion, model: targetRun.target.model, serverVersion: targetRun.preflight.serverVersion, scenarios: measurement.scenarios, metrics: measurement.metrics, samples: targetRun.samples });
             const baseline = withRun(existing, identityOf(targetRun.target), entry, path);
             writeBaseline(path, baseline);
             baselines.push({ target: targetRun.target.name, path, status: 'written', runs: baseline.runs.length, reason: null });

@@ -164,7 +164,7 @@ export async function preflightOpenAI(target: Target, timeoutMs: number, signal:
     return { host: url.hostname, port: url.port || (url.protocol === 'https:' ? '443' : '80') };
   })();
   const who = `Target "${target.name}"`;
-  const fail = (diagnosis: string): PreflightResult => ({ ok: false, diagnosis, servedModels: [] });
+  const fail = (diagnosis: string): PreflightResult => ({ ok: false, diagnosis, servedModels: [], serverVersion: null });
 
   let data: unknown;
   let timedOut = false;
@@ -225,9 +225,36 @@ export async function preflightOpenAI(target: Target, timeoutMs: number, signal:
       ok: false,
       diagnosis: `${who}: the server at ${base} does not serve model "${target.model}". ${served} Set model to one of these (vLLM: the --served-model-name; Ollama: ollama pull it first).`,
       servedModels,
+      serverVersion: null,
     };
   }
-  return { ok: true, diagnosis: null, servedModels };
+  return { ok: true, diagnosis: null, servedModels, serverVersion: await serverVersion(target, signal) };
+}
+
+const VERSION_PROBES: { path: string; field: string }[] = [
+  { path: '/version', field: 'version' }, // vLLM, SGLang
+  { path: '/api/version', field: 'version' }, // Ollama
+  { path: '/info', field: 'version' }, // TGI
+  { path: '/props', field: 'build_info' }, // llama.cpp server
+];
+
+/** Best effort: the first of the known version endpoints at the server's root that answers. */
+async function serverVersion(target: Target, signal: AbortSignal): Promise<string | null> {
+  const root = target.baseUrl.replace(/\/v1$/, '');
+  for (const probe of VERSION_PROBES) {
+    try {
+      const response = await fetch(`${root}${probe.path}`, {
+        headers: target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {},
+        signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]),
+      });
+      if (!response.ok || !(response.headers.get('content-type') ?? '').includes('json')) continue;
+      const value = ((await response.json()) as Record<string, unknown>)[probe.field];
+      if (typeof value === 'string' && value.length > 0 && value.length < 100) return value;
+    } catch {
+      // Not this kind of server; try the next.
+    }
+  }
+  return null;
 }
 
 async function missingV1Hint(target: Target, timeoutMs: number, signal: AbortSignal): Promise<string> {

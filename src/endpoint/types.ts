@@ -35,6 +35,8 @@ export interface PreflightResult {
   /** One sentence saying what is wrong and what to do, when not ok. */
   diagnosis: string | null;
   servedModels: string[];
+  /** What the server says of its own version, where it says it (vLLM, Ollama, TGI, llama.cpp). */
+  serverVersion: string | null;
 }
 
 export interface Endpoint {

@@ -31,7 +31,7 @@ export const targetReportSchema = z.object({
   baseUrl: z.string(),
   model: z.string(),
   jsonMode: z.string(),
-  preflight: z.object({ ok: z.boolean(), diagnosis: z.string().nullable(), servedModels: z.array(z.string()) }),
+  preflight: z.object({ ok: z.boolean(), diagnosis: z.string().nullable(), servedModels: z.array(z.string()), serverVersion: z.string().nullable() }),
   plannedCalls: z.number().int(),
   completedCalls: z.number().int(),
   /** Extra warm calls the gate made to confirm a suspicious change (not in the metrics). */

@@ -65,7 +65,7 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
   for (const target of plan.targets) {
     if (signal.aborted) break;
     const endpoint = options.endpointFor(target);
-    const preflight = options.confirmation ? { ok: true, diagnosis: null, servedModels: [] } : await endpoint.preflight(signal);
+    const preflight = options.confirmation ? { ok: true, diagnosis: null, servedModels: [], serverVersion: null } : await endpoint.preflight(signal);
     options.onPreflight?.(target, preflight);
     const targetRun: TargetRun = { target, preflight, plannedCalls: calls.length, samples: [] };
     targets.push(targetRun);

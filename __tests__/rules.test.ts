@@ -1,0 +1,113 @@
+// The decision rule on hand-made data: what regresses, what is noise, and how confirmation works.
+import { describe, expect, it, jest } from '@jest/globals';
+import type { BaselineRun } from '../src/gate/baseline.js';
+import { decideMetrics, decideWithConfirmation, scenariosOfMetric, type CurrentRun, type TargetComparison } from '../src/gate/rules.js';
+import { computeMetrics, type ScenarioOutcome } from '../src/measure/metrics.js';
+import type { Sample } from '../src/run/sample.js';
+
+const SCENARIOS = Array.from({ length: 20 }, (_, index) => ({ id: `s${index}`, anomaly: index < 10 }));
+
+function samplesFor(detectedOf: (scenario: number, run: number) => boolean, latencyMs: (scenario: number, run: number) => number, runs = 3): Sample[] {
+  const samples: Sample[] = [];
+  for (let run = 1; run <= runs; run += 1) {
+    SCENARIOS.forEach(({ id, anomaly }, index) => {
+      const detected = anomaly && detectedOf(index, run);
+      samples.push({
+        target: 't', scenario: id, category: anomaly ? 'a' : 'c', anomaly, run, phase: 'warm', startedAt: '', latencyMs: latencyMs(index, run), ttftMs: 50,
+        outputTokens: 30, outputTokensSource: 'server', outputTokensPerSecond: 40, jsonValid: true, schemaValid: true, flagged: detected,
+        detected, matchedKeywords: [], finishReason: 'stop', errorClass: null, errorMessage: null, excerpt: '',
+      });
+    });
+  }
+  return samples;
+}
+
+function outcomes(samples: Sample[]): ScenarioOutcome[] {
+  return SCENARIOS.map(({ id, anomaly }) => {
+    const own = samples.filter((sample) => sample.scenario === id && sample.phase === 'warm');
+    return { scenario: id, category: anomaly ? 'a' : 'c', anomaly, runs: own.length, detected: own.filter((s) => s.detected).length, flagged: own.filter((s) => s.flagged).length, jsonValid: own.length, schemaValid: own.length, errors: 0 };
+  });
+}
+
+function current(samples: Sample[]): CurrentRun {
+  return { scenarios: outcomes(samples), samples, metrics: computeMetrics(samples) };
+}
+
+function baselineRun(samples: Sample[], index: number): BaselineRun {
+  const series: Record<string, number[]> = {};
+  for (const sample of samples) (series[sample.scenario] ??= []).push(sample.latencyMs);
+  const metrics = computeMetrics(samples);
+  return {
+    runId: `b${index}`, createdAt: '', toolVersion: 'test', model: 'm', serverVersion: null, scenarios: outcomes(samples), warmLatencyMs: series,
+    ttftMs: Object.fromEntries(Object.entries(series).map(([id, values]) => [id, values.map(() => 50)])), outputTokensPerSecond: {}, coldStartMs: null,
+    metrics: Object.fromEntries(Object.entries(metrics).map(([name, value]) => [name, value.value])),
+  };
+}
+
+// Latency: a fixed per-scenario level with ±2 % of run-to-run wobble.
+const steady = (scale: number) => (scenario: number, run: number) => (500 + 40 * scenario) * scale * (1 + 0.02 * Math.sin(scenario * 7 + run * 3));
+const baselineRuns = [0, 1, 2].map((index) => baselineRun(samplesFor(() => true, steady(1 + 0.01 * index)), index));
+
+describe('decision rule', () => {
+  it('an unchanged run is within noise on every gated metric', () => {
+    const verdicts = decideMetrics([{ target: 't', runs: baselineRuns, current: current(samplesFor(() => true, steady(1))) }], {}, 0.01);
+    expect(verdicts.filter((verdict) => verdict.status === 'regressed')).toEqual([]);
+    expect(verdicts.find((verdict) => verdict.metric === 'detectionRatePct')).toMatchObject({ status: 'within-noise', baseline: 100, current: 100, change: 0 });
+  });
+
+  it('a large, consistent slowdown regresses; the same change under a wider margin does not', () => {
+    const slow = current(samplesFor(() => true, steady(1.6)));
+    const [latency] = decideMetrics([{ target: 't', runs: baselineRuns, current: slow }], {}, 0.01).filter((verdict) => verdict.metric === 'warmLatencyP50Ms');
+    expect(latency).toMatchObject({ status: 'regressed', changeUnit: '%', margin: 10 });
+    // 1.6 against baselines at 1.00, 1.01 and 1.02 (geometric mean ≈ 1.01): +58.4 %.
+    expect(latency!.change!).toBeCloseTo(58.4, 0);
+    const relaxed = decideMetrics([{ target: 't', runs: baselineRuns, current: slow }], { warmLatencyP50Ms: { margin: 80, enabled: true } }, 0.01);
+    expect(relaxed.find((verdict) => verdict.metric === 'warmLatencyP50Ms')!.status).toBe('within-noise');
+    const off = decideMetrics([{ target: 't', runs: baselineRuns, current: slow }], { warmLatencyP50Ms: { margin: 10, enabled: false } }, 0.01);
+    expect(off.find((verdict) => verdict.metric === 'warmLatencyP50Ms')).toMatchObject({ status: 'not-gated', pValue: null });
+  });
+
+  it('a p95 is reported, not gated, below 60 samples a side', () => {
+    const fewer = [baselineRun(samplesFor(() => true, steady(1), 2), 0)];
+    const verdicts = decideMetrics([{ target: 't', runs: fewer, current: current(samplesFor(() => true, steady(1), 2)) }], {}, 0.01);
+    expect(verdicts.find((verdict) => verdict.metric === 'warmLatencyP95Ms')).toMatchObject({ status: 'not-gated' });
+  });
+});
+
+describe('confirmation runs', () => {
+  // Two anomaly scenarios missed in two of three runs: 26 of 30 against 90 of 90, −13 points, beyond
+  // the margin; exact p = C(30,4)/C(120,4) ≈ 0.0033, not significant at stage one (≈ 0.005 / 6).
+  const sometimes = (scenario: number, run: number) => scenario >= 2 || run === 1;
+  const first = current(samplesFor(sometimes, steady(1)));
+  const comparison: TargetComparison = { target: 't', runs: baselineRuns, current: first };
+
+  it('re-runs the scenarios of a suspicious metric and decides on all samples', async () => {
+    const stageOne = decideMetrics([comparison], {}, 0.005).find((verdict) => verdict.metric === 'detectionRatePct')!;
+    expect(stageOne).toMatchObject({ status: 'within-noise', suspicious: true });
+
+    const confirm = jest.fn(async () => {
+      const more = samplesFor((scenario) => scenario >= 2, steady(1), 3).map((sample) => ({ ...sample, run: sample.run + 3 }));
+      return [{ ...comparison, current: current([...first.samples, ...more]) }];
+    });
+    const verdicts = await decideWithConfirmation([comparison], {}, 0.01, confirm);
+    expect(confirm).toHaveBeenCalledTimes(1);
+    expect((confirm.mock.calls[0] as unknown[])[0]).toEqual([expect.objectContaining({ metric: 'detectionRatePct', suspicious: true })]);
+    const detection = verdicts.find((verdict) => verdict.metric === 'detectionRatePct')!;
+    expect(detection.status).toBe('regressed');
+    expect(detection.reason).toMatch(/^confirmed with more samples: worse by more than the margin and significant/);
+    // Stage two keeps the whole family in Holm: the lone suspect faces alpha/2 over every gated metric.
+    const gated = decideMetrics([comparison], {}, 0.005).filter((verdict) => verdict.pValue !== null).length;
+    expect(detection.threshold).toBeCloseTo(0.005 / gated, 12);
+  });
+
+  it('the scenarios re-run are chosen by the metric, never by outcome', () => {
+    expect(scenariosOfMetric('detectionRatePct', SCENARIOS)).toEqual(SCENARIOS.filter((s) => s.anomaly).map((s) => s.id));
+    expect(scenariosOfMetric('falsePositiveRatePct', SCENARIOS)).toEqual(SCENARIOS.filter((s) => !s.anomaly).map((s) => s.id));
+    expect(scenariosOfMetric('warmLatencyP50Ms', SCENARIOS)).toHaveLength(20);
+  });
+
+  it('without confirmation, decides once at the full alpha', async () => {
+    const verdicts = await decideWithConfirmation([comparison], {}, 0.01, null);
+    expect(verdicts.find((verdict) => verdict.metric === 'detectionRatePct')!.status).not.toBe('regressed');
+  });
+});
