@@ -157,6 +157,12 @@ describe('baselines and the gate', () => {
       writeFileSync(baselineFile(), JSON.stringify({ ...JSON.parse(original), runs: [] }));
       const edited = await gate('run');
       expect(edited.report.verdictReason).toMatch(/^Baseline file .+: runs: Too small: expected array to have >=1 items\. The file was edited by hand or damaged: restore it from git or write a new one/);
+      // Baseline mode replaces a damaged file, and says so.
+      writeFileSync(baselineFile(), '{ not json');
+      const rewritten = await gate('baseline');
+      expect(rewritten.report.verdict).toBe('pass');
+      expect(rewritten.report.verdictReason).toMatch(/ \(1 run kept\)\. Commit it so that pull requests are gated against it\. .+vlm\.json: the previous file could not be read and was replaced: Baseline file .+ is not valid JSON/);
+      expect(baselineSchema.parse(JSON.parse(readFileSync(baselineFile(), 'utf8'))).runs).toHaveLength(1);
     } finally {
       writeFileSync(baselineFile(), original);
     }

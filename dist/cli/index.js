@@ -23349,7 +23349,8 @@ function decide(plan, run, error, checks, gate) {
     }
     const written = gate.baselines.filter((entry) => entry.status === 'written');
     if (written.length > 0) {
-        return { status: 'complete', verdict: 'pass', verdictReason: `Baseline written: ${written.map((entry) => `${entry.path} (${entry.runs} run${entry.runs === 1 ? '' : 's'} kept)`).join(', ')}. Commit it so that pull requests are gated against it.` };
+        const notes = written.filter((entry) => entry.reason).map((entry) => ` ${entry.path}: ${entry.reason}.`).join('');
+        return { status: 'complete', verdict: 'pass', verdictReason: `Baseline written: ${written.map((entry) => `${entry.path} (${entry.runs} run${entry.runs === 1 ? '' : 's'} kept)`).join(', ')}. Commit it so that pull requests are gated against it.${notes}` };
     }
     const gated = gate.verdicts.filter((verdict) => verdict.pValue !== null).length;
     const thresholdText = checks.length > 0 ? ` All ${checks.length} thresholds met.` : '';
@@ -23379,17 +23380,18 @@ async function applyBaselines(plan, suite, run, context) {
         for (const targetRun of measured) {
             const path = baselinePath(plan.gate.baselineDir, suite.id, targetRun.target.name);
             let existing;
+            let replaced = null;
             try {
                 existing = readBaseline(path);
             }
-            catch {
-                existing = undefined; // a damaged file is replaced by the new baseline
+            catch (error) {
+                replaced = `the previous file could not be read and was replaced: ${(0,errors/* errorMessage */.gJ)(error)}`;
             }
             const measurement = (0,metrics/* measureTarget */.AA)(targetRun.samples, suite.scenarios);
             const entry = baselineRun({ runId: context.startedAt, createdAt: context.startedAt, toolVersion: context.toolVersion, model: targetRun.target.model, serverVersion: targetRun.preflight.serverVersion, scenarios: measurement.scenarios, metrics: measurement.metrics, samples: targetRun.samples });
             const baseline = withRun(existing, identityOf(targetRun.target), entry, path);
             writeBaseline(path, baseline);
-            baselines.push({ target: targetRun.target.name, path, status: 'written', runs: baseline.runs.length, reason: null });
+            baselines.push({ target: targetRun.target.name, path, status: 'written', runs: baseline.runs.length, reason: replaced });
         }
         return { verdicts: [], baselines, confirmed: false };
     }
