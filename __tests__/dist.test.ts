@@ -27,8 +27,8 @@ function parseGithubOutput(text: string): Record<string, string> {
   return outputs;
 }
 
-async function runAction(inputs: Record<string, string>, options: { onStart?: (pid: number) => void } = {}) {
-  const workspace = mkdtempSync(join(tmpdir(), 'model-gate-workspace-'));
+async function runAction(inputs: Record<string, string>, options: { onStart?: (pid: number) => void; workspace?: string } = {}) {
+  const workspace = options.workspace ?? mkdtempSync(join(tmpdir(), 'model-gate-workspace-'));
   const files = { output: join(workspace, 'github_output'), summary: join(workspace, 'step_summary'), event: join(workspace, 'event.json') };
   writeFileSync(files.output, '');
   writeFileSync(files.summary, '');
@@ -77,6 +77,19 @@ describe('dist/index.js as the runner runs it', () => {
     expect(summary).toContain('## model-gate: ℹ️ no-baseline');
     expect(summary).toContain('| Detection rate | 100.0 % | 10/10 |');
     expect(existsSync(join(workspace, 'model-gate-report', 'samples.jsonl'))).toBe(true);
+  });
+
+  it('writes a baseline in the workspace, then gates against it', async () => {
+    const inputs = { 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c', 'warm-runs': '2' };
+    const first = await runAction({ ...inputs, mode: 'baseline' });
+    expect(first.result.code).toBe(0);
+    expect(first.outputs.verdict).toBe('pass');
+    expect(existsSync(join(first.workspace, 'baselines', 'safety-checks', 'test-model.json'))).toBe(true);
+    const second = await runAction(inputs, { workspace: first.workspace });
+    expect(second.result.code).toBe(0);
+    expect(second.outputs.verdict).toBe('pass');
+    expect(second.outputs.regressions).toBe('0');
+    expect(second.summary).toContain('| Metric | Baseline | Current | Change | Verdict | Based on |');
   });
 
   it('fails the step when a threshold is not met', async () => {
