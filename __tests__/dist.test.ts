@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { reportSchema } from '../src/report/report.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runProcess } from './helpers/processes.js';
-import { REPO_ROOT, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
+import { REPO_ROOT, startGithubServer, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
 
 let server: TestServer;
 let actionDir: string;
@@ -27,7 +27,7 @@ function parseGithubOutput(text: string): Record<string, string> {
   return outputs;
 }
 
-async function runAction(inputs: Record<string, string>, options: { onStart?: (pid: number) => void; workspace?: string } = {}) {
+async function runAction(inputs: Record<string, string>, options: { onStart?: (pid: number) => void; workspace?: string; env?: NodeJS.ProcessEnv } = {}) {
   const workspace = options.workspace ?? mkdtempSync(join(tmpdir(), 'model-gate-workspace-'));
   const files = { output: join(workspace, 'github_output'), summary: join(workspace, 'step_summary'), event: join(workspace, 'event.json') };
   writeFileSync(files.output, '');
@@ -43,6 +43,9 @@ async function runAction(inputs: Record<string, string>, options: { onStart?: (p
     GITHUB_REPOSITORY: 'acme/clinic-bots',
     GITHUB_WORKSPACE: workspace,
     RUNNER_TEMP: workspace,
+    GITHUB_RUN_ID: '9001',
+    GITHUB_WORKFLOW: 'model-gate',
+    ...options.env,
     ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
   };
   const result = await runProcess(process.execPath, [join(actionDir, 'dist', 'index.js')], { cwd: workspace, env, timeoutMs: 60_000, onStart: options.onStart });
@@ -90,6 +93,38 @@ describe('dist/index.js as the runner runs it', () => {
     expect(second.outputs.verdict).toBe('pass');
     expect(second.outputs.regressions).toBe('0');
     expect(second.summary).toContain('| Metric | Baseline | Current | Change | Verdict | Based on |');
+  });
+
+  it('posts the comment on the pull request of the event, then updates it in place', async () => {
+    const github = await startGithubServer({ tokens: { 'ghs_dist-token': 'write' } });
+    const inputs = { 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c', 'warm-runs': '1', comment: 'always', 'github-token': 'ghs_dist-token' };
+    const env = { GITHUB_API_URL: github.url, GITHUB_SERVER_URL: 'https://github.com' };
+    const first = await runAction(inputs, { env });
+    expect(first.result.code).toBe(0);
+    expect(first.result.stdout).toContain('::add-mask::ghs_dist-token');
+    let { comments, requests } = await github.state();
+    expect(comments).toHaveLength(1);
+    expect(comments[0]).toMatchObject({ issue: 42, user: { type: 'Bot' } });
+    expect(comments[0]!.body.startsWith('<!-- model-gate:model-gate/default -->\n## model-gate: ℹ️ no-baseline')).toBe(true);
+    expect(comments[0]!.body).toContain('[workflow run](https://github.com/acme/clinic-bots/actions/runs/9001)');
+    expect(requests.map((request) => `${request.method} ${request.path.split('?')[0]}`)).toEqual(['GET /repos/acme/clinic-bots/issues/42/comments', 'POST /repos/acme/clinic-bots/issues/42/comments']);
+    expect(first.outputs['comment-url']).toMatch(/#issuecomment-\d+$/);
+    const again = await runAction(inputs, { env });
+    ({ comments } = await github.state());
+    expect(comments).toHaveLength(1);
+    expect(again.outputs['comment-url']).toBe(first.outputs['comment-url']);
+    expect(readFileSync(join(again.workspace, 'model-gate-report', 'comment.md'), 'utf8')).toBe(comments[0]!.body);
+  });
+
+  it('a read-only token leaves the gate result alone and says why there is no comment', async () => {
+    const github = await startGithubServer({ tokens: { ghs_read: 'read' } });
+    const { result, outputs } = await runAction(
+      { 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c', 'warm-runs': '1', comment: 'always', 'github-token': 'ghs_read' },
+      { env: { GITHUB_API_URL: github.url } },
+    );
+    expect(result.code).toBe(0);
+    expect(outputs.verdict).toBe('no-baseline');
+    expect(result.stdout).toContain('::notice::No pull-request comment: the token may not write comments (HTTP 403).');
   });
 
   it('fails the step when a threshold is not met', async () => {

@@ -1,11 +1,14 @@
 // The GitHub Action shell: reads inputs once, runs the pipeline, sets outputs, writes the step
 // summary, and is the one place that turns the verdict into the step's exit status.
 import * as core from '@actions/core';
+import { getOctokit } from '@actions/github';
 import { actionInputName } from './config/load.js';
 import { DEFAULT_CONFIG_PATH } from './config/schema.js';
 import { errorMessage } from './errors.js';
 import { RUN_INPUT_NAMES } from './inputs.js';
-import { runModelGate } from './pipeline.js';
+import { readRunContext } from './github/context.js';
+import { octokitCommentApi, publishComment, type CommentMode } from './github/comment.js';
+import { commentMarkerFor, runModelGate } from './pipeline.js';
 import { VERSION } from './version.js';
 
 /** GitHub drops a step summary over 1 MiB entirely; stay well under it. */
@@ -36,6 +39,12 @@ export async function run(): Promise<void> {
     };
     mask(inputs['api-key']);
     const configInput = inputs.config?.trim() ?? '';
+    const token = core.getInput('github-token');
+    mask(token);
+    const commentMode = (core.getInput('comment') || 'on-regression') as CommentMode;
+    if (!['always', 'on-regression', 'never'].includes(commentMode)) throw new Error(`input "comment" is "${commentMode}": expected always, on-regression or never.`);
+    const context = readRunContext(process.env);
+    const marker = commentMarkerFor(core.getInput('comment-key') || `${context.workflow}/${inputs.suite || inputs.config || 'default'}`);
 
     const outcome = await runModelGate({
       inputs,
@@ -46,6 +55,7 @@ export async function run(): Promise<void> {
       signal: controller.signal,
       toolVersion: VERSION,
       log: { info: core.info, warn: core.warning, debug: core.debug },
+      comment: { marker, runUrl: context.runUrl },
       onPlan: (plan, suite, totalCalls) => {
         for (const target of plan.targets) mask(target.apiKey);
         core.info(`model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls.`);
@@ -68,6 +78,14 @@ export async function run(): Promise<void> {
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(capForStepSummary(outcome.summaryMarkdown)).write();
     core.info(outcome.summaryLine);
     core.info(`Report: ${outcome.reportPath}`);
+
+    // The comment never changes the gate's result: a read-only token or an API error is a notice.
+    const api = token && context.repository ? octokitCommentApi(getOctokit(token, { baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com' }) as unknown as Parameters<typeof octokitCommentApi>[0], context.repository.owner, context.repository.repo) : null;
+    const published = await publishComment({ api, context, mode: commentMode, marker, body: outcome.commentMarkdown, regressed: outcome.report.verdict === 'fail' });
+    if (published.status === 'failed') core.warning(published.message);
+    else if (published.status === 'not-allowed') core.notice(published.message);
+    else core.info(published.message);
+    core.setOutput('comment-url', published.url ?? '');
     const { verdict, verdictReason, gate } = outcome.report;
     for (const regression of outcome.report.metricVerdicts.filter((entry) => entry.status === 'regressed')) {
       core.warning(`${regression.metric} regressed on ${regression.target}: ${regression.reason}`, { title: 'model-gate regression' });

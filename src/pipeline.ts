@@ -10,9 +10,10 @@ import { errorMessage, ModelGateError } from './errors.js';
 import { baselinePath, baselineRun, incomparableReason, readBaseline, withRun, writeBaseline } from './gate/baseline.js';
 import { decideWithConfirmation, formatP, scenariosOfMetric, type CurrentRun, type MetricVerdict, type TargetComparison } from './gate/rules.js';
 import { checkThresholds, type ThresholdCheck } from './gate/thresholds.js';
-import { METRIC_INFO, measureTarget } from './measure/metrics.js';
+import { METRIC_INFO, measureTarget, type ScenarioOutcome } from './measure/metrics.js';
+import { commentBody } from './report/comment.js';
 import { summaryLine, summaryMarkdown } from './report/markdown.js';
-import { REPORT_SCHEMA_VERSION, SAMPLES_FILE, SUMMARY_FILE, writeReportFiles, type Report, type TargetReport, type Verdict } from './report/report.js';
+import { COMMENT_FILE, REPORT_SCHEMA_VERSION, SAMPLES_FILE, SUMMARY_FILE, writeReportFiles, type Report, type TargetReport, type Verdict } from './report/report.js';
 import { runSuite, type Progress, type RunResult, type TargetRun } from './run/runner.js';
 import type { Sample } from './run/sample.js';
 import { openSampleLog, type SampleLog } from './run/sample-log.js';
@@ -21,6 +22,9 @@ import { loadBuiltinSuite } from './suite/load.js';
 import type { Suite } from './suite/schema.js';
 
 const NOTABLE_SAMPLES_PER_TARGET = 20;
+
+/** The hidden marker that finds a run's earlier pull-request comment again. */
+export const commentMarkerFor = (key: string) => `<!-- model-gate:${key.replace(/-->/g, '')} -->`;
 
 export interface RunLogger {
   info(line: string): void;
@@ -40,6 +44,8 @@ export interface RunRequest {
   log: RunLogger;
   onSample?: (sample: Sample, progress: Progress) => void;
   onPreflight?: (target: Target, result: PreflightResult) => void;
+  /** Hidden marker and run link for comment.md (the pull-request comment body). */
+  comment?: { marker: string; runUrl: string | null };
   /** Called once the plan is known, with the number of calls it will make. */
   onPlan?: (plan: Plan, suite: Suite, totalCalls: number) => void;
 }
@@ -50,6 +56,7 @@ export interface RunOutcome {
   reportDir: string;
   summaryMarkdown: string;
   summaryLine: string;
+  commentMarkdown: string;
 }
 
 /** Replaces every occurrence of a secret with *** (some servers echo the key in their errors). */
@@ -96,6 +103,7 @@ function targetReport(run: TargetRun, suite: Suite): TargetReport {
     completedCalls: run.samples.filter((sample) => sample.phase !== 'confirm').length,
     confirmationCalls: run.samples.filter((sample) => sample.phase === 'confirm').length,
     measurement: measured ? measureTarget(run.samples, suite.scenarios) : null,
+    flips: [],
     notableSamples: notableSamples(run.samples),
   };
 }
@@ -122,6 +130,20 @@ interface GateOutcome {
   verdicts: MetricVerdict[];
   baselines: Report['baselines'];
   confirmed: boolean;
+  flips: Record<string, TargetReport['flips']>;
+}
+
+/** A scenario passes when most of its runs do: anomalies detected, clean screens left unflagged. */
+function scenarioPasses(outcome: ScenarioOutcome): boolean {
+  return outcome.anomaly ? outcome.detected * 2 > outcome.runs : outcome.errors * 2 < outcome.runs && outcome.flagged * 2 < outcome.runs - outcome.errors;
+}
+
+function flipsSince(before: readonly ScenarioOutcome[], now: readonly ScenarioOutcome[]): TargetReport['flips'] {
+  return now.flatMap((outcome) => {
+    const earlier = before.find((entry) => entry.scenario === outcome.scenario);
+    if (!earlier || outcome.runs === 0 || scenarioPasses(earlier) === scenarioPasses(outcome)) return [];
+    return [{ scenario: outcome.scenario, before: scenarioPasses(earlier), now: scenarioPasses(outcome) }];
+  });
 }
 
 function describeRegression(verdict: MetricVerdict): string {
@@ -239,7 +261,7 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
       writeBaseline(path, baseline);
       baselines.push({ target: targetRun.target.name, path, status: 'written', runs: baseline.runs.length, reason: replaced });
     }
-    return { verdicts: [], baselines, confirmed: false };
+    return { verdicts: [], baselines, confirmed: false, flips: {} };
   }
 
   const comparisons: TargetComparison[] = [];
@@ -273,7 +295,13 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
     : null;
   const rules = Object.fromEntries(Object.entries(plan.gate.rules)) as Parameters<typeof decideWithConfirmation>[1];
   const verdicts = await decideWithConfirmation(comparisons, rules, plan.gate.alpha, confirm);
-  return { verdicts, baselines, confirmed };
+  const flips = Object.fromEntries(
+    comparisons.map((comparison) => {
+      const targetRun = measured.find((entry) => entry.target.name === comparison.target)!;
+      return [comparison.target, flipsSince(comparison.runs[0]!.scenarios, measureTarget(targetRun.samples, suite.scenarios).scenarios)];
+    }),
+  );
+  return { verdicts, baselines, confirmed, flips };
 }
 
 export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
@@ -285,7 +313,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   let run: RunResult | undefined;
   let failure: ModelGateError | undefined;
   let sampleLog: SampleLog | undefined;
-  let gate: GateOutcome = { verdicts: [], baselines: [], confirmed: false };
+  let gate: GateOutcome = { verdicts: [], baselines: [], confirmed: false, flips: {} };
 
   try {
     const configFile = loadConfigFile(request.configPath, { required: request.configRequired });
@@ -323,7 +351,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
 
   // A run that threw midway still reports the samples it took.
   const runForReport = run ? { ...run, cancelled: run.cancelled || request.signal.aborted } : undefined;
-  const targets = suite && runForReport ? runForReport.targets.map((target) => targetReport(target, suite!)) : [];
+  const targets = suite && runForReport ? runForReport.targets.map((target) => ({ ...targetReport(target, suite!), flips: gate.flips[target.target.name] ?? [] })) : [];
   const checks = plan ? targets.flatMap((target) => (target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan!.thresholds) : [])) : [];
   const decision = decide(plan, runForReport, failure, checks, gate);
   const report: Report = {
@@ -343,9 +371,10 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     baselines: gate.baselines,
     metricVerdicts: gate.verdicts,
     error: failure ? { kind: failure.kind, message: failure.message } : null,
-    files: { samples: SAMPLES_FILE, summary: SUMMARY_FILE },
+    files: { samples: SAMPLES_FILE, summary: SUMMARY_FILE, comment: COMMENT_FILE },
   };
   const markdown = summaryMarkdown(report);
-  const reportPath = writeReportFiles(reportDir, report, markdown);
-  return { report, reportPath, reportDir, summaryMarkdown: markdown, summaryLine: summaryLine(report) };
+  const comment = commentBody(report, request.comment ?? { marker: commentMarkerFor(report.suite?.id ?? 'model-gate'), runUrl: null });
+  const reportPath = writeReportFiles(reportDir, report, markdown, comment);
+  return { report, reportPath, reportDir, summaryMarkdown: markdown, summaryLine: summaryLine(report), commentMarkdown: comment };
 }

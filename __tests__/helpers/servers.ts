@@ -88,3 +88,27 @@ export async function freePort(): Promise<number> {
 }
 
 export const REPO_ROOT = ROOT;
+
+export interface GithubServer {
+  url: string;
+  state(): Promise<{ comments: { id: number; issue: number; body: string; user: { login: string; type: string } }[]; requests: { method: string; path: string; access: string | null }[] }>;
+  stop(): Promise<void>;
+}
+
+/** The GitHub REST API test server (issue comments), as a real process on 127.0.0.1. */
+export async function startGithubServer(programme: Record<string, unknown> = {}, ttlSeconds = 120): Promise<GithubServer> {
+  const child = spawn(process.execPath, [join(ROOT, 'test-servers', 'github-api.mjs'), '--programme-json', JSON.stringify(programme), '--ttl', String(ttlSeconds)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  running.add(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('GitHub test server did not start within 10 s')), 10_000);
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { url: string }).url);
+    });
+  });
+  return {
+    url,
+    state: async () => (await (await fetch(`${url}/__control/state`)).json()) as Awaited<ReturnType<GithubServer['state']>>,
+    stop: () => stopChild(child),
+  };
+}

@@ -8011,7 +8011,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _config_schema_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(131);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3916);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(8422);
-/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3531);
+/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8435);
 /* harmony import */ var _suite_load_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(3977);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(311);
 // The CLI shell: the same pipeline as the action, for a laptop or any CI. Exit codes: 0 pass,
@@ -8767,7 +8767,7 @@ function measureTarget(samples, scenarioOrder) {
 
 /***/ }),
 
-/***/ 3531:
+/***/ 8435:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8775,6 +8775,8 @@ function measureTarget(samples, scenarioOrder) {
 __nccwpck_require__.d(__webpack_exports__, {
   Q: () => (/* binding */ runModelGate)
 });
+
+// UNUSED EXPORTS: commentMarkerFor
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
@@ -22628,7 +22630,7 @@ function basis(name, metric) {
 }
 /** Text that came from configuration, shown in code spans; backticks would end the span early. */
 const code = (text) => `\`${text.replace(/[`\r\n]/g, "'")}\``;
-function targetSection(target, report) {
+function targetSection(target, report, detail) {
     const lines = [`### Target ${code(target.name)} — model ${code(target.model)} at ${code(target.baseUrl)}`, ''];
     if (!target.preflight.ok) {
         const diagnosis = target.preflight.diagnosis ?? 'The preflight check failed.';
@@ -22647,13 +22649,20 @@ function targetSection(target, report) {
     if (verdicts.size > 0) {
         lines.push(`Compared with ${code(baselineEntry?.path ?? 'the baseline')} (${baselineEntry?.runs ?? 0} run(s)).`, '');
         lines.push('| Metric | Baseline | Current | Change | Verdict | Based on |', '| --- | ---: | ---: | ---: | --- | ---: |');
+        let hidden = 0;
         for (const name of metrics/* METRIC_NAMES */.Uw) {
             const metric = measurement.metrics[name];
             const verdict = verdicts.get(name);
             const mark = failedMetrics.has(name) ? ' ❌' : '';
+            if (detail === 'minimal' && !mark && verdict?.status !== 'regressed' && !verdict?.suspicious) {
+                hidden += 1;
+                continue;
+            }
             const baseline = verdict?.baseline == null ? '—' : formatMetric(name, { value: verdict.baseline, n: 1 });
             lines.push(`| ${metrics/* METRIC_INFO */.mp[name].label}${mark} | ${baseline} | ${formatMetric(name, metric)} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? STATUS_TEXT[verdict.status] : 'not gated'} | ${basis(name, metric)} |`);
         }
+        if (hidden > 0)
+            lines.push('', `${hidden} other metrics within noise or not gated (in the job summary).`);
     }
     else {
         lines.push('| Metric | Value | Based on |', '| --- | ---: | ---: |');
@@ -22664,7 +22673,11 @@ function targetSection(target, report) {
         }
     }
     lines.push('');
-    const evidence = [...verdicts.values()].filter((verdict) => verdict.status === 'regressed' || verdict.suspicious || verdict.status === 'improved');
+    const evidence = [...verdicts.values()].filter((verdict) => (detail === 'full' ? verdict.status === 'regressed' || verdict.suspicious || verdict.status === 'improved' : detail === 'compact' && verdict.status === 'regressed'));
+    if (target.flips.length > 0) {
+        const flip = (entry) => `${entry.now ? '✅' : '❌'} ${code(entry.scenario)} ${entry.now ? 'failed in the baseline, passes now' : 'passed in the baseline, fails now'}`;
+        lines.push(`Scenarios that flipped: ${target.flips.map(flip).join(' · ')}`, '');
+    }
     if (evidence.length > 0) {
         lines.push(`<details><summary>Evidence (${evidence.length})</summary>`, '');
         for (const verdict of evidence)
@@ -22675,7 +22688,7 @@ function targetSection(target, report) {
         lines.push(`The cold call (${code(measurement.coldStart.scenario)}) failed: ${measurement.coldStart.errorClass}.`, '');
     }
     const categoryNames = Object.keys(measurement.categories);
-    if (categoryNames.length > 1) {
+    if (detail === 'full' && categoryNames.length > 1) {
         lines.push('<details><summary>Per category</summary>', '', '| Category | Detection | False positives | JSON valid | Errors | Warm p50 |', '| --- | ---: | ---: | ---: | ---: | ---: |');
         for (const category of categoryNames) {
             const metrics = measurement.categories[category];
@@ -22684,7 +22697,7 @@ function targetSection(target, report) {
         }
         lines.push('', '</details>', '');
     }
-    if (target.notableSamples.length > 0) {
+    if (detail === 'full' && target.notableSamples.length > 0) {
         lines.push(`<details><summary>Calls worth a look (${target.notableSamples.length})</summary>`, '', '| Scenario | Run | Problem | Answer (start) |', '| --- | ---: | --- | --- |');
         for (const sample of target.notableSamples) {
             const detail = sample.problem === 'error' ? `${sample.errorClass}: ${inlineUntrusted(sample.errorMessage ?? '', 120)}` : inlineUntrusted(sample.excerpt, 160);
@@ -22694,7 +22707,7 @@ function targetSection(target, report) {
     }
     return lines;
 }
-function summaryMarkdown(report) {
+function summaryMarkdown(report, detail = 'full') {
     const lines = [`## model-gate: ${VERDICT_ICON[report.verdict]} ${report.verdict}`, '', inlineText(report.verdictReason), ''];
     if (report.suite && report.settings) {
         lines.push(`Suite ${code(report.suite.id)} v${report.suite.version} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm runs + 1 cold call · concurrency ${report.settings.concurrency} · status ${report.status}`, '');
@@ -22702,7 +22715,7 @@ function summaryMarkdown(report) {
     if (report.error && report.error.message !== report.verdictReason)
         lines.push(`⚠️ ${inlineText(report.error.message)}`, '');
     for (const target of report.targets)
-        lines.push(...targetSection(target, report));
+        lines.push(...targetSection(target, report, detail));
     if (report.thresholdChecks.length > 0) {
         lines.push('### Thresholds', '', '| Target | Threshold | Value | Result |', '| --- | --- | ---: | --- |');
         for (const check of report.thresholdChecks) {
@@ -22723,6 +22736,42 @@ function summaryLine(report) {
     return `${report.verdict}: ${report.verdictReason}${parts.length ? ` — ${parts.join('; ')}` : ''}`;
 }
 
+;// CONCATENATED MODULE: ./src/report/comment.ts
+// The pull-request comment body: the summary with a hidden marker and links, made to fit GitHub's
+// 65,536-character limit by degrading in stages — fewer details, then only the rows that matter,
+// then a cut at a line boundary (never inside a table row) with open <details> closed.
+
+/** GitHub refuses comment bodies over 65,536 characters; keep clear of it. */
+const COMMENT_MAX_CHARS = 60_000;
+const COMMENT_MAX_BYTES = 262_144;
+function footer(report, runUrl) {
+    const fingerprint = report.suite ? `suite ${report.suite.id} v${report.suite.version}, fingerprint \`${report.suite.fingerprint.slice(7, 19)}\`` : 'no suite loaded';
+    const run = runUrl ? ` · [workflow run](${runUrl}) — report.json, summary.md and samples.jsonl are in its artifacts` : '';
+    return `\n<sub>model-gate ${report.tool.version} · ${fingerprint}${run}</sub>\n`;
+}
+const fits = (body) => body.length <= COMMENT_MAX_CHARS && Buffer.byteLength(body) <= COMMENT_MAX_BYTES;
+function commentBody(report, options) {
+    const tail = footer(report, options.runUrl);
+    for (const detail of ['full', 'compact', 'minimal']) {
+        const body = `${options.marker}\n${summaryMarkdown(report, detail)}${tail}`;
+        if (fits(body))
+            return body;
+    }
+    const note = '\n\n… The rest did not fit in a comment: see the job summary and the report in the run\'s artifacts.\n';
+    const budget = COMMENT_MAX_CHARS - note.length - tail.length - 200;
+    const kept = [];
+    let size = 0;
+    for (const line of `${options.marker}\n${summaryMarkdown(report, 'minimal')}`.split('\n')) {
+        if (size + line.length + 1 > budget || Buffer.byteLength(kept.join('\n')) + Buffer.byteLength(line) > COMMENT_MAX_BYTES / 2)
+            break;
+        kept.push(line);
+        size += line.length + 1;
+    }
+    const text = kept.join('\n');
+    const open = (text.match(/<details>/g) ?? []).length - (text.match(/<\/details>/g) ?? []).length;
+    return `${text}${'\n\n</details>'.repeat(Math.max(0, open))}${note}${tail}`;
+}
+
 ;// CONCATENATED MODULE: ./src/report/report.ts
 // report.json: the versioned, documented record of one run (docs/report-schema.md describes it).
 
@@ -22734,6 +22783,7 @@ const REPORT_SCHEMA_VERSION = 1;
 const REPORT_FILE = 'report.json';
 const SUMMARY_FILE = 'summary.md';
 const SAMPLES_FILE = 'samples.jsonl';
+const COMMENT_FILE = 'comment.md';
 const verdictSchema = schemas/* enum */.k5n(['pass', 'fail', 'no-baseline', 'incomparable', 'error']);
 const thresholdCheckSchema = schemas/* object */.Ikc({
     target: schemas/* string */.YjP(),
@@ -22758,6 +22808,8 @@ const targetReportSchema = schemas/* object */.Ikc({
     /** Extra warm calls the gate made to confirm a suspicious change (not in the metrics). */
     confirmationCalls: schemas/* number */.aig().int(),
     measurement: metrics/* targetMeasurementSchema */.zA.nullable(),
+    /** Scenarios whose outcome changed since the baseline's latest run (majority of runs). */
+    flips: schemas/* array */.YOg(schemas/* object */.Ikc({ scenario: schemas/* string */.YjP(), before: schemas/* boolean */.zMY(), now: schemas/* boolean */.zMY() })),
     /** A few calls worth a look (misses, false alarms, bad JSON, errors); excerpts are untrusted text. */
     notableSamples: schemas/* array */.YOg(schemas/* object */.Ikc({
         scenario: schemas/* string */.YjP(),
@@ -22796,11 +22848,12 @@ const reportSchema = schemas/* object */.Ikc({
     })),
     metricVerdicts: schemas/* array */.YOg(metricVerdictSchema),
     error: schemas/* object */.Ikc({ kind: schemas/* string */.YjP(), message: schemas/* string */.YjP() }).nullable(),
-    files: schemas/* object */.Ikc({ samples: schemas/* string */.YjP(), summary: schemas/* string */.YjP() }),
+    files: schemas/* object */.Ikc({ samples: schemas/* string */.YjP(), summary: schemas/* string */.YjP(), comment: schemas/* string */.YjP() }),
 });
-function writeReportFiles(reportDir, report, summaryMarkdown) {
+function writeReportFiles(reportDir, report, summaryMarkdown, commentMarkdown) {
     const reportPath = (0,external_node_path_.join)(reportDir, REPORT_FILE);
     writeFileAtomic((0,external_node_path_.join)(reportDir, SUMMARY_FILE), summaryMarkdown);
+    writeFileAtomic((0,external_node_path_.join)(reportDir, COMMENT_FILE), commentMarkdown);
     writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
     return reportPath;
 }
@@ -23230,7 +23283,10 @@ var suite_load = __nccwpck_require__(3977);
 
 
 
+
 const NOTABLE_SAMPLES_PER_TARGET = 20;
+/** The hidden marker that finds a run's earlier pull-request comment again. */
+const commentMarkerFor = (key) => `<!-- model-gate:${key.replace(/-->/g, '')} -->`;
 /** Replaces every occurrence of a secret with *** (some servers echo the key in their errors). */
 function redactor(secrets) {
     const active = secrets.filter((secret) => secret.length >= 4);
@@ -23275,6 +23331,7 @@ function targetReport(run, suite) {
         completedCalls: run.samples.filter((sample) => sample.phase !== 'confirm').length,
         confirmationCalls: run.samples.filter((sample) => sample.phase === 'confirm').length,
         measurement: measured ? (0,metrics/* measureTarget */.AA)(run.samples, suite.scenarios) : null,
+        flips: [],
         notableSamples: notableSamples(run.samples),
     };
 }
@@ -23289,6 +23346,18 @@ function mostCommonError(samples) {
     }
     const [errorClass, entry] = [...counts].sort((a, b) => b[1].count - a[1].count)[0] ?? ['unknown', { count: 0, message: '' }];
     return `${errorClass}${entry.message ? ` (${entry.message.slice(0, 160)})` : ''}`;
+}
+/** A scenario passes when most of its runs do: anomalies detected, clean screens left unflagged. */
+function scenarioPasses(outcome) {
+    return outcome.anomaly ? outcome.detected * 2 > outcome.runs : outcome.errors * 2 < outcome.runs && outcome.flagged * 2 < outcome.runs - outcome.errors;
+}
+function flipsSince(before, now) {
+    return now.flatMap((outcome) => {
+        const earlier = before.find((entry) => entry.scenario === outcome.scenario);
+        if (!earlier || outcome.runs === 0 || scenarioPasses(earlier) === scenarioPasses(outcome))
+            return [];
+        return [{ scenario: outcome.scenario, before: scenarioPasses(earlier), now: scenarioPasses(outcome) }];
+    });
 }
 function describeRegression(verdict) {
     const unit = verdict.changeUnit === 'points' ? ' points' : ' %';
@@ -23393,7 +23462,7 @@ async function applyBaselines(plan, suite, run, context) {
             writeBaseline(path, baseline);
             baselines.push({ target: targetRun.target.name, path, status: 'written', runs: baseline.runs.length, reason: replaced });
         }
-        return { verdicts: [], baselines, confirmed: false };
+        return { verdicts: [], baselines, confirmed: false, flips: {} };
     }
     const comparisons = [];
     for (const targetRun of measured) {
@@ -23427,7 +23496,11 @@ async function applyBaselines(plan, suite, run, context) {
         : null;
     const rules = Object.fromEntries(Object.entries(plan.gate.rules));
     const verdicts = await decideWithConfirmation(comparisons, rules, plan.gate.alpha, confirm);
-    return { verdicts, baselines, confirmed };
+    const flips = Object.fromEntries(comparisons.map((comparison) => {
+        const targetRun = measured.find((entry) => entry.target.name === comparison.target);
+        return [comparison.target, flipsSince(comparison.runs[0].scenarios, (0,metrics/* measureTarget */.AA)(targetRun.samples, suite.scenarios).scenarios)];
+    }));
+    return { verdicts, baselines, confirmed, flips };
 }
 async function runModelGate(request) {
     const startedAt = new Date().toISOString();
@@ -23438,7 +23511,7 @@ async function runModelGate(request) {
     let run;
     let failure;
     let sampleLog;
-    let gate = { verdicts: [], baselines: [], confirmed: false };
+    let gate = { verdicts: [], baselines: [], confirmed: false, flips: {} };
     try {
         const configFile = (0,load/* loadConfigFile */.HT)(request.configPath, { required: request.configRequired });
         plan = (0,load/* resolvePlan */.yY)(request.inputs, configFile, request.env, request.nameOf, request.configPath);
@@ -23478,7 +23551,7 @@ async function runModelGate(request) {
     }
     // A run that threw midway still reports the samples it took.
     const runForReport = run ? { ...run, cancelled: run.cancelled || request.signal.aborted } : undefined;
-    const targets = suite && runForReport ? runForReport.targets.map((target) => targetReport(target, suite)) : [];
+    const targets = suite && runForReport ? runForReport.targets.map((target) => ({ ...targetReport(target, suite), flips: gate.flips[target.target.name] ?? [] })) : [];
     const checks = plan ? targets.flatMap((target) => (target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan.thresholds) : [])) : [];
     const decision = decide(plan, runForReport, failure, checks, gate);
     const report = {
@@ -23498,11 +23571,12 @@ async function runModelGate(request) {
         baselines: gate.baselines,
         metricVerdicts: gate.verdicts,
         error: failure ? { kind: failure.kind, message: failure.message } : null,
-        files: { samples: SAMPLES_FILE, summary: SUMMARY_FILE },
+        files: { samples: SAMPLES_FILE, summary: SUMMARY_FILE, comment: COMMENT_FILE },
     };
     const markdown = summaryMarkdown(report);
-    const reportPath = writeReportFiles(reportDir, report, markdown);
-    return { report, reportPath, reportDir, summaryMarkdown: markdown, summaryLine: summaryLine(report) };
+    const comment = commentBody(report, request.comment ?? { marker: commentMarkerFor(report.suite?.id ?? 'model-gate'), runUrl: null });
+    const reportPath = writeReportFiles(reportDir, report, markdown, comment);
+    return { report, reportPath, reportDir, summaryMarkdown: markdown, summaryLine: summaryLine(report), commentMarkdown: comment };
 }
 
 

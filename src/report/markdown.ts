@@ -34,7 +34,10 @@ function basis(name: MetricName, metric: MetricValue): string {
 /** Text that came from configuration, shown in code spans; backticks would end the span early. */
 const code = (text: string) => `\`${text.replace(/[`\r\n]/g, "'")}\``;
 
-function targetSection(target: TargetReport, report: Report): string[] {
+/** How much a summary shows: everything, or less of it when it must fit a pull-request comment. */
+export type Detail = 'full' | 'compact' | 'minimal';
+
+function targetSection(target: TargetReport, report: Report, detail: Detail): string[] {
   const lines = [`### Target ${code(target.name)} — model ${code(target.model)} at ${code(target.baseUrl)}`, ''];
   if (!target.preflight.ok) {
     const diagnosis = target.preflight.diagnosis ?? 'The preflight check failed.';
@@ -52,13 +55,19 @@ function targetSection(target: TargetReport, report: Report): string[] {
   if (verdicts.size > 0) {
     lines.push(`Compared with ${code(baselineEntry?.path ?? 'the baseline')} (${baselineEntry?.runs ?? 0} run(s)).`, '');
     lines.push('| Metric | Baseline | Current | Change | Verdict | Based on |', '| --- | ---: | ---: | ---: | --- | ---: |');
+    let hidden = 0;
     for (const name of METRIC_NAMES) {
       const metric = measurement.metrics[name];
       const verdict = verdicts.get(name);
       const mark = failedMetrics.has(name) ? ' ❌' : '';
+      if (detail === 'minimal' && !mark && verdict?.status !== 'regressed' && !verdict?.suspicious) {
+        hidden += 1;
+        continue;
+      }
       const baseline = verdict?.baseline == null ? '—' : formatMetric(name, { value: verdict.baseline, n: 1 });
       lines.push(`| ${METRIC_INFO[name].label}${mark} | ${baseline} | ${formatMetric(name, metric)} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? STATUS_TEXT[verdict.status] : 'not gated'} | ${basis(name, metric)} |`);
     }
+    if (hidden > 0) lines.push('', `${hidden} other metrics within noise or not gated (in the job summary).`);
   } else {
     lines.push('| Metric | Value | Based on |', '| --- | ---: | ---: |');
     for (const name of METRIC_NAMES) {
@@ -68,7 +77,11 @@ function targetSection(target: TargetReport, report: Report): string[] {
     }
   }
   lines.push('');
-  const evidence = [...verdicts.values()].filter((verdict) => verdict.status === 'regressed' || verdict.suspicious || verdict.status === 'improved');
+  const evidence = [...verdicts.values()].filter((verdict) => (detail === 'full' ? verdict.status === 'regressed' || verdict.suspicious || verdict.status === 'improved' : detail === 'compact' && verdict.status === 'regressed'));
+  if (target.flips.length > 0) {
+    const flip = (entry: TargetReport['flips'][number]) => `${entry.now ? '✅' : '❌'} ${code(entry.scenario)} ${entry.now ? 'failed in the baseline, passes now' : 'passed in the baseline, fails now'}`;
+    lines.push(`Scenarios that flipped: ${target.flips.map(flip).join(' · ')}`, '');
+  }
   if (evidence.length > 0) {
     lines.push(`<details><summary>Evidence (${evidence.length})</summary>`, '');
     for (const verdict of evidence) lines.push(`- **${METRIC_INFO[verdict.metric].label}** — ${STATUS_TEXT[verdict.status]}: ${inlineText(verdict.reason)}`);
@@ -78,7 +91,7 @@ function targetSection(target: TargetReport, report: Report): string[] {
     lines.push(`The cold call (${code(measurement.coldStart.scenario)}) failed: ${measurement.coldStart.errorClass}.`, '');
   }
   const categoryNames = Object.keys(measurement.categories);
-  if (categoryNames.length > 1) {
+  if (detail === 'full' && categoryNames.length > 1) {
     lines.push('<details><summary>Per category</summary>', '', '| Category | Detection | False positives | JSON valid | Errors | Warm p50 |', '| --- | ---: | ---: | ---: | ---: | ---: |');
     for (const category of categoryNames) {
       const metrics = measurement.categories[category]!;
@@ -87,7 +100,7 @@ function targetSection(target: TargetReport, report: Report): string[] {
     }
     lines.push('', '</details>', '');
   }
-  if (target.notableSamples.length > 0) {
+  if (detail === 'full' && target.notableSamples.length > 0) {
     lines.push(`<details><summary>Calls worth a look (${target.notableSamples.length})</summary>`, '', '| Scenario | Run | Problem | Answer (start) |', '| --- | ---: | --- | --- |');
     for (const sample of target.notableSamples) {
       const detail = sample.problem === 'error' ? `${sample.errorClass}: ${inlineUntrusted(sample.errorMessage ?? '', 120)}` : inlineUntrusted(sample.excerpt, 160);
@@ -98,7 +111,7 @@ function targetSection(target: TargetReport, report: Report): string[] {
   return lines;
 }
 
-export function summaryMarkdown(report: Report): string {
+export function summaryMarkdown(report: Report, detail: Detail = 'full'): string {
   const lines = [`## model-gate: ${VERDICT_ICON[report.verdict]} ${report.verdict}`, '', inlineText(report.verdictReason), ''];
   if (report.suite && report.settings) {
     lines.push(
@@ -107,7 +120,7 @@ export function summaryMarkdown(report: Report): string {
     );
   }
   if (report.error && report.error.message !== report.verdictReason) lines.push(`⚠️ ${inlineText(report.error.message)}`, '');
-  for (const target of report.targets) lines.push(...targetSection(target, report));
+  for (const target of report.targets) lines.push(...targetSection(target, report, detail));
   if (report.thresholdChecks.length > 0) {
     lines.push('### Thresholds', '', '| Target | Threshold | Value | Result |', '| --- | --- | ---: | --- |');
     for (const check of report.thresholdChecks) {

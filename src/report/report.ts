@@ -9,6 +9,7 @@ export const REPORT_SCHEMA_VERSION = 1;
 export const REPORT_FILE = 'report.json';
 export const SUMMARY_FILE = 'summary.md';
 export const SAMPLES_FILE = 'samples.jsonl';
+export const COMMENT_FILE = 'comment.md';
 
 export const verdictSchema = z.enum(['pass', 'fail', 'no-baseline', 'incomparable', 'error']);
 export type Verdict = z.infer<typeof verdictSchema>;
@@ -37,6 +38,8 @@ export const targetReportSchema = z.object({
   /** Extra warm calls the gate made to confirm a suspicious change (not in the metrics). */
   confirmationCalls: z.number().int(),
   measurement: targetMeasurementSchema.nullable(),
+  /** Scenarios whose outcome changed since the baseline's latest run (majority of runs). */
+  flips: z.array(z.object({ scenario: z.string(), before: z.boolean(), now: z.boolean() })),
   /** A few calls worth a look (misses, false alarms, bad JSON, errors); excerpts are untrusted text. */
   notableSamples: z.array(
     z.object({
@@ -81,16 +84,17 @@ export const reportSchema = z.object({
   ),
   metricVerdicts: z.array(metricVerdictSchema),
   error: z.object({ kind: z.string(), message: z.string() }).nullable(),
-  files: z.object({ samples: z.string(), summary: z.string() }),
+  files: z.object({ samples: z.string(), summary: z.string(), comment: z.string() }),
 });
 
 export type Report = z.infer<typeof reportSchema>;
 export type TargetReport = z.infer<typeof targetReportSchema>;
 export type ThresholdCheckReport = z.infer<typeof thresholdCheckSchema>;
 
-export function writeReportFiles(reportDir: string, report: Report, summaryMarkdown: string): string {
+export function writeReportFiles(reportDir: string, report: Report, summaryMarkdown: string, commentMarkdown: string): string {
   const reportPath = join(reportDir, REPORT_FILE);
   writeFileAtomic(join(reportDir, SUMMARY_FILE), summaryMarkdown);
+  writeFileAtomic(join(reportDir, COMMENT_FILE), commentMarkdown);
   writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   return reportPath;
 }

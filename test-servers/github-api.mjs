@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// A GitHub REST API server for tests: the issue-comment endpoints the action uses, with paginated
+// listing, tokens that may write or only read (403 "Resource not accessible by integration", as a
+// fork's token gets), on 127.0.0.1. Exits after --ttl seconds or when its parent closes stdin.
+//
+//   node test-servers/github-api.mjs [--programme-json JSON] [--ttl S]
+//
+// Programme: { tokens: { "<token>": "write" | "read" }, comments: [{ id, issue, body, login, type }] }.
+// Prints {"url": "http://127.0.0.1:PORT"}. GET /__control/state returns every comment and request.
+import { fstatSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { 'programme-json': { type: 'string' }, ttl: { type: 'string', default: '300' } } });
+const programme = { tokens: { 'ghs_write-token': 'write' }, comments: [], ...(values['programme-json'] ? JSON.parse(values['programme-json']) : {}) };
+const comments = programme.comments.map((comment) => ({ user: { login: comment.login ?? 'someone', type: comment.type ?? 'User' }, ...comment }));
+let nextId = 1000 + comments.length;
+const requests = [];
+
+const send = (res, status, body, headers = {}) => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(text);
+};
+
+const readBody = (req) =>
+  new Promise((resolve) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+
+const asApi = (comment, url) => ({ id: comment.id, body: comment.body, user: comment.user, html_url: `${url}/acme/repo/pull/${comment.issue}#issuecomment-${comment.id}` });
+
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const body = await readBody(req);
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  if (url.pathname === '/__control/state') return send(res, 200, { comments, requests });
+  const token = (req.headers.authorization ?? '').replace(/^(token|bearer)\s+/i, '');
+  const access = programme.tokens[token];
+  requests.push({ method: req.method, path: url.pathname + url.search, access: access ?? null });
+  if (!access) return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+
+  let match = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/);
+  if (match && req.method === 'GET') {
+    const issue = Number(match[3]);
+    const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30));
+    const page = Number(url.searchParams.get('page') ?? 1);
+    const all = comments.filter((comment) => comment.issue === issue);
+    const slice = all.slice((page - 1) * perPage, page * perPage);
+    const last = Math.max(1, Math.ceil(all.length / perPage));
+    const link = page < last ? { link: `<${origin}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next", <${origin}${url.pathname}?per_page=${perPage}&page=${last}>; rel="last"` } : {};
+    return send(res, 200, slice.map((comment) => asApi(comment, origin)), link);
+  }
+  if (match && req.method === 'POST') {
+    if (access !== 'write') return send(res, 403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' });
+    const comment = { id: (nextId += 1), issue: Number(match[3]), body: JSON.parse(body).body, user: { login: 'github-actions[bot]', type: 'Bot' } };
+    comments.push(comment);
+    return send(res, 201, asApi(comment, origin));
+  }
+  match = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/);
+  if (match && req.method === 'PATCH') {
+    if (access !== 'write') return send(res, 403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' });
+    const comment = comments.find((entry) => entry.id === Number(match[3]));
+    if (!comment) return send(res, 404, { message: 'Not Found' });
+    comment.body = JSON.parse(body).body;
+    return send(res, 200, asApi(comment, origin));
+  }
+  return send(res, 404, { message: 'Not Found' });
+});
+
+server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`));
+const stop = () => {
+  server.closeAllConnections?.();
+  server.close();
+  process.exit(0);
+};
+setTimeout(stop, Number(values.ttl) * 1000).unref();
+if (fstatSync(0).isFIFO()) {
+  process.stdin.on('end', stop);
+  process.stdin.resume();
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
