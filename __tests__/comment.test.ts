@@ -45,7 +45,7 @@ function report(targets: TargetReport[]): Report {
       { target: entry.name, metric: 'detectionRatePct' as const, status: 'regressed' as const, baseline: 100, current: 80, change: -20, changeUnit: 'points' as const, margin: 5, pValue: 0.0001, threshold: 0.001, interval: null, reason: 'worse by more than the margin and significant', suspicious: false },
       { target: entry.name, metric: 'warmLatencyP50Ms' as const, status: 'within-noise' as const, baseline: 780, current: 790, change: 1.3, changeUnit: '%' as const, margin: 10, pValue: 0.4, threshold: 0.002, interval: [-3, 6] as [number, number], reason: 'change within the margin', suspicious: false },
     ]),
-    error: null, files: { samples: 'samples.jsonl', summary: 'summary.md', comment: 'comment.md' },
+    error: null, files: { samples: 'samples.jsonl', summary: 'summary.md', comment: 'comment.md', junit: 'junit.xml' },
   };
 }
 
@@ -135,5 +135,22 @@ describe('publishing the comment', () => {
   it('a scheduled run has no pull request to comment on', async () => {
     const outcome = await publishComment({ api: null, context: { ...prContext, eventName: 'schedule', pullRequest: null }, mode: 'always', marker, body: 'x', regressed: true });
     expect(outcome.message).toBe('No pull-request comment: this run was started by schedule; the job summary has the tables.');
+  });
+});
+
+describe('junit.xml', () => {
+  it('has a test case per scenario and target, failures carrying the reason', async () => {
+    const { junitXml } = await import('../src/report/junit.js');
+    const base = report([target('awq', 'ok')]);
+    base.targets[0]!.measurement!.scenarios = [
+      { scenario: 'birth-date-aberrant', category: 'identity', anomaly: true, runs: 3, detected: 1, flagged: 1, jsonValid: 3, schemaValid: 3, errors: 0 },
+      { scenario: 'clean-migraine', category: 'clean', anomaly: false, runs: 3, detected: 0, flagged: 0, jsonValid: 3, schemaValid: 3, errors: 0 },
+    ];
+    const xml = junitXml(base);
+    expect(xml).toContain('<testcase classname="model-gate.awq.identity" name="birth-date-aberrant">');
+    expect(xml).toContain('<failure message="birth-date-aberrant: the planted anomaly was detected in 1 of 3 runs." type="anomaly"/>');
+    expect(xml).toMatch(/<testcase classname="model-gate\.awq\.clean" name="clean-migraine"\/>/);
+    expect(xml).toContain('<testcase classname="model-gate.awq.gate" name="detectionRatePct">');
+    expect(xml).toMatch(/<testsuite name="model-gate safety-checks · awq" tests="3" failures="2"/);
   });
 });

@@ -80,6 +80,8 @@ describe('dist/index.js as the runner runs it', () => {
     expect(summary).toContain('## model-gate: ℹ️ no-baseline');
     expect(summary).toContain('| Detection rate | 100.0 % | 10/10 |');
     expect(existsSync(join(workspace, 'model-gate-report', 'samples.jsonl'))).toBe(true);
+    const junit = readFileSync(join(workspace, 'model-gate-report', 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuite name="model-gate safety-checks · test-model" tests="9" failures="0"/);
   });
 
   it('writes a baseline in the workspace, then gates against it', async () => {

@@ -10,10 +10,10 @@ import { errorMessage, ModelGateError } from './errors.js';
 import { baselinePath, baselineRun, incomparableReason, readBaseline, withRun, writeBaseline } from './gate/baseline.js';
 import { decideWithConfirmation, formatP, scenariosOfMetric, type CurrentRun, type MetricVerdict, type TargetComparison } from './gate/rules.js';
 import { checkThresholds, type ThresholdCheck } from './gate/thresholds.js';
-import { METRIC_INFO, measureTarget, type ScenarioOutcome } from './measure/metrics.js';
+import { METRIC_INFO, measureTarget, scenarioPasses, type ScenarioOutcome } from './measure/metrics.js';
 import { commentBody } from './report/comment.js';
 import { summaryLine, summaryMarkdown } from './report/markdown.js';
-import { COMMENT_FILE, REPORT_SCHEMA_VERSION, SAMPLES_FILE, SUMMARY_FILE, writeReportFiles, type Report, type TargetReport, type Verdict } from './report/report.js';
+import { COMMENT_FILE, JUNIT_FILE, REPORT_SCHEMA_VERSION, SAMPLES_FILE, SUMMARY_FILE, writeReportFiles, type Report, type TargetReport, type Verdict } from './report/report.js';
 import { runSuite, type Progress, type RunResult, type TargetRun } from './run/runner.js';
 import type { Sample } from './run/sample.js';
 import { openSampleLog, type SampleLog } from './run/sample-log.js';
@@ -131,11 +131,6 @@ interface GateOutcome {
   baselines: Report['baselines'];
   confirmed: boolean;
   flips: Record<string, TargetReport['flips']>;
-}
-
-/** A scenario passes when most of its runs do: anomalies detected, clean screens left unflagged. */
-function scenarioPasses(outcome: ScenarioOutcome): boolean {
-  return outcome.anomaly ? outcome.detected * 2 > outcome.runs : outcome.errors * 2 < outcome.runs && outcome.flagged * 2 < outcome.runs - outcome.errors;
 }
 
 function flipsSince(before: readonly ScenarioOutcome[], now: readonly ScenarioOutcome[]): TargetReport['flips'] {
@@ -371,7 +366,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     baselines: gate.baselines,
     metricVerdicts: gate.verdicts,
     error: failure ? { kind: failure.kind, message: failure.message } : null,
-    files: { samples: SAMPLES_FILE, summary: SUMMARY_FILE, comment: COMMENT_FILE },
+    files: { samples: SAMPLES_FILE, summary: SUMMARY_FILE, comment: COMMENT_FILE, junit: JUNIT_FILE },
   };
   const markdown = summaryMarkdown(report);
   const comment = commentBody(report, request.comment ?? { marker: commentMarkerFor(report.suite?.id ?? 'model-gate'), runUrl: null });

@@ -124,3 +124,21 @@ export function measureTarget(samples: readonly Sample[], scenarioOrder: readonl
     coldStart: coldSample ? { scenario: coldSample.scenario, errorClass: coldSample.errorClass, errorMessage: coldSample.errorMessage } : null,
   };
 }
+
+/** A scenario passes when most of its runs do: anomalies detected, clean screens left unflagged, calls answered. */
+export function scenarioPasses(outcome: ScenarioOutcome): boolean {
+  const answered = outcome.runs - outcome.errors;
+  if (outcome.errors * 2 >= outcome.runs) return false;
+  return outcome.anomaly ? outcome.detected * 2 > outcome.runs : outcome.flagged * 2 < answered;
+}
+
+/** Why a scenario fails, in words, or [] when it passes. */
+export function scenarioProblems(outcome: ScenarioOutcome): string[] {
+  const problems: string[] = [];
+  const answered = outcome.runs - outcome.errors;
+  if (outcome.errors > 0) problems.push(`${outcome.errors} of ${outcome.runs} calls failed`);
+  if (outcome.anomaly && outcome.detected * 2 <= outcome.runs) problems.push(`the planted anomaly was detected in ${outcome.detected} of ${outcome.runs} runs`);
+  if (!outcome.anomaly && outcome.flagged * 2 >= answered && answered > 0) problems.push(`the clean screen was flagged in ${outcome.flagged} of ${answered} answers`);
+  if (outcome.jsonValid < answered) problems.push(`${answered - outcome.jsonValid} of ${answered} answers were not valid JSON`);
+  return scenarioPasses(outcome) ? [] : problems;
+}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../files.js';
 import { metricVerdictSchema } from '../gate/rules.js';
+import { junitXml } from './junit.js';
 import { targetMeasurementSchema } from '../measure/metrics.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -10,6 +11,7 @@ export const REPORT_FILE = 'report.json';
 export const SUMMARY_FILE = 'summary.md';
 export const SAMPLES_FILE = 'samples.jsonl';
 export const COMMENT_FILE = 'comment.md';
+export const JUNIT_FILE = 'junit.xml';
 
 export const verdictSchema = z.enum(['pass', 'fail', 'no-baseline', 'incomparable', 'error']);
 export type Verdict = z.infer<typeof verdictSchema>;
@@ -84,7 +86,7 @@ export const reportSchema = z.object({
   ),
   metricVerdicts: z.array(metricVerdictSchema),
   error: z.object({ kind: z.string(), message: z.string() }).nullable(),
-  files: z.object({ samples: z.string(), summary: z.string(), comment: z.string() }),
+  files: z.object({ samples: z.string(), summary: z.string(), comment: z.string(), junit: z.string() }),
 });
 
 export type Report = z.infer<typeof reportSchema>;
@@ -95,6 +97,7 @@ export function writeReportFiles(reportDir: string, report: Report, summaryMarkd
   const reportPath = join(reportDir, REPORT_FILE);
   writeFileAtomic(join(reportDir, SUMMARY_FILE), summaryMarkdown);
   writeFileAtomic(join(reportDir, COMMENT_FILE), commentMarkdown);
+  writeFileAtomic(join(reportDir, JUNIT_FILE), junitXml(report));
   writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   return reportPath;
 }
