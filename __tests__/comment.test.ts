@@ -30,6 +30,7 @@ function target(name: string, excerpt: string): TargetReport {
     preflight: { ok: true, diagnosis: null, servedModels: ['qwen2.5-vl'], serverVersion: null }, plannedCalls: 28, completedCalls: 28, confirmationCalls: 0,
     measurement: { metrics, categories: { identity: metrics, clean: metrics }, scenarios: [], coldStart: null },
     flips: [{ scenario: 'diagnosis-empty', before: true, now: false }],
+    trends: { warmLatencyP50Ms: [780, 801, 790], detectionRatePct: [100, 100, 80] },
     notableSamples: Array.from({ length: 20 }, (_, index) => ({ scenario: `scenario-${index}`, run: 1, problem: 'missed' as const, excerpt, errorClass: null, errorMessage: null })),
   };
 }
@@ -152,5 +153,14 @@ describe('junit.xml', () => {
     expect(xml).toMatch(/<testcase classname="model-gate\.awq\.clean" name="clean-migraine"\/>/);
     expect(xml).toContain('<testcase classname="model-gate.awq.gate" name="detectionRatePct">');
     expect(xml).toMatch(/<testsuite name="model-gate safety-checks · awq" tests="3" failures="2"/);
+  });
+});
+
+describe('trends', () => {
+  it('charts each gated metric over the baseline runs and this run, as a Mermaid xychart', async () => {
+    const { summaryMarkdown } = await import('../src/report/markdown.js');
+    const markdown = summaryMarkdown(report([target('awq', 'ok')]));
+    expect(markdown).toContain(['```mermaid', 'xychart-beta', '  title "Warm latency p50 (ms)"', '  x-axis ["b-2", "b-1", "now"]', '  y-axis "ms"', '  line [780, 801, 790]', '```'].join('\n'));
+    expect(markdown).toContain('  title "Detection rate (%)"');
   });
 });

@@ -68,6 +68,15 @@ describe('baselines and the gate', () => {
     expect(report.baselines).toEqual([{ target: 'vlm', path: baselineFile(), status: 'compared', runs: 2, reason: null }]);
     expect(summary).toContain('| Metric | Baseline | Current | Change | Verdict | Based on |');
     expect(summary).toMatch(/\| Detection rate \| 100\.0 % \| 100\.0 % \| ±0 pts \| ✅ within noise \| 15\/15 \|/);
+    expect(summary).toContain('xychart-beta');
+  });
+
+  it('a passing nightly run with update-baseline-on-pass joins the baseline history', async () => {
+    const before = baselineSchema.parse(JSON.parse(readFileSync(baselineFile(), 'utf8'))).runs.length;
+    const { report } = await gate('run', ['--update-baseline-on-pass', 'true']);
+    expect(report.verdict).toBe('pass');
+    expect(report.verdictReason).toMatch(new RegExp(`This run was added to the baseline history: .+vlm\\.json \\(${before + 1} runs kept\\); commit it\\.$`));
+    expect(baselineSchema.parse(JSON.parse(readFileSync(baselineFile(), 'utf8'))).runs).toHaveLength(before + 1);
   });
 
   it('fails a run slowed by 50 % on latency, with the evidence in the summary', async () => {

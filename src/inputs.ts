@@ -5,6 +5,7 @@ export const RUN_INPUT_NAMES = [
   'alpha',
   'on-regression',
   'confirm-runs',
+  'update-baseline-on-pass',
   'base-url',
   'model',
   'api-key',

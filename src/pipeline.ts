@@ -104,6 +104,7 @@ function targetReport(run: TargetRun, suite: Suite): TargetReport {
     confirmationCalls: run.samples.filter((sample) => sample.phase === 'confirm').length,
     measurement: measured ? measureTarget(run.samples, suite.scenarios) : null,
     flips: [],
+    trends: {},
     notableSamples: notableSamples(run.samples),
   };
 }
@@ -131,6 +132,7 @@ interface GateOutcome {
   baselines: Report['baselines'];
   confirmed: boolean;
   flips: Record<string, TargetReport['flips']>;
+  trends: Record<string, TargetReport['trends']>;
 }
 
 function flipsSince(before: readonly ScenarioOutcome[], now: readonly ScenarioOutcome[]): TargetReport['flips'] {
@@ -201,13 +203,14 @@ function decide(plan: Plan | undefined, run: RunResult | undefined, error: Model
     };
   }
   const written = gate.baselines.filter((entry) => entry.status === 'written');
-  if (written.length > 0) {
+  if (written.length > 0 && plan.gate.mode === 'baseline') {
     const notes = written.filter((entry) => entry.reason).map((entry) => ` ${entry.path}: ${entry.reason}.`).join('');
     return { status: 'complete', verdict: 'pass', verdictReason: `Baseline written: ${written.map((entry) => `${entry.path} (${entry.runs} run${entry.runs === 1 ? '' : 's'} kept)`).join(', ')}. Commit it so that pull requests are gated against it.${notes}` };
   }
   const gated = gate.verdicts.filter((verdict) => verdict.pValue !== null).length;
   const thresholdText = checks.length > 0 ? ` All ${checks.length} thresholds met.` : '';
-  return { status: 'complete', verdict: 'pass', verdictReason: `No regression: ${gated} gated metrics within their margins or within noise (run-wide false-alarm rate ${plan.gate.alpha * 100} %).${thresholdText}` };
+  const historyText = written.length > 0 ? ` This run was added to the baseline history: ${written.map((entry) => `${entry.path} (${entry.runs} runs kept)`).join(', ')}; commit it.` : '';
+  return { status: 'complete', verdict: 'pass', verdictReason: `No regression: ${gated} gated metrics within their margins or within noise (run-wide false-alarm rate ${plan.gate.alpha * 100} %).${thresholdText}${historyText}` };
 }
 
 /** What the gate decides on: warm and confirmation calls together, the report's metrics unchanged. */
@@ -240,8 +243,8 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
   });
   const baselines: Report['baselines'] = [];
 
-  if (plan.gate.mode === 'baseline') {
-    for (const targetRun of measured) {
+  const writeBaselines = (targetRuns: readonly TargetRun[]) => {
+    for (const targetRun of targetRuns) {
       const path = baselinePath(plan.gate.baselineDir, suite.id, targetRun.target.name);
       let existing;
       let replaced: string | null = null;
@@ -254,9 +257,15 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
       const entry = baselineRun({ runId: context.startedAt, createdAt: context.startedAt, toolVersion: context.toolVersion, model: targetRun.target.model, serverVersion: targetRun.preflight.serverVersion, scenarios: measurement.scenarios, metrics: measurement.metrics, samples: targetRun.samples });
       const baseline = withRun(existing, identityOf(targetRun.target), entry, path);
       writeBaseline(path, baseline);
+      const index = baselines.findIndex((entry) => entry.target === targetRun.target.name);
+      if (index >= 0) baselines.splice(index, 1);
       baselines.push({ target: targetRun.target.name, path, status: 'written', runs: baseline.runs.length, reason: replaced });
     }
-    return { verdicts: [], baselines, confirmed: false, flips: {} };
+  };
+
+  if (plan.gate.mode === 'baseline') {
+    writeBaselines(measured);
+    return { verdicts: [], baselines, confirmed: false, flips: {}, trends: {} };
   }
 
   const comparisons: TargetComparison[] = [];
@@ -296,7 +305,18 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
       return [comparison.target, flipsSince(comparison.runs[0]!.scenarios, measureTarget(targetRun.samples, suite.scenarios).scenarios)];
     }),
   );
-  return { verdicts, baselines, confirmed, flips };
+  // Nightly runs on the main branch grow the history when the gate passes (never with a regression).
+  if (plan.gate.updateBaselineOnPass && !verdicts.some((verdict) => verdict.status === 'regressed')) {
+    writeBaselines(measured.filter((targetRun) => baselines.some((entry) => entry.target === targetRun.target.name && entry.status === 'compared')));
+  }
+  const trends = Object.fromEntries(
+    comparisons.map((comparison) => {
+      const gated = verdicts.filter((verdict) => verdict.target === comparison.target && verdict.pValue !== null).map((verdict) => verdict.metric);
+      const history = [...comparison.runs].reverse();
+      return [comparison.target, Object.fromEntries(gated.map((metric) => [metric, [...history.map((run) => run.metrics[metric] ?? null), comparison.current.metrics[metric].value]]))];
+    }),
+  );
+  return { verdicts, baselines, confirmed, flips, trends };
 }
 
 export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
@@ -308,7 +328,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   let run: RunResult | undefined;
   let failure: ModelGateError | undefined;
   let sampleLog: SampleLog | undefined;
-  let gate: GateOutcome = { verdicts: [], baselines: [], confirmed: false, flips: {} };
+  let gate: GateOutcome = { verdicts: [], baselines: [], confirmed: false, flips: {}, trends: {} };
 
   try {
     const configFile = loadConfigFile(request.configPath, { required: request.configRequired });
@@ -346,7 +366,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
 
   // A run that threw midway still reports the samples it took.
   const runForReport = run ? { ...run, cancelled: run.cancelled || request.signal.aborted } : undefined;
-  const targets = suite && runForReport ? runForReport.targets.map((target) => ({ ...targetReport(target, suite!), flips: gate.flips[target.target.name] ?? [] })) : [];
+  const targets = suite && runForReport ? runForReport.targets.map((target) => ({ ...targetReport(target, suite!), flips: gate.flips[target.target.name] ?? [], trends: gate.trends[target.target.name] ?? {} })) : [];
   const checks = plan ? targets.flatMap((target) => (target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan!.thresholds) : [])) : [];
   const decision = decide(plan, runForReport, failure, checks, gate);
   const report: Report = {

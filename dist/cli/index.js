@@ -33252,6 +33252,7 @@ function resolveGateSettings(inputs, configFile, nameOf) {
         alpha: numericInput(inputs, 'alpha', _schema_js__WEBPACK_IMPORTED_MODULE_3__/* .alphaSchema */ .oX, nameOf) ?? configFile?.alpha ?? _schema_js__WEBPACK_IMPORTED_MODULE_3__/* .DEFAULT_ALPHA */ .pO,
         onRegression: choiceInput(inputs, 'on-regression', _schema_js__WEBPACK_IMPORTED_MODULE_3__/* .onRegressionSchema */ ._9, nameOf) ?? configFile?.['on-regression'] ?? 'fail',
         confirmRuns: booleanInput(inputs, 'confirm-runs', nameOf) ?? configFile?.['confirm-runs'] ?? true,
+        updateBaselineOnPass: booleanInput(inputs, 'update-baseline-on-pass', nameOf) ?? false,
         rules,
     };
 }
@@ -33423,6 +33424,7 @@ const RUN_INPUT_NAMES = [
     'alpha',
     'on-regression',
     'confirm-runs',
+    'update-baseline-on-pass',
     'base-url',
     'model',
     'api-key',
@@ -47461,6 +47463,13 @@ function basis(name, metric) {
 }
 /** Text that came from configuration, shown in code spans; backticks would end the span early. */
 const code = (text) => `\`${text.replace(/[`\r\n]/g, "'")}\``;
+/** A Mermaid xychart (GitHub renders it) of one metric over the baseline's runs and this run. */
+function trendChart(name, values) {
+    const labels = values.map((_, index) => (index === values.length - 1 ? '"now"' : `"b${index - values.length + 1}"`));
+    const points = values.map((value) => (value === null ? 0 : Math.round(value * 10) / 10));
+    const { label, unit } = metrics/* METRIC_INFO */.mp[name];
+    return ['```mermaid', 'xychart-beta', `  title "${label} (${unit})"`, `  x-axis [${labels.join(', ')}]`, `  y-axis "${unit}"`, `  line [${points.join(', ')}]`, '```'];
+}
 function targetSection(target, report, detail) {
     const lines = [`### Target ${code(target.name)} — model ${code(target.model)} at ${code(target.baseUrl)}`, ''];
     if (!target.preflight.ok) {
@@ -47508,6 +47517,13 @@ function targetSection(target, report, detail) {
     if (target.flips.length > 0) {
         const flip = (entry) => `${entry.now ? '✅' : '❌'} ${code(entry.scenario)} ${entry.now ? 'failed in the baseline, passes now' : 'passed in the baseline, fails now'}`;
         lines.push(`Scenarios that flipped: ${target.flips.map(flip).join(' · ')}`, '');
+    }
+    const trendMetrics = Object.keys(target.trends).filter((name) => (target.trends[name] ?? []).filter((value) => value !== null).length >= 2);
+    if (detail === 'full' && trendMetrics.length > 0) {
+        lines.push(`<details><summary>Trends: the baseline's runs, then this run</summary>`, '');
+        for (const name of trendMetrics)
+            lines.push(...trendChart(name, target.trends[name]), '');
+        lines.push('</details>', '');
     }
     if (evidence.length > 0) {
         lines.push(`<details><summary>Evidence (${evidence.length})</summary>`, '');
@@ -47674,6 +47690,8 @@ const targetReportSchema = schemas/* object */.Ikc({
     /** Extra warm calls the gate made to confirm a suspicious change (not in the metrics). */
     confirmationCalls: schemas/* number */.aig().int(),
     measurement: metrics/* targetMeasurementSchema */.zA.nullable(),
+    /** Gated metrics over the baseline's runs (oldest first) and this run, last; null where not measured. */
+    trends: schemas/* record */.g1P(schemas/* string */.YjP(), schemas/* array */.YOg(schemas/* number */.aig().nullable())),
     /** Scenarios whose outcome changed since the baseline's latest run (majority of runs). */
     flips: schemas/* array */.YOg(schemas/* object */.Ikc({ scenario: schemas/* string */.YjP(), before: schemas/* boolean */.zMY(), now: schemas/* boolean */.zMY() })),
     /** A few calls worth a look (misses, false alarms, bad JSON, errors); excerpts are untrusted text. */
@@ -48199,6 +48217,7 @@ function targetReport(run, suite) {
         confirmationCalls: run.samples.filter((sample) => sample.phase === 'confirm').length,
         measurement: measured ? (0,metrics/* measureTarget */.AA)(run.samples, suite.scenarios) : null,
         flips: [],
+        trends: {},
         notableSamples: notableSamples(run.samples),
     };
 }
@@ -48280,13 +48299,14 @@ function decide(plan, run, error, checks, gate) {
         };
     }
     const written = gate.baselines.filter((entry) => entry.status === 'written');
-    if (written.length > 0) {
+    if (written.length > 0 && plan.gate.mode === 'baseline') {
         const notes = written.filter((entry) => entry.reason).map((entry) => ` ${entry.path}: ${entry.reason}.`).join('');
         return { status: 'complete', verdict: 'pass', verdictReason: `Baseline written: ${written.map((entry) => `${entry.path} (${entry.runs} run${entry.runs === 1 ? '' : 's'} kept)`).join(', ')}. Commit it so that pull requests are gated against it.${notes}` };
     }
     const gated = gate.verdicts.filter((verdict) => verdict.pValue !== null).length;
     const thresholdText = checks.length > 0 ? ` All ${checks.length} thresholds met.` : '';
-    return { status: 'complete', verdict: 'pass', verdictReason: `No regression: ${gated} gated metrics within their margins or within noise (run-wide false-alarm rate ${plan.gate.alpha * 100} %).${thresholdText}` };
+    const historyText = written.length > 0 ? ` This run was added to the baseline history: ${written.map((entry) => `${entry.path} (${entry.runs} runs kept)`).join(', ')}; commit it.` : '';
+    return { status: 'complete', verdict: 'pass', verdictReason: `No regression: ${gated} gated metrics within their margins or within noise (run-wide false-alarm rate ${plan.gate.alpha * 100} %).${thresholdText}${historyText}` };
 }
 /** What the gate decides on: warm and confirmation calls together, the report's metrics unchanged. */
 function currentRunOf(samples, suite) {
@@ -48308,8 +48328,8 @@ async function applyBaselines(plan, suite, run, context) {
         settings: { ...plan.settings, jsonMode: target.jsonMode },
     });
     const baselines = [];
-    if (plan.gate.mode === 'baseline') {
-        for (const targetRun of measured) {
+    const writeBaselines = (targetRuns) => {
+        for (const targetRun of targetRuns) {
             const path = baselinePath(plan.gate.baselineDir, suite.id, targetRun.target.name);
             let existing;
             let replaced = null;
@@ -48323,9 +48343,15 @@ async function applyBaselines(plan, suite, run, context) {
             const entry = baselineRun({ runId: context.startedAt, createdAt: context.startedAt, toolVersion: context.toolVersion, model: targetRun.target.model, serverVersion: targetRun.preflight.serverVersion, scenarios: measurement.scenarios, metrics: measurement.metrics, samples: targetRun.samples });
             const baseline = withRun(existing, identityOf(targetRun.target), entry, path);
             writeBaseline(path, baseline);
+            const index = baselines.findIndex((entry) => entry.target === targetRun.target.name);
+            if (index >= 0)
+                baselines.splice(index, 1);
             baselines.push({ target: targetRun.target.name, path, status: 'written', runs: baseline.runs.length, reason: replaced });
         }
-        return { verdicts: [], baselines, confirmed: false, flips: {} };
+    };
+    if (plan.gate.mode === 'baseline') {
+        writeBaselines(measured);
+        return { verdicts: [], baselines, confirmed: false, flips: {}, trends: {} };
     }
     const comparisons = [];
     for (const targetRun of measured) {
@@ -48363,7 +48389,16 @@ async function applyBaselines(plan, suite, run, context) {
         const targetRun = measured.find((entry) => entry.target.name === comparison.target);
         return [comparison.target, flipsSince(comparison.runs[0].scenarios, (0,metrics/* measureTarget */.AA)(targetRun.samples, suite.scenarios).scenarios)];
     }));
-    return { verdicts, baselines, confirmed, flips };
+    // Nightly runs on the main branch grow the history when the gate passes (never with a regression).
+    if (plan.gate.updateBaselineOnPass && !verdicts.some((verdict) => verdict.status === 'regressed')) {
+        writeBaselines(measured.filter((targetRun) => baselines.some((entry) => entry.target === targetRun.target.name && entry.status === 'compared')));
+    }
+    const trends = Object.fromEntries(comparisons.map((comparison) => {
+        const gated = verdicts.filter((verdict) => verdict.target === comparison.target && verdict.pValue !== null).map((verdict) => verdict.metric);
+        const history = [...comparison.runs].reverse();
+        return [comparison.target, Object.fromEntries(gated.map((metric) => [metric, [...history.map((run) => run.metrics[metric] ?? null), comparison.current.metrics[metric].value]]))];
+    }));
+    return { verdicts, baselines, confirmed, flips, trends };
 }
 async function runModelGate(request) {
     const startedAt = new Date().toISOString();
@@ -48374,7 +48409,7 @@ async function runModelGate(request) {
     let run;
     let failure;
     let sampleLog;
-    let gate = { verdicts: [], baselines: [], confirmed: false, flips: {} };
+    let gate = { verdicts: [], baselines: [], confirmed: false, flips: {}, trends: {} };
     try {
         const configFile = (0,load/* loadConfigFile */.HT)(request.configPath, { required: request.configRequired });
         plan = (0,load/* resolvePlan */.yY)(request.inputs, configFile, request.env, request.nameOf, request.configPath);
@@ -48414,7 +48449,7 @@ async function runModelGate(request) {
     }
     // A run that threw midway still reports the samples it took.
     const runForReport = run ? { ...run, cancelled: run.cancelled || request.signal.aborted } : undefined;
-    const targets = suite && runForReport ? runForReport.targets.map((target) => ({ ...targetReport(target, suite), flips: gate.flips[target.target.name] ?? [] })) : [];
+    const targets = suite && runForReport ? runForReport.targets.map((target) => ({ ...targetReport(target, suite), flips: gate.flips[target.target.name] ?? [], trends: gate.trends[target.target.name] ?? {} })) : [];
     const checks = plan ? targets.flatMap((target) => (target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan.thresholds) : [])) : [];
     const decision = decide(plan, runForReport, failure, checks, gate);
     const report = {

@@ -261,6 +261,7 @@ function resolveGateSettings(inputs: RawInputs, configFile: ConfigFile | undefin
     alpha: numericInput(inputs, 'alpha', alphaSchema, nameOf) ?? configFile?.alpha ?? DEFAULT_ALPHA,
     onRegression: choiceInput(inputs, 'on-regression', onRegressionSchema, nameOf) ?? configFile?.['on-regression'] ?? 'fail',
     confirmRuns: booleanInput(inputs, 'confirm-runs', nameOf) ?? configFile?.['confirm-runs'] ?? true,
+    updateBaselineOnPass: booleanInput(inputs, 'update-baseline-on-pass', nameOf) ?? false,
     rules,
   };
 }

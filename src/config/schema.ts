@@ -140,6 +140,8 @@ export interface GateSettings {
   alpha: number;
   onRegression: z.infer<typeof onRegressionSchema>;
   confirmRuns: boolean;
+  /** After a passing gate, append this run to the baseline's history (nightly runs on the main branch). */
+  updateBaselineOnPass: boolean;
   /** Per-metric overrides of the default margins and of which metrics are gated. */
   rules: Partial<Record<MetricName, { margin?: number; enabled?: boolean }>>;
 }

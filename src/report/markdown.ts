@@ -34,6 +34,14 @@ function basis(name: MetricName, metric: MetricValue): string {
 /** Text that came from configuration, shown in code spans; backticks would end the span early. */
 const code = (text: string) => `\`${text.replace(/[`\r\n]/g, "'")}\``;
 
+/** A Mermaid xychart (GitHub renders it) of one metric over the baseline's runs and this run. */
+function trendChart(name: MetricName, values: readonly (number | null)[]): string[] {
+  const labels = values.map((_, index) => (index === values.length - 1 ? '"now"' : `"b${index - values.length + 1}"`));
+  const points = values.map((value) => (value === null ? 0 : Math.round(value * 10) / 10));
+  const { label, unit } = METRIC_INFO[name];
+  return ['```mermaid', 'xychart-beta', `  title "${label} (${unit})"`, `  x-axis [${labels.join(', ')}]`, `  y-axis "${unit}"`, `  line [${points.join(', ')}]`, '```'];
+}
+
 /** How much a summary shows: everything, or less of it when it must fit a pull-request comment. */
 export type Detail = 'full' | 'compact' | 'minimal';
 
@@ -81,6 +89,12 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
   if (target.flips.length > 0) {
     const flip = (entry: TargetReport['flips'][number]) => `${entry.now ? '✅' : '❌'} ${code(entry.scenario)} ${entry.now ? 'failed in the baseline, passes now' : 'passed in the baseline, fails now'}`;
     lines.push(`Scenarios that flipped: ${target.flips.map(flip).join(' · ')}`, '');
+  }
+  const trendMetrics = (Object.keys(target.trends) as MetricName[]).filter((name) => (target.trends[name] ?? []).filter((value) => value !== null).length >= 2);
+  if (detail === 'full' && trendMetrics.length > 0) {
+    lines.push(`<details><summary>Trends: the baseline's runs, then this run</summary>`, '');
+    for (const name of trendMetrics) lines.push(...trendChart(name, target.trends[name]!), '');
+    lines.push('</details>', '');
   }
   if (evidence.length > 0) {
     lines.push(`<details><summary>Evidence (${evidence.length})</summary>`, '');

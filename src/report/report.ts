@@ -40,6 +40,8 @@ export const targetReportSchema = z.object({
   /** Extra warm calls the gate made to confirm a suspicious change (not in the metrics). */
   confirmationCalls: z.number().int(),
   measurement: targetMeasurementSchema.nullable(),
+  /** Gated metrics over the baseline's runs (oldest first) and this run, last; null where not measured. */
+  trends: z.record(z.string(), z.array(z.number().nullable())),
   /** Scenarios whose outcome changed since the baseline's latest run (majority of runs). */
   flips: z.array(z.object({ scenario: z.string(), before: z.boolean(), now: z.boolean() })),
   /** A few calls worth a look (misses, false alarms, bad JSON, errors); excerpts are untrusted text. */

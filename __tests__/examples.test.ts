@@ -1,0 +1,53 @@
+// The example workflows and config parse, use only inputs the action declares, and the example
+// config passes the same validation a run applies.
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadConfigFile } from '../src/config/load.js';
+import { REPO_ROOT } from './helpers/servers.js';
+
+const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, unknown>; outputs: Record<string, unknown>; runs: { using: string; main: string } };
+const workflows = readdirSync(join(REPO_ROOT, 'examples')).filter((file) => file.endsWith('.yml') && file !== 'model-gate.yml');
+
+interface Step {
+  id?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+}
+
+describe('action.yml', () => {
+  it('runs on node24 from dist/index.js, every input and output described', () => {
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
+    for (const [name, input] of Object.entries(action.inputs)) expect({ name, described: typeof (input as { description?: unknown }).description === 'string' }).toEqual({ name, described: true });
+    for (const [name, output] of Object.entries(action.outputs)) expect({ name, described: typeof (output as { description?: unknown }).description === 'string' }).toEqual({ name, described: true });
+  });
+});
+
+describe.each(workflows)('examples/%s', (file) => {
+  const workflow = parse(readFileSync(join(REPO_ROOT, 'examples', file), 'utf8')) as { name?: string; on?: unknown; jobs?: Record<string, { 'runs-on'?: unknown; steps?: Step[] }> };
+
+  it('is a workflow: a name, triggers, jobs with a runner and steps', () => {
+    expect(typeof workflow.name).toBe('string');
+    expect(workflow.on).toBeTruthy();
+    for (const job of Object.values(workflow.jobs ?? {})) {
+      expect(job['runs-on']).toBeTruthy();
+      for (const step of job.steps ?? []) expect(Boolean(step.uses) !== Boolean(step.run)).toBe(true);
+    }
+  });
+
+  it('gives model-gate only inputs it declares, and reads only outputs it sets', () => {
+    const steps = Object.values(workflow.jobs ?? {}).flatMap((job) => job.steps ?? []);
+    const gateSteps = steps.filter((step) => step.uses?.startsWith('model-gate/model-gate@'));
+    expect(gateSteps.length).toBeGreaterThan(0);
+    for (const step of gateSteps) for (const input of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs)).toContain(input);
+    const text = readFileSync(join(REPO_ROOT, 'examples', file), 'utf8');
+    for (const [, output] of text.matchAll(/steps\.gate\.outputs\.([a-z-]+)/g)) expect(Object.keys(action.outputs)).toContain(output);
+  });
+});
+
+it('examples/model-gate.yml is a valid config', () => {
+  const config = loadConfigFile(join(REPO_ROOT, 'examples', 'model-gate.yml'), { required: true });
+  expect(config?.targets?.map((target) => target.name)).toEqual(['fp16', 'awq']);
+});
