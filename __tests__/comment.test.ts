@@ -164,3 +164,18 @@ describe('trends', () => {
     expect(markdown).toContain('  title "Detection rate (%)"');
   });
 });
+
+describe('the comment rendered to HTML', () => {
+  it('shows hostile model output only as code: no tag, link, image or mention comes through', async () => {
+    const { marked } = await import('marked');
+    const hostile = '@org/team <img src=x onerror=alert(1)> [click me](https://evil.example/x) ![pixel](https://evil.example/p.png) <script>alert(2)</script>';
+    const html = await marked.parse(commentBody(report([target('awq', hostile)]), { marker, runUrl: prContext.runUrl }), { gfm: true });
+    expect(html).not.toMatch(/<img|<script|href="https:\/\/evil/);
+    // Every occurrence of the hostile text sits inside a <code> element, escaped.
+    const occurrences = html.split('onerror').length - 1;
+    const inCode = [...html.matchAll(/<code>([^<]*)<\/code>/g)].filter(([, text]) => text!.includes('onerror')).length;
+    expect(occurrences).toBeGreaterThan(0);
+    expect(inCode).toBe(occurrences);
+    expect(html).toContain('<a href="https://github.com/acme/clinic-bots/actions/runs/7">workflow run</a>');
+  });
+});

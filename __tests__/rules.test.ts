@@ -100,6 +100,20 @@ describe('confirmation runs', () => {
     expect(detection.threshold).toBeCloseTo(0.005 / gated, 12);
   });
 
+  it('never "confirms" a cold start: a confirmation pass has no cold call', async () => {
+    // Beyond the 25 % margin against a noisy history, but not significant: suspicious.
+    const coldHistory = baselineRuns.map((run, index) => ({ ...run, coldStartMs: [4000, 5000, 6200][index]! }));
+    const samples = samplesFor(() => true, steady(1));
+    const withCold: CurrentRun = { ...current(samples), metrics: { ...computeMetrics(samples), coldStartMs: { value: 7000, n: 1 } } };
+    const confirm = jest.fn(async () => [{ target: 't', runs: coldHistory, current: withCold }]);
+    const verdicts = await decideWithConfirmation([{ target: 't', runs: coldHistory, current: withCold }], {}, 0.01, confirm);
+    const cold = verdicts.find((verdict) => verdict.metric === 'coldStartMs')!;
+    expect(cold).toMatchObject({ status: 'within-noise', suspicious: true });
+    expect(cold.change).toBeGreaterThan(25);
+    expect(cold.reason).not.toMatch(/^confirmed/);
+    expect(confirm).not.toHaveBeenCalled();
+  });
+
   it('the scenarios re-run are chosen by the metric, never by outcome', () => {
     expect(scenariosOfMetric('detectionRatePct', SCENARIOS)).toEqual(SCENARIOS.filter((s) => s.anomaly).map((s) => s.id));
     expect(scenariosOfMetric('falsePositiveRatePct', SCENARIOS)).toEqual(SCENARIOS.filter((s) => !s.anomaly).map((s) => s.id));

@@ -145,7 +145,7 @@ function flipsSince(before: readonly ScenarioOutcome[], now: readonly ScenarioOu
 
 function describeRegression(verdict: MetricVerdict): string {
   const unit = verdict.changeUnit === 'points' ? ' points' : ' %';
-  const change = verdict.change === null ? '' : ` ${verdict.change > 0 ? '+' : ''}${verdict.change}${unit}`;
+  const change = verdict.change === null ? '' : ` ${verdict.change > 0 ? '+' : verdict.change < 0 ? '−' : '±'}${Math.abs(verdict.change)}${unit}`;
   return `${METRIC_INFO[verdict.metric].label}${change} on ${verdict.target} (p = ${formatP(verdict.pValue ?? 1)})`;
 }
 

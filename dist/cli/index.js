@@ -47358,7 +47358,8 @@ async function decideWithConfirmation(comparisons, rules, alpha, confirm) {
     if (!confirm)
         return decideMetrics(comparisons, rules, alpha);
     const first = decideMetrics(comparisons, rules, alpha / 2);
-    const suspicious = first.filter((verdict) => verdict.suspicious);
+    // A confirmation pass adds warm calls; it cannot add a cold start, so that one is decided once.
+    const suspicious = first.filter((verdict) => verdict.suspicious && verdict.metric !== 'coldStartMs');
     if (suspicious.length === 0)
         return first;
     const confirmed = await confirm(suspicious);
@@ -48243,7 +48244,7 @@ function flipsSince(before, now) {
 }
 function describeRegression(verdict) {
     const unit = verdict.changeUnit === 'points' ? ' points' : ' %';
-    const change = verdict.change === null ? '' : ` ${verdict.change > 0 ? '+' : ''}${verdict.change}${unit}`;
+    const change = verdict.change === null ? '' : ` ${verdict.change > 0 ? '+' : verdict.change < 0 ? '−' : '±'}${Math.abs(verdict.change)}${unit}`;
     return `${metrics/* METRIC_INFO */.mp[verdict.metric].label}${change} on ${verdict.target} (p = ${formatP(verdict.pValue ?? 1)})`;
 }
 function decide(plan, run, error, checks, gate) {

@@ -374,7 +374,8 @@ export async function decideWithConfirmation(
 ): Promise<MetricVerdict[]> {
   if (!confirm) return decideMetrics(comparisons, rules, alpha);
   const first = decideMetrics(comparisons, rules, alpha / 2);
-  const suspicious = first.filter((verdict) => verdict.suspicious);
+  // A confirmation pass adds warm calls; it cannot add a cold start, so that one is decided once.
+  const suspicious = first.filter((verdict) => verdict.suspicious && verdict.metric !== 'coldStartMs');
   if (suspicious.length === 0) return first;
   const confirmed = await confirm(suspicious);
   const second = decideMetrics(confirmed, rules, alpha / 2, new Set(suspicious.map(verdictKey)));
