@@ -32617,7 +32617,7 @@ module.exports.fetch = async function fetch (init, options = undefined) {
     throw err
   }
 }
-module.exports.Headers = __nccwpck_require__(8279).Headers
+module.exports.Headers = __nccwpck_require__(660).Headers
 module.exports.Response = __nccwpck_require__(9051).Response
 module.exports.Request = __nccwpck_require__(9967).Request
 module.exports.FormData = __nccwpck_require__(5910).FormData
@@ -45485,7 +45485,7 @@ module.exports = {
 const { parseSetCookie } = __nccwpck_require__(1978)
 const { stringify } = __nccwpck_require__(7797)
 const { webidl } = __nccwpck_require__(5893)
-const { Headers } = __nccwpck_require__(8279)
+const { Headers } = __nccwpck_require__(660)
 
 /**
  * @typedef {Object} Cookie
@@ -49850,7 +49850,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8279:
+/***/ 660:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -50558,7 +50558,7 @@ const {
   makeResponse,
   fromInnerResponse
 } = __nccwpck_require__(9051)
-const { HeadersList } = __nccwpck_require__(8279)
+const { HeadersList } = __nccwpck_require__(660)
 const { Request, cloneRequest } = __nccwpck_require__(9967)
 const zlib = __nccwpck_require__(8522)
 const {
@@ -52829,7 +52829,7 @@ module.exports = {
 
 
 const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(8279)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
 const { FinalizationRegistry } = __nccwpck_require__(6653)()
 const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
@@ -53870,7 +53870,7 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(8279)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
 const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
 const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
@@ -58005,7 +58005,7 @@ const { channels } = __nccwpck_require__(2414)
 const { CloseEvent } = __nccwpck_require__(5188)
 const { makeRequest } = __nccwpck_require__(9967)
 const { fetching } = __nccwpck_require__(4398)
-const { Headers, getHeadersList } = __nccwpck_require__(8279)
+const { Headers, getHeadersList } = __nccwpck_require__(660)
 const { getDecodeSplit } = __nccwpck_require__(3168)
 const { WebsocketFrameSend } = __nccwpck_require__(3264)
 
@@ -60588,7 +60588,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(660);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5651);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -60597,7 +60597,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 660:
+/***/ 5651:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -83713,6 +83713,59 @@ async function publishComment(options) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/github/tracking.ts
+const TRACKING_LABEL = 'model-gate';
+function asIssue(data) {
+    const entry = data;
+    return { number: entry.number, body: entry.body ?? '', url: entry.html_url ?? '', isPullRequest: entry.pull_request !== undefined };
+}
+function octokitIssueApi(octokit, owner, repo) {
+    return {
+        // The issues list includes pull requests; every page is read.
+        listOpenIssues: async (label) => (await octokit.paginate(octokit.rest.issues.listForRepo, { owner, repo, state: 'open', labels: label, per_page: 100 })).map(asIssue).filter((issue) => !issue.isPullRequest),
+        createIssue: async (title, body, labels) => asIssue((await octokit.rest.issues.create({ owner, repo, title, body, labels })).data),
+        updateIssue: async (number, fields) => asIssue((await octokit.rest.issues.update({ owner, repo, issue_number: number, ...fields })).data),
+        commentOnIssue: async (number, body) => {
+            await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
+        },
+    };
+}
+async function updateTrackingIssue(options) {
+    const { api, context, marker, failing } = options;
+    const skip = (message) => ({ status: 'skipped', message, url: null });
+    if (!options.enabled)
+        return skip('No tracking issue: tracking-issue is false.');
+    if (context.eventName !== 'schedule' && context.eventName !== 'workflow_dispatch')
+        return skip('');
+    if (!api)
+        return skip('No tracking issue: no github-token was given.');
+    try {
+        const existing = (await api.listOpenIssues(TRACKING_LABEL)).find((issue) => issue.body.includes(marker));
+        const body = `${options.body}\n\nThis issue is kept up to date by model-gate's nightly run${context.runUrl ? ` (latest: ${context.runUrl})` : ''} and closed when the gate passes again.\n`;
+        if (failing && existing) {
+            const updated = await api.updateIssue(existing.number, { body });
+            return { status: 'updated', message: `The nightly gate still fails: tracking issue updated, ${updated.url}`, url: updated.url };
+        }
+        if (failing) {
+            const created = await api.createIssue(`model-gate: the ${context.workflow} gate fails`, body, [TRACKING_LABEL]);
+            return { status: 'opened', message: `The nightly gate fails: tracking issue opened, ${created.url}`, url: created.url };
+        }
+        if (existing) {
+            await api.commentOnIssue(existing.number, `The gate passes again${context.runUrl ? ` (${context.runUrl})` : ''}: closing.`);
+            const closed = await api.updateIssue(existing.number, { state: 'closed' });
+            return { status: 'closed', message: `The gate passes again: tracking issue closed, ${closed.url}`, url: closed.url };
+        }
+        return skip('No tracking issue: the gate passes and none is open.');
+    }
+    catch (error) {
+        const status = error.status;
+        if (status === 403 || status === 401) {
+            return { status: 'not-allowed', message: `No tracking issue: the token may not write issues (HTTP ${status}). Give the job "permissions: issues: write", or set tracking-issue to false; the gate result is unchanged.`, url: null };
+        }
+        return { status: 'failed', message: `The tracking issue could not be updated (${error.message.split('\n')[0]}); the gate result is unchanged.`, url: null };
+    }
+}
+
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./node_modules/openai/internal/tslib.mjs
@@ -98772,6 +98825,7 @@ const src_version_VERSION = '0.1.0';
 
 
 
+
 /** GitHub drops a step summary over 1 MiB entirely; stay well under it. */
 const STEP_SUMMARY_MAX_BYTES = 900 * 1024;
 function capForStepSummary(markdown) {
@@ -98844,7 +98898,9 @@ async function run() {
         info(outcome.summaryLine);
         info(`Report: ${outcome.reportPath}`);
         // The comment never changes the gate's result: a read-only token or an API error is a notice.
-        const api = token && context.repository ? octokitCommentApi(getOctokit(token, { baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com' }), context.repository.owner, context.repository.repo) : null;
+        const octokit = token && context.repository ? getOctokit(token, { baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com' }) : null;
+        const repository = context.repository;
+        const api = octokit && repository ? octokitCommentApi(octokit, repository.owner, repository.repo) : null;
         const published = await publishComment({ api, context, mode: commentMode, marker, body: outcome.commentMarkdown, regressed: outcome.report.verdict === 'fail' });
         if (published.status === 'failed')
             warning(published.message);
@@ -98853,6 +98909,20 @@ async function run() {
         else
             info(published.message);
         setOutput('comment-url', published.url ?? '');
+        const tracking = await updateTrackingIssue({
+            api: octokit && repository ? octokitIssueApi(octokit, repository.owner, repository.repo) : null,
+            context,
+            enabled: getInput('tracking-issue') !== 'false',
+            marker,
+            failing: outcome.report.verdict === 'fail' || outcome.report.verdict === 'error',
+            body: outcome.commentMarkdown,
+        });
+        if (tracking.status === 'failed')
+            warning(tracking.message);
+        else if (tracking.status === 'not-allowed')
+            notice(tracking.message);
+        else if (tracking.message)
+            info(tracking.message);
         const { verdict, verdictReason, gate } = outcome.report;
         for (const regression of outcome.report.metricVerdicts.filter((entry) => entry.status === 'regressed')) {
             warning(`${regression.metric} regressed on ${regression.target}: ${regression.reason}`, { title: 'model-gate regression' });

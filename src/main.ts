@@ -8,6 +8,7 @@ import { errorMessage } from './errors.js';
 import { RUN_INPUT_NAMES } from './inputs.js';
 import { readRunContext } from './github/context.js';
 import { octokitCommentApi, publishComment, type CommentMode } from './github/comment.js';
+import { octokitIssueApi, updateTrackingIssue } from './github/tracking.js';
 import { commentMarkerFor, runModelGate } from './pipeline.js';
 import { VERSION } from './version.js';
 
@@ -80,12 +81,26 @@ export async function run(): Promise<void> {
     core.info(`Report: ${outcome.reportPath}`);
 
     // The comment never changes the gate's result: a read-only token or an API error is a notice.
-    const api = token && context.repository ? octokitCommentApi(getOctokit(token, { baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com' }) as unknown as Parameters<typeof octokitCommentApi>[0], context.repository.owner, context.repository.repo) : null;
+    const octokit = token && context.repository ? getOctokit(token, { baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com' }) : null;
+    const repository = context.repository;
+    const api = octokit && repository ? octokitCommentApi(octokit as unknown as Parameters<typeof octokitCommentApi>[0], repository.owner, repository.repo) : null;
     const published = await publishComment({ api, context, mode: commentMode, marker, body: outcome.commentMarkdown, regressed: outcome.report.verdict === 'fail' });
     if (published.status === 'failed') core.warning(published.message);
     else if (published.status === 'not-allowed') core.notice(published.message);
     else core.info(published.message);
     core.setOutput('comment-url', published.url ?? '');
+
+    const tracking = await updateTrackingIssue({
+      api: octokit && repository ? octokitIssueApi(octokit as unknown as Parameters<typeof octokitIssueApi>[0], repository.owner, repository.repo) : null,
+      context,
+      enabled: core.getInput('tracking-issue') !== 'false',
+      marker,
+      failing: outcome.report.verdict === 'fail' || outcome.report.verdict === 'error',
+      body: outcome.commentMarkdown,
+    });
+    if (tracking.status === 'failed') core.warning(tracking.message);
+    else if (tracking.status === 'not-allowed') core.notice(tracking.message);
+    else if (tracking.message) core.info(tracking.message);
     const { verdict, verdictReason, gate } = outcome.report;
     for (const regression of outcome.report.metricVerdicts.filter((entry) => entry.status === 'regressed')) {
       core.warning(`${regression.metric} regressed on ${regression.target}: ${regression.reason}`, { title: 'model-gate regression' });

@@ -5,14 +5,18 @@
 //
 //   node test-servers/github-api.mjs [--programme-json JSON] [--ttl S]
 //
-// Programme: { tokens: { "<token>": "write" | "read" }, comments: [{ id, issue, body, login, type }] }.
-// Prints {"url": "http://127.0.0.1:PORT"}. GET /__control/state returns every comment and request.
+// Programme: { tokens: { "<token>": "write" | "read" }, comments: [{ id, issue, body, login, type }],
+// issues: [{ number, title, body, state, labels }] }. Issues: list (state, labels, paginated),
+// create, update (body, state). Prints {"url": "http://127.0.0.1:PORT"}. GET /__control/state
+// returns every comment, issue and request.
 import { fstatSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { 'programme-json': { type: 'string' }, ttl: { type: 'string', default: '300' } } });
-const programme = { tokens: { 'ghs_write-token': 'write' }, comments: [], ...(values['programme-json'] ? JSON.parse(values['programme-json']) : {}) };
+const programme = { tokens: { 'ghs_write-token': 'write' }, comments: [], issues: [], ...(values['programme-json'] ? JSON.parse(values['programme-json']) : {}) };
+const issues = programme.issues.map((issue) => ({ state: 'open', labels: [], ...issue }));
+let nextIssue = 100 + issues.length;
 const comments = programme.comments.map((comment) => ({ user: { login: comment.login ?? 'someone', type: comment.type ?? 'User' }, ...comment }));
 let nextId = 1000 + comments.length;
 const requests = [];
@@ -36,12 +40,36 @@ const server = createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const body = await readBody(req);
   const origin = `http://127.0.0.1:${server.address().port}`;
-  if (url.pathname === '/__control/state') return send(res, 200, { comments, requests });
+  if (url.pathname === '/__control/state') return send(res, 200, { comments, issues, requests });
   const token = (req.headers.authorization ?? '').replace(/^(token|bearer)\s+/i, '');
   const access = programme.tokens[token];
   requests.push({ method: req.method, path: url.pathname + url.search, access: access ?? null });
   if (!access) return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
 
+  const forbidden = () => send(res, 403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' });
+  const asIssue = (issue) => ({ number: issue.number, title: issue.title, body: issue.body, state: issue.state, labels: issue.labels.map((name) => ({ name })), html_url: `${origin}/acme/repo/issues/${issue.number}` });
+  if (/^\/repos\/[^/]+\/[^/]+\/issues$/.test(url.pathname)) {
+    if (req.method === 'GET') {
+      const state = url.searchParams.get('state') ?? 'open';
+      const labels = (url.searchParams.get('labels') ?? '').split(',').filter(Boolean);
+      return send(res, 200, issues.filter((issue) => (state === 'all' || issue.state === state) && labels.every((label) => issue.labels.includes(label))).map(asIssue));
+    }
+    if (req.method === 'POST') {
+      if (access !== 'write') return forbidden();
+      const fields = JSON.parse(body);
+      const issue = { number: (nextIssue += 1), title: fields.title, body: fields.body ?? '', state: 'open', labels: fields.labels ?? [] };
+      issues.push(issue);
+      return send(res, 201, asIssue(issue));
+    }
+  }
+  const issueMatch = url.pathname.match(/^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)$/);
+  if (issueMatch && req.method === 'PATCH') {
+    if (access !== 'write') return forbidden();
+    const issue = issues.find((entry) => entry.number === Number(issueMatch[1]));
+    if (!issue) return send(res, 404, { message: 'Not Found' });
+    Object.assign(issue, Object.fromEntries(Object.entries(JSON.parse(body)).filter(([key]) => ['body', 'state', 'title'].includes(key))));
+    return send(res, 200, asIssue(issue));
+  }
   let match = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/);
   if (match && req.method === 'GET') {
     const issue = Number(match[3]);

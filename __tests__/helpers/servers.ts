@@ -91,7 +91,11 @@ export const REPO_ROOT = ROOT;
 
 export interface GithubServer {
   url: string;
-  state(): Promise<{ comments: { id: number; issue: number; body: string; user: { login: string; type: string } }[]; requests: { method: string; path: string; access: string | null }[] }>;
+  state(): Promise<{
+    comments: { id: number; issue: number; body: string; user: { login: string; type: string } }[];
+    issues: { number: number; title: string; body: string; state: string; labels: string[] }[];
+    requests: { method: string; path: string; access: string | null }[];
+  }>;
   stop(): Promise<void>;
 }
 
