@@ -1,7 +1,7 @@
 // The committed bundle, run as GitHub's runner runs it: `node dist/index.js` from a folder with no
 // node_modules, inputs in INPUT_* variables (hyphens kept), outputs and summary through files.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { reportSchema } from '../src/report/report.js';
@@ -95,6 +95,10 @@ describe('dist/index.js as the runner runs it', () => {
     expect(second.outputs.verdict).toBe('pass');
     expect(second.outputs.regressions).toBe('0');
     expect(second.summary).toContain('| Metric | Baseline | Current | Change | Verdict | Based on |');
+    // No sharp in the bundle's folder: SVG charts only.
+    const charts = readdirSync(join(second.workspace, 'model-gate-report', 'charts'));
+    expect(charts).toContain('test-model-warmLatencyP50Ms.svg');
+    expect(charts.some((file) => file.endsWith('.png'))).toBe(false);
   });
 
   it('posts the comment on the pull request of the event, then updates it in place', async () => {

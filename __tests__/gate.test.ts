@@ -24,9 +24,12 @@ async function gate(command: 'run' | 'baseline', flags: string[] = []) {
   const reportDir = mkdtempSync(join(tmpdir(), 'model-gate-gate-'));
   const result = await runCli([command, '--base-url', `${server.url}/v1`, '--model', 'test-model', '--target-name', 'vlm', '--baseline-dir', baselineDir, '--report-dir', reportDir, ...flags]);
   const report: Report = reportSchema.parse(JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')));
+  reportDirs.set(report, reportDir);
   return { result, report, summary: readFileSync(join(reportDir, 'summary.md'), 'utf8') };
 }
 
+const reportDirs = new WeakMap<Report, string>();
+const reportDirOf = (report: Report) => reportDirs.get(report)!;
 const verdictOf = (report: Report, metric: string) => report.metricVerdicts.find((verdict) => verdict.metric === metric)!;
 
 describe('baselines and the gate', () => {
@@ -69,6 +72,10 @@ describe('baselines and the gate', () => {
     expect(summary).toContain('| Metric | Baseline | Current | Change | Verdict | Based on |');
     expect(summary).toMatch(/\| Detection rate \| 100\.0 % \| 100\.0 % \| ±0 pts \| ✅ within noise \| 15\/15 \|/);
     expect(summary).toContain('xychart-beta');
+    // Trend charts for the artifact: SVG, and PNG here where sharp is installed.
+    const png = readFileSync(join(reportDirOf(report), 'charts', 'vlm-warmLatencyP50Ms.png'));
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(readFileSync(join(reportDirOf(report), 'charts', 'vlm-detectionRatePct.svg'), 'utf8')).toContain('vlm: Detection rate (%)');
   });
 
   it('a passing nightly run with update-baseline-on-pass joins the baseline history', async () => {

@@ -60588,7 +60588,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5651);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1596);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -60597,7 +60597,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5651:
+/***/ 1596:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -97545,6 +97545,74 @@ function checkThresholds(target, metrics, thresholds) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/report/charts.ts
+// Trend charts for the report folder: one SVG per gated metric and target (viewable from the
+// artifact in any browser), and a PNG beside it wherever sharp is installed. The action's bundle
+// ships without sharp's native binaries, so there it writes the SVGs only.
+
+
+
+const WIDTH = 640;
+const HEIGHT = 320;
+const PAD = { left: 70, right: 36, top: 40, bottom: 40 };
+const escapeXml = (text) => text.replace(/[<>&"']/g, (char) => `&#${char.charCodeAt(0)};`);
+function trendSvg(title, unit, values) {
+    const points = values.map((value, index) => ({ index, value })).filter((point) => point.value !== null);
+    const max = Math.max(...points.map((point) => point.value), 0);
+    const min = Math.min(...points.map((point) => point.value), max);
+    const span = max - min || Math.max(1, Math.abs(max) * 0.1);
+    const low = min - span * 0.1;
+    const high = max + span * 0.1;
+    const x = (index) => PAD.left + (values.length === 1 ? 0 : (index / (values.length - 1)) * (WIDTH - PAD.left - PAD.right));
+    const y = (value) => PAD.top + (1 - (value - low) / (high - low)) * (HEIGHT - PAD.top - PAD.bottom);
+    const path = points.map((point, order) => `${order === 0 ? 'M' : 'L'}${x(point.index).toFixed(1)},${y(point.value).toFixed(1)}`).join(' ');
+    const labels = values.map((_, index) => `<text x="${x(index).toFixed(1)}" y="${HEIGHT - 14}" font-size="12" text-anchor="middle">${index === values.length - 1 ? 'now' : `b${index - values.length + 1}`}</text>`);
+    const dots = points.map((point) => `<circle cx="${x(point.index).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="4" fill="${point.index === values.length - 1 ? '#cf222e' : '#0969da'}"/>`);
+    const ticks = [low, (low + high) / 2, high].map((value) => `<text x="${PAD.left - 8}" y="${(y(value) + 4).toFixed(1)}" font-size="12" text-anchor="end">${Number(value.toPrecision(3))}</text>`);
+    return [
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`,
+        `<rect width="100%" height="100%" fill="#ffffff"/>`,
+        `<text x="${WIDTH / 2}" y="24" font-size="15" text-anchor="middle">${escapeXml(`${title} (${unit})`)}</text>`,
+        `<line x1="${PAD.left}" y1="${HEIGHT - PAD.bottom}" x2="${WIDTH - PAD.right}" y2="${HEIGHT - PAD.bottom}" stroke="#8c959f"/>`,
+        `<line x1="${PAD.left}" y1="${PAD.top}" x2="${PAD.left}" y2="${HEIGHT - PAD.bottom}" stroke="#8c959f"/>`,
+        ...ticks,
+        `<path d="${path}" fill="none" stroke="#0969da" stroke-width="2"/>`,
+        ...dots,
+        ...labels,
+        '</svg>',
+    ].join('\n');
+}
+async function loadSharp() {
+    try {
+        // webpackIgnore keeps this a lazy import in the bundle, where sharp is absent.
+        return (await import(/* webpackIgnore: true */ 'sharp')).default;
+    }
+    catch {
+        return null;
+    }
+}
+/** Writes charts/<target>-<metric>.svg (and .png with sharp); returns the files written. */
+async function writeTrendCharts(reportDir, report) {
+    const charts = report.targets.flatMap((target) => Object.entries(target.trends)
+        .filter(([, values]) => values.filter((value) => value !== null).length >= 2)
+        .map(([metric, values]) => ({ name: `${target.name}-${metric}`, svg: trendSvg(`${target.name}: ${METRIC_INFO[metric].label}`, METRIC_INFO[metric].unit, values) })));
+    if (charts.length === 0)
+        return [];
+    const dir = (0,external_node_path_namespaceObject.join)(reportDir, 'charts');
+    (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
+    const sharp = await loadSharp();
+    const written = [];
+    for (const chart of charts) {
+        (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, `${chart.name}.svg`), chart.svg);
+        written.push(`charts/${chart.name}.svg`);
+        if (sharp) {
+            (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, `${chart.name}.png`), await sharp(Buffer.from(chart.svg)).png().toBuffer());
+            written.push(`charts/${chart.name}.png`);
+        }
+    }
+    return written;
+}
+
 ;// CONCATENATED MODULE: ./src/report/untrusted.ts
 // Model output is untrusted text. In markdown it goes into a code span, where GitHub renders no
 // HTML, link, image or @mention; what could still break out (backticks ending the span, pipes
@@ -98500,6 +98568,7 @@ function loadBuiltinSuite(id) {
 
 
 
+
 const NOTABLE_SAMPLES_PER_TARGET = 20;
 /** The hidden marker that finds a run's earlier pull-request comment again. */
 const commentMarkerFor = (key) => `<!-- model-gate:${key.replace(/-->/g, '')} -->`;
@@ -98804,6 +98873,12 @@ async function runModelGate(request) {
     };
     const markdown = summaryMarkdown(report);
     const comment = commentBody(report, request.comment ?? { marker: commentMarkerFor(report.suite?.id ?? 'model-gate'), runUrl: null });
+    try {
+        await writeTrendCharts(reportDir, report);
+    }
+    catch (error) {
+        log.warn(`Trend charts were not written: ${errorMessage(error)}`);
+    }
     const reportPath = writeReportFiles(reportDir, report, markdown, comment);
     return { report, reportPath, reportDir, summaryMarkdown: markdown, summaryLine: summaryLine(report), commentMarkdown: comment };
 }
@@ -102743,7 +102818,7 @@ var Pair = __nccwpck_require__(7165);
 var toJS = __nccwpck_require__(6424);
 var Schema = __nccwpck_require__(5840);
 var stringifyDocument = __nccwpck_require__(6829);
-var anchors = __nccwpck_require__(1596);
+var anchors = __nccwpck_require__(9215);
 var applyReviver = __nccwpck_require__(3661);
 var createNode = __nccwpck_require__(2404);
 var directives = __nccwpck_require__(1342);
@@ -103075,7 +103150,7 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 1596:
+/***/ 9215:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -103662,7 +103737,7 @@ exports.warn = warn;
 
 
 
-var anchors = __nccwpck_require__(1596);
+var anchors = __nccwpck_require__(9215);
 var visit = __nccwpck_require__(204);
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
@@ -108337,7 +108412,7 @@ exports.foldFlowLines = foldFlowLines;
 
 
 
-var anchors = __nccwpck_require__(1596);
+var anchors = __nccwpck_require__(9215);
 var identity = __nccwpck_require__(1127);
 var stringifyComment = __nccwpck_require__(9799);
 var stringifyString = __nccwpck_require__(3069);

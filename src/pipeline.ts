@@ -11,6 +11,7 @@ import { baselinePath, baselineRun, incomparableReason, readBaseline, withRun, w
 import { decideWithConfirmation, formatP, scenariosOfMetric, type CurrentRun, type MetricVerdict, type TargetComparison } from './gate/rules.js';
 import { checkThresholds, type ThresholdCheck } from './gate/thresholds.js';
 import { METRIC_INFO, measureTarget, scenarioPasses, type ScenarioOutcome } from './measure/metrics.js';
+import { writeTrendCharts } from './report/charts.js';
 import { commentBody } from './report/comment.js';
 import { summaryLine, summaryMarkdown } from './report/markdown.js';
 import { COMMENT_FILE, JUNIT_FILE, REPORT_SCHEMA_VERSION, SAMPLES_FILE, SUMMARY_FILE, writeReportFiles, type Report, type TargetReport, type Verdict } from './report/report.js';
@@ -390,6 +391,11 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   };
   const markdown = summaryMarkdown(report);
   const comment = commentBody(report, request.comment ?? { marker: commentMarkerFor(report.suite?.id ?? 'model-gate'), runUrl: null });
+  try {
+    await writeTrendCharts(reportDir, report);
+  } catch (error) {
+    log.warn(`Trend charts were not written: ${errorMessage(error)}`);
+  }
   const reportPath = writeReportFiles(reportDir, report, markdown, comment);
   return { report, reportPath, reportDir, summaryMarkdown: markdown, summaryLine: summaryLine(report), commentMarkdown: comment };
 }

@@ -32819,7 +32819,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _config_schema_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(131);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3916);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(8422);
-/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(9204);
+/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8551);
 /* harmony import */ var _suite_load_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(3977);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(311);
 // The CLI shell: the same pipeline as the action, for a laptop or any CI. Exit codes: 0 pass,
@@ -33600,7 +33600,7 @@ function scenarioProblems(outcome) {
 
 /***/ }),
 
-/***/ 9204:
+/***/ 8551:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47404,6 +47404,74 @@ function checkThresholds(target, metrics, thresholds) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/report/charts.ts
+// Trend charts for the report folder: one SVG per gated metric and target (viewable from the
+// artifact in any browser), and a PNG beside it wherever sharp is installed. The action's bundle
+// ships without sharp's native binaries, so there it writes the SVGs only.
+
+
+
+const WIDTH = 640;
+const HEIGHT = 320;
+const PAD = { left: 70, right: 36, top: 40, bottom: 40 };
+const escapeXml = (text) => text.replace(/[<>&"']/g, (char) => `&#${char.charCodeAt(0)};`);
+function trendSvg(title, unit, values) {
+    const points = values.map((value, index) => ({ index, value })).filter((point) => point.value !== null);
+    const max = Math.max(...points.map((point) => point.value), 0);
+    const min = Math.min(...points.map((point) => point.value), max);
+    const span = max - min || Math.max(1, Math.abs(max) * 0.1);
+    const low = min - span * 0.1;
+    const high = max + span * 0.1;
+    const x = (index) => PAD.left + (values.length === 1 ? 0 : (index / (values.length - 1)) * (WIDTH - PAD.left - PAD.right));
+    const y = (value) => PAD.top + (1 - (value - low) / (high - low)) * (HEIGHT - PAD.top - PAD.bottom);
+    const path = points.map((point, order) => `${order === 0 ? 'M' : 'L'}${x(point.index).toFixed(1)},${y(point.value).toFixed(1)}`).join(' ');
+    const labels = values.map((_, index) => `<text x="${x(index).toFixed(1)}" y="${HEIGHT - 14}" font-size="12" text-anchor="middle">${index === values.length - 1 ? 'now' : `b${index - values.length + 1}`}</text>`);
+    const dots = points.map((point) => `<circle cx="${x(point.index).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="4" fill="${point.index === values.length - 1 ? '#cf222e' : '#0969da'}"/>`);
+    const ticks = [low, (low + high) / 2, high].map((value) => `<text x="${PAD.left - 8}" y="${(y(value) + 4).toFixed(1)}" font-size="12" text-anchor="end">${Number(value.toPrecision(3))}</text>`);
+    return [
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`,
+        `<rect width="100%" height="100%" fill="#ffffff"/>`,
+        `<text x="${WIDTH / 2}" y="24" font-size="15" text-anchor="middle">${escapeXml(`${title} (${unit})`)}</text>`,
+        `<line x1="${PAD.left}" y1="${HEIGHT - PAD.bottom}" x2="${WIDTH - PAD.right}" y2="${HEIGHT - PAD.bottom}" stroke="#8c959f"/>`,
+        `<line x1="${PAD.left}" y1="${PAD.top}" x2="${PAD.left}" y2="${HEIGHT - PAD.bottom}" stroke="#8c959f"/>`,
+        ...ticks,
+        `<path d="${path}" fill="none" stroke="#0969da" stroke-width="2"/>`,
+        ...dots,
+        ...labels,
+        '</svg>',
+    ].join('\n');
+}
+async function loadSharp() {
+    try {
+        // webpackIgnore keeps this a lazy import in the bundle, where sharp is absent.
+        return (await import(/* webpackIgnore: true */ 'sharp')).default;
+    }
+    catch {
+        return null;
+    }
+}
+/** Writes charts/<target>-<metric>.svg (and .png with sharp); returns the files written. */
+async function writeTrendCharts(reportDir, report) {
+    const charts = report.targets.flatMap((target) => Object.entries(target.trends)
+        .filter(([, values]) => values.filter((value) => value !== null).length >= 2)
+        .map(([metric, values]) => ({ name: `${target.name}-${metric}`, svg: trendSvg(`${target.name}: ${metrics/* METRIC_INFO */.mp[metric].label}`, metrics/* METRIC_INFO */.mp[metric].unit, values) })));
+    if (charts.length === 0)
+        return [];
+    const dir = (0,external_node_path_.join)(reportDir, 'charts');
+    (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
+    const sharp = await loadSharp();
+    const written = [];
+    for (const chart of charts) {
+        (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, `${chart.name}.svg`), chart.svg);
+        written.push(`charts/${chart.name}.svg`);
+        if (sharp) {
+            (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, `${chart.name}.png`), await sharp(Buffer.from(chart.svg)).png().toBuffer());
+            written.push(`charts/${chart.name}.png`);
+        }
+    }
+    return written;
+}
+
 ;// CONCATENATED MODULE: ./src/report/untrusted.ts
 // Model output is untrusted text. In markdown it goes into a code span, where GitHub renders no
 // HTML, link, image or @mention; what could still break out (backticks ending the span, pipes
@@ -48170,6 +48238,7 @@ var suite_load = __nccwpck_require__(3977);
 
 
 
+
 const NOTABLE_SAMPLES_PER_TARGET = 20;
 /** The hidden marker that finds a run's earlier pull-request comment again. */
 const commentMarkerFor = (key) => `<!-- model-gate:${key.replace(/-->/g, '')} -->`;
@@ -48474,6 +48543,12 @@ async function runModelGate(request) {
     };
     const markdown = summaryMarkdown(report);
     const comment = commentBody(report, request.comment ?? { marker: commentMarkerFor(report.suite?.id ?? 'model-gate'), runUrl: null });
+    try {
+        await writeTrendCharts(reportDir, report);
+    }
+    catch (error) {
+        log.warn(`Trend charts were not written: ${(0,errors/* errorMessage */.gJ)(error)}`);
+    }
     const reportPath = writeReportFiles(reportDir, report, markdown, comment);
     return { report, reportPath, reportDir, summaryMarkdown: markdown, summaryLine: summaryLine(report), commentMarkdown: comment };
 }
