@@ -60588,7 +60588,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1596);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7171);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -60597,7 +60597,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1596:
+/***/ 7171:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -97242,6 +97242,14 @@ function currentSeries(samples, pick) {
     return byScenario;
 }
 const rules_round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+function newVerdict(fields) {
+    return { ...fields, status: 'not-gated', change: null, pValue: null, threshold: null, interval: null, reason: '', suspicious: false };
+}
+const untested = (verdict) => ({ verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false });
+/** The candidate for a test: which way is worse, and whether the change is beyond the margin each way. */
+function tested(verdict, pWorse, pBetter, worseChange, margin) {
+    return { verdict, pWorse, pBetter, beyondMarginWorse: worseChange > margin, beyondMarginBetter: -worseChange > margin };
+}
 const rules_mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
 function rateCandidate(target, metric, runs, current, rule) {
     const definition = RATE_METRICS[metric];
@@ -97275,27 +97283,17 @@ function rateCandidate(target, metric, runs, current, rule) {
     }
     const baseRate = baseTotal ? (baseCount / baseTotal) * 100 : null;
     const currentRate = currentTotal ? (currentCount / currentTotal) * 100 : null;
-    const verdict = {
-        target, metric, status: 'not-gated', baseline: baseRate === null ? null : rules_round(baseRate), current: currentRate === null ? null : rules_round(currentRate),
-        change: null, changeUnit: 'points', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
-    };
+    const verdict = newVerdict({ target, metric, baseline: baseRate === null ? null : rules_round(baseRate), current: currentRate === null ? null : rules_round(currentRate), changeUnit: 'points', margin: rule.margin });
     if (baseRate === null || currentRate === null) {
         verdict.reason = 'no scenario measured on both sides';
-        return { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
+        return untested(verdict);
     }
     const change = currentRate - baseRate;
     verdict.change = rules_round(change);
     const pLess = exactStratifiedTest(strata, 'less');
     const pGreater = exactStratifiedTest(strata, 'greater');
     const worseIsLower = definition.worse === 'less';
-    const worseChange = worseIsLower ? -change : change;
-    return {
-        verdict,
-        pWorse: worseIsLower ? pLess : pGreater,
-        pBetter: worseIsLower ? pGreater : pLess,
-        beyondMarginWorse: worseChange > rule.margin,
-        beyondMarginBetter: -worseChange > rule.margin,
-    };
+    return tested(verdict, worseIsLower ? pLess : pGreater, worseIsLower ? pGreater : pLess, worseIsLower ? -change : change, rule.margin);
 }
 /**
  * Typical latency (or speed): the mean over scenarios of log(current / baseline), each side's
@@ -97306,14 +97304,11 @@ function locationCandidate(target, metric, runs, current, rule) {
     const definition = LOCATION_METRICS[metric];
     const series = definition.samples;
     const now = currentSeries(current.samples, definition.pick);
-    const verdict = {
-        target, metric, status: 'not-gated', baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value,
-        change: null, changeUnit: '%', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
-    };
+    const verdict = newVerdict({ target, metric, baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value, changeUnit: '%', margin: rule.margin });
     const scenarioIds = Object.keys(now).filter((id) => runs.some((run) => (run[series][id]?.length ?? 0) > 0));
     if (scenarioIds.length === 0) {
         verdict.reason = 'no scenario measured on both sides';
-        return { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
+        return untested(verdict);
     }
     let residualSquares = 0;
     let residualDf = 0;
@@ -97351,15 +97346,8 @@ function locationCandidate(target, metric, runs, current, rule) {
     const worseIsHigher = definition.worse === 'greater';
     const pHigher = 1 - normalCdf(z);
     const pLower = normalCdf(z);
-    const worsePct = worseIsHigher ? ratioPct : -ratioPct;
     verdict.reason = `run-to-run drift SD ${(Math.sqrt(driftVariance) * 100).toFixed(1)} % (${runLevels.length} baseline run${runLevels.length === 1 ? '' : 's'} and a ${DEFAULT_DRIFT_SD * 100} % prior)`;
-    return {
-        verdict,
-        pWorse: worseIsHigher ? pHigher : pLower,
-        pBetter: worseIsHigher ? pLower : pHigher,
-        beyondMarginWorse: worsePct > rule.margin,
-        beyondMarginBetter: -worsePct > rule.margin,
-    };
+    return tested(verdict, worseIsHigher ? pHigher : pLower, worseIsHigher ? pLower : pHigher, worseIsHigher ? ratioPct : -ratioPct, rule.margin);
 }
 /**
  * p95 without assumptions on the distribution: if the current p95 were at most the baseline p95
@@ -97370,57 +97358,38 @@ function tailCandidate(target, metric, runs, current, rule) {
     const definition = TAIL_METRICS[metric];
     const now = Object.values(currentSeries(current.samples, definition.pick)).flat();
     const base = runs.flatMap((run) => Object.values(run[definition.samples]).flat()).sort((a, b) => a - b);
-    const verdict = {
-        target, metric, status: 'not-gated', baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value,
-        change: null, changeUnit: '%', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
-    };
+    const verdict = newVerdict({ target, metric, baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value, changeUnit: '%', margin: rule.margin });
     if (verdict.baseline !== null && verdict.current !== null && verdict.baseline > 0)
         verdict.change = rules_round((verdict.current / verdict.baseline - 1) * 100, 1);
-    const none = { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
     if (now.length < MIN_SAMPLES_FOR_P95 || base.length < MIN_SAMPLES_FOR_P95) {
         verdict.reason = `reported, not gated: a p95 needs at least ${MIN_SAMPLES_FOR_P95} warm samples on each side (here ${now.length} and ${base.length}); raise warm-runs to gate it`;
-        return none;
+        return untested(verdict);
     }
     const index = (base.length - 1) * 0.95;
     const baseP95 = base[Math.floor(index)] + (index % 1) * (base[Math.ceil(index)] - base[Math.floor(index)]);
     const bound = baseP95 * (1 + rule.margin / 100);
     const exceedances = now.filter((value) => value > bound).length;
     verdict.reason = `${exceedances} of ${now.length} samples above ${Math.round(bound)} ms (baseline p95 + ${rule.margin} %)`;
-    return {
-        verdict,
-        pWorse: binomialUpperTail(exceedances, now.length, 0.05),
-        pBetter: null,
-        beyondMarginWorse: (verdict.change ?? 0) > rule.margin,
-        beyondMarginBetter: false,
-    };
+    // One-sided by construction: an exceedance count can show a worse tail, not a better one.
+    return { ...tested(verdict, binomialUpperTail(exceedances, now.length, 0.05), null, verdict.change ?? 0, rule.margin), beyondMarginBetter: false };
 }
 /** The cold call against the baseline history's cold calls: a one-sided t prediction test on logs. */
 function coldCandidate(target, runs, current, rule) {
     const history = runs.map((run) => run.coldStartMs).filter((value) => value !== null && value > 0);
     const value = current.metrics.coldStartMs.value;
-    const verdict = {
-        target, metric: 'coldStartMs', status: 'not-gated', baseline: history.length ? rules_round(Math.exp(rules_mean(history.map(Math.log)))) : null, current: value,
-        change: null, changeUnit: '%', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
-    };
+    const verdict = newVerdict({ target, metric: 'coldStartMs', baseline: history.length ? rules_round(Math.exp(rules_mean(history.map(Math.log)))) : null, current: value, changeUnit: '%', margin: rule.margin });
     if (verdict.baseline !== null && value !== null)
         verdict.change = rules_round((value / verdict.baseline - 1) * 100, 1);
-    const none = { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
     if (value === null || history.length < MIN_COLD_HISTORY) {
         verdict.reason = `reported, not gated: one cold call is judged against the history of cold calls, and the baseline holds ${history.length} (needs ${MIN_COLD_HISTORY})`;
-        return none;
+        return untested(verdict);
     }
     const logs = history.map(Math.log);
     const centre = rules_mean(logs);
     const spread = Math.max(Math.sqrt(logs.reduce((sum, entry) => sum + (entry - centre) ** 2, 0) / (logs.length - 1)), 0.02);
     const t = (Math.log(value) - centre) / (spread * Math.sqrt(1 + 1 / logs.length));
     verdict.reason = `against ${history.length} baseline cold starts (geometric mean ${Math.round(verdict.baseline)} ms, log SD ${spread.toFixed(2)})`;
-    return {
-        verdict,
-        pWorse: 1 - studentTCdf(t, logs.length - 1),
-        pBetter: studentTCdf(t, logs.length - 1),
-        beyondMarginWorse: (verdict.change ?? 0) > rule.margin,
-        beyondMarginBetter: -(verdict.change ?? 0) > rule.margin,
-    };
+    return tested(verdict, 1 - studentTCdf(t, logs.length - 1), studentTCdf(t, logs.length - 1), verdict.change ?? 0, rule.margin);
 }
 function candidatesFor(comparison, rules) {
     const ruleOf = (metric) => ({ ...DEFAULT_GATE_RULES[metric], ...(rules[metric] ?? {}) });
@@ -97545,10 +97514,22 @@ function checkThresholds(target, metrics, thresholds) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/sharp.ts
+async function loadSharp() {
+    try {
+        // webpackIgnore keeps this a lazy import in the bundle instead of a static one at load time.
+        return { sharp: (await import(/* webpackIgnore: true */ 'sharp')).default };
+    }
+    catch (error) {
+        return { sharp: null, reason: error.message.split('\n')[0] ?? 'not installed' };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/report/charts.ts
 // Trend charts for the report folder: one SVG per gated metric and target (viewable from the
 // artifact in any browser), and a PNG beside it wherever sharp is installed. The action's bundle
 // ships without sharp's native binaries, so there it writes the SVGs only.
+
 
 
 
@@ -97582,15 +97563,6 @@ function trendSvg(title, unit, values) {
         '</svg>',
     ].join('\n');
 }
-async function loadSharp() {
-    try {
-        // webpackIgnore keeps this a lazy import in the bundle, where sharp is absent.
-        return (await import(/* webpackIgnore: true */ 'sharp')).default;
-    }
-    catch {
-        return null;
-    }
-}
 /** Writes charts/<target>-<metric>.svg (and .png with sharp); returns the files written. */
 async function writeTrendCharts(reportDir, report) {
     const charts = report.targets.flatMap((target) => Object.entries(target.trends)
@@ -97600,7 +97572,7 @@ async function writeTrendCharts(reportDir, report) {
         return [];
     const dir = (0,external_node_path_namespaceObject.join)(reportDir, 'charts');
     (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
-    const sharp = await loadSharp();
+    const { sharp } = await loadSharp();
     const written = [];
     for (const chart of charts) {
         (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, `${chart.name}.svg`), chart.svg);
@@ -102818,7 +102790,7 @@ var Pair = __nccwpck_require__(7165);
 var toJS = __nccwpck_require__(6424);
 var Schema = __nccwpck_require__(5840);
 var stringifyDocument = __nccwpck_require__(6829);
-var anchors = __nccwpck_require__(9215);
+var anchors = __nccwpck_require__(1596);
 var applyReviver = __nccwpck_require__(3661);
 var createNode = __nccwpck_require__(2404);
 var directives = __nccwpck_require__(1342);
@@ -103150,7 +103122,7 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 9215:
+/***/ 1596:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -103737,7 +103709,7 @@ exports.warn = warn;
 
 
 
-var anchors = __nccwpck_require__(9215);
+var anchors = __nccwpck_require__(1596);
 var visit = __nccwpck_require__(204);
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
@@ -108412,7 +108384,7 @@ exports.foldFlowLines = foldFlowLines;
 
 
 
-var anchors = __nccwpck_require__(9215);
+var anchors = __nccwpck_require__(1596);
 var identity = __nccwpck_require__(1127);
 var stringifyComment = __nccwpck_require__(9799);
 var stringifyString = __nccwpck_require__(3069);

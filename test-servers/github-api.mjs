@@ -9,9 +9,9 @@
 // issues: [{ number, title, body, state, labels }] }. Issues: list (state, labels, paginated),
 // create, update (body, state). Prints {"url": "http://127.0.0.1:PORT"}. GET /__control/state
 // returns every comment, issue and request.
-import { fstatSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
+import { serveBounded } from './lifecycle.mjs';
 
 const { values } = parseArgs({ options: { 'programme-json': { type: 'string' }, ttl: { type: 'string', default: '300' } } });
 const programme = { tokens: { 'ghs_write-token': 'write' }, comments: [], issues: [], ...(values['programme-json'] ? JSON.parse(values['programme-json']) : {}) };
@@ -98,16 +98,4 @@ const server = createServer(async (req, res) => {
   return send(res, 404, { message: 'Not Found' });
 });
 
-server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`));
-const stop = () => {
-  server.closeAllConnections?.();
-  server.close();
-  process.exit(0);
-};
-setTimeout(stop, Number(values.ttl) * 1000).unref();
-if (fstatSync(0).isFIFO()) {
-  process.stdin.on('end', stop);
-  process.stdin.resume();
-}
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+serveBounded(server, Number(values.ttl));

@@ -3,14 +3,15 @@
 // programmable latency, answers, failures and auth. It exits by itself after --ttl seconds or
 // when its parent closes stdin. Node built-ins only, so it runs anywhere Node runs.
 //
-//   node test-servers/openai-compatible.mjs [--programme FILE | --programme-json JSON] [--port N] [--ttl S]
+//   node test-servers/openai-compatible.mjs [--programme FILE | --programme-json JSON] [--ttl S]
 //
 // Prints one JSON line {"url": "http://127.0.0.1:PORT"} once listening. Control API (tests only):
 //   POST /__control/programme  replace the programme        GET /__control/stats  what it has seen
 import { createHash } from 'node:crypto';
-import { fstatSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
+import { serveBounded } from './lifecycle.mjs';
 
 /**
  * The programme: everything the server does is data.
@@ -45,7 +46,6 @@ const { values } = parseArgs({
   options: {
     programme: { type: 'string' },
     'programme-json': { type: 'string' },
-    port: { type: 'string', default: '0' },
     ttl: { type: 'string', default: '300' },
   },
 });
@@ -221,22 +221,4 @@ const server = createServer(async (req, res) => {
 });
 
 server.keepAliveTimeout = 5000;
-server.listen(Number(values.port), '127.0.0.1', () => {
-  const { port } = server.address();
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}` })}\n`);
-});
-
-// Bounded in time whatever happens: stop after the TTL, or as soon as the parent goes away.
-const stop = () => {
-  server.closeAllConnections?.();
-  server.close();
-  process.exit(0);
-};
-setTimeout(stop, Number(values.ttl) * 1000).unref();
-if (fstatSync(0).isFIFO()) {
-  process.stdin.on('end', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
-}
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+serveBounded(server, Number(values.ttl));

@@ -35,19 +35,23 @@ export interface TestServer {
 
 const running = new Set<ChildProcess>();
 
-export async function startOpenAIServer(programme: Record<string, unknown>, ttlSeconds = 120): Promise<TestServer> {
-  const child = spawn(process.execPath, [join(ROOT, 'test-servers', 'openai-compatible.mjs'), '--programme-json', JSON.stringify(programme), '--ttl', String(ttlSeconds)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+/** Starts one of test-servers/*.mjs with a programme and waits for the address it prints. */
+async function spawnServer(script: string, programme: Record<string, unknown>, ttlSeconds: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'test-servers', script), '--programme-json', JSON.stringify(programme), '--ttl', String(ttlSeconds)], { stdio: ['pipe', 'pipe', 'inherit'] });
   running.add(child);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('test server did not start within 10 s')), 10_000);
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 10 s`)), 10_000);
     createInterface({ input: child.stdout! }).once('line', (line) => {
       clearTimeout(timer);
       resolve((JSON.parse(line) as { url: string }).url);
     });
-    child.once('exit', (code) => reject(new Error(`test server exited early (${code})`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited early (${code})`)));
   });
+  return { child, url };
+}
+
+export async function startOpenAIServer(programme: Record<string, unknown>, ttlSeconds = 120): Promise<TestServer> {
+  const { child, url } = await spawnServer('openai-compatible.mjs', programme, ttlSeconds);
   return {
     url,
     async stats() {
@@ -101,15 +105,7 @@ export interface GithubServer {
 
 /** The GitHub REST API test server (issue comments), as a real process on 127.0.0.1. */
 export async function startGithubServer(programme: Record<string, unknown> = {}, ttlSeconds = 120): Promise<GithubServer> {
-  const child = spawn(process.execPath, [join(ROOT, 'test-servers', 'github-api.mjs'), '--programme-json', JSON.stringify(programme), '--ttl', String(ttlSeconds)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  running.add(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('GitHub test server did not start within 10 s')), 10_000);
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { url: string }).url);
-    });
-  });
+  const { child, url } = await spawnServer('github-api.mjs', programme, ttlSeconds);
   return {
     url,
     state: async () => (await (await fetch(`${url}/__control/state`)).json()) as Awaited<ReturnType<GithubServer['state']>>,

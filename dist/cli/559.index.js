@@ -19,11 +19,14 @@ var external_node_path_ = __webpack_require__(6760);
 var dist_module = __webpack_require__(1893);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
+// EXTERNAL MODULE: ./src/sharp.ts
+var src_sharp = __webpack_require__(3819);
 // EXTERNAL MODULE: ./src/suite/resources.ts + 1 modules
 var resources = __webpack_require__(4288);
 ;// CONCATENATED MODULE: ./src/suite/render.ts
 // Renders scenario screens to PNG with sharp, text drawn as vector outlines of the bundled DejaVu
 // font, so the bytes never depend on the fonts or fontconfig of the machine that renders them.
+
 
 
 
@@ -71,18 +74,13 @@ function formSvg(form, width, height) {
     });
     return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}</svg>`;
 }
-async function loadSharp() {
-    try {
-        // webpackIgnore keeps this a lazy import in the ncc bundle instead of a static one at load time.
-        return (await import(/* webpackIgnore: true */ 'sharp')).default;
-    }
-    catch (error) {
-        throw (0,errors/* suiteError */.lJ)(`Rendering images needs the sharp package, which is not installed here (${error.message.split('\n')[0]}). Install model-gate with npm (npm install model-gate) or run from a checkout after npm ci.`);
-    }
-}
 /** Rasterizes with sharp, loaded only here: the action runs committed PNGs and never needs it. */
 async function renderFormPng(form, width, height) {
-    const sharp = await loadSharp();
+    const loaded = await (0,src_sharp/* loadSharp */.P)();
+    if (!loaded.sharp) {
+        throw (0,errors/* suiteError */.lJ)(`Rendering images needs the sharp package, which is not installed here (${loaded.reason}). Install model-gate with npm (npm install model-gate) or run from a checkout after npm ci.`);
+    }
+    const { sharp } = loaded;
     return sharp(Buffer.from(formSvg(form, width, height)), { density: 72 })
         .flatten({ background: '#ffffff' })
         .png({ compressionLevel: 9, adaptiveFiltering: false, palette: false })

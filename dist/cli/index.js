@@ -47101,6 +47101,14 @@ function currentSeries(samples, pick) {
     return byScenario;
 }
 const round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+function newVerdict(fields) {
+    return { ...fields, status: 'not-gated', change: null, pValue: null, threshold: null, interval: null, reason: '', suspicious: false };
+}
+const untested = (verdict) => ({ verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false });
+/** The candidate for a test: which way is worse, and whether the change is beyond the margin each way. */
+function tested(verdict, pWorse, pBetter, worseChange, margin) {
+    return { verdict, pWorse, pBetter, beyondMarginWorse: worseChange > margin, beyondMarginBetter: -worseChange > margin };
+}
 const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
 function rateCandidate(target, metric, runs, current, rule) {
     const definition = RATE_METRICS[metric];
@@ -47134,27 +47142,17 @@ function rateCandidate(target, metric, runs, current, rule) {
     }
     const baseRate = baseTotal ? (baseCount / baseTotal) * 100 : null;
     const currentRate = currentTotal ? (currentCount / currentTotal) * 100 : null;
-    const verdict = {
-        target, metric, status: 'not-gated', baseline: baseRate === null ? null : round(baseRate), current: currentRate === null ? null : round(currentRate),
-        change: null, changeUnit: 'points', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
-    };
+    const verdict = newVerdict({ target, metric, baseline: baseRate === null ? null : round(baseRate), current: currentRate === null ? null : round(currentRate), changeUnit: 'points', margin: rule.margin });
     if (baseRate === null || currentRate === null) {
         verdict.reason = 'no scenario measured on both sides';
-        return { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
+        return untested(verdict);
     }
     const change = currentRate - baseRate;
     verdict.change = round(change);
     const pLess = exactStratifiedTest(strata, 'less');
     const pGreater = exactStratifiedTest(strata, 'greater');
     const worseIsLower = definition.worse === 'less';
-    const worseChange = worseIsLower ? -change : change;
-    return {
-        verdict,
-        pWorse: worseIsLower ? pLess : pGreater,
-        pBetter: worseIsLower ? pGreater : pLess,
-        beyondMarginWorse: worseChange > rule.margin,
-        beyondMarginBetter: -worseChange > rule.margin,
-    };
+    return tested(verdict, worseIsLower ? pLess : pGreater, worseIsLower ? pGreater : pLess, worseIsLower ? -change : change, rule.margin);
 }
 /**
  * Typical latency (or speed): the mean over scenarios of log(current / baseline), each side's
@@ -47165,14 +47163,11 @@ function locationCandidate(target, metric, runs, current, rule) {
     const definition = LOCATION_METRICS[metric];
     const series = definition.samples;
     const now = currentSeries(current.samples, definition.pick);
-    const verdict = {
-        target, metric, status: 'not-gated', baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value,
-        change: null, changeUnit: '%', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
-    };
+    const verdict = newVerdict({ target, metric, baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value, changeUnit: '%', margin: rule.margin });
     const scenarioIds = Object.keys(now).filter((id) => runs.some((run) => (run[series][id]?.length ?? 0) > 0));
     if (scenarioIds.length === 0) {
         verdict.reason = 'no scenario measured on both sides';
-        return { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
+        return untested(verdict);
     }
     let residualSquares = 0;
     let residualDf = 0;
@@ -47210,15 +47205,8 @@ function locationCandidate(target, metric, runs, current, rule) {
     const worseIsHigher = definition.worse === 'greater';
     const pHigher = 1 - normalCdf(z);
     const pLower = normalCdf(z);
-    const worsePct = worseIsHigher ? ratioPct : -ratioPct;
     verdict.reason = `run-to-run drift SD ${(Math.sqrt(driftVariance) * 100).toFixed(1)} % (${runLevels.length} baseline run${runLevels.length === 1 ? '' : 's'} and a ${DEFAULT_DRIFT_SD * 100} % prior)`;
-    return {
-        verdict,
-        pWorse: worseIsHigher ? pHigher : pLower,
-        pBetter: worseIsHigher ? pLower : pHigher,
-        beyondMarginWorse: worsePct > rule.margin,
-        beyondMarginBetter: -worsePct > rule.margin,
-    };
+    return tested(verdict, worseIsHigher ? pHigher : pLower, worseIsHigher ? pLower : pHigher, worseIsHigher ? ratioPct : -ratioPct, rule.margin);
 }
 /**
  * p95 without assumptions on the distribution: if the current p95 were at most the baseline p95
@@ -47229,57 +47217,38 @@ function tailCandidate(target, metric, runs, current, rule) {
     const definition = TAIL_METRICS[metric];
     const now = Object.values(currentSeries(current.samples, definition.pick)).flat();
     const base = runs.flatMap((run) => Object.values(run[definition.samples]).flat()).sort((a, b) => a - b);
-    const verdict = {
-        target, metric, status: 'not-gated', baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value,
-        change: null, changeUnit: '%', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
-    };
+    const verdict = newVerdict({ target, metric, baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value, changeUnit: '%', margin: rule.margin });
     if (verdict.baseline !== null && verdict.current !== null && verdict.baseline > 0)
         verdict.change = round((verdict.current / verdict.baseline - 1) * 100, 1);
-    const none = { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
     if (now.length < MIN_SAMPLES_FOR_P95 || base.length < MIN_SAMPLES_FOR_P95) {
         verdict.reason = `reported, not gated: a p95 needs at least ${MIN_SAMPLES_FOR_P95} warm samples on each side (here ${now.length} and ${base.length}); raise warm-runs to gate it`;
-        return none;
+        return untested(verdict);
     }
     const index = (base.length - 1) * 0.95;
     const baseP95 = base[Math.floor(index)] + (index % 1) * (base[Math.ceil(index)] - base[Math.floor(index)]);
     const bound = baseP95 * (1 + rule.margin / 100);
     const exceedances = now.filter((value) => value > bound).length;
     verdict.reason = `${exceedances} of ${now.length} samples above ${Math.round(bound)} ms (baseline p95 + ${rule.margin} %)`;
-    return {
-        verdict,
-        pWorse: binomialUpperTail(exceedances, now.length, 0.05),
-        pBetter: null,
-        beyondMarginWorse: (verdict.change ?? 0) > rule.margin,
-        beyondMarginBetter: false,
-    };
+    // One-sided by construction: an exceedance count can show a worse tail, not a better one.
+    return { ...tested(verdict, binomialUpperTail(exceedances, now.length, 0.05), null, verdict.change ?? 0, rule.margin), beyondMarginBetter: false };
 }
 /** The cold call against the baseline history's cold calls: a one-sided t prediction test on logs. */
 function coldCandidate(target, runs, current, rule) {
     const history = runs.map((run) => run.coldStartMs).filter((value) => value !== null && value > 0);
     const value = current.metrics.coldStartMs.value;
-    const verdict = {
-        target, metric: 'coldStartMs', status: 'not-gated', baseline: history.length ? round(Math.exp(mean(history.map(Math.log)))) : null, current: value,
-        change: null, changeUnit: '%', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
-    };
+    const verdict = newVerdict({ target, metric: 'coldStartMs', baseline: history.length ? round(Math.exp(mean(history.map(Math.log)))) : null, current: value, changeUnit: '%', margin: rule.margin });
     if (verdict.baseline !== null && value !== null)
         verdict.change = round((value / verdict.baseline - 1) * 100, 1);
-    const none = { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
     if (value === null || history.length < MIN_COLD_HISTORY) {
         verdict.reason = `reported, not gated: one cold call is judged against the history of cold calls, and the baseline holds ${history.length} (needs ${MIN_COLD_HISTORY})`;
-        return none;
+        return untested(verdict);
     }
     const logs = history.map(Math.log);
     const centre = mean(logs);
     const spread = Math.max(Math.sqrt(logs.reduce((sum, entry) => sum + (entry - centre) ** 2, 0) / (logs.length - 1)), 0.02);
     const t = (Math.log(value) - centre) / (spread * Math.sqrt(1 + 1 / logs.length));
     verdict.reason = `against ${history.length} baseline cold starts (geometric mean ${Math.round(verdict.baseline)} ms, log SD ${spread.toFixed(2)})`;
-    return {
-        verdict,
-        pWorse: 1 - studentTCdf(t, logs.length - 1),
-        pBetter: studentTCdf(t, logs.length - 1),
-        beyondMarginWorse: (verdict.change ?? 0) > rule.margin,
-        beyondMarginBetter: -(verdict.change ?? 0) > rule.margin,
-    };
+    return tested(verdict, 1 - studentTCdf(t, logs.length - 1), studentTCdf(t, logs.length - 1), verdict.change ?? 0, rule.margin);
 }
 function candidatesFor(comparison, rules) {
     const ruleOf = (metric) => ({ ...DEFAULT_GATE_RULES[metric], ...(rules[metric] ?? {}) });
@@ -47404,10 +47373,13 @@ function checkThresholds(target, metrics, thresholds) {
     });
 }
 
+// EXTERNAL MODULE: ./src/sharp.ts
+var src_sharp = __nccwpck_require__(3819);
 ;// CONCATENATED MODULE: ./src/report/charts.ts
 // Trend charts for the report folder: one SVG per gated metric and target (viewable from the
 // artifact in any browser), and a PNG beside it wherever sharp is installed. The action's bundle
 // ships without sharp's native binaries, so there it writes the SVGs only.
+
 
 
 
@@ -47441,15 +47413,6 @@ function trendSvg(title, unit, values) {
         '</svg>',
     ].join('\n');
 }
-async function loadSharp() {
-    try {
-        // webpackIgnore keeps this a lazy import in the bundle, where sharp is absent.
-        return (await import(/* webpackIgnore: true */ 'sharp')).default;
-    }
-    catch {
-        return null;
-    }
-}
 /** Writes charts/<target>-<metric>.svg (and .png with sharp); returns the files written. */
 async function writeTrendCharts(reportDir, report) {
     const charts = report.targets.flatMap((target) => Object.entries(target.trends)
@@ -47459,7 +47422,7 @@ async function writeTrendCharts(reportDir, report) {
         return [];
     const dir = (0,external_node_path_.join)(reportDir, 'charts');
     (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
-    const sharp = await loadSharp();
+    const { sharp } = await (0,src_sharp/* loadSharp */.P)();
     const written = [];
     for (const chart of charts) {
         (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, `${chart.name}.svg`), chart.svg);
@@ -48551,6 +48514,25 @@ async function runModelGate(request) {
     }
     const reportPath = writeReportFiles(reportDir, report, markdown, comment);
     return { report, reportPath, reportDir, summaryMarkdown: markdown, summaryLine: summaryLine(report), commentMarkdown: comment };
+}
+
+
+/***/ }),
+
+/***/ 3819:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   P: () => (/* binding */ loadSharp)
+/* harmony export */ });
+async function loadSharp() {
+    try {
+        // webpackIgnore keeps this a lazy import in the bundle instead of a static one at load time.
+        return { sharp: (await import(/* webpackIgnore: true */ 'sharp')).default };
+    }
+    catch (error) {
+        return { sharp: null, reason: error.message.split('\n')[0] ?? 'not installed' };
+    }
 }
 
 

@@ -114,6 +114,17 @@ function currentSeries(samples: readonly Sample[], pick: (sample: Sample) => num
 }
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+function newVerdict(fields: Pick<MetricVerdict, 'target' | 'metric' | 'baseline' | 'current' | 'changeUnit' | 'margin'>): MetricVerdict {
+  return { ...fields, status: 'not-gated', change: null, pValue: null, threshold: null, interval: null, reason: '', suspicious: false };
+}
+
+const untested = (verdict: MetricVerdict): Candidate => ({ verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false });
+
+/** The candidate for a test: which way is worse, and whether the change is beyond the margin each way. */
+function tested(verdict: MetricVerdict, pWorse: number, pBetter: number | null, worseChange: number, margin: number): Candidate {
+  return { verdict, pWorse, pBetter, beyondMarginWorse: worseChange > margin, beyondMarginBetter: -worseChange > margin };
+}
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 function rateCandidate(target: string, metric: keyof typeof RATE_METRICS, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
@@ -146,27 +157,17 @@ function rateCandidate(target: string, metric: keyof typeof RATE_METRICS, runs: 
   }
   const baseRate = baseTotal ? (baseCount / baseTotal) * 100 : null;
   const currentRate = currentTotal ? (currentCount / currentTotal) * 100 : null;
-  const verdict: MetricVerdict = {
-    target, metric, status: 'not-gated', baseline: baseRate === null ? null : round(baseRate), current: currentRate === null ? null : round(currentRate),
-    change: null, changeUnit: 'points', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
-  };
+  const verdict = newVerdict({ target, metric, baseline: baseRate === null ? null : round(baseRate), current: currentRate === null ? null : round(currentRate), changeUnit: 'points', margin: rule.margin });
   if (baseRate === null || currentRate === null) {
     verdict.reason = 'no scenario measured on both sides';
-    return { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
+    return untested(verdict);
   }
   const change = currentRate - baseRate;
   verdict.change = round(change);
   const pLess = exactStratifiedTest(strata, 'less');
   const pGreater = exactStratifiedTest(strata, 'greater');
   const worseIsLower = definition.worse === 'less';
-  const worseChange = worseIsLower ? -change : change;
-  return {
-    verdict,
-    pWorse: worseIsLower ? pLess : pGreater,
-    pBetter: worseIsLower ? pGreater : pLess,
-    beyondMarginWorse: worseChange > rule.margin,
-    beyondMarginBetter: -worseChange > rule.margin,
-  };
+  return tested(verdict, worseIsLower ? pLess : pGreater, worseIsLower ? pGreater : pLess, worseIsLower ? -change : change, rule.margin);
 }
 
 /**
@@ -178,14 +179,11 @@ function locationCandidate(target: string, metric: keyof typeof LOCATION_METRICS
   const definition = LOCATION_METRICS[metric];
   const series = definition.samples as SampleSeries;
   const now = currentSeries(current.samples, definition.pick);
-  const verdict: MetricVerdict = {
-    target, metric, status: 'not-gated', baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value,
-    change: null, changeUnit: '%', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
-  };
+  const verdict = newVerdict({ target, metric, baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value, changeUnit: '%', margin: rule.margin });
   const scenarioIds = Object.keys(now).filter((id) => runs.some((run) => (run[series][id]?.length ?? 0) > 0));
   if (scenarioIds.length === 0) {
     verdict.reason = 'no scenario measured on both sides';
-    return { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
+    return untested(verdict);
   }
   let residualSquares = 0;
   let residualDf = 0;
@@ -221,15 +219,8 @@ function locationCandidate(target: string, metric: keyof typeof LOCATION_METRICS
   const worseIsHigher = definition.worse === 'greater';
   const pHigher = 1 - normalCdf(z);
   const pLower = normalCdf(z);
-  const worsePct = worseIsHigher ? ratioPct : -ratioPct;
   verdict.reason = `run-to-run drift SD ${(Math.sqrt(driftVariance) * 100).toFixed(1)} % (${runLevels.length} baseline run${runLevels.length === 1 ? '' : 's'} and a ${DEFAULT_DRIFT_SD * 100} % prior)`;
-  return {
-    verdict,
-    pWorse: worseIsHigher ? pHigher : pLower,
-    pBetter: worseIsHigher ? pLower : pHigher,
-    beyondMarginWorse: worsePct > rule.margin,
-    beyondMarginBetter: -worsePct > rule.margin,
-  };
+  return tested(verdict, worseIsHigher ? pHigher : pLower, worseIsHigher ? pLower : pHigher, worseIsHigher ? ratioPct : -ratioPct, rule.margin);
 }
 
 /**
@@ -241,56 +232,37 @@ function tailCandidate(target: string, metric: keyof typeof TAIL_METRICS, runs: 
   const definition = TAIL_METRICS[metric];
   const now = Object.values(currentSeries(current.samples, definition.pick)).flat();
   const base = runs.flatMap((run) => Object.values(run[definition.samples as SampleSeries]).flat()).sort((a, b) => a - b);
-  const verdict: MetricVerdict = {
-    target, metric, status: 'not-gated', baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value,
-    change: null, changeUnit: '%', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
-  };
+  const verdict = newVerdict({ target, metric, baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value, changeUnit: '%', margin: rule.margin });
   if (verdict.baseline !== null && verdict.current !== null && verdict.baseline > 0) verdict.change = round((verdict.current / verdict.baseline - 1) * 100, 1);
-  const none = { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
   if (now.length < MIN_SAMPLES_FOR_P95 || base.length < MIN_SAMPLES_FOR_P95) {
     verdict.reason = `reported, not gated: a p95 needs at least ${MIN_SAMPLES_FOR_P95} warm samples on each side (here ${now.length} and ${base.length}); raise warm-runs to gate it`;
-    return none;
+    return untested(verdict);
   }
   const index = (base.length - 1) * 0.95;
   const baseP95 = base[Math.floor(index)]! + (index % 1) * (base[Math.ceil(index)]! - base[Math.floor(index)]!);
   const bound = baseP95 * (1 + rule.margin / 100);
   const exceedances = now.filter((value) => value > bound).length;
   verdict.reason = `${exceedances} of ${now.length} samples above ${Math.round(bound)} ms (baseline p95 + ${rule.margin} %)`;
-  return {
-    verdict,
-    pWorse: binomialUpperTail(exceedances, now.length, 0.05),
-    pBetter: null,
-    beyondMarginWorse: (verdict.change ?? 0) > rule.margin,
-    beyondMarginBetter: false,
-  };
+  // One-sided by construction: an exceedance count can show a worse tail, not a better one.
+  return { ...tested(verdict, binomialUpperTail(exceedances, now.length, 0.05), null, verdict.change ?? 0, rule.margin), beyondMarginBetter: false };
 }
 
 /** The cold call against the baseline history's cold calls: a one-sided t prediction test on logs. */
 function coldCandidate(target: string, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
   const history = runs.map((run) => run.coldStartMs).filter((value): value is number => value !== null && value > 0);
   const value = current.metrics.coldStartMs.value;
-  const verdict: MetricVerdict = {
-    target, metric: 'coldStartMs', status: 'not-gated', baseline: history.length ? round(Math.exp(mean(history.map(Math.log)))) : null, current: value,
-    change: null, changeUnit: '%', margin: rule.margin, pValue: null, threshold: null, interval: null, reason: '', suspicious: false,
-  };
+  const verdict = newVerdict({ target, metric: 'coldStartMs', baseline: history.length ? round(Math.exp(mean(history.map(Math.log)))) : null, current: value, changeUnit: '%', margin: rule.margin });
   if (verdict.baseline !== null && value !== null) verdict.change = round((value / verdict.baseline - 1) * 100, 1);
-  const none = { verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false };
   if (value === null || history.length < MIN_COLD_HISTORY) {
     verdict.reason = `reported, not gated: one cold call is judged against the history of cold calls, and the baseline holds ${history.length} (needs ${MIN_COLD_HISTORY})`;
-    return none;
+    return untested(verdict);
   }
   const logs = history.map(Math.log);
   const centre = mean(logs);
   const spread = Math.max(Math.sqrt(logs.reduce((sum, entry) => sum + (entry - centre) ** 2, 0) / (logs.length - 1)), 0.02);
   const t = (Math.log(value) - centre) / (spread * Math.sqrt(1 + 1 / logs.length));
   verdict.reason = `against ${history.length} baseline cold starts (geometric mean ${Math.round(verdict.baseline!)} ms, log SD ${spread.toFixed(2)})`;
-  return {
-    verdict,
-    pWorse: 1 - studentTCdf(t, logs.length - 1),
-    pBetter: studentTCdf(t, logs.length - 1),
-    beyondMarginWorse: (verdict.change ?? 0) > rule.margin,
-    beyondMarginBetter: -(verdict.change ?? 0) > rule.margin,
-  };
+  return tested(verdict, 1 - studentTCdf(t, logs.length - 1), studentTCdf(t, logs.length - 1), verdict.change ?? 0, rule.margin);
 }
 
 export interface TargetComparison {

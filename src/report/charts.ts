@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRIC_INFO, type MetricName } from '../measure/metrics.js';
+import { loadSharp } from '../sharp.js';
 import type { Report } from './report.js';
 
 const WIDTH = 640;
@@ -39,15 +40,6 @@ export function trendSvg(title: string, unit: string, values: readonly (number |
   ].join('\n');
 }
 
-async function loadSharp(): Promise<((input: Buffer) => { png: () => { toBuffer: () => Promise<Buffer> } }) | null> {
-  try {
-    // webpackIgnore keeps this a lazy import in the bundle, where sharp is absent.
-    return (await import(/* webpackIgnore: true */ 'sharp')).default as never;
-  } catch {
-    return null;
-  }
-}
-
 /** Writes charts/<target>-<metric>.svg (and .png with sharp); returns the files written. */
 export async function writeTrendCharts(reportDir: string, report: Report): Promise<string[]> {
   const charts = report.targets.flatMap((target) =>
@@ -58,7 +50,7 @@ export async function writeTrendCharts(reportDir: string, report: Report): Promi
   if (charts.length === 0) return [];
   const dir = join(reportDir, 'charts');
   mkdirSync(dir, { recursive: true });
-  const sharp = await loadSharp();
+  const { sharp } = await loadSharp();
   const written: string[] = [];
   for (const chart of charts) {
     writeFileSync(join(dir, `${chart.name}.svg`), chart.svg);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as fontkit from 'fontkit';
 import { suiteError } from '../errors.js';
+import { loadSharp } from '../sharp.js';
 import { fontsDir } from './resources.js';
 import type { FormImage } from './schema.js';
 
@@ -57,18 +58,13 @@ export function formSvg(form: FormImage, width: number, height: number): string 
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}</svg>`;
 }
 
-async function loadSharp() {
-  try {
-    // webpackIgnore keeps this a lazy import in the ncc bundle instead of a static one at load time.
-    return (await import(/* webpackIgnore: true */ 'sharp')).default;
-  } catch (error) {
-    throw suiteError(`Rendering images needs the sharp package, which is not installed here (${(error as Error).message.split('\n')[0]}). Install model-gate with npm (npm install model-gate) or run from a checkout after npm ci.`);
-  }
-}
-
 /** Rasterizes with sharp, loaded only here: the action runs committed PNGs and never needs it. */
 export async function renderFormPng(form: FormImage, width: number, height: number): Promise<Buffer> {
-  const sharp = await loadSharp();
+  const loaded = await loadSharp();
+  if (!loaded.sharp) {
+    throw suiteError(`Rendering images needs the sharp package, which is not installed here (${loaded.reason}). Install model-gate with npm (npm install model-gate) or run from a checkout after npm ci.`);
+  }
+  const { sharp } = loaded;
   return sharp(Buffer.from(formSvg(form, width, height)), { density: 72 })
     .flatten({ background: '#ffffff' })
     .png({ compressionLevel: 9, adaptiveFiltering: false, palette: false })
