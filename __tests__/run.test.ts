@@ -192,7 +192,7 @@ describe('secrets', () => {
     // The server answers with the key in its text, as a misbehaving model or error page could.
     const { result, dir } = await runAgainst({ apiKey: key, defaultAnswer: `{"additional_checks": [{"label": "${key}", "evidence": "${key}"}]}`, answers: {} }, ['--api-key-env', 'TEST_KEY', '--warm-runs', '1'], { TEST_KEY: key });
     expect(result.code).toBe(0);
-    for (const file of ['report.json', 'summary.md', 'samples.jsonl']) expect(readFileSync(join(dir, file), 'utf8')).not.toContain(key);
+    for (const file of ['report.json', 'summary.md', 'samples.jsonl', 'comment.md', 'junit.xml']) expect(readFileSync(join(dir, file), 'utf8')).not.toContain(key);
     expect(result.stdout + result.stderr).not.toContain(key);
   });
 });
