@@ -57,6 +57,13 @@ describe('dist/index.js as the runner runs it', () => {
     for (let dir = actionDir; dir !== dirname(dir); dir = dirname(dir)) expect(existsSync(join(dir, 'node_modules'))).toBe(false);
   });
 
+  it('the bundled CLI re-renders the suite with the sharp shipped in dist, byte for byte', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'model-gate-dist-render-'));
+    const result = await runProcess(process.execPath, [join(actionDir, 'dist', 'cli', 'index.js'), 'render', 'safety-checks', '--out', out, '--fresh'], { cwd: actionDir, env: { PATH: process.env.PATH } });
+    expect(result.stdout).toBe(`9 images of safety-checks written to ${out}\nRe-rendered images are byte-identical to the committed ones.\n`);
+    expect(result.code).toBe(0);
+  });
+
   it('runs the suite, sets the outputs, writes the step summary and the report', async () => {
     const { workspace, result, outputs, summary } = await runAction({
       'base-url': `${server.url}/v1`,
@@ -95,10 +102,10 @@ describe('dist/index.js as the runner runs it', () => {
     expect(second.outputs.verdict).toBe('pass');
     expect(second.outputs.regressions).toBe('0');
     expect(second.summary).toContain('| Metric | Baseline | Current | Change | Verdict | Based on |');
-    // No sharp in the bundle's folder: SVG charts only.
+    // Trend charts for the artifact: SVG, and PNG through the sharp shipped in dist/node_modules.
     const charts = readdirSync(join(second.workspace, 'model-gate-report', 'charts'));
     expect(charts).toContain('test-model-warmLatencyP50Ms.svg');
-    expect(charts.some((file) => file.endsWith('.png'))).toBe(false);
+    expect(readFileSync(join(second.workspace, 'model-gate-report', 'charts', 'test-model-warmLatencyP50Ms.png')).subarray(1, 4).toString()).toBe('PNG');
   });
 
   it('posts the comment on the pull request of the event, then updates it in place', async () => {

@@ -1,5 +1,7 @@
-// sharp, loaded only when an image is to be made. ncc cannot bundle it, so the action ships without
-// it: callers get null there and decide what that means (an error for rendering, no PNG for charts).
+// sharp, loaded only when an image is to be made. ncc cannot bundle it: the bundle keeps the import
+// external and scripts/bundle.mjs ships sharp with its linux-x64 and linux-arm64 libvips in
+// dist/node_modules. Where it still cannot load (another platform), callers get null and decide
+// what that means (an error for rendering, no PNG for charts).
 import type sharpModule from 'sharp';
 
 export type Sharp = typeof sharpModule;

@@ -47377,8 +47377,8 @@ function checkThresholds(target, metrics, thresholds) {
 var src_sharp = __nccwpck_require__(3819);
 ;// CONCATENATED MODULE: ./src/report/charts.ts
 // Trend charts for the report folder: one SVG per gated metric and target (viewable from the
-// artifact in any browser), and a PNG beside it wherever sharp is installed. The action's bundle
-// ships without sharp's native binaries, so there it writes the SVGs only.
+// artifact in any browser) and a PNG beside it, rendered with sharp (shipped in dist/node_modules
+// for linux-x64 and linux-arm64; on another platform without sharp, the SVGs alone).
 
 
 
