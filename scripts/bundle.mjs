@@ -20,8 +20,9 @@ cpSync('assets/fonts', 'dist/assets/fonts', { recursive: true });
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')).packages;
 const PURE_PACKAGES = ['sharp', 'detect-libc', 'semver', '@img/colour'];
 const PLATFORM_PACKAGES = ['@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64', '@img/sharp-linux-arm64', '@img/sharp-libvips-linux-arm64'];
-// Only what loads at run time; sharp's C++ sources and install scripts stay behind.
-const SKIP = /[\\/](src|install)([\\/]|$)|\.(cc|h|gyp|md)$/;
+// Only what loads at run time: sharp's C++ sources, install scripts and .bin links stay behind
+// (cpSync would also rewrite a relative link as an absolute path into this checkout).
+const SKIP = /[\\/](src|install|\.bin)([\\/]|$)|\.(cc|h|gyp|md)$/;
 
 for (const name of PURE_PACKAGES) {
   cpSync(join('node_modules', name), join('dist/node_modules', name), { recursive: true, filter: (path) => !SKIP.test(path.slice(`node_modules/${name}`.length)) });
