@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { getOctokit } from '@actions/github';
 import { octokitCommentApi, publishComment } from '../src/github/comment.js';
 import type { RunContext } from '../src/github/context.js';
+import type { OctokitIssues } from '../src/github/octokit.js';
 import { commentMarkerFor } from '../src/pipeline.js';
 import { COMMENT_MAX_CHARS, commentBody } from '../src/report/comment.js';
 import type { Report, TargetReport } from '../src/report/report.js';
@@ -13,7 +14,7 @@ afterAll(stopAllServers);
 
 const marker = commentMarkerFor('model-gate/safety-checks');
 const prContext: RunContext = { eventName: 'pull_request', repository: { owner: 'acme', repo: 'clinic-bots' }, pullRequest: { number: 42, fromFork: false }, runUrl: 'https://github.com/acme/clinic-bots/actions/runs/7', workflow: 'model-gate' };
-const apiFor = (url: string, token: string) => octokitCommentApi(getOctokit(token, { baseUrl: url }) as unknown as Parameters<typeof octokitCommentApi>[0], 'acme', 'clinic-bots');
+const apiFor = (url: string, token: string) => octokitCommentApi(getOctokit(token, { baseUrl: url }) as unknown as OctokitIssues, 'acme', 'clinic-bots');
 
 function metric(value: number | null, n = 27, count?: number) {
   return count === undefined ? { value, n } : { value, n, count };

@@ -156,6 +156,13 @@ describe('dist/index.js as the runner runs it', () => {
     expect(existsSync(join(workspace, 'model-gate-report', 'report.json'))).toBe(true);
   });
 
+  it('a wrong comment input is named, and the report is written all the same', async () => {
+    const { result, workspace } = await runAction({ 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c', 'warm-runs': '1', comment: 'sometimes' });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('::error::input "comment" is "sometimes": expected always, on-regression or never.');
+    expect(existsSync(join(workspace, 'model-gate-report', 'report.json'))).toBe(true);
+  });
+
   it('writes a partial report when the job is cancelled (SIGTERM)', async () => {
     await server.setProgramme(suiteProgramme({ apiKey: 'sk-dist-test-0a9b8c', latency: { ttftMs: 200 } }));
     let pid = 0;

@@ -2,7 +2,7 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { BaselineRun } from '../src/gate/baseline.js';
 import { decideMetrics, decideWithConfirmation, scenariosOfMetric, type CurrentRun, type TargetComparison } from '../src/gate/rules.js';
-import { computeMetrics, type ScenarioOutcome } from '../src/measure/metrics.js';
+import { computeMetrics, scenarioOutcomes } from '../src/measure/metrics.js';
 import type { Sample } from '../src/run/sample.js';
 
 const SCENARIOS = Array.from({ length: 20 }, (_, index) => ({ id: `s${index}`, anomaly: index < 10 }));
@@ -22,12 +22,7 @@ function samplesFor(detectedOf: (scenario: number, run: number) => boolean, late
   return samples;
 }
 
-function outcomes(samples: Sample[]): ScenarioOutcome[] {
-  return SCENARIOS.map(({ id, anomaly }) => {
-    const own = samples.filter((sample) => sample.scenario === id && sample.phase === 'warm');
-    return { scenario: id, category: anomaly ? 'a' : 'c', anomaly, runs: own.length, detected: own.filter((s) => s.detected).length, flagged: own.filter((s) => s.flagged).length, jsonValid: own.length, schemaValid: own.length, errors: 0 };
-  });
-}
+const outcomes = (samples: Sample[]) => scenarioOutcomes(samples, SCENARIOS.map(({ id, anomaly }) => ({ id, anomaly, category: anomaly ? 'a' : 'c' })));
 
 function current(samples: Sample[]): CurrentRun {
   return { scenarios: outcomes(samples), samples, metrics: computeMetrics(samples) };

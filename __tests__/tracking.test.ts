@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { getOctokit } from '@actions/github';
 import type { RunContext } from '../src/github/context.js';
+import type { OctokitIssues } from '../src/github/octokit.js';
 import { octokitIssueApi, updateTrackingIssue } from '../src/github/tracking.js';
 import { commentMarkerFor } from '../src/pipeline.js';
 import { startGithubServer, stopAllServers } from './helpers/servers.js';
@@ -10,7 +11,7 @@ afterAll(stopAllServers);
 
 const marker = commentMarkerFor('nightly/safety-checks');
 const nightly: RunContext = { eventName: 'schedule', repository: { owner: 'acme', repo: 'clinic-bots' }, pullRequest: null, runUrl: 'https://github.com/acme/clinic-bots/actions/runs/11', workflow: 'nightly' };
-const apiFor = (url: string, token: string) => octokitIssueApi(getOctokit(token, { baseUrl: url }) as unknown as Parameters<typeof octokitIssueApi>[0], 'acme', 'clinic-bots');
+const apiFor = (url: string, token: string) => octokitIssueApi(getOctokit(token, { baseUrl: url }) as unknown as OctokitIssues, 'acme', 'clinic-bots');
 
 describe('nightly tracking issue', () => {
   it('opens one issue while the gate fails, updates it, and closes it when the gate passes again', async () => {

@@ -4,7 +4,7 @@
 // code (src/gate/rules.ts) is what runs. Run: npm run bench:gate [-- --quick]
 import { DEFAULT_GATE_RULES, decideWithConfirmation, scenariosOfMetric, type CurrentRun } from '../src/gate/rules.js';
 import type { BaselineRun } from '../src/gate/baseline.js';
-import { computeMetrics, type MetricName, type ScenarioOutcome } from '../src/measure/metrics.js';
+import { computeMetrics, scenarioOutcomes, type MetricName } from '../src/measure/metrics.js';
 import type { Sample } from '../src/run/sample.js';
 
 const quick = process.argv.includes('--quick');
@@ -134,19 +134,7 @@ function scenarioOrder(size: Size) {
 
 /** Per-scenario outcomes and overall metrics (the category breakdown is not needed here). */
 function measure(samples: Sample[], size: Size) {
-  const outcomes = new Map<string, ScenarioOutcome>();
-  for (const { id, category, anomaly } of scenarioOrder(size)) outcomes.set(id, { scenario: id, category, anomaly, runs: 0, detected: 0, flagged: 0, jsonValid: 0, schemaValid: 0, errors: 0 });
-  for (const s of samples) {
-    if (s.phase !== 'warm') continue;
-    const o = outcomes.get(s.scenario)!;
-    o.runs += 1;
-    o.detected += Number(s.detected);
-    o.flagged += Number(s.flagged);
-    o.jsonValid += Number(s.jsonValid);
-    o.schemaValid += Number(s.schemaValid);
-    o.errors += Number(s.errorClass !== null);
-  }
-  return { scenarios: [...outcomes.values()], metrics: computeMetrics(samples) };
+  return { scenarios: scenarioOutcomes(samples, scenarioOrder(size)), metrics: computeMetrics(samples) };
 }
 
 function asBaselineRun(samples: Sample[], size: Size, index: number): BaselineRun {

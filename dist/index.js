@@ -83226,12 +83226,9 @@ function computeMetrics(samples) {
         outputTokensPerSecond: metrics_stat(speeds, (sorted) => median(sorted)),
     };
 }
-function measureTarget(samples, scenarioOrder) {
-    const categories = {};
-    for (const category of [...new Set(scenarioOrder.map((scenario) => scenario.category))]) {
-        categories[category] = computeMetrics(samples.filter((sample) => sample.category === category));
-    }
-    const scenarios = scenarioOrder.map((scenario) => {
+/** Warm outcome counts per scenario, in the suite's order. */
+function scenarioOutcomes(samples, scenarioOrder) {
+    return scenarioOrder.map((scenario) => {
         const runs = samples.filter((sample) => sample.scenario === scenario.id && sample.phase === 'warm');
         return {
             scenario: scenario.id,
@@ -83245,11 +83242,17 @@ function measureTarget(samples, scenarioOrder) {
             errors: runs.filter((sample) => sample.errorClass !== null).length,
         };
     });
+}
+function measureTarget(samples, scenarioOrder) {
+    const categories = {};
+    for (const category of [...new Set(scenarioOrder.map((scenario) => scenario.category))]) {
+        categories[category] = computeMetrics(samples.filter((sample) => sample.category === category));
+    }
     const coldSample = samples.find((sample) => sample.phase === 'cold');
     return {
         metrics: computeMetrics(samples),
         categories,
-        scenarios,
+        scenarios: scenarioOutcomes(samples, scenarioOrder),
         coldStart: coldSample ? { scenario: coldSample.scenario, errorClass: coldSample.errorClass, errorMessage: coldSample.errorMessage } : null,
     };
 }
@@ -83661,6 +83664,7 @@ function readRunContext(env) {
 }
 
 ;// CONCATENATED MODULE: ./src/github/comment.ts
+const COMMENT_MODES = ['always', 'on-regression', 'never'];
 function asComment(data) {
     const entry = data;
     return { id: entry.id, body: entry.body ?? '', authorIsBot: entry.user?.type === 'Bot', url: entry.html_url ?? '' };
@@ -98683,7 +98687,7 @@ function decide(plan, run, error, checks, gate) {
 /** What the gate decides on: warm and confirmation calls together, the report's metrics unchanged. */
 function currentRunOf(samples, suite) {
     const asWarm = samples.map((sample) => (sample.phase === 'confirm' ? { ...sample, phase: 'warm' } : sample));
-    return { scenarios: measureTarget(asWarm, suite.scenarios).scenarios, samples: asWarm, metrics: measureTarget(samples, suite.scenarios).metrics };
+    return { scenarios: scenarioOutcomes(asWarm, suite.scenarios), samples: asWarm, metrics: computeMetrics(samples) };
 }
 function asModelGateError(error, log) {
     if (error instanceof ModelGateError)
@@ -98759,7 +98763,7 @@ async function applyBaselines(plan, suite, run, context) {
     const verdicts = await decideWithConfirmation(comparisons, rules, plan.gate.alpha, confirm);
     const flips = Object.fromEntries(comparisons.map((comparison) => {
         const targetRun = measured.find((entry) => entry.target.name === comparison.target);
-        return [comparison.target, flipsSince(comparison.runs[0].scenarios, measureTarget(targetRun.samples, suite.scenarios).scenarios)];
+        return [comparison.target, flipsSince(comparison.runs[0].scenarios, scenarioOutcomes(targetRun.samples, suite.scenarios))];
     }));
     // Nightly runs on the main branch grow the history when the gate passes (never with a regression).
     if (plan.gate.updateBaselineOnPass && !verdicts.some((verdict) => verdict.status === 'regressed')) {
@@ -98904,9 +98908,7 @@ async function run() {
         const configInput = inputs.config?.trim() ?? '';
         const token = getInput('github-token');
         mask(token);
-        const commentMode = (getInput('comment') || 'on-regression');
-        if (!['always', 'on-regression', 'never'].includes(commentMode))
-            throw new Error(`input "comment" is "${commentMode}": expected always, on-regression or never.`);
+        const commentMode = getInput('comment') || 'on-regression';
         const context = readRunContext(process.env);
         const marker = commentMarkerFor(getInput('comment-key') || `${context.workflow}/${inputs.suite || inputs.config || 'default'}`);
         const outcome = await runModelGate({
@@ -98944,6 +98946,10 @@ async function run() {
             await summary.addRaw(capForStepSummary(outcome.summaryMarkdown)).write();
         info(outcome.summaryLine);
         info(`Report: ${outcome.reportPath}`);
+        // Checked after the run, so that a mistake here still leaves the report written.
+        if (!COMMENT_MODES.includes(commentMode))
+            throw new Error(`input "comment" is "${commentMode}": expected always, on-regression or never.`);
+        const trackingIssue = getInput('tracking-issue') === '' || getBooleanInput('tracking-issue');
         // The comment never changes the gate's result: a read-only token or an API error is a notice.
         const octokit = token && context.repository ? getOctokit(token, { baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com' }) : null;
         const repository = context.repository;
@@ -98959,7 +98965,7 @@ async function run() {
         const tracking = await updateTrackingIssue({
             api: octokit && repository ? octokitIssueApi(octokit, repository.owner, repository.repo) : null,
             context,
-            enabled: getInput('tracking-issue') !== 'false',
+            enabled: trackingIssue,
             marker,
             failing: outcome.report.verdict === 'fail' || outcome.report.verdict === 'error',
             body: outcome.commentMarkdown,

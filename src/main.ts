@@ -7,7 +7,8 @@ import { DEFAULT_CONFIG_PATH } from './config/schema.js';
 import { errorMessage } from './errors.js';
 import { RUN_INPUT_NAMES } from './inputs.js';
 import { readRunContext } from './github/context.js';
-import { octokitCommentApi, publishComment, type CommentMode } from './github/comment.js';
+import type { OctokitIssues } from './github/octokit.js';
+import { COMMENT_MODES, octokitCommentApi, publishComment, type CommentMode } from './github/comment.js';
 import { octokitIssueApi, updateTrackingIssue } from './github/tracking.js';
 import { commentMarkerFor, runModelGate } from './pipeline.js';
 import { VERSION } from './version.js';
@@ -42,8 +43,7 @@ export async function run(): Promise<void> {
     const configInput = inputs.config?.trim() ?? '';
     const token = core.getInput('github-token');
     mask(token);
-    const commentMode = (core.getInput('comment') || 'on-regression') as CommentMode;
-    if (!['always', 'on-regression', 'never'].includes(commentMode)) throw new Error(`input "comment" is "${commentMode}": expected always, on-regression or never.`);
+    const commentMode = core.getInput('comment') || 'on-regression';
     const context = readRunContext(process.env);
     const marker = commentMarkerFor(core.getInput('comment-key') || `${context.workflow}/${inputs.suite || inputs.config || 'default'}`);
 
@@ -80,20 +80,23 @@ export async function run(): Promise<void> {
     core.info(outcome.summaryLine);
     core.info(`Report: ${outcome.reportPath}`);
 
+    // Checked after the run, so that a mistake here still leaves the report written.
+    if (!COMMENT_MODES.includes(commentMode as CommentMode)) throw new Error(`input "comment" is "${commentMode}": expected always, on-regression or never.`);
+    const trackingIssue = core.getInput('tracking-issue') === '' || core.getBooleanInput('tracking-issue');
     // The comment never changes the gate's result: a read-only token or an API error is a notice.
     const octokit = token && context.repository ? getOctokit(token, { baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com' }) : null;
     const repository = context.repository;
-    const api = octokit && repository ? octokitCommentApi(octokit as unknown as Parameters<typeof octokitCommentApi>[0], repository.owner, repository.repo) : null;
-    const published = await publishComment({ api, context, mode: commentMode, marker, body: outcome.commentMarkdown, regressed: outcome.report.verdict === 'fail' });
+    const api = octokit && repository ? octokitCommentApi(octokit as unknown as OctokitIssues, repository.owner, repository.repo) : null;
+    const published = await publishComment({ api, context, mode: commentMode as CommentMode, marker, body: outcome.commentMarkdown, regressed: outcome.report.verdict === 'fail' });
     if (published.status === 'failed') core.warning(published.message);
     else if (published.status === 'not-allowed') core.notice(published.message);
     else core.info(published.message);
     core.setOutput('comment-url', published.url ?? '');
 
     const tracking = await updateTrackingIssue({
-      api: octokit && repository ? octokitIssueApi(octokit as unknown as Parameters<typeof octokitIssueApi>[0], repository.owner, repository.repo) : null,
+      api: octokit && repository ? octokitIssueApi(octokit as unknown as OctokitIssues, repository.owner, repository.repo) : null,
       context,
-      enabled: core.getInput('tracking-issue') !== 'false',
+      enabled: trackingIssue,
       marker,
       failing: outcome.report.verdict === 'fail' || outcome.report.verdict === 'error',
       body: outcome.commentMarkdown,

@@ -10,7 +10,7 @@ import { errorMessage, ModelGateError } from './errors.js';
 import { baselinePath, baselineRun, incomparableReason, readBaseline, withRun, writeBaseline } from './gate/baseline.js';
 import { decideWithConfirmation, formatP, scenariosOfMetric, type CurrentRun, type MetricVerdict, type TargetComparison } from './gate/rules.js';
 import { checkThresholds, type ThresholdCheck } from './gate/thresholds.js';
-import { METRIC_INFO, measureTarget, scenarioPasses, type ScenarioOutcome } from './measure/metrics.js';
+import { computeMetrics, METRIC_INFO, measureTarget, scenarioOutcomes, scenarioPasses, type ScenarioOutcome } from './measure/metrics.js';
 import { writeTrendCharts } from './report/charts.js';
 import { commentBody } from './report/comment.js';
 import { summaryLine, summaryMarkdown } from './report/markdown.js';
@@ -217,7 +217,7 @@ function decide(plan: Plan | undefined, run: RunResult | undefined, error: Model
 /** What the gate decides on: warm and confirmation calls together, the report's metrics unchanged. */
 function currentRunOf(samples: readonly Sample[], suite: Suite): CurrentRun {
   const asWarm = samples.map((sample) => (sample.phase === 'confirm' ? { ...sample, phase: 'warm' as const } : sample));
-  return { scenarios: measureTarget(asWarm, suite.scenarios).scenarios, samples: asWarm, metrics: measureTarget(samples, suite.scenarios).metrics };
+  return { scenarios: scenarioOutcomes(asWarm, suite.scenarios), samples: asWarm, metrics: computeMetrics(samples) };
 }
 
 function asModelGateError(error: unknown, log: RunLogger): ModelGateError {
@@ -303,7 +303,7 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
   const flips = Object.fromEntries(
     comparisons.map((comparison) => {
       const targetRun = measured.find((entry) => entry.target.name === comparison.target)!;
-      return [comparison.target, flipsSince(comparison.runs[0]!.scenarios, measureTarget(targetRun.samples, suite.scenarios).scenarios)];
+      return [comparison.target, flipsSince(comparison.runs[0]!.scenarios, scenarioOutcomes(targetRun.samples, suite.scenarios))];
     }),
   );
   // Nightly runs on the main branch grow the history when the gate passes (never with a regression).

@@ -33459,12 +33459,14 @@ const RUN_INPUT_NAMES = [
 /* harmony export */   AA: () => (/* binding */ measureTarget),
 /* harmony export */   SN: () => (/* binding */ scenarioPasses),
 /* harmony export */   Uw: () => (/* binding */ METRIC_NAMES),
+/* harmony export */   gW: () => (/* binding */ scenarioOutcomes),
 /* harmony export */   ke: () => (/* binding */ scenarioOutcomeSchema),
 /* harmony export */   mp: () => (/* binding */ METRIC_INFO),
+/* harmony export */   pH: () => (/* binding */ computeMetrics),
 /* harmony export */   x5: () => (/* binding */ scenarioProblems),
 /* harmony export */   zA: () => (/* binding */ targetMeasurementSchema)
 /* harmony export */ });
-/* unused harmony exports metricValueSchema, metricsSchema, computeMetrics */
+/* unused harmony exports metricValueSchema, metricsSchema */
 /* harmony import */ var simple_statistics__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5521);
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
 // Samples → metrics, each with the counts or sample sizes behind it. Quality rates come from the
@@ -33548,12 +33550,9 @@ function computeMetrics(samples) {
         outputTokensPerSecond: stat(speeds, (sorted) => (0,simple_statistics__WEBPACK_IMPORTED_MODULE_0__/* .median */ .JZ)(sorted)),
     };
 }
-function measureTarget(samples, scenarioOrder) {
-    const categories = {};
-    for (const category of [...new Set(scenarioOrder.map((scenario) => scenario.category))]) {
-        categories[category] = computeMetrics(samples.filter((sample) => sample.category === category));
-    }
-    const scenarios = scenarioOrder.map((scenario) => {
+/** Warm outcome counts per scenario, in the suite's order. */
+function scenarioOutcomes(samples, scenarioOrder) {
+    return scenarioOrder.map((scenario) => {
         const runs = samples.filter((sample) => sample.scenario === scenario.id && sample.phase === 'warm');
         return {
             scenario: scenario.id,
@@ -33567,11 +33566,17 @@ function measureTarget(samples, scenarioOrder) {
             errors: runs.filter((sample) => sample.errorClass !== null).length,
         };
     });
+}
+function measureTarget(samples, scenarioOrder) {
+    const categories = {};
+    for (const category of [...new Set(scenarioOrder.map((scenario) => scenario.category))]) {
+        categories[category] = computeMetrics(samples.filter((sample) => sample.category === category));
+    }
     const coldSample = samples.find((sample) => sample.phase === 'cold');
     return {
         metrics: computeMetrics(samples),
         categories,
-        scenarios,
+        scenarios: scenarioOutcomes(samples, scenarioOrder),
         coldStart: coldSample ? { scenario: coldSample.scenario, errorClass: coldSample.errorClass, errorMessage: coldSample.errorMessage } : null,
     };
 }
@@ -48344,7 +48349,7 @@ function decide(plan, run, error, checks, gate) {
 /** What the gate decides on: warm and confirmation calls together, the report's metrics unchanged. */
 function currentRunOf(samples, suite) {
     const asWarm = samples.map((sample) => (sample.phase === 'confirm' ? { ...sample, phase: 'warm' } : sample));
-    return { scenarios: (0,metrics/* measureTarget */.AA)(asWarm, suite.scenarios).scenarios, samples: asWarm, metrics: (0,metrics/* measureTarget */.AA)(samples, suite.scenarios).metrics };
+    return { scenarios: (0,metrics/* scenarioOutcomes */.gW)(asWarm, suite.scenarios), samples: asWarm, metrics: (0,metrics/* computeMetrics */.pH)(samples) };
 }
 function asModelGateError(error, log) {
     if (error instanceof errors/* ModelGateError */.j3)
@@ -48420,7 +48425,7 @@ async function applyBaselines(plan, suite, run, context) {
     const verdicts = await decideWithConfirmation(comparisons, rules, plan.gate.alpha, confirm);
     const flips = Object.fromEntries(comparisons.map((comparison) => {
         const targetRun = measured.find((entry) => entry.target.name === comparison.target);
-        return [comparison.target, flipsSince(comparison.runs[0].scenarios, (0,metrics/* measureTarget */.AA)(targetRun.samples, suite.scenarios).scenarios)];
+        return [comparison.target, flipsSince(comparison.runs[0].scenarios, (0,metrics/* scenarioOutcomes */.gW)(targetRun.samples, suite.scenarios))];
     }));
     // Nightly runs on the main branch grow the history when the gate passes (never with a regression).
     if (plan.gate.updateBaselineOnPass && !verdicts.some((verdict) => verdict.status === 'regressed')) {

@@ -2,6 +2,7 @@
 // created the first time and updated in place afterwards. The body comes from a pure function
 // (report/comment.ts); this is the thin part that talks to the API, and it never fails the gate.
 import type { RunContext } from './context.js';
+import type { OctokitIssues } from './octokit.js';
 
 export interface IssueComment {
   id: number;
@@ -17,7 +18,8 @@ export interface CommentApi {
   updateComment(id: number, body: string): Promise<IssueComment>;
 }
 
-export type CommentMode = 'always' | 'on-regression' | 'never';
+export const COMMENT_MODES = ['always', 'on-regression', 'never'] as const;
+export type CommentMode = (typeof COMMENT_MODES)[number];
 
 export interface CommentOutcome {
   status: 'created' | 'updated' | 'skipped' | 'not-allowed' | 'failed';
@@ -25,23 +27,12 @@ export interface CommentOutcome {
   url: string | null;
 }
 
-interface OctokitLike {
-  paginate: (route: unknown, parameters: Record<string, unknown>) => Promise<unknown[]>;
-  rest: {
-    issues: {
-      listComments: unknown;
-      createComment: (parameters: Record<string, unknown>) => Promise<{ data: unknown }>;
-      updateComment: (parameters: Record<string, unknown>) => Promise<{ data: unknown }>;
-    };
-  };
-}
-
 function asComment(data: unknown): IssueComment {
   const entry = data as { id: number; body?: string | null; html_url?: string; user?: { type?: string } | null };
   return { id: entry.id, body: entry.body ?? '', authorIsBot: entry.user?.type === 'Bot', url: entry.html_url ?? '' };
 }
 
-export function octokitCommentApi(octokit: OctokitLike, owner: string, repo: string): CommentApi {
+export function octokitCommentApi(octokit: OctokitIssues, owner: string, repo: string): CommentApi {
   return {
     // Every page: the earlier comment may be far down a long discussion.
     listComments: async (issue) => (await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100 })).map(asComment),

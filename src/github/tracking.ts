@@ -1,6 +1,7 @@
 // One tracking issue for the nightly gate: opened (or updated) when a scheduled or manual run fails,
 // closed with a note when it passes again. Like the comment, it never changes the gate's result.
 import type { RunContext } from './context.js';
+import type { OctokitIssues } from './octokit.js';
 
 export const TRACKING_LABEL = 'model-gate';
 
@@ -17,24 +18,12 @@ export interface IssueApi {
   commentOnIssue(number: number, body: string): Promise<void>;
 }
 
-interface OctokitLike {
-  paginate: (route: unknown, parameters: Record<string, unknown>) => Promise<unknown[]>;
-  rest: {
-    issues: {
-      listForRepo: unknown;
-      create: (parameters: Record<string, unknown>) => Promise<{ data: unknown }>;
-      update: (parameters: Record<string, unknown>) => Promise<{ data: unknown }>;
-      createComment: (parameters: Record<string, unknown>) => Promise<{ data: unknown }>;
-    };
-  };
-}
-
 function asIssue(data: unknown): TrackedIssue & { isPullRequest: boolean } {
   const entry = data as { number: number; body?: string | null; html_url?: string; pull_request?: unknown };
   return { number: entry.number, body: entry.body ?? '', url: entry.html_url ?? '', isPullRequest: entry.pull_request !== undefined };
 }
 
-export function octokitIssueApi(octokit: OctokitLike, owner: string, repo: string): IssueApi {
+export function octokitIssueApi(octokit: OctokitIssues, owner: string, repo: string): IssueApi {
   return {
     // The issues list includes pull requests; every page is read.
     listOpenIssues: async (label) =>

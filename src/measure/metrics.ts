@@ -97,12 +97,11 @@ export function computeMetrics(samples: readonly Sample[]): Metrics {
   };
 }
 
-export function measureTarget(samples: readonly Sample[], scenarioOrder: readonly { id: string; category: string; anomaly: boolean }[]): TargetMeasurement {
-  const categories: Record<string, Metrics> = {};
-  for (const category of [...new Set(scenarioOrder.map((scenario) => scenario.category))]) {
-    categories[category] = computeMetrics(samples.filter((sample) => sample.category === category));
-  }
-  const scenarios = scenarioOrder.map((scenario): ScenarioOutcome => {
+export type ScenarioRef = { id: string; category: string; anomaly: boolean };
+
+/** Warm outcome counts per scenario, in the suite's order. */
+export function scenarioOutcomes(samples: readonly Sample[], scenarioOrder: readonly ScenarioRef[]): ScenarioOutcome[] {
+  return scenarioOrder.map((scenario): ScenarioOutcome => {
     const runs = samples.filter((sample) => sample.scenario === scenario.id && sample.phase === 'warm');
     return {
       scenario: scenario.id,
@@ -116,11 +115,18 @@ export function measureTarget(samples: readonly Sample[], scenarioOrder: readonl
       errors: runs.filter((sample) => sample.errorClass !== null).length,
     };
   });
+}
+
+export function measureTarget(samples: readonly Sample[], scenarioOrder: readonly ScenarioRef[]): TargetMeasurement {
+  const categories: Record<string, Metrics> = {};
+  for (const category of [...new Set(scenarioOrder.map((scenario) => scenario.category))]) {
+    categories[category] = computeMetrics(samples.filter((sample) => sample.category === category));
+  }
   const coldSample = samples.find((sample) => sample.phase === 'cold');
   return {
     metrics: computeMetrics(samples),
     categories,
-    scenarios,
+    scenarios: scenarioOutcomes(samples, scenarioOrder),
     coldStart: coldSample ? { scenario: coldSample.scenario, errorClass: coldSample.errorClass, errorMessage: coldSample.errorMessage } : null,
   };
 }
