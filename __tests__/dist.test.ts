@@ -105,7 +105,7 @@ describe('dist/index.js as the runner runs it', () => {
     // Trend charts for the artifact: SVG, and PNG through the sharp shipped in dist/node_modules.
     const charts = readdirSync(join(second.workspace, 'model-gate-report', 'charts'));
     expect(charts).toContain('test-model-warmLatencyP50Ms.svg');
-    expect(readFileSync(join(second.workspace, 'model-gate-report', 'charts', 'test-model-warmLatencyP50Ms.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(readFileSync(join(second.workspace, 'model-gate-report', 'charts', 'test-model-trends.png')).subarray(1, 4).toString()).toBe('PNG');
   });
 
   it('posts the comment on the pull request of the event, then updates it in place', async () => {

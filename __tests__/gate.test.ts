@@ -73,7 +73,7 @@ describe('baselines and the gate', () => {
     expect(summary).toMatch(/\| Detection rate \| 100\.0 % \| 100\.0 % \| ±0 pts \| ✅ within noise \| 15\/15 \|/);
     expect(summary).toContain('xychart-beta');
     // Trend charts for the artifact: SVG, and PNG here where sharp is installed.
-    const png = readFileSync(join(reportDirOf(report), 'charts', 'vlm-warmLatencyP50Ms.png'));
+    const png = readFileSync(join(reportDirOf(report), 'charts', 'vlm-trends.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(readFileSync(join(reportDirOf(report), 'charts', 'vlm-detectionRatePct.svg'), 'utf8')).toContain('vlm: Detection rate (%)');
   });

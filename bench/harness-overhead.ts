@@ -4,7 +4,7 @@
 // goes first (so neither always pays the other's garbage collection); the median of the paired
 // ratios is the result. Run: npm run bench
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,7 +16,8 @@ import { loadBuiltinSuite } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 
 const WARM_RUNS = 20;
-const ROUNDS = 20;
+// The machine's own jitter moves single rounds by ±20 %; 60 rounds put the median within a few %.
+const ROUNDS = Number(process.env.ROUNDS ?? 60);
 const TARGET_RATIO = 1.15;
 const TARGET_MS_PER_CALL = 2;
 
@@ -30,12 +31,13 @@ const noop = () => undefined;
 
 // The gate runs against a baseline, as on a pull request: comparison, comment, JUnit and charts
 // are part of what is measured. Confirmation runs are off: they would add real calls.
-const baselineDir = mkdtempSync(join(tmpdir(), 'model-gate-bench-baselines-'));
+const scratch = mkdtempSync(join(tmpdir(), 'model-gate-bench-'));
+const baselineDir = join(scratch, 'baselines');
 
 async function harness(mode: 'gate' | 'baseline' = 'gate'): Promise<number> {
   const started = performance.now();
   const outcome = await runModelGate({
-    inputs: { mode, 'base-url': baseUrl, model: 'test-model', 'warm-runs': String(WARM_RUNS), 'confirm-runs': 'false', 'baseline-dir': baselineDir, 'report-dir': mkdtempSync(join(tmpdir(), 'model-gate-bench-')) },
+    inputs: { mode, 'base-url': baseUrl, model: 'test-model', 'warm-runs': String(WARM_RUNS), 'confirm-runs': 'false', 'baseline-dir': baselineDir, 'report-dir': mkdtempSync(join(scratch, 'report-')) },
     configPath: '/nonexistent/model-gate.yml',
     configRequired: false,
     env: {},
@@ -90,10 +92,16 @@ for (let round = 0; round < ROUNDS; round += 1) {
 }
 server.stdin!.end();
 server.kill('SIGTERM');
+rmSync(scratch, { recursive: true, force: true });
 
 const harnessMedian = median(harnessMs);
 const bareMedian = median(bareMs);
-const ratio = median(harnessMs.map((ms, round) => ms / bareMs[round]!));
+const ratios = harnessMs.map((ms, round) => ms / bareMs[round]!).sort((a, b) => a - b);
+const ratio = median(ratios);
+// Distribution-free 95 % interval for a median: the order statistics n/2 ± 0.98·√n (normal
+// approximation to Binomial(n, 1/2)); simple-statistics has no interval for a median.
+const ratioLow = ratios[Math.max(0, Math.floor(ROUNDS / 2 - 0.98 * Math.sqrt(ROUNDS)) - 1)]!;
+const ratioHigh = ratios[Math.min(ROUNDS - 1, Math.ceil(ROUNDS / 2 + 0.98 * Math.sqrt(ROUNDS)))]!;
 const overheadPerCall = (harnessMedian - bareMedian) / calls;
 const row = (name: string, ms: number) => `| ${name} | ${ms.toFixed(0)} ms | ${(ms / calls).toFixed(2)} ms |`; // medians
 console.log(`Harness overhead: safety-checks suite, ${calls} calls per run, zero-latency server on loopback, ${ROUNDS} rounds alternating which side goes first\n`);
@@ -101,7 +109,7 @@ console.log('| Run | Wall time | Per call |');
 console.log('| --- | ---: | ---: |');
 console.log(row('bare openai-client loop', bareMedian));
 console.log(row('model-gate run (whole pipeline)', harnessMedian));
-console.log(`\nRatio model-gate / bare loop (median of the ${ROUNDS} paired rounds): ${ratio.toFixed(3)}× (target ≤ ${TARGET_RATIO}×)`);
+console.log(`\nRatio model-gate / bare loop (median of the ${ROUNDS} paired rounds): ${ratio.toFixed(3)}×, 95 % interval ${ratioLow.toFixed(3)}–${ratioHigh.toFixed(3)}× (target ≤ ${TARGET_RATIO}×)`);
 console.log(`Harness time per call: ${overheadPerCall.toFixed(3)} ms (target < ${TARGET_MS_PER_CALL} ms)`);
 console.log(`First run in a fresh process (not in the ratio): model-gate ${firstHarnessMs.toFixed(0)} ms, bare loop ${firstBareMs.toFixed(0)} ms — one-time start-up of ${(firstHarnessMs - firstBareMs - (harnessMedian - bareMedian)).toFixed(0)} ms`);
 console.log(`Node ${process.version}, ${process.platform}/${process.arch}`);

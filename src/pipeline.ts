@@ -12,6 +12,7 @@ import { decideWithConfirmation, formatP, scenariosOfMetric, type CurrentRun, ty
 import { checkThresholds, type ThresholdCheck } from './gate/thresholds.js';
 import { computeMetrics, METRIC_INFO, measureTarget, scenarioOutcomes, scenarioPasses, type ScenarioOutcome } from './measure/metrics.js';
 import { writeTrendCharts } from './report/charts.js';
+import { loadSharp } from './sharp.js';
 import { commentBody } from './report/comment.js';
 import { summaryLine, summaryMarkdown } from './report/markdown.js';
 import { COMMENT_FILE, JUNIT_FILE, REPORT_SCHEMA_VERSION, SAMPLES_FILE, SUMMARY_FILE, writeReportFiles, type Report, type TargetReport, type Verdict } from './report/report.js';
@@ -330,6 +331,8 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   let failure: ModelGateError | undefined;
   let sampleLog: SampleLog | undefined;
   let gate: GateOutcome = { verdicts: [], baselines: [], confirmed: false, flips: {}, trends: {} };
+  // Loaded while the suite runs, for the PNG trend charts at the end (null where sharp cannot load).
+  const sharpLoading = loadSharp();
 
   try {
     const configFile = loadConfigFile(request.configPath, { required: request.configRequired });
@@ -365,6 +368,9 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     sampleLog?.close();
   }
 
+  // sharp rasterizes the PNG charts on libuv's thread pool while this thread builds and writes the rest.
+  const trends = Object.entries(gate.trends).map(([name, metrics]) => ({ name, trends: metrics }));
+  const charts = writeTrendCharts(reportDir, trends, (await sharpLoading).sharp).catch((error: unknown) => log.warn(`Trend charts were not written: ${errorMessage(error)}`));
   // A run that threw midway still reports the samples it took.
   const runForReport = run ? { ...run, cancelled: run.cancelled || request.signal.aborted } : undefined;
   const targets = suite && runForReport ? runForReport.targets.map((target) => ({ ...targetReport(target, suite!), flips: gate.flips[target.target.name] ?? [], trends: gate.trends[target.target.name] ?? {} })) : [];
@@ -391,11 +397,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   };
   const markdown = summaryMarkdown(report);
   const comment = commentBody(report, request.comment ?? { marker: commentMarkerFor(report.suite?.id ?? 'model-gate'), runUrl: null });
-  try {
-    await writeTrendCharts(reportDir, report);
-  } catch (error) {
-    log.warn(`Trend charts were not written: ${errorMessage(error)}`);
-  }
   const reportPath = writeReportFiles(reportDir, report, markdown, comment);
+  await charts;
   return { report, reportPath, reportDir, summaryMarkdown: markdown, summaryLine: summaryLine(report), commentMarkdown: comment };
 }

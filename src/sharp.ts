@@ -6,11 +6,17 @@ import type sharpModule from 'sharp';
 
 export type Sharp = typeof sharpModule;
 
-export async function loadSharp(): Promise<{ sharp: Sharp } | { sharp: null; reason: string }> {
-  try {
-    // webpackIgnore keeps this a lazy import in the bundle instead of a static one at load time.
-    return { sharp: (await import(/* webpackIgnore: true */ 'sharp')).default };
-  } catch (error) {
-    return { sharp: null, reason: (error as Error).message.split('\n')[0] ?? 'not installed' };
-  }
+let loading: Promise<{ sharp: Sharp } | { sharp: null; reason: string }> | undefined;
+
+/** Loads once per process; later calls share the answer (no module resolution per run). */
+export function loadSharp(): Promise<{ sharp: Sharp } | { sharp: null; reason: string }> {
+  loading ??= (async () => {
+    try {
+      // webpackIgnore keeps this a lazy import in the bundle instead of a static one at load time.
+      return { sharp: (await import(/* webpackIgnore: true */ 'sharp')).default };
+    } catch (error) {
+      return { sharp: null, reason: (error as Error).message.split('\n')[0] ?? 'not installed' };
+    }
+  })();
+  return loading;
 }

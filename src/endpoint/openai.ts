@@ -238,23 +238,28 @@ const VERSION_PROBES: { path: string; field: string }[] = [
   { path: '/props', field: 'build_info' }, // llama.cpp server
 ];
 
-/** Best effort: the first of the known version endpoints at the server's root that answers. */
+/** Best effort: the first (in probe order) of the known version endpoints at the server's root that answers; asked all at once. */
 async function serverVersion(target: Target, signal: AbortSignal): Promise<string | null> {
   const root = target.baseUrl.replace(/\/v1$/, '');
-  for (const probe of VERSION_PROBES) {
-    try {
-      const response = await fetch(`${root}${probe.path}`, {
-        headers: target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {},
-        signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]),
-      });
-      if (!response.ok || !(response.headers.get('content-type') ?? '').includes('json')) continue;
-      const value = ((await response.json()) as Record<string, unknown>)[probe.field];
-      if (typeof value === 'string' && value.length > 0 && value.length < 100) return value;
-    } catch {
-      // Not this kind of server; try the next.
-    }
-  }
-  return null;
+  const answers = await Promise.all(
+    VERSION_PROBES.map(async (probe) => {
+      try {
+        const response = await fetch(`${root}${probe.path}`, {
+          headers: target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {},
+          signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]),
+        });
+        if (!response.ok || !(response.headers.get('content-type') ?? '').includes('json')) {
+          await response.body?.cancel();
+          return null;
+        }
+        const value = ((await response.json()) as Record<string, unknown>)[probe.field];
+        return typeof value === 'string' && value.length > 0 && value.length < 100 ? value : null;
+      } catch {
+        return null; // Not this kind of server.
+      }
+    }),
+  );
+  return answers.find((answer) => answer !== null) ?? null;
 }
 
 async function missingV1Hint(target: Target, timeoutMs: number, signal: AbortSignal): Promise<string> {

@@ -47,6 +47,8 @@ let sharedAjv: Ajv | undefined;
 export function compileAnswerScorer(outputSchema: Record<string, unknown>, scorer: FlaggedItemsScorer): AnswerScorer {
   sharedAjv ??= new Ajv({ strict: false, allErrors: false });
   const validate: ValidateFunction = sharedAjv.compile(outputSchema);
+  // A scenario's keywords are scored on every call: fold them once.
+  const foldedKeywords = new WeakMap<readonly string[], string[]>();
   return (answer, keywords) => {
     const parsed = parseJsonAnswer(answer);
     if (!parsed.ok) return { jsonValid: false, schemaValid: false, flagged: false, detected: false, matchedKeywords: [] };
@@ -54,7 +56,9 @@ export function compileAnswerScorer(outputSchema: Record<string, unknown>, score
     const schemaError = schemaValid ? undefined : `${validate.errors?.[0]?.instancePath || '/'} ${validate.errors?.[0]?.message ?? ''}`.trim();
     const texts = flaggedTexts(parsed.value, scorer) ?? [];
     const haystack = foldText(texts.join(' \n '));
-    const matchedKeywords = keywords.filter((keyword) => haystack.includes(foldText(keyword)));
+    let folded = foldedKeywords.get(keywords);
+    if (!folded) foldedKeywords.set(keywords, (folded = keywords.map(foldText)));
+    const matchedKeywords = keywords.filter((_, index) => haystack.includes(folded[index]!));
     return {
       jsonValid: true,
       schemaValid,

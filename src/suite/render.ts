@@ -1,46 +1,9 @@
-// Renders scenario screens to PNG with sharp, text drawn as vector outlines of the bundled DejaVu
-// font, so the bytes never depend on the fonts or fontconfig of the machine that renders them.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import * as fontkit from 'fontkit';
+// Renders scenario screens to PNG with sharp, text drawn as outlines of the bundled fonts
+// (render/text.ts), so the bytes never depend on the machine that renders them.
 import { suiteError } from '../errors.js';
 import { loadSharp } from '../sharp.js';
-import { fontsDir } from './resources.js';
+import { loadFonts, textPaths } from '../render/text.js';
 import type { FormImage } from './schema.js';
-
-interface Fonts {
-  regular: fontkit.Font;
-  bold: fontkit.Font;
-}
-
-let cachedFonts: Fonts | undefined;
-
-function loadFonts(): Fonts {
-  cachedFonts ??= {
-    regular: fontkit.create(readFileSync(join(fontsDir(), 'DejaVuSans.ttf'))),
-    bold: fontkit.create(readFileSync(join(fontsDir(), 'DejaVuSans-Bold.ttf'))),
-  };
-  return cachedFonts;
-}
-
-/** SVG paths for one line of text with its baseline at (x, y). Fixed decimals keep output stable. */
-function textPaths(font: fontkit.Font, text: string, x: number, y: number, sizePx: number, fill: string): string {
-  const scale = sizePx / font.unitsPerEm;
-  const run = font.layout(text);
-  let penX = x;
-  const paths: string[] = [];
-  run.glyphs.forEach((glyph, index) => {
-    const position = run.positions[index]!;
-    const data = glyph.path.toSVG();
-    if (data) {
-      const gx = (penX + position.xOffset * scale).toFixed(3);
-      const gy = (y - position.yOffset * scale).toFixed(3);
-      paths.push(`<path transform="translate(${gx} ${gy}) scale(${scale.toFixed(6)} ${(-scale).toFixed(6)})" d="${data}"/>`);
-    }
-    penX += position.xAdvance * scale;
-  });
-  return `<g fill="${fill}">${paths.join('')}</g>`;
-}
 
 /** The SVG of a form screen: a title, a rule, then label/value rows (the layout of the seed bench). */
 export function formSvg(form: FormImage, width: number, height: number): string {

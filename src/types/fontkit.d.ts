@@ -1,9 +1,11 @@
-// The few parts of fontkit (no bundled typings) that the suite renderer uses.
+// The few parts of fontkit (no bundled typings) that the renderers use.
 declare module 'fontkit' {
   export interface GlyphPath {
     toSVG(): string;
   }
   export interface Glyph {
+    id: number;
+    advanceWidth: number;
     path: GlyphPath;
   }
   export interface GlyphPosition {
@@ -19,6 +21,7 @@ declare module 'fontkit' {
   export interface Font {
     unitsPerEm: number;
     layout(text: string): GlyphRun;
+    glyphsForString(text: string): Glyph[];
   }
   export function create(buffer: Buffer): Font;
 }
