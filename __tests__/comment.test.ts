@@ -24,11 +24,11 @@ function target(name: string, excerpt: string): TargetReport {
   const metrics = {
     detectionRatePct: metric(80, 15, 12), falsePositiveRatePct: metric(8.33, 12, 1), jsonValidRatePct: metric(100, 27, 27), schemaValidRatePct: metric(100, 27, 27),
     errorRatePct: metric(0, 27, 0), coldStartMs: metric(5400, 1), warmLatencyMeanMs: metric(812), warmLatencyP50Ms: metric(790), warmLatencyP95Ms: metric(1210),
-    ttftP50Ms: metric(180), ttftP95Ms: metric(240), outputTokensPerSecond: metric(41.5),
+    ttftP50Ms: metric(180), ttftP95Ms: metric(240), outputTokensPerSecond: metric(41.5), interTokenMeanMs: metric(24.1), interTokenP95Ms: metric(31.7),
   };
   return {
     name, kind: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'qwen2.5-vl', jsonMode: 'json_object',
-    preflight: { ok: true, diagnosis: null, servedModels: ['qwen2.5-vl'], serverVersion: null }, plannedCalls: 28, completedCalls: 28, confirmationCalls: 0,
+    preflight: { ok: true, diagnosis: null, servedModels: ['qwen2.5-vl'], serverVersion: null }, coldStart: { method: 'first-call', detail: 'no cold-start command' }, plannedCalls: 28, completedCalls: 28, confirmationCalls: 0,
     measurement: { metrics, categories: { identity: metrics, clean: metrics }, scenarios: [], coldStart: null },
     flips: [{ scenario: 'diagnosis-empty', before: true, now: false }],
     trends: { warmLatencyP50Ms: [780, 801, 790], detectionRatePct: [100, 100, 80] },

@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { loadConfigFile } from '../src/config/load.js';
+import { loadConfigFile, resolvePlan } from '../src/config/load.js';
 import { REPO_ROOT } from './helpers/servers.js';
 
 const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, unknown>; outputs: Record<string, unknown>; runs: { using: string; main: string } };
@@ -50,4 +50,14 @@ describe.each(workflows)('examples/%s', (file) => {
 it('examples/model-gate.yml is a valid config', () => {
   const config = loadConfigFile(join(REPO_ROOT, 'examples', 'model-gate.yml'), { required: true });
   expect(config?.targets?.map((target) => target.name)).toEqual(['fp16', 'awq']);
+});
+
+it('examples/servers/model-gate.yml is a valid config with one target per server kind', () => {
+  const path = join(REPO_ROOT, 'examples', 'servers', 'model-gate.yml');
+  const config = loadConfigFile(path, { required: true });
+  const env = { VLLM_API_KEY: 'k', LLAMA_API_KEY: 'k', OPENAI_API_KEY: 'k' };
+  const plan = resolvePlan({}, config, env, (name) => name, path);
+  expect(plan.targets.map((target) => `${target.name}:${target.kind}`)).toEqual(['vllm:openai', 'ollama:ollama', 'ollama-v1:openai', 'llama-cpp:openai', 'lm-studio:openai', 'tgi:openai', 'sglang:openai', 'gpt-4o:openai']);
+  expect(plan.targets[0]!.coldStart).toEqual({ command: 'docker restart vllm', readyUrl: 'http://127.0.0.1:8000/health', readyTimeoutMs: 600_000 });
+  expect(plan.targets[1]!.keepAlive).toBe('5m');
 });

@@ -15,7 +15,7 @@ function samplesFor(detectedOf: (scenario: number, run: number) => boolean, late
       samples.push({
         target: 't', scenario: id, category: anomaly ? 'a' : 'c', anomaly, run, phase: 'warm', startedAt: '', latencyMs: latencyMs(index, run), ttftMs: 50,
         outputTokens: 30, outputTokensSource: 'server', outputTokensPerSecond: 40, jsonValid: true, schemaValid: true, flagged: detected,
-        detected, matchedKeywords: [], finishReason: 'stop', errorClass: null, errorMessage: null, excerpt: '',
+        detected, matchedKeywords: [], finishReason: 'stop', interTokenMeanMs: null, interTokenP95Ms: null, serverTimings: null, errorClass: null, errorMessage: null, excerpt: '',
       });
     });
   }
@@ -34,7 +34,7 @@ function baselineRun(samples: Sample[], index: number): BaselineRun {
   const metrics = computeMetrics(samples);
   return {
     runId: `b${index}`, createdAt: '', toolVersion: 'test', model: 'm', serverVersion: null, scenarios: outcomes(samples), warmLatencyMs: series,
-    ttftMs: Object.fromEntries(Object.entries(series).map(([id, values]) => [id, values.map(() => 50)])), outputTokensPerSecond: {}, coldStartMs: null,
+    ttftMs: Object.fromEntries(Object.entries(series).map(([id, values]) => [id, values.map(() => 50)])), outputTokensPerSecond: {}, interTokenMeanMs: {}, interTokenP95Ms: {}, coldStartMs: null,
     metrics: Object.fromEntries(Object.entries(metrics).map(([name, value]) => [name, value.value])),
   };
 }

@@ -124,7 +124,7 @@ function sample(scenario: string, anomaly: boolean, run: number, phase: Sample['
   return {
     target: 't', scenario, category: anomaly ? 'anomaly' : 'clean', anomaly, run, phase, startedAt: '', latencyMs, ttftMs, outputTokens: 30,
     outputTokensSource: 'server', outputTokensPerSecond: ttftMs === null ? null : 29_000 / Math.max(1, latencyMs - ttftMs), jsonValid: true, schemaValid: true,
-    flagged: false, detected: false, matchedKeywords: [], finishReason: 'stop', errorClass: null, errorMessage: null, excerpt: '', ...fields,
+    flagged: false, detected: false, matchedKeywords: [], finishReason: 'stop', interTokenMeanMs: null, interTokenP95Ms: null, serverTimings: null, errorClass: null, errorMessage: null, excerpt: '', ...fields,
   };
 }
 
@@ -146,7 +146,7 @@ function asBaselineRun(samples: Sample[], size: Size, index: number): BaselineRu
   };
   return {
     runId: String(index), createdAt: '', toolVersion: 'sim', model: 'm', serverVersion: null, scenarios: measured.scenarios,
-    warmLatencyMs: series((s) => s.latencyMs), ttftMs: series((s) => s.ttftMs), outputTokensPerSecond: series((s) => s.outputTokensPerSecond),
+    warmLatencyMs: series((s) => s.latencyMs), ttftMs: series((s) => s.ttftMs), outputTokensPerSecond: series((s) => s.outputTokensPerSecond), interTokenMeanMs: {}, interTokenP95Ms: {},
     coldStartMs: measured.metrics.coldStartMs.value, metrics: Object.fromEntries(Object.entries(measured.metrics).map(([k, v]) => [k, v.value])),
   };
 }

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import { median } from 'simple-statistics';
-import { cliFlagName } from '../src/config/load.js';
-import { runModelGate } from '../src/pipeline.js';
+import { runPipeline } from './pipeline.js';
 import { loadBuiltinSuite } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 
@@ -27,7 +26,6 @@ const baseUrl = `${url}/v1`;
 
 const suite = loadBuiltinSuite('safety-checks');
 const calls = 1 + suite.scenarios.length * WARM_RUNS;
-const noop = () => undefined;
 
 // The gate runs against a baseline, as on a pull request: comparison, comment, JUnit and charts
 // are part of what is measured. Confirmation runs are off: they would add real calls.
@@ -36,16 +34,7 @@ const baselineDir = join(scratch, 'baselines');
 
 async function harness(mode: 'gate' | 'baseline' = 'gate'): Promise<number> {
   const started = performance.now();
-  const outcome = await runModelGate({
-    inputs: { mode, 'base-url': baseUrl, model: 'test-model', 'warm-runs': String(WARM_RUNS), 'confirm-runs': 'false', 'baseline-dir': baselineDir, 'report-dir': mkdtempSync(join(scratch, 'report-')) },
-    configPath: '/nonexistent/model-gate.yml',
-    configRequired: false,
-    env: {},
-    nameOf: cliFlagName,
-    signal: new AbortController().signal,
-    toolVersion: 'bench',
-    log: { info: noop, warn: noop, debug: noop },
-  });
+  const outcome = await runPipeline({ mode, 'base-url': baseUrl, model: 'test-model', 'warm-runs': String(WARM_RUNS), 'confirm-runs': 'false', 'baseline-dir': baselineDir, 'report-dir': mkdtempSync(join(scratch, 'report-')) });
   const elapsed = performance.now() - started;
   // A zero-latency server's timings are noise, so the verdict may be either; an error is not.
   if (outcome.report.verdict === 'error' || outcome.report.targets[0]?.completedCalls !== calls) throw new Error(`harness run failed: ${outcome.report.verdictReason}`);

@@ -6,6 +6,7 @@ export const RUN_INPUT_NAMES = [
   'on-regression',
   'confirm-runs',
   'update-baseline-on-pass',
+  'kind',
   'base-url',
   'model',
   'api-key',

@@ -101,6 +101,7 @@ function targetReport(run: TargetRun, suite: Suite): TargetReport {
     model: run.target.model,
     jsonMode: run.target.jsonMode,
     preflight: run.preflight,
+    coldStart: run.coldStart,
     plannedCalls: run.plannedCalls,
     completedCalls: run.samples.filter((sample) => sample.phase !== 'confirm').length,
     confirmationCalls: run.samples.filter((sample) => sample.phase === 'confirm').length,

@@ -1,5 +1,6 @@
 // What every test server does to stay bounded: print its address once listening, and stop after
-// its TTL, on SIGTERM/SIGINT, or as soon as its parent closes the stdin pipe.
+// its TTL, on SIGTERM/SIGINT, or as soon as its parent closes the stdin pipe. And the two HTTP
+// chores they share.
 import { fstatSync } from 'node:fs';
 
 export function serveBounded(server, ttlSeconds) {
@@ -17,4 +18,19 @@ export function serveBounded(server, ttlSeconds) {
   }
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+export function sendJson(res, status, body) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }

@@ -7,11 +7,12 @@
 //
 // Prints one JSON line {"url": "http://127.0.0.1:PORT"} once listening. Control API (tests only):
 //   POST /__control/programme  replace the programme        GET /__control/stats  what it has seen
+//   POST /__control/restart?downMs=N  act as a restarting server: every API call answers 503 for N ms
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { serveBounded } from './lifecycle.mjs';
+import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
 
 /**
  * The programme: everything the server does is data.
@@ -26,6 +27,8 @@ import { serveBounded } from './lifecycle.mjs';
  * - failures: errorRate with errorStatus (HTTP error), hangRate (never answers).
  * - usage: whether the final stream chunk carries token usage (when the client asks).
  * - serverVersion: answered at GET /version as vLLM does (null: no such endpoint).
+ * - timings: the final stream chunk carries llama.cpp's `timings` object (prompt_n, prompt_ms,
+ *   predicted_n, predicted_ms), from the injected delays.
  */
 const DEFAULT_PROGRAMME = {
   models: ['test-model'],
@@ -39,6 +42,7 @@ const DEFAULT_PROGRAMME = {
   failures: { errorRate: 0, errorStatus: 500, hangRate: 0 },
   usage: true,
   serverVersion: null,
+  timings: false,
   seed: 1,
 };
 
@@ -79,23 +83,12 @@ function jittered(ms) {
   return ms * Math.exp((gaussian * programme.latency.jitterPct) / 100);
 }
 const sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+// Delays are kept against absolute deadlines, so that timer overshoot does not add up over the
+// tokens of an answer: token i leaves at decode start + i × perTokenMs, as near as timers allow.
+const sleepUntil = (deadline) => sleep(deadline - performance.now());
 
-const stats = { requests: 0, models: 0, chat: 0, unauthorized: 0, lastChat: null, chatCompleted: 0 };
-
-function sendJson(res, status, body) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
+const stats = { requests: 0, models: 0, chat: 0, unauthorized: 0, lastChat: null, chatCompleted: 0, restarts: 0, chatsSinceRestart: 0, notReadyAnswers: 0 };
+let downUntil = 0;
 
 function imageSha(messages) {
   for (const message of messages ?? []) {
@@ -125,8 +118,9 @@ function tokenize(text) {
   return text.match(/[\s\S]{1,4}/g) ?? [];
 }
 
-async function handleChat(req, res, body) {
+async function handleChat(req, res, body, arrivedAt) {
   stats.chat += 1;
+  stats.chatsSinceRestart += 1;
   let request;
   try {
     request = JSON.parse(body);
@@ -172,14 +166,20 @@ async function handleChat(req, res, body) {
   res.on('close', () => {
     closed = true;
   });
-  await sleep(jittered(latency.ttftMs));
+  // Time to first token counts from the request's arrival, as a server's queue and prefill would.
+  const promptStarted = arrivedAt;
+  await sleepUntil(arrivedAt + jittered(latency.ttftMs));
+  const decodeStarted = performance.now();
   const perToken = jittered(latency.perTokenMs);
   for (let index = 0; index < tokens.length && !closed; index += 1) {
-    if (index > 0) await sleep(perToken);
+    if (index > 0) await sleepUntil(decodeStarted + index * perToken);
     res.write(chunk(index === 0 ? { role: 'assistant', content: tokens[index] } : { content: tokens[index] }));
   }
   if (closed) return;
-  res.write(chunk({}, 'stop'));
+  const timings = programme.timings
+    ? { timings: { prompt_n: 1000, prompt_ms: decodeStarted - promptStarted, predicted_n: tokens.length, predicted_ms: performance.now() - decodeStarted } }
+    : {};
+  res.write(chunk({}, 'stop', timings));
   if (programme.usage && request.stream_options?.include_usage) {
     res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model, choices: [], usage })}\n\n`);
   }
@@ -188,6 +188,7 @@ async function handleChat(req, res, body) {
 }
 
 const server = createServer(async (req, res) => {
+  const arrivedAt = performance.now();
   stats.requests += 1;
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const body = await readBody(req);
@@ -198,6 +199,16 @@ const server = createServer(async (req, res) => {
       return sendJson(res, 200, { ok: true });
     }
     if (url.pathname === '/__control/stats') return sendJson(res, 200, stats);
+    if (url.pathname === '/__control/restart' && req.method === 'POST') {
+      stats.restarts += 1;
+      stats.chatsSinceRestart = 0;
+      downUntil = Date.now() + Number(url.searchParams.get('downMs') ?? 0);
+      return sendJson(res, 200, { ok: true });
+    }
+    if (Date.now() < downUntil) {
+      stats.notReadyAnswers += 1;
+      return sendJson(res, 503, { error: { message: 'Model is loading', type: 'server_error' } });
+    }
     if (url.pathname === '/version' && programme.serverVersion) return sendJson(res, 200, { version: programme.serverVersion });
 
     const prefix = programme.pathPrefix;
@@ -212,7 +223,7 @@ const server = createServer(async (req, res) => {
       await sleep(programme.latency.modelsDelayMs);
       return sendJson(res, 200, { object: 'list', data: programme.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })) });
     }
-    if (route === '/chat/completions' && req.method === 'POST') return await handleChat(req, res, body);
+    if (route === '/chat/completions' && req.method === 'POST') return await handleChat(req, res, body, arrivedAt);
     return sendJson(res, 404, { detail: 'Not Found' });
   } catch (error) {
     if (!res.headersSent) sendJson(res, 500, { error: { message: String(error) } });

@@ -14,6 +14,9 @@ export interface ServerStats {
   chat: number;
   chatCompleted: number;
   unauthorized: number;
+  restarts: number;
+  chatsSinceRestart: number;
+  notReadyAnswers: number;
   lastChat: null | {
     model: string;
     stream: boolean;
@@ -92,6 +95,33 @@ export async function freePort(): Promise<number> {
 }
 
 export const REPO_ROOT = ROOT;
+
+export interface OllamaEvent {
+  type: 'unload' | 'chat';
+  model: string;
+  wasLoaded?: boolean;
+  format?: unknown;
+  keepAlive?: unknown;
+  options?: Record<string, unknown> | null;
+  imageSha256?: string | null;
+  at: number;
+}
+
+export interface OllamaServer {
+  url: string;
+  stats(): Promise<{ events: OllamaEvent[]; loaded: string[] }>;
+  stop(): Promise<void>;
+}
+
+/** The Ollama native API test server, as a real process on 127.0.0.1. */
+export async function startOllamaServer(programme: Record<string, unknown> = {}, ttlSeconds = 120): Promise<OllamaServer> {
+  const { child, url } = await spawnServer('ollama.mjs', programme, ttlSeconds);
+  return {
+    url,
+    stats: async () => (await (await fetch(`${url}/__control/stats`)).json()) as Awaited<ReturnType<OllamaServer['stats']>>,
+    stop: () => stopChild(child),
+  };
+}
 
 export interface GithubServer {
   url: string;

@@ -139,6 +139,10 @@ function targetFromConfig(config: TargetConfig, env: RawInputs, configPath: stri
     baseUrl: config['base-url'],
     model: config.model,
     jsonMode: config['json-mode'],
+    ...(config['keep-alive'] !== undefined ? { keepAlive: config['keep-alive'] } : {}),
+    ...(config['cold-start']
+      ? { coldStart: { command: config['cold-start'].command, readyUrl: config['cold-start']['ready-url'] ?? null, readyTimeoutMs: Math.round(config['cold-start']['ready-timeout'] * 1000) } }
+      : {}),
     ...resolveApiKey({ name: config.name, apiKeyEnv: config['api-key-env'] }, env, `${configPath}: targets.${config.name}`),
   };
 }
@@ -157,11 +161,12 @@ function targetFromInputs(inputs: RawInputs, env: RawInputs, nameOf: InputNamer)
   const fields: Record<string, unknown> = { name: present(inputs['target-name']) ? inputs['target-name'].trim() : defaultTargetName(model.trim()), 'base-url': baseUrl, model };
   if (present(inputs['api-key-env'])) fields['api-key-env'] = inputs['api-key-env'].trim();
   if (present(inputs['json-mode'])) fields['json-mode'] = inputs['json-mode'].trim();
+  if (present(inputs.kind)) fields.kind = inputs.kind.trim();
   const parsed = configTargetFromInputs(fields, inputs, nameOf);
   const apiKeyInput = inputs['api-key'];
   return {
     name: parsed.name,
-    kind: 'openai',
+    kind: parsed.kind,
     baseUrl: parsed['base-url'],
     model: parsed.model,
     jsonMode: parsed['json-mode'],

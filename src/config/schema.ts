@@ -22,6 +22,10 @@ const httpUrl = z
   })
   .transform((value) => value.replace(/\/+$/, ''));
 
+function numberBetweenSchema(min: number, max: number, unit = '') {
+  return z.number({ error: `expected a number from ${min} to ${max}${unit}` }).min(min, { error: `expected a number from ${min} to ${max}${unit}` }).max(max, { error: `expected a number from ${min} to ${max}${unit}` });
+}
+
 const envVarName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable, such as VLLM_API_KEY' });
@@ -34,20 +38,34 @@ export const targetNameSchema = z
 
 export const jsonModeSchema = z.enum(['json_object', 'json_schema', 'none']);
 
+export const endpointKindSchema = z.enum(['openai', 'ollama'], { error: 'expected "openai" (any OpenAI-compatible server, Ollama\'s /v1 included) or "ollama" (Ollama\'s native API)' });
+
+/** How the server is reset before the cold call: a shell command, then readiness polling. */
+export const coldStartSchema = z.strictObject({
+  command: z.string().trim().min(1, { error: 'expected a shell command that restarts the server, such as "docker restart vllm"' }),
+  'ready-url': httpUrl.optional(),
+  'ready-timeout': numberBetweenSchema(1, 3600, ' (seconds)').default(300),
+});
+
 export const targetSchema = z.strictObject({
   name: targetNameSchema,
-  kind: z.literal('openai', { error: 'expected "openai" (the only endpoint kind so far)' }).default('openai'),
+  kind: endpointKindSchema.default('openai'),
   'base-url': httpUrl,
   model: z.string().trim().min(1, { error: 'expected the model name the server serves' }),
   'api-key-env': envVarName.optional(),
   'json-mode': jsonModeSchema.default('json_object'),
+  /** Ollama only: how long the model stays loaded after a call (Ollama's keep_alive). */
+  'keep-alive': z
+    .string()
+    .regex(/^(-1|0|\d+(\.\d+)?(ms|s|m|h))$/, { error: 'expected an Ollama duration such as "5m", "30s", "1h", "0" or "-1"' })
+    .optional(),
+  'cold-start': coldStartSchema.optional(),
 });
 
 const wholeNumber = (min: number, max: number) =>
   z.number({ error: `expected a whole number from ${min} to ${max}` }).int({ error: `expected a whole number from ${min} to ${max}` }).min(min, { error: `expected a whole number from ${min} to ${max}` }).max(max, { error: `expected a whole number from ${min} to ${max}` });
 
-const numberBetween = (min: number, max: number, unit = '') =>
-  z.number({ error: `expected a number from ${min} to ${max}${unit}` }).min(min, { error: `expected a number from ${min} to ${max}${unit}` }).max(max, { error: `expected a number from ${min} to ${max}${unit}` });
+const numberBetween = numberBetweenSchema;
 
 export const settingsSchema = z.strictObject({
   'warm-runs': wholeNumber(1, 1000).default(3),
@@ -119,12 +137,23 @@ export interface RunSettings {
   maxTokens: number;
 }
 
+export interface ColdStart {
+  command: string;
+  /** Polled until it answers 200; by default the kind's model list. */
+  readyUrl: string | null;
+  readyTimeoutMs: number;
+}
+
 export interface Target {
   name: string;
-  kind: 'openai';
+  kind: z.infer<typeof endpointKindSchema>;
   baseUrl: string;
   model: string;
   jsonMode: z.infer<typeof jsonModeSchema>;
+  /** Ollama's keep_alive for calls (null: the server's default). */
+  keepAlive?: string;
+  /** Resets the server before the cold call; without one (and not Ollama) the cold figure is a first call's. */
+  coldStart?: ColdStart;
   /** The secret value itself; never written anywhere. */
   apiKey?: string;
   /** Where the key came from, for messages: an input name or an environment variable. */

@@ -1,4 +1,5 @@
 import type { RunSettings, Target } from '../config/schema.js';
+import { ollamaEndpoint } from './ollama.js';
 import { openaiEndpoint } from './openai.js';
 import type { Endpoint } from './types.js';
 
@@ -6,5 +7,7 @@ export function createEndpoint(target: Target, settings: RunSettings): Endpoint 
   switch (target.kind) {
     case 'openai':
       return openaiEndpoint(target, settings);
+    case 'ollama':
+      return ollamaEndpoint(target, settings);
   }
 }

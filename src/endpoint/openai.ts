@@ -1,26 +1,15 @@
 // Endpoint kind `openai`: any OpenAI-compatible server (vLLM, llama.cpp, LM Studio, TGI, SGLang,
 // Ollama's /v1) through the openai package, streaming so that time to first token is measured.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { RunSettings, Target } from '../config/schema.js';
-import type { CallOutcome, ChatRequest, Endpoint, ErrorClass, PreflightResult } from './types.js';
+import type { CallOutcome, ChatRequest, Endpoint, ErrorClass, PreflightResult, ServerTimings } from './types.js';
+import { causeCodes, networkDiagnosis, shortMessage } from './diagnose.js';
+import { callDeadline, StreamClock, timedRequest } from './stream-timing.js';
 import { displayUrl } from './url.js';
 
 const PREFLIGHT_TIMEOUT_CAP_MS = 20_000;
 const NO_KEY_PLACEHOLDER = 'no-key-given';
-
-/** The error codes along an error's cause chain (undici puts the socket's code two levels down). */
-function causeCodes(error: unknown): string[] {
-  const codes: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-    current = (current as { cause?: unknown }).cause;
-  }
-  return codes;
-}
-
-const isTlsCode = (code: string) => /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|EPROTO)/.test(code);
 
 export function classifyError(error: unknown, flags: { timedOut: boolean; cancelled: boolean }): ErrorClass {
   if (flags.cancelled) return 'cancelled';
@@ -34,10 +23,23 @@ export function classifyError(error: unknown, flags: { timedOut: boolean; cancel
   return 'invalid-response';
 }
 
-function shortMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s+/g, ' ').slice(0, 300);
+const finiteOrNull = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? Math.round(value * 100) / 100 : null);
+
+/** llama.cpp server's `timings` object (final stream chunk): prompt_n, prompt_ms, predicted_n, predicted_ms. */
+export function llamaCppTimings(timings: unknown): ServerTimings | null {
+  if (typeof timings !== 'object' || timings === null) return null;
+  const value = timings as Record<string, unknown>;
+  return { source: 'llama.cpp', loadMs: null, promptMs: finiteOrNull(value.prompt_ms), promptTokens: finiteOrNull(value.prompt_n), decodeMs: finiteOrNull(value.predicted_ms), outputTokens: finiteOrNull(value.predicted_n) };
 }
+
+
+// The client library calls fetch once it has built the request; timed from there (and from its
+// headers going out, see stream-timing.ts), its own serialization is not the server's latency.
+const callClock = new AsyncLocalStorage<StreamClock>();
+const timedFetch: typeof fetch = (input, init) => {
+  const clock = callClock.getStore();
+  return clock ? timedRequest(clock, () => fetch(input, init)) : fetch(input, init);
+};
 
 export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint {
   const client = new OpenAI({
@@ -45,6 +47,7 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
     apiKey: target.apiKey ?? NO_KEY_PLACEHOLDER,
     maxRetries: 0,
     timeout: settings.timeoutMs,
+    fetch: timedFetch,
   });
 
   function responseFormat(outputSchema: Record<string, unknown>) {
@@ -56,87 +59,85 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
   }
 
   async function call(request: ChatRequest): Promise<CallOutcome> {
-    // One controller per call, aborted by its deadline or by the run's cancellation. A listener
-    // (removed afterwards) rather than AbortSignal.any, whose dependents pile up on a long-lived signal.
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, settings.timeoutMs);
-    const onCancel = () => controller.abort();
-    request.signal.addEventListener('abort', onCancel, { once: true });
-    const signal = controller.signal;
-    const started = performance.now();
-    let ttftMs: number | null = null;
-    let chunks = 0;
+    const deadline = callDeadline(settings.timeoutMs, request.signal);
+    const signal = deadline.signal;
+    const clock = new StreamClock();
     let usageTokens: number | null = null;
     let finishReason: string | null = null;
+    let serverTimings: ServerTimings | null = null;
     const parts: string[] = [];
     try {
-      const stream = await client.chat.completions.create(
-        {
-          model: target.model,
-          messages: [
-            {
-              role: 'user',
-              content: [
-                { type: 'text', text: request.prompt },
-                { type: 'image_url', image_url: { url: request.imageDataUrl } },
-              ],
-            },
-          ],
-          temperature: settings.temperature,
-          max_tokens: settings.maxTokens,
-          stream: true,
-          stream_options: { include_usage: true },
-          ...responseFormat(request.outputSchema),
-        },
-        { signal, maxRetries: 0, timeout: settings.timeoutMs },
+      const stream = await callClock.run(clock, () =>
+        client.chat.completions.create(
+          {
+            model: target.model,
+            messages: [
+              {
+                role: 'user',
+                content: [
+                  { type: 'text', text: request.prompt },
+                  { type: 'image_url', image_url: { url: request.imageDataUrl } },
+                ],
+              },
+            ],
+            temperature: settings.temperature,
+            max_tokens: settings.maxTokens,
+            stream: true,
+            stream_options: { include_usage: true },
+            ...responseFormat(request.outputSchema),
+          },
+          { signal, maxRetries: 0, timeout: settings.timeoutMs },
+        ),
       );
       for await (const chunk of stream) {
         const choice = chunk.choices?.[0];
         const content = choice?.delta?.content;
         if (content) {
-          ttftMs ??= performance.now() - started;
-          chunks += 1;
+          clock.content();
           parts.push(content);
         }
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         if (chunk.usage && typeof chunk.usage.completion_tokens === 'number') usageTokens = chunk.usage.completion_tokens;
+        const timings = (chunk as { timings?: unknown }).timings;
+        if (timings) serverTimings = llamaCppTimings(timings);
       }
-      const outputTokens = usageTokens ?? (chunks > 0 ? chunks : null);
+      const outputTokens = usageTokens ?? (clock.chunks > 0 ? clock.chunks : null);
       return {
         text: parts.join(''),
-        latencyMs: performance.now() - started,
-        ttftMs,
+        latencyMs: clock.elapsedMs(),
+        ttftMs: clock.ttftMs,
         outputTokens,
-        outputTokensSource: usageTokens !== null ? 'server' : chunks > 0 ? 'chunks' : null,
+        outputTokensSource: usageTokens !== null ? 'server' : clock.chunks > 0 ? 'chunks' : null,
         finishReason,
+        ...clock.interToken(),
+        serverTimings,
         errorClass: null,
         errorMessage: null,
       };
     } catch (error) {
-      const errorClass = classifyError(error, { timedOut, cancelled: request.signal.aborted });
+      const errorClass = classifyError(error, { timedOut: deadline.timedOut(), cancelled: request.signal.aborted });
       return {
         text: parts.join(''),
-        latencyMs: performance.now() - started,
-        ttftMs,
+        latencyMs: clock.elapsedMs(),
+        ttftMs: clock.ttftMs,
         outputTokens: null,
         outputTokensSource: null,
         finishReason,
+        interTokenMeanMs: null,
+        interTokenP95Ms: null,
+        serverTimings,
         errorClass,
         errorMessage: errorClass === 'timeout' ? `no complete answer within ${settings.timeoutMs / 1000} s` : shortMessage(error),
       };
     } finally {
-      clearTimeout(timer);
-      request.signal.removeEventListener('abort', onCancel);
+      deadline.dispose();
     }
   }
 
   return {
     preflight: (signal) => preflightOpenAI(target, Math.min(settings.timeoutMs, PREFLIGHT_TIMEOUT_CAP_MS), signal),
     call,
+    readinessUrl: `${target.baseUrl}/models`,
   };
 }
 
@@ -194,20 +195,8 @@ export async function preflightOpenAI(target: Target, timeoutMs: number, signal:
       if (error.status === 404) return fail(`${who}: GET ${modelsUrl} answered HTTP 404, so there is no OpenAI-compatible API at base-url ${base}. ${await missingV1Hint(target, timeoutMs, signal)}`);
       return fail(`${who}: GET ${modelsUrl} answered HTTP ${error.status}. The server is up but failing; check its log.`);
     }
-    const codes = causeCodes(error);
-    if (codes.includes('ECONNREFUSED')) {
-      return fail(`${who}: nothing is listening at ${host}:${port} (connection refused on GET ${modelsUrl}). Start the server, or fix the host and port in base-url.`);
-    }
-    if (codes.some((code) => code === 'ENOTFOUND' || code === 'EAI_AGAIN')) {
-      return fail(`${who}: the host "${host}" in base-url could not be resolved (DNS lookup failed for ${modelsUrl}). Check the host name, or use an address this runner can resolve.`);
-    }
-    const tlsCode = codes.find(isTlsCode);
-    if (tlsCode) {
-      return fail(`${who}: the TLS handshake with ${host}:${port} failed (${tlsCode}). Use http:// if the server does not speak TLS, or make the runner trust its certificate (NODE_EXTRA_CA_CERTS).`);
-    }
-    if (codes.some((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')) {
-      return fail(`${who}: ${host}:${port} closed the connection without answering GET ${modelsUrl}. Check that this port serves HTTP (not TLS or another protocol) and that no proxy is in the way.`);
-    }
+    const network = networkDiagnosis(error, { who, host, port, url: modelsUrl });
+    if (network) return fail(network);
     return fail(`${who}: GET ${modelsUrl} failed: ${shortMessage(error).replace(/\.+$/, '')}. Check base-url.`);
   } finally {
     clearTimeout(timer);

@@ -15,6 +15,7 @@ export type ErrorClass =
   | 'connection-reset'
   | 'connection'
   | 'invalid-response'
+  | 'truncated-stream'
   | `http-${number}`;
 
 export interface CallOutcome {
@@ -26,8 +27,23 @@ export interface CallOutcome {
   /** `server`: the server's usage report; `chunks`: counted from stream chunks (approximate). */
   outputTokensSource: 'server' | 'chunks' | null;
   finishReason: string | null;
+  /** Gaps between streamed content chunks after the first (inter-token latency), mean and p95; null under two chunks. */
+  interTokenMeanMs: number | null;
+  interTokenP95Ms: number | null;
+  /** What the server itself reports of its timings (llama.cpp `timings`, Ollama durations), where it does. */
+  serverTimings: ServerTimings | null;
   errorClass: ErrorClass | null;
   errorMessage: string | null;
+}
+
+export interface ServerTimings {
+  source: 'llama.cpp' | 'ollama';
+  /** Loading the model into memory (Ollama's load_duration). */
+  loadMs: number | null;
+  promptMs: number | null;
+  promptTokens: number | null;
+  decodeMs: number | null;
+  outputTokens: number | null;
 }
 
 export interface PreflightResult {
@@ -39,7 +55,18 @@ export interface PreflightResult {
   serverVersion: string | null;
 }
 
+/** How the cold call's server state was reached. */
+export interface ColdStartNote {
+  /** unloaded: the model was unloaded and seen gone; reset-command: the target's command ran and the server came back; first-call: nothing was reset. */
+  method: 'unloaded' | 'reset-command' | 'first-call';
+  detail: string;
+}
+
 export interface Endpoint {
   preflight(signal: AbortSignal): Promise<PreflightResult>;
   call(request: ChatRequest): Promise<CallOutcome>;
+  /** Puts the server in a cold state before the cold call, where the kind can (Ollama: unload). Throws a ModelGateError-worthy message when it cannot. */
+  makeCold?(signal: AbortSignal): Promise<ColdStartNote>;
+  /** The URL polled for readiness after a cold-start command. */
+  readinessUrl: string;
 }

@@ -24,6 +24,9 @@ export const baselineRunSchema = z.object({
   warmLatencyMs: samplesByScenario,
   ttftMs: samplesByScenario,
   outputTokensPerSecond: samplesByScenario,
+  // Added after the first baselines: absent in older files, which then have no history to compare.
+  interTokenMeanMs: samplesByScenario.default({}),
+  interTokenP95Ms: samplesByScenario.default({}),
   coldStartMs: z.number().nullable(),
   metrics: z.record(z.string(), z.number().nullable()),
 });
@@ -124,6 +127,8 @@ export function baselineRun(run: RunForBaseline): BaselineRun {
     warmLatencyMs: samplesOf(run.samples, (sample) => sample.latencyMs),
     ttftMs: samplesOf(run.samples, (sample) => sample.ttftMs),
     outputTokensPerSecond: samplesOf(run.samples, (sample) => sample.outputTokensPerSecond),
+    interTokenMeanMs: samplesOf(run.samples, (sample) => sample.interTokenMeanMs),
+    interTokenP95Ms: samplesOf(run.samples, (sample) => sample.interTokenP95Ms),
     coldStartMs: run.metrics.coldStartMs.value,
     metrics: Object.fromEntries(METRIC_NAMES.map((name) => [name, run.metrics[name].value])),
   };

@@ -33,6 +33,8 @@ export const DEFAULT_GATE_RULES: Record<MetricName, GateRule> = {
   ttftP50Ms: { margin: 10, enabled: false },
   ttftP95Ms: { margin: 20, enabled: false },
   outputTokensPerSecond: { margin: 10, enabled: false },
+  interTokenMeanMs: { margin: 10, enabled: false },
+  interTokenP95Ms: { margin: 20, enabled: false },
 };
 
 /**
@@ -94,6 +96,8 @@ const LOCATION_METRICS = {
   warmLatencyP50Ms: { worse: 'greater', samples: 'warmLatencyMs', pick: (s: Sample) => s.latencyMs },
   ttftP50Ms: { worse: 'greater', samples: 'ttftMs', pick: (s: Sample) => s.ttftMs },
   outputTokensPerSecond: { worse: 'less', samples: 'outputTokensPerSecond', pick: (s: Sample) => s.outputTokensPerSecond },
+  interTokenMeanMs: { worse: 'greater', samples: 'interTokenMeanMs', pick: (s: Sample) => s.interTokenMeanMs },
+  interTokenP95Ms: { worse: 'greater', samples: 'interTokenP95Ms', pick: (s: Sample) => s.interTokenP95Ms },
 } as const;
 
 const TAIL_METRICS = {
@@ -101,7 +105,7 @@ const TAIL_METRICS = {
   ttftP95Ms: { samples: 'ttftMs', pick: (s: Sample) => s.ttftMs },
 } as const;
 
-type SampleSeries = 'warmLatencyMs' | 'ttftMs' | 'outputTokensPerSecond';
+type SampleSeries = 'warmLatencyMs' | 'ttftMs' | 'outputTokensPerSecond' | 'interTokenMeanMs' | 'interTokenP95Ms';
 
 function currentSeries(samples: readonly Sample[], pick: (sample: Sample) => number | null): Record<string, number[]> {
   const byScenario: Record<string, number[]> = {};

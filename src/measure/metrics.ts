@@ -17,6 +17,8 @@ export const METRIC_INFO = {
   ttftP50Ms: { label: 'Time to first token p50', unit: 'ms', better: 'lower' },
   ttftP95Ms: { label: 'Time to first token p95', unit: 'ms', better: 'lower' },
   outputTokensPerSecond: { label: 'Output tokens/s (median)', unit: 'tok/s', better: 'higher' },
+  interTokenMeanMs: { label: 'Inter-token latency mean (median of calls)', unit: 'ms', better: 'lower' },
+  interTokenP95Ms: { label: 'Inter-token latency p95 (median of calls)', unit: 'ms', better: 'lower' },
 } as const;
 
 export type MetricName = keyof typeof METRIC_INFO;
@@ -77,6 +79,8 @@ export function computeMetrics(samples: readonly Sample[]): Metrics {
   const latencies = answered.map((sample) => sample.latencyMs);
   const ttfts = answered.map((sample) => sample.ttftMs).filter((value): value is number => value !== null);
   const speeds = answered.map((sample) => sample.outputTokensPerSecond).filter((value): value is number => value !== null);
+  const interTokenMeans = answered.map((sample) => sample.interTokenMeanMs).filter((value): value is number => value !== null);
+  const interTokenP95s = answered.map((sample) => sample.interTokenP95Ms).filter((value): value is number => value !== null);
   const count = (list: readonly Sample[], predicate: (sample: Sample) => boolean) => list.filter(predicate).length;
 
   return {
@@ -94,6 +98,8 @@ export function computeMetrics(samples: readonly Sample[]): Metrics {
     ttftP50Ms: stat(ttfts, (sorted) => quantileSorted(sorted, 0.5)),
     ttftP95Ms: stat(ttfts, (sorted) => quantileSorted(sorted, 0.95)),
     outputTokensPerSecond: stat(speeds, (sorted) => median(sorted)),
+    interTokenMeanMs: stat(interTokenMeans, (sorted) => median(sorted)),
+    interTokenP95Ms: stat(interTokenP95s, (sorted) => median(sorted)),
   };
 }
 

@@ -104,6 +104,10 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
   if (measurement.coldStart?.errorClass) {
     lines.push(`The cold call (${code(measurement.coldStart.scenario)}) failed: ${measurement.coldStart.errorClass}.`, '');
   }
+  if (detail !== 'minimal' && target.coldStart) {
+    const how = { unloaded: 'measured after unloading the model', 'reset-command': 'measured after the cold-start command', 'first-call': 'a first-call figure' }[target.coldStart.method];
+    lines.push(`Cold start: ${how} (${inlineText(target.coldStart.detail)}).`, '');
+  }
   const categoryNames = Object.keys(measurement.categories);
   if (detail === 'full' && categoryNames.length > 1) {
     lines.push('<details><summary>Per category</summary>', '', '| Category | Detection | False positives | JSON valid | Errors | Warm p50 |', '| --- | ---: | ---: | ---: | ---: | ---: |');

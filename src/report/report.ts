@@ -35,6 +35,8 @@ export const targetReportSchema = z.object({
   model: z.string(),
   jsonMode: z.string(),
   preflight: z.object({ ok: z.boolean(), diagnosis: z.string().nullable(), servedModels: z.array(z.string()), serverVersion: z.string().nullable() }),
+  /** How the cold call's state was reached: unloaded (Ollama), reset-command, or first-call (nothing reset). */
+  coldStart: z.object({ method: z.enum(['unloaded', 'reset-command', 'first-call']), detail: z.string() }).nullable().default(null),
   plannedCalls: z.number().int(),
   completedCalls: z.number().int(),
   /** Extra warm calls the gate made to confirm a suspicious change (not in the metrics). */

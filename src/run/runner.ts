@@ -1,10 +1,12 @@
 // Runs a suite against each target: preflight, one cold call timed apart, then warm runs of every
 // scenario at the configured concurrency, with per-call timeouts and cancellation.
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Plan, Target } from '../config/schema.js';
-import type { Endpoint, PreflightResult } from '../endpoint/types.js';
+import type { ColdStartNote, Endpoint, PreflightResult } from '../endpoint/types.js';
 import type { AnswerScorer } from '../score/answer.js';
 import type { Scenario, Suite } from '../suite/schema.js';
+import { makeServerCold } from './cold-start.js';
 import type { Sample } from './sample.js';
 
 const EXCERPT_CHARS = 300;
@@ -18,6 +20,8 @@ export interface Progress {
 export interface TargetRun {
   target: Target;
   preflight: PreflightResult;
+  /** How the cold call's state was reached; null for confirmation passes or when no cold call ran. */
+  coldStart: ColdStartNote | null;
   plannedCalls: number;
   samples: Sample[];
 }
@@ -58,6 +62,8 @@ export function plannedCalls(suite: Suite, warmRuns: number, confirmation?: { ru
 /** Fills `result` as it goes, so a caller whose run throws midway still holds every sample taken. */
 export async function runSuite(options: RunOptions, result: RunResult = { targets: [], cancelled: false }): Promise<RunResult> {
   const { plan, suite, signal } = options;
+  // Every call in flight listens to the run's signal: more than Node's default of 10 is expected.
+  setMaxListeners(Math.max(10, 2 * plan.settings.concurrency + 10), signal);
   const dataUrls = new Map(suite.scenarios.map((scenario) => [scenario.id, `data:${scenario.image.mediaType};base64,${scenario.image.bytes.toString('base64')}`]));
   const calls = plannedCalls(suite, plan.settings.warmRuns, options.confirmation);
   const targets = result.targets;
@@ -67,9 +73,18 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
     const endpoint = options.endpointFor(target);
     const preflight = options.confirmation ? { ok: true, diagnosis: null, servedModels: [], serverVersion: null } : await endpoint.preflight(signal);
     options.onPreflight?.(target, preflight);
-    const targetRun: TargetRun = { target, preflight, plannedCalls: calls.length, samples: [] };
+    const targetRun: TargetRun = { target, preflight, coldStart: null, plannedCalls: calls.length, samples: [] };
     targets.push(targetRun);
     if (!preflight.ok) continue;
+    if (calls[0]?.phase === 'cold') {
+      try {
+        targetRun.coldStart = await makeServerCold(target, endpoint, signal);
+      } catch (error) {
+        // A reset that fails leaves nothing to measure honestly: the target stops here, said why.
+        targetRun.preflight = { ...preflight, ok: false, diagnosis: error instanceof Error ? error.message : String(error) };
+        continue;
+      }
+    }
 
     let done = 0;
     const execute = async (call: PlannedCall) => {
@@ -101,6 +116,9 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
         detected: score.detected,
         matchedKeywords: score.matchedKeywords,
         finishReason: outcome.finishReason,
+        interTokenMeanMs: answered ? outcome.interTokenMeanMs : null,
+        interTokenP95Ms: answered ? outcome.interTokenP95Ms : null,
+        serverTimings: outcome.serverTimings,
         errorClass: outcome.errorClass,
         errorMessage: outcome.errorMessage,
         excerpt: outcome.text.slice(0, EXCERPT_CHARS),

@@ -17,6 +17,21 @@ export const sampleSchema = z.object({
   outputTokensSource: z.enum(['server', 'chunks']).nullable(),
   /** Decode speed: tokens after the first one over the time after the first token. */
   outputTokensPerSecond: z.number().nullable(),
+  /** Inter-token latency of this call: the gaps between streamed chunks after the first. */
+  interTokenMeanMs: z.number().nullable().default(null),
+  interTokenP95Ms: z.number().nullable().default(null),
+  /** The server's own timings, next to the client's figures, where the server reports them. */
+  serverTimings: z
+    .object({
+      source: z.enum(['llama.cpp', 'ollama']),
+      loadMs: z.number().nullable(),
+      promptMs: z.number().nullable(),
+      promptTokens: z.number().nullable(),
+      decodeMs: z.number().nullable(),
+      outputTokens: z.number().nullable(),
+    })
+    .nullable()
+    .default(null),
   jsonValid: z.boolean(),
   schemaValid: z.boolean(),
   flagged: z.boolean(),

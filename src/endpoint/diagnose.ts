@@ -1,0 +1,45 @@
+// What went wrong on the network, in words, for every endpoint kind's preflight and calls.
+
+/** The error codes along an error's cause chain (undici puts the socket's code two levels down). */
+export function causeCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return codes;
+}
+
+export const isTlsCode = (code: string) => /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|EPROTO)/.test(code);
+
+export function shortMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s+/g, ' ').slice(0, 300);
+}
+
+/** One sentence for a request that never got an HTTP answer (refused, DNS, TLS, reset), or null. */
+export function networkDiagnosis(error: unknown, where: { who: string; host: string; port: string; url: string }): string | null {
+  const { who, host, port, url } = where;
+  const codes = causeCodes(error);
+  if (codes.includes('ECONNREFUSED')) {
+    return `${who}: nothing is listening at ${host}:${port} (connection refused on GET ${url}). Start the server, or fix the host and port in base-url.`;
+  }
+  if (codes.some((code) => code === 'ENOTFOUND' || code === 'EAI_AGAIN')) {
+    return `${who}: the host "${host}" in base-url could not be resolved (DNS lookup failed for ${url}). Check the host name, or use an address this runner can resolve.`;
+  }
+  const tlsCode = codes.find(isTlsCode);
+  if (tlsCode) {
+    return `${who}: the TLS handshake with ${host}:${port} failed (${tlsCode}). Use http:// if the server does not speak TLS, or make the runner trust its certificate (NODE_EXTRA_CA_CERTS).`;
+  }
+  if (codes.some((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')) {
+    return `${who}: ${host}:${port} closed the connection without answering GET ${url}. Check that this port serves HTTP (not TLS or another protocol) and that no proxy is in the way.`;
+  }
+  return null;
+}
+
+export function hostAndPort(baseUrl: string): { host: string; port: string } {
+  const url = new URL(baseUrl);
+  return { host: url.hostname, port: url.port || (url.protocol === 'https:' ? '443' : '80') };
+}

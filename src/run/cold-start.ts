@@ -1,0 +1,84 @@
+// Getting the server cold before the cold call. A target's cold-start command (restart a service
+// or container, vLLM's sleep/wake) runs in a shell, then the server is polled until it answers;
+// the Ollama kind unloads its models itself; otherwise the cold figure is only a first call's.
+import { spawn } from 'node:child_process';
+import type { Target } from '../config/schema.js';
+import { shortMessage } from '../endpoint/diagnose.js';
+import type { ColdStartNote, Endpoint } from '../endpoint/types.js';
+import { displayUrl } from '../endpoint/url.js';
+
+const READY_POLL_MS = 250;
+const STDERR_TAIL_CHARS = 300;
+
+export class ColdStartError extends Error {}
+
+function runCommand(target: Target, command: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const who = `Target "${target.name}"`;
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4 * STDERR_TAIL_CHARS)));
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    const timer = setTimeout(() => {
+      killGroup();
+      reject(new ColdStartError(`${who}: the cold-start command did not finish within ${timeoutMs / 1000} s (cold-start.ready-timeout); it was stopped. Make it return once the restart is under way, or raise ready-timeout.`));
+    }, timeoutMs);
+    const onAbort = () => killGroup();
+    signal.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new ColdStartError(`${who}: the cold-start command could not start: ${shortMessage(error)}.`));
+    });
+    child.on('close', (code, killedBy) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      if (code === 0) return resolve();
+      // The key never goes into a message, even if the command echoed it.
+      const tail = (target.apiKey ? stderr.split(target.apiKey).join('***') : stderr).trim().split('\n').slice(-1)[0]?.slice(-STDERR_TAIL_CHARS) ?? '';
+      reject(new ColdStartError(`${who}: the cold-start command failed (${killedBy ? `killed by ${killedBy}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}. Fix cold-start.command in the config file.`));
+    });
+  });
+}
+
+async function awaitReady(target: Target, url: string, deadline: number, timeoutMs: number, signal: AbortSignal): Promise<number> {
+  const started = performance.now();
+  let last = 'no answer yet';
+  while (!signal.aborted) {
+    try {
+      const response = await fetch(url, { headers: target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {}, signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, Math.min(5000, deadline - Date.now())))]) });
+      await response.arrayBuffer();
+      if (response.status === 200) return performance.now() - started;
+      last = `HTTP ${response.status}`;
+    } catch (error) {
+      last = shortMessage(error);
+    }
+    if (Date.now() + READY_POLL_MS > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+  }
+  throw new ColdStartError(`Target "${target.name}": after the cold-start command, GET ${displayUrl(url)} did not answer 200 within ${timeoutMs / 1000} s (last: ${last}). Raise cold-start.ready-timeout if the server loads slowly, or set cold-start.ready-url to its health check.`);
+}
+
+export async function makeServerCold(target: Target, endpoint: Endpoint, signal: AbortSignal): Promise<ColdStartNote> {
+  if (target.coldStart) {
+    const { command, readyUrl, readyTimeoutMs } = target.coldStart;
+    const deadline = Date.now() + readyTimeoutMs;
+    await runCommand(target, command, readyTimeoutMs, signal);
+    const url = readyUrl ?? endpoint.readinessUrl;
+    const waitedMs = await awaitReady(target, url, deadline, readyTimeoutMs, signal);
+    return { method: 'reset-command', detail: `the cold-start command ran and GET ${displayUrl(url)} answered after ${(waitedMs / 1000).toFixed(1)} s` };
+  }
+  if (endpoint.makeCold) {
+    try {
+      return await endpoint.makeCold(signal);
+    } catch (error) {
+      throw new ColdStartError(error instanceof Error ? error.message : String(error));
+    }
+  }
+  return { method: 'first-call', detail: 'no cold-start command: the cold figure is the first call of this run, on a server that may already hold the model' };
+}
