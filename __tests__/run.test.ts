@@ -83,7 +83,7 @@ describe('a run against a good model', () => {
     expect(measurement.categories.identity!.detectionRatePct).toEqual({ value: 100, n: 4, count: 4 });
     expect(measurement.categories.clean!.falsePositiveRatePct).toEqual({ value: 0, n: 8, count: 0 });
     expect(measurement.scenarios.find((scenario) => scenario.scenario === 'diagnosis-empty')).toEqual({
-      scenario: 'diagnosis-empty', category: 'coding', anomaly: true, runs: 2, detected: 2, flagged: 2, jsonValid: 2, schemaValid: 2, errors: 0,
+      scenario: 'diagnosis-empty', category: 'coding', anomaly: true, runs: 2, detected: 2, flagged: 2, jsonValid: 2, schemaValid: 2, errors: 0, attempts: 2, attemptErrors: 0,
     });
   });
 });

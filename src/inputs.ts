@@ -20,6 +20,7 @@ export const RUN_INPUT_NAMES = [
   'timeout',
   'temperature',
   'max-tokens',
+  'retries',
   'report-dir',
   'min-detection-rate-pct',
   'max-false-positive-rate-pct',

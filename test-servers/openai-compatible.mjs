@@ -24,7 +24,8 @@ import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
  *   modelsDelayMs before answering GET /models.
  * - answers: image sha256 → { hit, miss }: the text sent when the model "sees" / "misses".
  * - quality: hitRate, invalidJsonRate (truncated JSON), proseRate (a sentence instead of JSON).
- * - failures: errorRate with errorStatus (HTTP error), hangRate (never answers).
+ * - failures: errorRate with errorStatus (HTTP error), hangRate (never answers), truncateRate (the
+ *   stream ends cleanly halfway, without a finish_reason), resetRate (the socket is destroyed halfway).
  * - usage: whether the final stream chunk carries token usage (when the client asks).
  * - serverVersion: answered at GET /version as vLLM does (null: no such endpoint).
  * - timings: the final stream chunk carries llama.cpp's `timings` object (prompt_n, prompt_ms,
@@ -39,7 +40,7 @@ const DEFAULT_PROGRAMME = {
   answers: {},
   defaultAnswer: '{"additional_checks": []}',
   quality: { hitRate: 1, invalidJsonRate: 0, proseRate: 0 },
-  failures: { errorRate: 0, errorStatus: 500, hangRate: 0 },
+  failures: { errorRate: 0, errorStatus: 500, hangRate: 0, truncateRate: 0, resetRate: 0 },
   usage: true,
   serverVersion: null,
   timings: false,
@@ -87,7 +88,7 @@ const sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)
 // tokens of an answer: token i leaves at decode start + i × perTokenMs, as near as timers allow.
 const sleepUntil = (deadline) => sleep(deadline - performance.now());
 
-const stats = { requests: 0, models: 0, chat: 0, unauthorized: 0, lastChat: null, chatCompleted: 0, restarts: 0, chatsSinceRestart: 0, notReadyAnswers: 0 };
+const stats = { requests: 0, models: 0, chat: 0, unauthorized: 0, lastChat: null, chatCompleted: 0, restarts: 0, chatsSinceRestart: 0, notReadyAnswers: 0, cut: 0 };
 let downUntil = 0;
 
 function imageSha(messages) {
@@ -149,6 +150,9 @@ async function handleChat(req, res, body, arrivedAt) {
   }
   const text = chooseAnswer(sha);
   const tokens = tokenize(text);
+  const cut = roll - failures.hangRate - failures.errorRate;
+  const truncate = cut >= 0 && cut < failures.truncateRate;
+  const reset = cut >= failures.truncateRate && cut < failures.truncateRate + failures.resetRate;
   const id = `chatcmpl-${stats.chat}`;
   const created = Math.floor(Date.now() / 1000);
   const usage = { prompt_tokens: 1000, completion_tokens: tokens.length, total_tokens: 1000 + tokens.length };
@@ -173,6 +177,10 @@ async function handleChat(req, res, body, arrivedAt) {
   const perToken = jittered(latency.perTokenMs);
   for (let index = 0; index < tokens.length && !closed; index += 1) {
     if (index > 0) await sleepUntil(decodeStarted + index * perToken);
+    if ((truncate || reset) && index === Math.floor(tokens.length / 2)) {
+      stats.cut += 1;
+      return truncate ? res.end() : res.destroy();
+    }
     res.write(chunk(index === 0 ? { role: 'assistant', content: tokens[index] } : { content: tokens[index] }));
   }
   if (closed) return;

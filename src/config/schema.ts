@@ -73,6 +73,8 @@ export const settingsSchema = z.strictObject({
   timeout: numberBetween(0.1, 3600, ' (seconds)').default(120),
   temperature: numberBetween(0, 2).default(0),
   'max-tokens': wholeNumber(1, 65536).default(512),
+  /** Extra attempts for a call that failed transiently (reset, 429, 5xx, truncated stream). */
+  retries: wholeNumber(0, 10).default(2),
 });
 
 const pct = numberBetween(0, 100, ' (percent)');
@@ -135,6 +137,7 @@ export interface RunSettings {
   timeoutMs: number;
   temperature: number;
   maxTokens: number;
+  retries: number;
 }
 
 export interface ColdStart {
@@ -191,5 +194,6 @@ export function toRunSettings(settings: RunSettingsConfig): RunSettings {
     timeoutMs: Math.round(settings.timeout * 1000),
     temperature: settings.temperature,
     maxTokens: settings['max-tokens'],
+    retries: settings.retries,
   };
 }

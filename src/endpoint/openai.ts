@@ -101,6 +101,23 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
         const timings = (chunk as { timings?: unknown }).timings;
         if (timings) serverTimings = llamaCppTimings(timings);
       }
+      if (finishReason === null) {
+        // Every OpenAI-compatible server ends a stream with a finish_reason; without one the
+        // answer was cut short (a proxy or a crashing worker ending the response early).
+        return {
+          text: parts.join(''),
+          latencyMs: clock.elapsedMs(),
+          ttftMs: clock.ttftMs,
+          outputTokens: null,
+          outputTokensSource: null,
+          finishReason,
+          interTokenMeanMs: null,
+          interTokenP95Ms: null,
+          serverTimings,
+          errorClass: 'truncated-stream',
+          errorMessage: `the stream ended without a finish_reason after ${clock.chunks} content chunks`,
+        };
+      }
       const outputTokens = usageTokens ?? (clock.chunks > 0 ? clock.chunks : null);
       return {
         text: parts.join(''),

@@ -89,7 +89,7 @@ const RATE_METRICS = {
   falsePositiveRatePct: { worse: 'greater', pick: (o: ScenarioOutcome) => (o.anomaly ? null : { count: o.flagged, total: o.runs - o.errors }) },
   jsonValidRatePct: { worse: 'less', pick: (o: ScenarioOutcome) => ({ count: o.jsonValid, total: o.runs - o.errors }) },
   schemaValidRatePct: { worse: 'less', pick: (o: ScenarioOutcome) => ({ count: o.schemaValid, total: o.runs - o.errors }) },
-  errorRatePct: { worse: 'greater', pick: (o: ScenarioOutcome) => ({ count: o.errors, total: o.runs }) },
+  errorRatePct: { worse: 'greater', pick: (o: ScenarioOutcome) => ({ count: o.attemptErrors ?? o.errors, total: o.attempts ?? o.runs }) },
 } as const;
 
 const LOCATION_METRICS = {

@@ -44,6 +44,9 @@ export const scenarioOutcomeSchema = z.object({
   jsonValid: z.number().int(),
   schemaValid: z.number().int(),
   errors: z.number().int(),
+  /** Attempts, retried ones included, and how many failed (absent in older baselines: runs and errors). */
+  attempts: z.number().int().optional(),
+  attemptErrors: z.number().int().optional(),
 });
 
 export const targetMeasurementSchema = z.object({
@@ -71,11 +74,13 @@ function stat(values: number[], compute: (sorted: number[]) => number): MetricVa
 }
 
 export function computeMetrics(samples: readonly Sample[]): Metrics {
-  const warm = samples.filter((sample) => sample.phase === 'warm');
+  // Every warm attempt counts in the error rate; an attempt that was retried says nothing else.
+  const attempts = samples.filter((sample) => sample.phase === 'warm');
+  const warm = attempts.filter((sample) => !sample.retried);
   const answered = warm.filter((sample) => sample.errorClass === null);
   const anomalies = warm.filter((sample) => sample.anomaly);
   const cleanAnswered = answered.filter((sample) => !sample.anomaly);
-  const cold = samples.find((sample) => sample.phase === 'cold' && sample.errorClass === null);
+  const cold = samples.find((sample) => sample.phase === 'cold' && sample.errorClass === null && !sample.retried);
   const latencies = answered.map((sample) => sample.latencyMs);
   const ttfts = answered.map((sample) => sample.ttftMs).filter((value): value is number => value !== null);
   const speeds = answered.map((sample) => sample.outputTokensPerSecond).filter((value): value is number => value !== null);
@@ -90,7 +95,7 @@ export function computeMetrics(samples: readonly Sample[]): Metrics {
     falsePositiveRatePct: rate(count(cleanAnswered, (sample) => sample.flagged), cleanAnswered.length),
     jsonValidRatePct: rate(count(answered, (sample) => sample.jsonValid), answered.length),
     schemaValidRatePct: rate(count(answered, (sample) => sample.schemaValid), answered.length),
-    errorRatePct: rate(count(warm, (sample) => sample.errorClass !== null), warm.length),
+    errorRatePct: rate(count(attempts, (sample) => sample.errorClass !== null), attempts.length),
     coldStartMs: cold ? { value: cold.latencyMs, n: 1 } : { value: null, n: 0 },
     warmLatencyMeanMs: stat(latencies, (sorted) => mean(sorted)),
     warmLatencyP50Ms: stat(latencies, (sorted) => quantileSorted(sorted, 0.5)),
@@ -108,7 +113,8 @@ export type ScenarioRef = { id: string; category: string; anomaly: boolean };
 /** Warm outcome counts per scenario, in the suite's order. */
 export function scenarioOutcomes(samples: readonly Sample[], scenarioOrder: readonly ScenarioRef[]): ScenarioOutcome[] {
   return scenarioOrder.map((scenario): ScenarioOutcome => {
-    const runs = samples.filter((sample) => sample.scenario === scenario.id && sample.phase === 'warm');
+    const attempts = samples.filter((sample) => sample.scenario === scenario.id && sample.phase === 'warm');
+    const runs = attempts.filter((sample) => !sample.retried);
     return {
       scenario: scenario.id,
       category: scenario.category,
@@ -119,6 +125,8 @@ export function scenarioOutcomes(samples: readonly Sample[], scenarioOrder: read
       jsonValid: runs.filter((sample) => sample.jsonValid).length,
       schemaValid: runs.filter((sample) => sample.schemaValid).length,
       errors: runs.filter((sample) => sample.errorClass !== null).length,
+      attempts: attempts.length,
+      attemptErrors: attempts.filter((sample) => sample.errorClass !== null).length,
     };
   });
 }

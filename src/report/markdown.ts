@@ -104,6 +104,13 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
   if (measurement.coldStart?.errorClass) {
     lines.push(`The cold call (${code(measurement.coldStart.scenario)}) failed: ${measurement.coldStart.errorClass}.`, '');
   }
+  if (target.retries && target.retries.retried > 0) {
+    const classes = Object.entries(target.retries.byClass).map(([errorClass, count]) => `${errorClass} ×${count}`).join(', ');
+    lines.push(
+      `Retried: ${target.retries.retried} transient failure${target.retries.retried === 1 ? '' : 's'} (${classes}), each counted in the error rate${target.retries.exhausted ? `; the run's budget of ${target.retries.budget} retries ran out, later failures stand` : ''}.`,
+      '',
+    );
+  }
   if (detail !== 'minimal' && target.coldStart) {
     const how = { unloaded: 'measured after unloading the model', 'reset-command': 'measured after the cold-start command', 'first-call': 'a first-call figure' }[target.coldStart.method];
     lines.push(`Cold start: ${how} (${inlineText(target.coldStart.detail)}).`, '');

@@ -7,6 +7,7 @@ import type { ColdStartNote, Endpoint, PreflightResult } from '../endpoint/types
 import type { AnswerScorer } from '../score/answer.js';
 import type { Scenario, Suite } from '../suite/schema.js';
 import { makeServerCold } from './cold-start.js';
+import { backoff, RetryBudget, type RetrySummary } from './retry.js';
 import type { Sample } from './sample.js';
 
 const EXCERPT_CHARS = 300;
@@ -19,6 +20,8 @@ export interface Progress {
 
 export interface TargetRun {
   target: Target;
+  /** Transient failures retried, by class, and whether the run's retry budget ran out. */
+  retries?: RetrySummary;
   preflight: PreflightResult;
   /** How the cold call's state was reached; null for confirmation passes or when no cold call ran. */
   coldStart: ColdStartNote | null;
@@ -87,11 +90,14 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
     }
 
     let done = 0;
-    const execute = async (call: PlannedCall) => {
+    const retryBudget = new RetryBudget(calls.length, plan.settings.retries);
+    targetRun.retries = retryBudget.summary;
+    const execute = async (call: PlannedCall, attempt = 1): Promise<void> => {
       if (signal.aborted) return;
       const startedAt = new Date().toISOString();
       const outcome = await endpoint.call({ prompt: suite.prompt, imageDataUrl: dataUrls.get(call.scenario.id)!, outputSchema: suite.output.schema, signal });
       if (outcome.errorClass === 'cancelled') return;
+      const retry = retryBudget.take(outcome.errorClass, attempt);
       const answered = outcome.errorClass === null;
       const score = answered
         ? options.scoreAnswer(outcome.text, call.scenario.keywords)
@@ -104,6 +110,8 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
         anomaly: call.scenario.anomaly,
         run: call.run,
         phase: call.phase,
+        attempt,
+        retried: retry,
         startedAt,
         latencyMs: round(outcome.latencyMs),
         ttftMs: outcome.ttftMs === null ? null : round(outcome.ttftMs),
@@ -124,6 +132,11 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
         excerpt: outcome.text.slice(0, EXCERPT_CHARS),
       };
       targetRun.samples.push(sample);
+      if (retry) {
+        options.onSample(sample, { target: target.name, done, total: calls.length });
+        if (await backoff(attempt, signal)) await execute(call, attempt + 1);
+        return;
+      }
       done += 1;
       options.onSample(sample, { target: target.name, done, total: calls.length });
     };

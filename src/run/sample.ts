@@ -10,6 +10,10 @@ export const sampleSchema = z.object({
   run: z.number().int().min(0),
   /** confirm: extra warm calls the gate asked for to settle a suspicious change. */
   phase: z.enum(['cold', 'warm', 'confirm']),
+  /** 1 for a call's first attempt; more when a transient failure was retried. */
+  attempt: z.number().int().min(1).default(1),
+  /** This attempt failed transiently and was retried: it counts in the error rate, not in quality or latency. */
+  retried: z.boolean().default(false),
   startedAt: z.string(),
   latencyMs: z.number(),
   ttftMs: z.number().nullable(),
