@@ -4,7 +4,7 @@
 // cold call, and every answer carries Ollama's load, prompt and decode durations.
 import type { RunSettings, Target } from '../config/schema.js';
 import { hostAndPort, networkDiagnosis, shortMessage, causeCodes } from './diagnose.js';
-import { callDeadline, StreamClock, timedRequest } from './stream-timing.js';
+import { callDeadline, failedCall, StreamClock, timedRequest } from './stream-timing.js';
 import type { CallOutcome, ChatRequest, ColdStartNote, Endpoint, ErrorClass, PreflightResult, ServerTimings } from './types.js';
 import { displayUrl } from './url.js';
 
@@ -113,19 +113,7 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
     const clock = new StreamClock();
     const parts: string[] = [];
     let final: Record<string, unknown> | null = null;
-    const failed = (errorClass: ErrorClass, errorMessage: string): CallOutcome => ({
-      text: parts.join(''),
-      latencyMs: clock.elapsedMs(),
-      ttftMs: clock.ttftMs,
-      outputTokens: null,
-      outputTokensSource: null,
-      finishReason: null,
-      interTokenMeanMs: null,
-      interTokenP95Ms: null,
-      serverTimings: null,
-      errorClass,
-      errorMessage,
-    });
+    const failed = (errorClass: ErrorClass, errorMessage: string): CallOutcome => failedCall(clock, parts.join(''), errorClass, errorMessage);
     try {
       const format = target.jsonMode === 'json_object' ? { format: 'json' } : target.jsonMode === 'json_schema' ? { format: request.outputSchema } : {};
       const body = JSON.stringify({

@@ -5,7 +5,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { RunSettings, Target } from '../config/schema.js';
 import type { CallOutcome, ChatRequest, Endpoint, ErrorClass, PreflightResult, ServerTimings } from './types.js';
 import { causeCodes, networkDiagnosis, shortMessage } from './diagnose.js';
-import { callDeadline, StreamClock, timedRequest } from './stream-timing.js';
+import { callDeadline, failedCall, StreamClock, timedRequest } from './stream-timing.js';
 import { displayUrl } from './url.js';
 
 const PREFLIGHT_TIMEOUT_CAP_MS = 20_000;
@@ -104,19 +104,7 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
       if (finishReason === null) {
         // Every OpenAI-compatible server ends a stream with a finish_reason; without one the
         // answer was cut short (a proxy or a crashing worker ending the response early).
-        return {
-          text: parts.join(''),
-          latencyMs: clock.elapsedMs(),
-          ttftMs: clock.ttftMs,
-          outputTokens: null,
-          outputTokensSource: null,
-          finishReason,
-          interTokenMeanMs: null,
-          interTokenP95Ms: null,
-          serverTimings,
-          errorClass: 'truncated-stream',
-          errorMessage: `the stream ended without a finish_reason after ${clock.chunks} content chunks`,
-        };
+        return failedCall(clock, parts.join(''), 'truncated-stream', `the stream ended without a finish_reason after ${clock.chunks} content chunks`, { serverTimings });
       }
       const outputTokens = usageTokens ?? (clock.chunks > 0 ? clock.chunks : null);
       return {
@@ -133,19 +121,7 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
       };
     } catch (error) {
       const errorClass = classifyError(error, { timedOut: deadline.timedOut(), cancelled: request.signal.aborted });
-      return {
-        text: parts.join(''),
-        latencyMs: clock.elapsedMs(),
-        ttftMs: clock.ttftMs,
-        outputTokens: null,
-        outputTokensSource: null,
-        finishReason,
-        interTokenMeanMs: null,
-        interTokenP95Ms: null,
-        serverTimings,
-        errorClass,
-        errorMessage: errorClass === 'timeout' ? `no complete answer within ${settings.timeoutMs / 1000} s` : shortMessage(error),
-      };
+      return failedCall(clock, parts.join(''), errorClass, errorClass === 'timeout' ? `no complete answer within ${settings.timeoutMs / 1000} s` : shortMessage(error), { finishReason, serverTimings });
     } finally {
       deadline.dispose();
     }

@@ -4,6 +4,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe } from 'node:diagnostics_channel';
 import { mean, quantileSorted } from 'simple-statistics';
+import type { CallOutcome, ErrorClass, ServerTimings } from './types.js';
 
 const round = (value: number) => Math.round(value * 100) / 100;
 
@@ -83,5 +84,22 @@ export function callDeadline(timeoutMs: number, cancel: AbortSignal): { signal: 
       clearTimeout(timer);
       cancel.removeEventListener('abort', onCancel);
     },
+  };
+}
+
+/** The outcome of a call that failed: what streamed before the failure, and no token figures. */
+export function failedCall(clock: StreamClock, text: string, errorClass: ErrorClass, errorMessage: string, known: { finishReason?: string | null; serverTimings?: ServerTimings | null } = {}): CallOutcome {
+  return {
+    text,
+    latencyMs: clock.elapsedMs(),
+    ttftMs: clock.ttftMs,
+    outputTokens: null,
+    outputTokensSource: null,
+    finishReason: known.finishReason ?? null,
+    interTokenMeanMs: null,
+    interTokenP95Ms: null,
+    serverTimings: known.serverTimings ?? null,
+    errorClass,
+    errorMessage,
   };
 }
