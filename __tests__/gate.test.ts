@@ -40,7 +40,7 @@ describe('baselines and the gate', () => {
     expect(report.verdictReason).toBe(`Baseline written: ${baselineFile()} (1 run kept). Commit it so that pull requests are gated against it.`);
     const baseline = baselineSchema.parse(JSON.parse(readFileSync(baselineFile(), 'utf8')));
     expect(baseline.suite).toEqual({ id: 'safety-checks', version: 1, fingerprint: report.suite!.fingerprint });
-    expect(baseline.settings).toEqual({ warmRuns: 3, concurrency: 1, timeoutMs: 120000, temperature: 0, maxTokens: 512, jsonMode: 'json_object' });
+    expect(baseline.settings).toEqual({ warmRuns: 3, concurrency: 1, latencyConcurrency: 1, timeoutMs: 120000, temperature: 0, maxTokens: 512, jsonMode: 'json_object' });
     expect(baseline.runs[0]!.scenarios).toHaveLength(9);
     expect(baseline.runs[0]!.warmLatencyMs['diagnosis-empty']).toHaveLength(3);
     expect(baseline.runs[0]!.coldStartMs).toBeGreaterThan(0);
@@ -152,10 +152,10 @@ describe('baselines and the gate', () => {
   });
 
   it('says incomparable when settings that change the measurement differ', async () => {
-    const { report } = await gate('run', ['--concurrency', '2', '--max-tokens', '256']);
+    const { report } = await gate('run', ['--latency-concurrency', '2', '--max-tokens', '256']);
     expect(report.verdict).toBe('incomparable');
     expect(report.verdictReason).toBe(
-      `The baseline ${baselineFile()} was measured with other settings (concurrency 1 → 2, maxTokens 512 → 256), so the two runs do not measure the same thing. Write a new one with mode: baseline (CLI: model-gate baseline) and commit it, or run with the baseline's settings.`,
+      `The baseline ${baselineFile()} was measured with other settings (latencyConcurrency 1 → 2, maxTokens 512 → 256), so the two runs do not measure the same thing. Write a new one with mode: baseline (CLI: model-gate baseline) and commit it, or run with the baseline's settings.`,
     );
   });
 

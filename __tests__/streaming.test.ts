@@ -10,7 +10,7 @@ import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
 afterAll(stopAllServers);
 
 const suite = loadBuiltinSuite('safety-checks');
-const settings: RunSettings = { warmRuns: 1, concurrency: 1, timeoutMs: 10_000, temperature: 0, maxTokens: 512, retries: 0 };
+const settings: RunSettings = { warmRuns: 1, concurrency: 1, timeoutMs: 10_000, temperature: 0, maxTokens: 512, retries: 0, latencyConcurrency: 1, latencyRuns: 3 };
 const targetAt = (url: string): Target => ({ name: 't', kind: 'openai', baseUrl: `${url}/v1`, model: 'test-model', jsonMode: 'json_object' });
 const request = () => ({
   prompt: suite.prompt,

@@ -17,6 +17,8 @@ export const RUN_INPUT_NAMES = [
   'config',
   'warm-runs',
   'concurrency',
+  'latency-concurrency',
+  'latency-runs',
   'timeout',
   'temperature',
   'max-tokens',

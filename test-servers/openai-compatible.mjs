@@ -88,7 +88,8 @@ const sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)
 // tokens of an answer: token i leaves at decode start + i × perTokenMs, as near as timers allow.
 const sleepUntil = (deadline) => sleep(deadline - performance.now());
 
-const stats = { requests: 0, models: 0, chat: 0, unauthorized: 0, lastChat: null, chatCompleted: 0, restarts: 0, chatsSinceRestart: 0, notReadyAnswers: 0, cut: 0 };
+const stats = { requests: 0, models: 0, chat: 0, unauthorized: 0, lastChat: null, chatCompleted: 0, restarts: 0, chatsSinceRestart: 0, notReadyAnswers: 0, cut: 0, inFlightAtArrival: [] };
+let chatsInFlight = 0;
 let downUntil = 0;
 
 function imageSha(messages) {
@@ -231,7 +232,12 @@ const server = createServer(async (req, res) => {
       await sleep(programme.latency.modelsDelayMs);
       return sendJson(res, 200, { object: 'list', data: programme.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })) });
     }
-    if (route === '/chat/completions' && req.method === 'POST') return await handleChat(req, res, body, arrivedAt);
+    if (route === '/chat/completions' && req.method === 'POST') {
+      chatsInFlight += 1;
+      stats.inFlightAtArrival.push(chatsInFlight);
+      res.on('close', () => (chatsInFlight -= 1));
+      return await handleChat(req, res, body, arrivedAt);
+    }
     return sendJson(res, 404, { detail: 'Not Found' });
   } catch (error) {
     if (!res.headersSent) sendJson(res, 500, { error: { message: String(error) } });

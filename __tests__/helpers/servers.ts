@@ -17,6 +17,8 @@ export interface ServerStats {
   restarts: number;
   chatsSinceRestart: number;
   notReadyAnswers: number;
+  /** How many chat requests were in flight as each one arrived, in arrival order. */
+  inFlightAtArrival: number[];
   lastChat: null | {
     model: string;
     stream: boolean;

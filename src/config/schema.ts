@@ -70,6 +70,10 @@ const numberBetween = numberBetweenSchema;
 export const settingsSchema = z.strictObject({
   'warm-runs': wholeNumber(1, 1000).default(3),
   concurrency: wholeNumber(1, 256).default(1),
+  /** Latency is timed at this concurrency only; runs at a higher `concurrency` add quality samples. */
+  'latency-concurrency': wholeNumber(1, 256).default(1),
+  /** When concurrency is above latency-concurrency: how many of the warm runs go first, timed, at latency-concurrency. */
+  'latency-runs': wholeNumber(1, 1000).default(3),
   timeout: numberBetween(0.1, 3600, ' (seconds)').default(120),
   temperature: numberBetween(0, 2).default(0),
   'max-tokens': wholeNumber(1, 65536).default(512),
@@ -134,6 +138,8 @@ export type ThresholdsConfig = z.infer<typeof thresholdsSchema>;
 export interface RunSettings {
   warmRuns: number;
   concurrency: number;
+  latencyConcurrency: number;
+  latencyRuns: number;
   timeoutMs: number;
   temperature: number;
   maxTokens: number;
@@ -191,6 +197,8 @@ export function toRunSettings(settings: RunSettingsConfig): RunSettings {
   return {
     warmRuns: settings['warm-runs'],
     concurrency: settings.concurrency,
+    latencyConcurrency: settings['latency-concurrency'],
+    latencyRuns: settings['latency-runs'],
     timeoutMs: Math.round(settings.timeout * 1000),
     temperature: settings.temperature,
     maxTokens: settings['max-tokens'],

@@ -34,6 +34,8 @@ export const baselineRunSchema = z.object({
 export const baselineSettingsSchema = z.object({
   warmRuns: z.number().int(),
   concurrency: z.number().int(),
+  /** Absent in baselines from before latency had its own concurrency: there, concurrency was it. */
+  latencyConcurrency: z.number().int().optional(),
   timeoutMs: z.number(),
   temperature: z.number(),
   maxTokens: z.number().int(),
@@ -84,11 +86,14 @@ export function incomparableReason(baseline: Baseline, current: BaselineIdentity
   if (baseline.suite.fingerprint !== current.suite.fingerprint) {
     return `The baseline ${path} was measured with suite ${baseline.suite.id} v${baseline.suite.version} (fingerprint ${baseline.suite.fingerprint.slice(7, 19)}); this run used v${current.suite.version} (${current.suite.fingerprint.slice(7, 19)}): the suite changed. ${REFRESH}.`;
   }
-  // Settings that change what is asked or how latency behaves; warm runs and timeout do not.
-  const keys = ['concurrency', 'temperature', 'maxTokens', 'jsonMode'] as const;
-  const differing = keys.filter((key) => baseline.settings[key] !== current.settings[key]);
+  // Settings that change what is asked or how latency behaves; warm runs, timeout and the
+  // concurrency of quality-only runs do not.
+  const settingsOf = (settings: Baseline['settings']) => ({ ...settings, latencyConcurrency: settings.latencyConcurrency ?? settings.concurrency });
+  const [before, now] = [settingsOf(baseline.settings), settingsOf(current.settings)];
+  const keys = ['latencyConcurrency', 'temperature', 'maxTokens', 'jsonMode'] as const;
+  const differing = keys.filter((key) => before[key] !== now[key]);
   if (differing.length > 0) {
-    const detail = differing.map((key) => `${key} ${baseline.settings[key]} → ${current.settings[key]}`).join(', ');
+    const detail = differing.map((key) => `${key} ${before[key]} → ${now[key]}`).join(', ');
     return `The baseline ${path} was measured with other settings (${detail}), so the two runs do not measure the same thing. ${REFRESH}, or run with the baseline's settings.`;
   }
   return null;
@@ -97,7 +102,7 @@ export function incomparableReason(baseline: Baseline, current: BaselineIdentity
 function samplesOf(samples: readonly Sample[], pick: (sample: Sample) => number | null): Record<string, number[]> {
   const byScenario: Record<string, number[]> = {};
   for (const sample of samples) {
-    if (sample.phase !== 'warm' || sample.errorClass !== null) continue;
+    if (sample.phase !== 'warm' || sample.errorClass !== null || !sample.timed) continue;
     const value = pick(sample);
     if (value === null) continue;
     (byScenario[sample.scenario] ??= []).push(value);

@@ -110,7 +110,7 @@ type SampleSeries = 'warmLatencyMs' | 'ttftMs' | 'outputTokensPerSecond' | 'inte
 function currentSeries(samples: readonly Sample[], pick: (sample: Sample) => number | null): Record<string, number[]> {
   const byScenario: Record<string, number[]> = {};
   for (const sample of samples) {
-    if (sample.phase !== 'warm' || sample.errorClass !== null) continue;
+    if (sample.phase !== 'warm' || sample.errorClass !== null || !sample.timed) continue;
     const value = pick(sample);
     if (value !== null && value > 0) (byScenario[sample.scenario] ??= []).push(value);
   }

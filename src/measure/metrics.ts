@@ -81,11 +81,13 @@ export function computeMetrics(samples: readonly Sample[]): Metrics {
   const anomalies = warm.filter((sample) => sample.anomaly);
   const cleanAnswered = answered.filter((sample) => !sample.anomaly);
   const cold = samples.find((sample) => sample.phase === 'cold' && sample.errorClass === null && !sample.retried);
-  const latencies = answered.map((sample) => sample.latencyMs);
-  const ttfts = answered.map((sample) => sample.ttftMs).filter((value): value is number => value !== null);
-  const speeds = answered.map((sample) => sample.outputTokensPerSecond).filter((value): value is number => value !== null);
-  const interTokenMeans = answered.map((sample) => sample.interTokenMeanMs).filter((value): value is number => value !== null);
-  const interTokenP95s = answered.map((sample) => sample.interTokenP95Ms).filter((value): value is number => value !== null);
+  // Latency figures rest on the calls timed at the latency concurrency only.
+  const timed = answered.filter((sample) => sample.timed);
+  const latencies = timed.map((sample) => sample.latencyMs);
+  const ttfts = timed.map((sample) => sample.ttftMs).filter((value): value is number => value !== null);
+  const speeds = timed.map((sample) => sample.outputTokensPerSecond).filter((value): value is number => value !== null);
+  const interTokenMeans = timed.map((sample) => sample.interTokenMeanMs).filter((value): value is number => value !== null);
+  const interTokenP95s = timed.map((sample) => sample.interTokenP95Ms).filter((value): value is number => value !== null);
   const count = (list: readonly Sample[], predicate: (sample: Sample) => boolean) => list.filter(predicate).length;
 
   return {

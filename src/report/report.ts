@@ -75,7 +75,16 @@ export const reportSchema = z.object({
   finishedAt: z.string(),
   suite: z.object({ id: z.string(), version: z.number(), title: z.string(), fingerprint: z.string(), scenarios: z.number().int() }).nullable(),
   settings: z
-    .object({ warmRuns: z.number(), concurrency: z.number(), timeoutMs: z.number(), temperature: z.number(), maxTokens: z.number() })
+    .object({
+      warmRuns: z.number(),
+      concurrency: z.number(),
+      latencyConcurrency: z.number().optional(),
+      latencyRuns: z.number().optional(),
+      timeoutMs: z.number(),
+      temperature: z.number(),
+      maxTokens: z.number(),
+      retries: z.number().optional(),
+    })
     .nullable(),
   thresholds: z.record(z.string(), z.number()),
   targets: z.array(targetReportSchema),

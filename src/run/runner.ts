@@ -2,7 +2,7 @@
 // scenario at the configured concurrency, with per-call timeouts and cancellation.
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import type { Plan, Target } from '../config/schema.js';
+import type { Plan, RunSettings, Target } from '../config/schema.js';
 import type { ColdStartNote, Endpoint, PreflightResult } from '../endpoint/types.js';
 import type { AnswerScorer } from '../score/answer.js';
 import type { Scenario, Suite } from '../suite/schema.js';
@@ -50,14 +50,22 @@ interface PlannedCall {
   scenario: Scenario;
   run: number;
   phase: Sample['phase'];
+  /** Runs at the latency concurrency and counts for latency. */
+  timed: boolean;
 }
 
-/** Warm calls go run by run (every scenario once, then again), so slow drift hits all scenarios alike. */
-export function plannedCalls(suite: Suite, warmRuns: number, confirmation?: { runOffset: number }): PlannedCall[] {
-  const calls: PlannedCall[] = confirmation ? [] : [{ scenario: suite.scenarios[0]!, run: 0, phase: 'cold' }];
+/**
+ * Warm calls go run by run (every scenario once, then again), so slow drift hits all scenarios
+ * alike. With a concurrency above the latency concurrency, the first latency-runs runs are timed
+ * at the latency concurrency; the rest only add quality samples, fast.
+ */
+export function plannedCalls(suite: Suite, settings: Pick<RunSettings, 'warmRuns' | 'concurrency' | 'latencyConcurrency' | 'latencyRuns'>, confirmation?: { runOffset: number }): PlannedCall[] {
+  const calls: PlannedCall[] = confirmation ? [] : [{ scenario: suite.scenarios[0]!, run: 0, phase: 'cold', timed: true }];
   const offset = confirmation?.runOffset ?? 0;
-  for (let run = 1; run <= warmRuns; run += 1) {
-    for (const scenario of suite.scenarios) calls.push({ scenario, run: offset + run, phase: confirmation ? 'confirm' : 'warm' });
+  const split = settings.concurrency > settings.latencyConcurrency;
+  for (let run = 1; run <= settings.warmRuns; run += 1) {
+    const timed = confirmation !== undefined || !split || run <= settings.latencyRuns;
+    for (const scenario of suite.scenarios) calls.push({ scenario, run: offset + run, phase: confirmation ? 'confirm' : 'warm', timed });
   }
   return calls;
 }
@@ -68,7 +76,7 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
   // Every call in flight listens to the run's signal: more than Node's default of 10 is expected.
   setMaxListeners(Math.max(10, 2 * plan.settings.concurrency + 10), signal);
   const dataUrls = new Map(suite.scenarios.map((scenario) => [scenario.id, `data:${scenario.image.mediaType};base64,${scenario.image.bytes.toString('base64')}`]));
-  const calls = plannedCalls(suite, plan.settings.warmRuns, options.confirmation);
+  const calls = plannedCalls(suite, plan.settings, options.confirmation);
   const targets = result.targets;
 
   for (const target of plan.targets) {
@@ -112,6 +120,7 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
         phase: call.phase,
         attempt,
         retried: retry,
+        timed: call.timed,
         startedAt,
         latencyMs: round(outcome.latencyMs),
         ttftMs: outcome.ttftMs === null ? null : round(outcome.ttftMs),
@@ -145,8 +154,11 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
     const warmCalls = calls[0]?.phase === 'cold' ? calls.slice(1) : calls;
     if (warmCalls !== calls) await execute(calls[0]!);
     // Once cancelled, queued calls return at once (execute checks the signal) and in-flight ones abort.
-    const limit = pLimit(plan.settings.concurrency);
-    await Promise.all(warmCalls.map((call) => limit(() => execute(call))));
+    // Timed runs first, at the latency concurrency; then quality-only runs at full concurrency.
+    const timedLimit = pLimit(plan.settings.latencyConcurrency);
+    await Promise.all(warmCalls.filter((call) => call.timed).map((call) => timedLimit(() => execute(call))));
+    const qualityLimit = pLimit(plan.settings.concurrency);
+    await Promise.all(warmCalls.filter((call) => !call.timed).map((call) => qualityLimit(() => execute(call))));
   }
   result.cancelled = signal.aborted;
   return result;

@@ -14,6 +14,8 @@ export const sampleSchema = z.object({
   attempt: z.number().int().min(1).default(1),
   /** This attempt failed transiently and was retried: it counts in the error rate, not in quality or latency. */
   retried: z.boolean().default(false),
+  /** Taken at the latency concurrency: it counts for latency. Quality-only runs at a higher concurrency do not. */
+  timed: z.boolean().default(true),
   startedAt: z.string(),
   latencyMs: z.number(),
   ttftMs: z.number().nullable(),
