@@ -28,7 +28,7 @@ function target(name: string, excerpt: string): TargetReport {
   };
   return {
     name, kind: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'qwen2.5-vl', jsonMode: 'json_object',
-    preflight: { ok: true, diagnosis: null, servedModels: ['qwen2.5-vl'], serverVersion: null }, coldStart: { method: 'first-call', detail: 'no cold-start command' }, retries: null, plannedCalls: 28, completedCalls: 28, confirmationCalls: 0,
+    preflight: { ok: true, diagnosis: null, servedModels: ['qwen2.5-vl'], serverVersion: null }, coldStart: { method: 'first-call', detail: 'no cold-start command' }, retries: null, serverTimings: null, plannedCalls: 28, completedCalls: 28, confirmationCalls: 0,
     measurement: { metrics, categories: { identity: metrics, clean: metrics }, scenarios: [], coldStart: null },
     flips: [{ scenario: 'diagnosis-empty', before: true, now: false }],
     trends: { warmLatencyP50Ms: [780, 801, 790], detectionRatePct: [100, 100, 80] },

@@ -34,6 +34,12 @@ describe('endpoint kind ollama', () => {
     expect(chats[0]!.at).toBeGreaterThanOrEqual(events[0]!.at + 150);
     expect(report.targets[0]!.coldStart).toEqual({ method: 'unloaded', detail: 'unloaded llava:7b and saw /api/ps empty before the cold call' });
     expect(summary).toContain('Cold start: measured after unloading the model');
+    // Ollama's own figures, next to the client's.
+    const serverTimings = report.targets[0]!.serverTimings!;
+    expect(serverTimings).toMatchObject({ source: 'ollama', calls: 18 });
+    expect(serverTimings.promptMsP50!).toBeGreaterThanOrEqual(19);
+    expect(serverTimings.coldLoadMs!).toBeGreaterThanOrEqual(299);
+    expect(summary).toMatch(/Server-reported \(ollama, 18 calls\): prompt p50 [\d.]+ ms, decode p50 [\d.]+ ms; model load on the cold call [\d.]+ ms\./);
 
     const cold = samples.find((sample) => sample.phase === 'cold')!;
     expect(cold.serverTimings).toMatchObject({ source: 'ollama', promptTokens: 900 });

@@ -51,6 +51,13 @@ describe('transient failures', () => {
     expect(finalFailures.length === 0 || report.targets[0]!.retries!.exhausted).toBe(true);
   });
 
+  it('classifies a malformed stream event as an invalid response, and does not retry it', async () => {
+    const { samples } = await runAgainst({ failures: { malformedRate: 0.3 }, seed: 11 }, ['--warm-runs', '2']);
+    const malformed = samples.filter((sample) => sample.errorClass === 'invalid-response');
+    expect(malformed.length).toBeGreaterThan(0);
+    expect(malformed.every((sample) => !sample.retried && sample.errorMessage !== null)).toBe(true);
+  });
+
   it('does not retry what is not transient: a 400, or a timeout', async () => {
     const bad = await runAgainst({ failures: { errorRate: 0.3, errorStatus: 400 }, seed: 5 });
     expect(bad.samples.some((sample) => sample.retried)).toBe(false);

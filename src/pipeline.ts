@@ -1,6 +1,7 @@
 // The one place that wires the stages: config → suite → run → measure → thresholds → report.
 // It never throws for a user's mistake: whatever happens, a report is written and returned.
 import { join } from 'node:path';
+import { median } from 'simple-statistics';
 import { loadConfigFile, resolvePlan, type InputNamer, type RawInputs } from './config/load.js';
 import { DEFAULT_REPORT_DIR, type Plan, type Target } from './config/schema.js';
 import { createEndpoint } from './endpoint/index.js';
@@ -103,6 +104,7 @@ function targetReport(run: TargetRun, suite: Suite): TargetReport {
     preflight: run.preflight,
     coldStart: run.coldStart,
     retries: run.retries ?? null,
+    serverTimings: serverTimingsSummary(run.samples),
     plannedCalls: run.plannedCalls,
     completedCalls: run.samples.filter((sample) => sample.phase !== 'confirm' && !sample.retried).length,
     confirmationCalls: run.samples.filter((sample) => sample.phase === 'confirm').length,
@@ -110,6 +112,23 @@ function targetReport(run: TargetRun, suite: Suite): TargetReport {
     flips: [],
     trends: {},
     notableSamples: notableSamples(run.samples),
+  };
+}
+
+function serverTimingsSummary(samples: readonly Sample[]): TargetReport['serverTimings'] {
+  const reported = samples.filter((sample) => sample.phase === 'warm' && sample.timed && sample.errorClass === null && sample.serverTimings !== null);
+  const cold = samples.find((sample) => sample.phase === 'cold' && sample.serverTimings !== null);
+  if (reported.length === 0 && !cold) return null;
+  const medianOf = (values: (number | null)[]) => {
+    const present = values.filter((value): value is number => value !== null);
+    return present.length === 0 ? null : Math.round(median(present) * 100) / 100;
+  };
+  return {
+    source: (reported[0] ?? cold)!.serverTimings!.source,
+    calls: reported.length,
+    promptMsP50: medianOf(reported.map((sample) => sample.serverTimings!.promptMs)),
+    decodeMsP50: medianOf(reported.map((sample) => sample.serverTimings!.decodeMs)),
+    coldLoadMs: cold?.serverTimings?.loadMs ?? null,
   };
 }
 

@@ -25,7 +25,8 @@ import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
  * - answers: image sha256 → { hit, miss }: the text sent when the model "sees" / "misses".
  * - quality: hitRate, invalidJsonRate (truncated JSON), proseRate (a sentence instead of JSON).
  * - failures: errorRate with errorStatus (HTTP error), hangRate (never answers), truncateRate (the
- *   stream ends cleanly halfway, without a finish_reason), resetRate (the socket is destroyed halfway).
+ *   stream ends cleanly halfway, without a finish_reason), resetRate (the socket is destroyed halfway),
+ *   malformedRate (a streamed event that is not JSON).
  * - usage: whether the final stream chunk carries token usage (when the client asks).
  * - serverVersion: answered at GET /version as vLLM does (null: no such endpoint).
  * - timings: the final stream chunk carries llama.cpp's `timings` object (prompt_n, prompt_ms,
@@ -40,7 +41,7 @@ const DEFAULT_PROGRAMME = {
   answers: {},
   defaultAnswer: '{"additional_checks": []}',
   quality: { hitRate: 1, invalidJsonRate: 0, proseRate: 0 },
-  failures: { errorRate: 0, errorStatus: 500, hangRate: 0, truncateRate: 0, resetRate: 0 },
+  failures: { errorRate: 0, errorStatus: 500, hangRate: 0, truncateRate: 0, resetRate: 0, malformedRate: 0 },
   usage: true,
   serverVersion: null,
   timings: false,
@@ -154,6 +155,7 @@ async function handleChat(req, res, body, arrivedAt) {
   const cut = roll - failures.hangRate - failures.errorRate;
   const truncate = cut >= 0 && cut < failures.truncateRate;
   const reset = cut >= failures.truncateRate && cut < failures.truncateRate + failures.resetRate;
+  const malformed = cut >= failures.truncateRate + failures.resetRate && cut < failures.truncateRate + failures.resetRate + failures.malformedRate;
   const id = `chatcmpl-${stats.chat}`;
   const created = Math.floor(Date.now() / 1000);
   const usage = { prompt_tokens: 1000, completion_tokens: tokens.length, total_tokens: 1000 + tokens.length };
@@ -181,6 +183,10 @@ async function handleChat(req, res, body, arrivedAt) {
     if ((truncate || reset) && index === Math.floor(tokens.length / 2)) {
       stats.cut += 1;
       return truncate ? res.end() : res.destroy();
+    }
+    if (malformed && index === Math.floor(tokens.length / 2)) {
+      res.write('data: {"id": "broken", "choices": [\n\n');
+      return res.end('data: [DONE]\n\n');
     }
     res.write(chunk(index === 0 ? { role: 'assistant', content: tokens[index] } : { content: tokens[index] }));
   }

@@ -111,6 +111,11 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
       '',
     );
   }
+  if (detail !== 'minimal' && target.serverTimings) {
+    const { source, calls, promptMsP50, decodeMsP50, coldLoadMs } = target.serverTimings;
+    const parts = [promptMsP50 !== null ? `prompt p50 ${promptMsP50} ms` : null, decodeMsP50 !== null ? `decode p50 ${decodeMsP50} ms` : null].filter(Boolean);
+    lines.push(`Server-reported (${source}, ${calls} calls): ${parts.join(', ') || 'no timings'}${coldLoadMs !== null ? `; model load on the cold call ${coldLoadMs} ms` : ''}.`, '');
+  }
   if (detail !== 'minimal' && target.coldStart) {
     const how = { unloaded: 'measured after unloading the model', 'reset-command': 'measured after the cold-start command', 'first-call': 'a first-call figure' }[target.coldStart.method];
     lines.push(`Cold start: ${how} (${inlineText(target.coldStart.detail)}).`, '');

@@ -37,6 +37,11 @@ export const targetReportSchema = z.object({
   preflight: z.object({ ok: z.boolean(), diagnosis: z.string().nullable(), servedModels: z.array(z.string()), serverVersion: z.string().nullable() }),
   /** How the cold call's state was reached: unloaded (Ollama), reset-command, or first-call (nothing reset). */
   coldStart: z.object({ method: z.enum(['unloaded', 'reset-command', 'first-call']), detail: z.string() }).nullable().default(null),
+  /** Medians of what the server itself reported (llama.cpp timings, Ollama durations), next to the client's figures. */
+  serverTimings: z
+    .object({ source: z.string(), calls: z.number().int(), promptMsP50: z.number().nullable(), decodeMsP50: z.number().nullable(), coldLoadMs: z.number().nullable() })
+    .nullable()
+    .default(null),
   /** Transient failures retried (each still in the error rate), by class, against the run's budget. */
   retries: z.object({ retried: z.number().int(), byClass: z.record(z.string(), z.number().int()), budget: z.number().int(), exhausted: z.boolean() }).nullable().default(null),
   plannedCalls: z.number().int(),
