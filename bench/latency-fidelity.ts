@@ -21,7 +21,7 @@ const TTFT_MS = 40;
 const PER_TOKEN_MS = [20, 8];
 const TARGET_MS = 2;
 const RUNS = [
-  { concurrency: 1, warmRuns: 3 },
+  { concurrency: 1, warmRuns: 6 },
   { concurrency: 16, warmRuns: 12 },
 ];
 
@@ -74,7 +74,7 @@ async function measure(url: string, perTokenMs: number, concurrency: number, war
   if (outcome.report.verdict === 'error') throw new Error(outcome.report.verdictReason);
   const samples: Sample[] = readFileSync(join(reportDir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => sampleSchema.parse(JSON.parse(line)));
   const warm = samples.filter((sample) => sample.phase === 'warm' && sample.errorClass === null);
-  const row: Row = { perTokenMs, bareFetchTtft: concurrency === 1 ? await bareFetchTtftErrors(url, 28) : null, concurrency, calls: samples.length, errors: { ttft: [], itl: [], e2e: [] }, serverErrors: { ttft: [], itl: [] }, gapMsPerCall: null };
+  const row: Row = { perTokenMs, bareFetchTtft: concurrency === 1 ? await bareFetchTtftErrors(url, 55) : null, concurrency, calls: samples.length, errors: { ttft: [], itl: [], e2e: [] }, serverErrors: { ttft: [], itl: [] }, gapMsPerCall: null };
   for (const sample of warm) {
     const tokens = sample.outputTokens!;
     row.errors.ttft.push(sample.ttftMs! - TTFT_MS);

@@ -71,6 +71,7 @@ async function chat(req, res, request) {
   const text = (sha && programme.answers[sha]?.hit) || programme.defaultAnswer;
   const tokens = text.match(/[\s\S]{1,4}/g) ?? [];
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  res.flushHeaders();
   const promptStarted = process.hrtime.bigint();
   await sleep(programme.latency.ttftMs);
   const decodeStarted = process.hrtime.bigint();

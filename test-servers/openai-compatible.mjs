@@ -167,6 +167,8 @@ async function handleChat(req, res, body, arrivedAt) {
   }
 
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  // Headers leave now, before the first token, as vLLM's and llama.cpp's streaming responses do.
+  res.flushHeaders();
   const chunk = (delta, finishReason = null, extra = {}) =>
     `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model, choices: [{ index: 0, delta, finish_reason: finishReason }], ...extra })}\n\n`;
   let closed = false;

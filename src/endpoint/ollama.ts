@@ -160,6 +160,7 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
       }
       handleLine(pending + decoder.decode());
       const done = final as Record<string, unknown> | null;
+      if (deadline.signal.aborted) return deadline.timedOut() ? failed('timeout', `no complete answer within ${settings.timeoutMs / 1000} s`) : failed('cancelled', 'cancelled');
       if (!done) return failed('truncated-stream', 'the stream ended before Ollama sent its final message (done: true)');
       const timings = ollamaTimings(done);
       return {

@@ -101,6 +101,11 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
         const timings = (chunk as { timings?: unknown }).timings;
         if (timings) serverTimings = llamaCppTimings(timings);
       }
+      // An aborted stream can end quietly instead of throwing: that is our deadline or a cancellation.
+      if (signal.aborted) {
+        const errorClass = deadline.timedOut() ? 'timeout' : 'cancelled';
+        return failedCall(clock, parts.join(''), errorClass, errorClass === 'timeout' ? `no complete answer within ${settings.timeoutMs / 1000} s` : 'cancelled', { serverTimings });
+      }
       if (finishReason === null) {
         // Every OpenAI-compatible server ends a stream with a finish_reason; without one the
         // answer was cut short (a proxy or a crashing worker ending the response early).
