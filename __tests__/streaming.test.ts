@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { loadBuiltinSuite } from '../src/suite/load.js';
 import { openaiEndpoint } from '../src/endpoint/openai.js';
+import { newRequestId } from '../src/endpoint/stream-timing.js';
 import type { RunSettings, Target } from '../src/config/schema.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
@@ -17,6 +18,7 @@ const request = () => ({
   imageDataUrl: `data:image/png;base64,${suite.scenarios[0]!.image.bytes.toString('base64')}`,
   outputSchema: suite.output.schema,
   signal: new AbortController().signal,
+  requestId: newRequestId(),
 });
 
 describe('streaming measurement (openai kind)', () => {
@@ -31,6 +33,8 @@ describe('streaming measurement (openai kind)', () => {
     expect(outcome.interTokenP95Ms!).toBeGreaterThanOrEqual(outcome.interTokenMeanMs! - 1);
     expect(outcome.outputTokensSource).toBe('server');
     expect(outcome.serverTimings).toBeNull();
+    // The call's X-Request-Id reached the server (vLLM logs it), and the same id is in the sample.
+    expect((await server.stats()).lastChat?.requestId).toMatch(/^model-gate-[0-9a-f]{8}-\d+$/);
   });
 
   it("captures llama.cpp's timings from the final chunk next to the client's figures", async () => {

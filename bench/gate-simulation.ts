@@ -122,7 +122,7 @@ function simulateRun(world: World, size: Size, drift = Math.exp(size.driftSd * g
 
 function sample(scenario: string, anomaly: boolean, run: number, phase: Sample['phase'], latencyMs: number, ttftMs: number | null, fields: Partial<Sample>): Sample {
   return {
-    target: 't', scenario, category: anomaly ? 'anomaly' : 'clean', anomaly, run, phase, attempt: 1, retried: false, timed: true, startedAt: '', latencyMs, ttftMs, outputTokens: 30,
+    target: 't', scenario, category: anomaly ? 'anomaly' : 'clean', anomaly, run, phase, attempt: 1, retried: false, timed: true, startedAt: '', requestId: null, latencyMs, ttftMs, outputTokens: 30,
     outputTokensSource: 'server', outputTokensPerSecond: ttftMs === null ? null : 29_000 / Math.max(1, latencyMs - ttftMs), jsonValid: true, schemaValid: true,
     flagged: false, detected: false, matchedKeywords: [], finishReason: 'stop', interTokenMeanMs: null, interTokenP95Ms: null, serverTimings: null, errorClass: null, errorMessage: null, excerpt: '', ...fields,
   };

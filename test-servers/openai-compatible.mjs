@@ -140,6 +140,7 @@ async function handleChat(req, res, body, arrivedAt) {
     maxTokens: request.max_tokens ?? null,
     imageSha256: sha,
     promptStart: request.messages?.[0]?.content?.find?.((part) => part.type === 'text')?.text?.slice(0, 80) ?? null,
+    requestId: req.headers['x-request-id'] ?? null,
   };
   if (!programme.models.includes(request.model)) {
     return sendJson(res, 404, { error: { message: `The model \`${request.model}\` does not exist.`, type: 'NotFoundError', code: 404 } });

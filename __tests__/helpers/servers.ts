@@ -28,6 +28,7 @@ export interface ServerStats {
     maxTokens: number | null;
     imageSha256: string | null;
     promptStart: string | null;
+    requestId: string | null;
   };
 }
 

@@ -4,7 +4,7 @@
 // cold call, and every answer carries Ollama's load, prompt and decode durations.
 import type { RunSettings, Target } from '../config/schema.js';
 import { hostAndPort, networkDiagnosis, shortMessage, causeCodes } from './diagnose.js';
-import { callDeadline, failedCall, StreamClock, timedRequest } from './stream-timing.js';
+import { callDeadline, failedCall, REQUEST_ID_HEADER, StreamClock, trackRequest } from './stream-timing.js';
 import type { CallOutcome, ChatRequest, ColdStartNote, Endpoint, ErrorClass, PreflightResult, ServerTimings } from './types.js';
 import { displayUrl } from './url.js';
 
@@ -111,6 +111,7 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
   async function call(request: ChatRequest): Promise<CallOutcome> {
     const deadline = callDeadline(settings.timeoutMs, request.signal);
     const clock = new StreamClock();
+    const tracked = trackRequest(clock, request.requestId);
     const parts: string[] = [];
     let final: Record<string, unknown> | null = null;
     const failed = (errorClass: ErrorClass, errorMessage: string): CallOutcome => failedCall(clock, parts.join(''), errorClass, errorMessage);
@@ -124,7 +125,8 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
         options: { temperature: settings.temperature, num_predict: settings.maxTokens },
         ...(target.keepAlive !== undefined ? { keep_alive: target.keepAlive } : {}),
       });
-      const response = await timedRequest(clock, () => fetch(`${root}/api/chat`, { method: 'POST', headers: headers(target), signal: deadline.signal, body }));
+      clock.sending();
+      const response = await fetch(`${root}/api/chat`, { method: 'POST', headers: { ...headers(target), [REQUEST_ID_HEADER]: tracked.requestId }, signal: deadline.signal, body });
       if (!response.ok || !response.body) {
         const text = (await response.text()).slice(0, 300);
         let message = text;
@@ -182,6 +184,7 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
       return failed(errorClass, errorClass === 'timeout' ? `no complete answer within ${settings.timeoutMs / 1000} s` : shortMessage(error));
     } finally {
       deadline.dispose();
+      tracked.release();
     }
   }
 

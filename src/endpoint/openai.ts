@@ -1,11 +1,10 @@
 // Endpoint kind `openai`: any OpenAI-compatible server (vLLM, llama.cpp, LM Studio, TGI, SGLang,
 // Ollama's /v1) through the openai package, streaming so that time to first token is measured.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { RunSettings, Target } from '../config/schema.js';
 import type { CallOutcome, ChatRequest, Endpoint, ErrorClass, PreflightResult, ServerTimings } from './types.js';
 import { causeCodes, networkDiagnosis, shortMessage } from './diagnose.js';
-import { callDeadline, failedCall, StreamClock, timedRequest } from './stream-timing.js';
+import { callDeadline, failedCall, REQUEST_ID_HEADER, requestSending, StreamClock, trackRequest } from './stream-timing.js';
 import { displayUrl } from './url.js';
 
 const PREFLIGHT_TIMEOUT_CAP_MS = 20_000;
@@ -35,10 +34,10 @@ export function llamaCppTimings(timings: unknown): ServerTimings | null {
 
 // The client library calls fetch once it has built the request; timed from there (and from its
 // headers going out, see stream-timing.ts), its own serialization is not the server's latency.
-const callClock = new AsyncLocalStorage<StreamClock>();
 const timedFetch: typeof fetch = (input, init) => {
-  const clock = callClock.getStore();
-  return clock ? timedRequest(clock, () => fetch(input, init)) : fetch(input, init);
+  // The client library hands over a Headers object; anything else carries no id of ours.
+  if (init?.headers instanceof Headers) requestSending(init.headers.get(REQUEST_ID_HEADER));
+  return fetch(input, init);
 };
 
 export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint {
@@ -62,32 +61,31 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
     const deadline = callDeadline(settings.timeoutMs, request.signal);
     const signal = deadline.signal;
     const clock = new StreamClock();
+    const tracked = trackRequest(clock, request.requestId);
     let usageTokens: number | null = null;
     let finishReason: string | null = null;
     let serverTimings: ServerTimings | null = null;
     const parts: string[] = [];
     try {
-      const stream = await callClock.run(clock, () =>
-        client.chat.completions.create(
-          {
-            model: target.model,
-            messages: [
-              {
-                role: 'user',
-                content: [
-                  { type: 'text', text: request.prompt },
-                  { type: 'image_url', image_url: { url: request.imageDataUrl } },
-                ],
-              },
-            ],
-            temperature: settings.temperature,
-            max_tokens: settings.maxTokens,
-            stream: true,
-            stream_options: { include_usage: true },
-            ...responseFormat(request.outputSchema),
-          },
-          { signal, maxRetries: 0, timeout: settings.timeoutMs },
-        ),
+      const stream = await client.chat.completions.create(
+        {
+          model: target.model,
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text: request.prompt },
+                { type: 'image_url', image_url: { url: request.imageDataUrl } },
+              ],
+            },
+          ],
+          temperature: settings.temperature,
+          max_tokens: settings.maxTokens,
+          stream: true,
+          stream_options: { include_usage: true },
+          ...responseFormat(request.outputSchema),
+        },
+        { signal, maxRetries: 0, timeout: settings.timeoutMs, headers: { [REQUEST_ID_HEADER]: tracked.requestId } },
       );
       for await (const chunk of stream) {
         const choice = chunk.choices?.[0];
@@ -129,6 +127,7 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
       return failedCall(clock, parts.join(''), errorClass, errorClass === 'timeout' ? `no complete answer within ${settings.timeoutMs / 1000} s` : shortMessage(error), { finishReason, serverTimings });
     } finally {
       deadline.dispose();
+      tracked.release();
     }
   }
 

@@ -1,7 +1,7 @@
 // Client-side timing of a streamed answer, shared by every endpoint kind: time to the first content
 // chunk and the gaps between content chunks after it (inter-token latency, as vLLM's and
 // guidellm's benchmarks measure it per streamed chunk).
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import { mean, quantileSorted } from 'simple-statistics';
 import type { CallOutcome, ErrorClass, ServerTimings } from './types.js';
@@ -48,21 +48,37 @@ export class StreamClock {
   }
 }
 
-const requestClock = new AsyncLocalStorage<StreamClock>();
+// Each call's request carries an X-Request-Id (which servers such as vLLM log and echo, so a
+// sample can be found in the server's log); it is also how the request's clock is found again.
+export const REQUEST_ID_HEADER = 'x-request-id';
+const clocksByRequestId = new Map<string, StreamClock>();
+let requestCounter = 0;
+const runTag = randomUUID().slice(0, 8);
 
-// Node's fetch (undici) reports on this channel as it writes a request's headers to the socket,
-// synchronously and in the async context of the fetch call: the request is on the wire. (The
-// body-sent event comes from a write callback, which a busy event loop can run after the answer
-// has started arriving; it would shorten the figures.)
-subscribe('undici:client:sendHeaders', () => requestClock.getStore()?.sending());
-
-/** Runs `send` (which makes one fetch) so that the clock restarts when the request leaves. */
-export function timedRequest<T>(clock: StreamClock, send: () => T): T {
-  return requestClock.run(clock, () => {
-    clock.sending();
-    return send();
-  });
+/** A fresh request id: unique in this process, recognisable in a server's log. */
+export function newRequestId(): string {
+  requestCounter += 1;
+  return `model-gate-${runTag}-${requestCounter}`;
 }
+
+/** The clock restarts when the request with this id leaves; release it after the call. */
+export function trackRequest(clock: StreamClock, requestId: string): { requestId: string; release: () => void } {
+  clocksByRequestId.set(requestId, clock);
+  return { requestId, release: () => clocksByRequestId.delete(requestId) };
+}
+
+/** Restarts the clock of the call whose request id this is (the client library is about to send it). */
+export function requestSending(requestId: string | null | undefined): void {
+  if (requestId) clocksByRequestId.get(requestId)?.sending();
+}
+
+// Node's fetch (undici) reports on this channel as it writes a request's headers to the socket:
+// the request is on the wire. (The body-sent event comes from a write callback, which a busy
+// event loop can run after the answer has started arriving; it would shorten the figures.)
+subscribe('undici:client:sendHeaders', (message) => {
+  const headers = (message as { headers?: unknown }).headers;
+  if (clocksByRequestId.size > 0 && typeof headers === 'string') requestSending(/\r\nx-request-id: *([^\r\n]+)/i.exec(headers)?.[1]);
+});
 
 /**
  * One controller per call, aborted by its deadline or by the run's cancellation. A listener

@@ -6,6 +6,8 @@ export interface ChatRequest {
   /** JSON Schema for servers that take one (json-mode json_schema). */
   outputSchema: Record<string, unknown>;
   signal: AbortSignal;
+  /** Sent as X-Request-Id, so that the sample can be found in the server's log. */
+  requestId: string;
 }
 
 export type ErrorClass =

@@ -6,6 +6,7 @@ import type { Plan, RunSettings, Target } from '../config/schema.js';
 import type { ColdStartNote, Endpoint, PreflightResult } from '../endpoint/types.js';
 import type { AnswerScorer } from '../score/answer.js';
 import type { Scenario, Suite } from '../suite/schema.js';
+import { newRequestId } from '../endpoint/stream-timing.js';
 import { makeServerCold } from './cold-start.js';
 import { backoff, RetryBudget, type RetrySummary } from './retry.js';
 import type { Sample } from './sample.js';
@@ -103,7 +104,8 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
     const execute = async (call: PlannedCall, attempt = 1): Promise<void> => {
       if (signal.aborted) return;
       const startedAt = new Date().toISOString();
-      const outcome = await endpoint.call({ prompt: suite.prompt, imageDataUrl: dataUrls.get(call.scenario.id)!, outputSchema: suite.output.schema, signal });
+      const requestId = newRequestId();
+      const outcome = await endpoint.call({ prompt: suite.prompt, imageDataUrl: dataUrls.get(call.scenario.id)!, outputSchema: suite.output.schema, signal, requestId });
       if (outcome.errorClass === 'cancelled') return;
       const retry = retryBudget.take(outcome.errorClass, attempt);
       const answered = outcome.errorClass === null;
@@ -122,6 +124,7 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
         retried: retry,
         timed: call.timed,
         startedAt,
+        requestId,
         latencyMs: round(outcome.latencyMs),
         ttftMs: outcome.ttftMs === null ? null : round(outcome.ttftMs),
         outputTokens: outcome.outputTokens,

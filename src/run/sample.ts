@@ -17,6 +17,8 @@ export const sampleSchema = z.object({
   /** Taken at the latency concurrency: it counts for latency. Quality-only runs at a higher concurrency do not. */
   timed: z.boolean().default(true),
   startedAt: z.string(),
+  /** Sent as X-Request-Id: vLLM and others log it, so a sample can be found in the server's log. */
+  requestId: z.string().nullable().default(null),
   latencyMs: z.number(),
   ttftMs: z.number().nullable(),
   outputTokens: z.number().nullable(),
