@@ -352,8 +352,6 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   let failure: ModelGateError | undefined;
   let sampleLog: SampleLog | undefined;
   let gate: GateOutcome = { verdicts: [], baselines: [], confirmed: false, flips: {}, trends: {} };
-  // Loaded while the suite runs, for the PNG trend charts at the end (null where sharp cannot load).
-  const sharpLoading = loadSharp();
 
   try {
     const configFile = loadConfigFile(request.configPath, { required: request.configRequired });
@@ -389,9 +387,12 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     sampleLog?.close();
   }
 
-  // sharp rasterizes the PNG charts on libuv's thread pool while this thread builds and writes the rest.
   const trends = Object.entries(gate.trends).map(([name, metrics]) => ({ name, trends: metrics }));
-  const charts = writeTrendCharts(reportDir, trends, (await sharpLoading).sharp).catch((error: unknown) => log.warn(`Trend charts were not written: ${errorMessage(error)}`));
+  // sharp is loaded only now, after every call: loading its native library blocks the event loop,
+  // which would land inside a timed call. It then rasterizes the PNG charts on libuv's thread pool
+  // while this thread builds and writes the rest.
+  const sharp = trends.length > 0 ? (await loadSharp()).sharp : null;
+  const charts = writeTrendCharts(reportDir, trends, sharp).catch((error: unknown) => log.warn(`Trend charts were not written: ${errorMessage(error)}`));
   // A run that threw midway still reports the samples it took.
   const runForReport = run ? { ...run, cancelled: run.cancelled || request.signal.aborted } : undefined;
   const targets = suite && runForReport ? runForReport.targets.map((target) => ({ ...targetReport(target, suite!), flips: gate.flips[target.target.name] ?? [], trends: gate.trends[target.target.name] ?? {} })) : [];
