@@ -92,6 +92,9 @@ describe('dist/index.js as the runner runs it', () => {
   });
 
   it('writes a baseline in the workspace, then gates against it', async () => {
+    // An unchanged server with a latency of its own: at zero latency the figures are only this
+    // machine's load, which other test files running alongside change between the two runs.
+    await server.setProgramme(suiteProgramme({ apiKey: 'sk-dist-test-0a9b8c', latency: { ttftMs: 20, perTokenMs: 1 } }));
     const inputs = { 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c', 'warm-runs': '2' };
     const first = await runAction({ ...inputs, mode: 'baseline' });
     expect(first.result.code).toBe(0);

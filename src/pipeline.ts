@@ -103,7 +103,7 @@ function targetReport(run: TargetRun, suite: Suite): TargetReport {
     jsonMode: run.target.jsonMode,
     preflight: run.preflight,
     coldStart: run.coldStart,
-    retries: run.retries ?? null,
+    retries: run.retries,
     serverTimings: serverTimingsSummary(run.samples),
     plannedCalls: run.plannedCalls,
     completedCalls: run.samples.filter((sample) => sample.phase !== 'confirm' && !sample.retried).length,

@@ -22,7 +22,7 @@ const httpUrl = z
   })
   .transform((value) => value.replace(/\/+$/, ''));
 
-function numberBetweenSchema(min: number, max: number, unit = '') {
+function numberBetween(min: number, max: number, unit = '') {
   return z.number({ error: `expected a number from ${min} to ${max}${unit}` }).min(min, { error: `expected a number from ${min} to ${max}${unit}` }).max(max, { error: `expected a number from ${min} to ${max}${unit}` });
 }
 
@@ -44,7 +44,7 @@ export const endpointKindSchema = z.enum(['openai', 'ollama'], { error: 'expecte
 export const coldStartSchema = z.strictObject({
   command: z.string().trim().min(1, { error: 'expected a shell command that restarts the server, such as "docker restart vllm"' }),
   'ready-url': httpUrl.optional(),
-  'ready-timeout': numberBetweenSchema(1, 3600, ' (seconds)').default(300),
+  'ready-timeout': numberBetween(1, 3600, ' (seconds)').default(300),
 });
 
 export const targetSchema = z.strictObject({
@@ -64,8 +64,6 @@ export const targetSchema = z.strictObject({
 
 const wholeNumber = (min: number, max: number) =>
   z.number({ error: `expected a whole number from ${min} to ${max}` }).int({ error: `expected a whole number from ${min} to ${max}` }).min(min, { error: `expected a whole number from ${min} to ${max}` }).max(max, { error: `expected a whole number from ${min} to ${max}` });
-
-const numberBetween = numberBetweenSchema;
 
 export const settingsSchema = z.strictObject({
   'warm-runs': wholeNumber(1, 1000).default(3),
@@ -159,7 +157,7 @@ export interface Target {
   baseUrl: string;
   model: string;
   jsonMode: z.infer<typeof jsonModeSchema>;
-  /** Ollama's keep_alive for calls (null: the server's default). */
+  /** Ollama's keep_alive for calls (absent: the server's default). */
   keepAlive?: string;
   /** Resets the server before the cold call; without one (and not Ollama) the cold figure is a first call's. */
   coldStart?: ColdStart;

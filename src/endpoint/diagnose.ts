@@ -1,7 +1,7 @@
 // What went wrong on the network, in words, for every endpoint kind's preflight and calls.
 
 /** The error codes along an error's cause chain (undici puts the socket's code two levels down). */
-export function causeCodes(error: unknown): string[] {
+function causeCodes(error: unknown): string[] {
   const codes: string[] = [];
   let current: unknown = error;
   for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth += 1) {
@@ -10,6 +10,19 @@ export function causeCodes(error: unknown): string[] {
     current = (current as { cause?: unknown }).cause;
   }
   return codes;
+}
+
+/** The class of a failure the socket reported (refused, reset), or null for anything else. */
+export function socketErrorClass(error: unknown): 'connection-refused' | 'connection-reset' | null {
+  const codes = causeCodes(error);
+  if (codes.includes('ECONNREFUSED')) return 'connection-refused';
+  if (codes.some((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) return 'connection-reset';
+  return null;
+}
+
+/** Ollama serves "llava" as "llava:latest"; either spelling names the same model there. */
+export function isServedModel(model: string, served: readonly string[]): boolean {
+  return served.includes(model) || (!model.includes(':') && served.includes(`${model}:latest`));
 }
 
 export const isTlsCode = (code: string) => /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|EPROTO)/.test(code);

@@ -3,7 +3,7 @@
 // durations; here the model is unloaded (keep_alive 0) and seen gone from /api/ps before the
 // cold call, and every answer carries Ollama's load, prompt and decode durations.
 import type { RunSettings, Target } from '../config/schema.js';
-import { hostAndPort, networkDiagnosis, shortMessage, causeCodes } from './diagnose.js';
+import { hostAndPort, isServedModel, networkDiagnosis, shortMessage, socketErrorClass } from './diagnose.js';
 import { callDeadline, failedCall, REQUEST_ID_HEADER, StreamClock, trackRequest } from './stream-timing.js';
 import type { CallOutcome, ChatRequest, ColdStartNote, Endpoint, ErrorClass, PreflightResult, ServerTimings } from './types.js';
 import { displayUrl } from './url.js';
@@ -16,8 +16,6 @@ const NS_PER_MS = 1e6;
 /** The server's root: a base-url given with /v1 or /api still works. */
 export const ollamaRoot = (baseUrl: string) => baseUrl.replace(/\/(v1|api)$/, '');
 
-/** Ollama serves "llava" as "llava:latest"; either spelling names the same model there. */
-const sameModel = (wanted: string, served: string) => served === wanted || (!wanted.includes(':') && served === `${wanted}:latest`);
 
 const durationMs = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? Math.round((value / NS_PER_MS) * 100) / 100 : null);
 const countOrNull = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
@@ -80,7 +78,7 @@ export async function preflightOllama(target: Target, timeoutMs: number, signal:
   }
   if (answer.status !== 200) return fail(`${who}: GET ${tagsUrl} answered HTTP ${answer.status}. Ollama is up but failing; check its log.`);
   const servedModels = modelNames(answer.body);
-  if (!servedModels.some((name) => sameModel(target.model, name))) {
+  if (!isServedModel(target.model, servedModels)) {
     const served = servedModels.length > 0 ? `It has: ${servedModels.slice(0, 20).join(', ')}${servedModels.length > 20 ? ', …' : ''}.` : 'It has no models.';
     return { ok: false, diagnosis: `${who}: Ollama at ${displayUrl(root)} does not have model "${target.model}". ${served} Pull it first (ollama pull ${target.model}) or set model to one of these.`, servedModels, serverVersion: null };
   }
@@ -98,9 +96,8 @@ export async function preflightOllama(target: Target, timeoutMs: number, signal:
 function classify(error: unknown, flags: { timedOut: boolean; cancelled: boolean }): ErrorClass {
   if (flags.cancelled) return 'cancelled';
   if (flags.timedOut) return 'timeout';
-  const codes = causeCodes(error);
-  if (codes.includes('ECONNREFUSED')) return 'connection-refused';
-  if (codes.some((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) return 'connection-reset';
+  const socket = socketErrorClass(error);
+  if (socket) return socket;
   if (error instanceof TypeError) return 'connection';
   return 'invalid-response';
 }
@@ -162,7 +159,8 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
       }
       handleLine(pending + decoder.decode());
       const done = final as Record<string, unknown> | null;
-      if (deadline.signal.aborted) return deadline.timedOut() ? failed('timeout', `no complete answer within ${settings.timeoutMs / 1000} s`) : failed('cancelled', 'cancelled');
+      const stopped = deadline.stopped();
+      if (stopped) return failed(stopped.errorClass, stopped.message);
       if (!done) return failed('truncated-stream', 'the stream ended before Ollama sent its final message (done: true)');
       const timings = ollamaTimings(done);
       return {
@@ -181,7 +179,7 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
       if (error instanceof OllamaStreamError) return failed('invalid-response', `Ollama reported an error mid-stream: ${error.message.slice(0, 300)}`);
       if (error instanceof SyntaxError) return failed('invalid-response', `a streamed line was not JSON: ${shortMessage(error)}`);
       const errorClass = classify(error, { timedOut: deadline.timedOut(), cancelled: request.signal.aborted });
-      return failed(errorClass, errorClass === 'timeout' ? `no complete answer within ${settings.timeoutMs / 1000} s` : shortMessage(error));
+      return failed(errorClass, errorClass === 'timeout' ? deadline.timeoutMessage : shortMessage(error));
     } finally {
       deadline.dispose();
       tracked.release();

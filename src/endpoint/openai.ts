@@ -3,7 +3,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { RunSettings, Target } from '../config/schema.js';
 import type { CallOutcome, ChatRequest, Endpoint, ErrorClass, PreflightResult, ServerTimings } from './types.js';
-import { causeCodes, networkDiagnosis, shortMessage } from './diagnose.js';
+import { isServedModel, networkDiagnosis, shortMessage, socketErrorClass } from './diagnose.js';
 import { callDeadline, failedCall, REQUEST_ID_HEADER, requestSending, StreamClock, trackRequest } from './stream-timing.js';
 import { displayUrl } from './url.js';
 
@@ -15,9 +15,8 @@ export function classifyError(error: unknown, flags: { timedOut: boolean; cancel
   if (flags.timedOut || error instanceof APIConnectionTimeoutError) return 'timeout';
   if (error instanceof APIUserAbortError) return 'cancelled';
   if (error instanceof APIError && typeof error.status === 'number') return `http-${error.status}`;
-  const codes = causeCodes(error);
-  if (codes.includes('ECONNREFUSED')) return 'connection-refused';
-  if (codes.some((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) return 'connection-reset';
+  const socket = socketErrorClass(error);
+  if (socket) return socket;
   if (error instanceof APIConnectionError) return 'connection';
   return 'invalid-response';
 }
@@ -100,10 +99,8 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
         if (timings) serverTimings = llamaCppTimings(timings);
       }
       // An aborted stream can end quietly instead of throwing: that is our deadline or a cancellation.
-      if (signal.aborted) {
-        const errorClass = deadline.timedOut() ? 'timeout' : 'cancelled';
-        return failedCall(clock, parts.join(''), errorClass, errorClass === 'timeout' ? `no complete answer within ${settings.timeoutMs / 1000} s` : 'cancelled', { serverTimings });
-      }
+      const stopped = deadline.stopped();
+      if (stopped) return failedCall(clock, parts.join(''), stopped.errorClass, stopped.message, { serverTimings });
       if (finishReason === null) {
         // Every OpenAI-compatible server ends a stream with a finish_reason; without one the
         // answer was cut short (a proxy or a crashing worker ending the response early).
@@ -124,7 +121,7 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
       };
     } catch (error) {
       const errorClass = classifyError(error, { timedOut: deadline.timedOut(), cancelled: request.signal.aborted });
-      return failedCall(clock, parts.join(''), errorClass, errorClass === 'timeout' ? `no complete answer within ${settings.timeoutMs / 1000} s` : shortMessage(error), { finishReason, serverTimings });
+      return failedCall(clock, parts.join(''), errorClass, errorClass === 'timeout' ? deadline.timeoutMessage : shortMessage(error), { finishReason, serverTimings });
     } finally {
       deadline.dispose();
       tracked.release();
@@ -144,10 +141,6 @@ async function listModels(baseUrl: string, apiKey: string | undefined, timeoutMs
   return (page as unknown as { data?: unknown }).data;
 }
 
-/** Ollama serves "llava" as "llava:latest"; either spelling names the same model there. */
-function isServed(model: string, served: readonly string[]): boolean {
-  return served.includes(model) || (!model.includes(':') && served.includes(`${model}:latest`));
-}
 
 /**
  * GET {base}/models before any scenario, and one sentence for each way a configuration goes
@@ -205,7 +198,7 @@ export async function preflightOpenAI(target: Target, timeoutMs: number, signal:
   const servedModels = data
     .map((entry) => (entry && typeof entry === 'object' ? (entry as { id?: unknown }).id : undefined))
     .filter((id): id is string => typeof id === 'string');
-  if (!isServed(target.model, servedModels)) {
+  if (!isServedModel(target.model, servedModels)) {
     const served = servedModels.length > 0 ? `It serves: ${servedModels.slice(0, 20).join(', ')}${servedModels.length > 20 ? ', …' : ''}.` : 'It lists no models.';
     return {
       ok: false,

@@ -84,7 +84,17 @@ subscribe('undici:client:sendHeaders', (message) => {
  * One controller per call, aborted by its deadline or by the run's cancellation. A listener
  * (removed by dispose) rather than AbortSignal.any, whose dependents pile up on a long-lived signal.
  */
-export function callDeadline(timeoutMs: number, cancel: AbortSignal): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
+export interface CallDeadline {
+  signal: AbortSignal;
+  timedOut: () => boolean;
+  /** What the error message says of a call ended by its deadline. */
+  timeoutMessage: string;
+  /** Why the call was stopped (its deadline, or the run's cancellation), or null while it runs. */
+  stopped: () => { errorClass: 'timeout' | 'cancelled'; message: string } | null;
+  dispose: () => void;
+}
+
+export function callDeadline(timeoutMs: number, cancel: AbortSignal): CallDeadline {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -93,9 +103,12 @@ export function callDeadline(timeoutMs: number, cancel: AbortSignal): { signal: 
   }, timeoutMs);
   const onCancel = () => controller.abort();
   cancel.addEventListener('abort', onCancel, { once: true });
+  const timeoutMessage = `no complete answer within ${timeoutMs / 1000} s`;
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
+    timeoutMessage,
+    stopped: () => (controller.signal.aborted ? (timedOut ? { errorClass: 'timeout', message: timeoutMessage } : { errorClass: 'cancelled', message: 'cancelled' }) : null),
     dispose: () => {
       clearTimeout(timer);
       cancel.removeEventListener('abort', onCancel);

@@ -23,6 +23,9 @@ export function loadFonts(): Fonts {
 
 export type TextAnchor = 'start' | 'middle' | 'end';
 
+/** One glyph outline placed with its origin at (x, y), font units scaled and flipped to SVG's y-down. */
+const placedGlyph = (data: string, x: string, y: string, scale: number) => `<path transform="translate(${x} ${y}) scale(${scale.toFixed(6)} ${(-scale).toFixed(6)})" d="${data}"/>`;
+
 /** SVG paths for one shaped line of text with its baseline at (x, y). Fixed decimals keep output stable. */
 export function textPaths(font: fontkit.Font, text: string, x: number, y: number, sizePx: number, fill: string): string {
   const scale = sizePx / font.unitsPerEm;
@@ -32,11 +35,7 @@ export function textPaths(font: fontkit.Font, text: string, x: number, y: number
   run.glyphs.forEach((glyph, index) => {
     const position = run.positions[index]!;
     const data = glyph.path.toSVG();
-    if (data) {
-      const gx = (penX + position.xOffset * scale).toFixed(3);
-      const gy = (y - position.yOffset * scale).toFixed(3);
-      paths.push(`<path transform="translate(${gx} ${gy}) scale(${scale.toFixed(6)} ${(-scale).toFixed(6)})" d="${data}"/>`);
-    }
+    if (data) paths.push(placedGlyph(data, (penX + position.xOffset * scale).toFixed(3), (y - position.yOffset * scale).toFixed(3), scale));
     penX += position.xAdvance * scale;
   });
   return `<g fill="${fill}">${paths.join('')}</g>`;
@@ -60,7 +59,7 @@ export function labelPaths(font: fontkit.Font, text: string, x: number, y: numbe
   for (const glyph of glyphs) {
     let data = outlines.get(glyph.id);
     if (data === undefined) outlines.set(glyph.id, (data = glyph.path.toSVG()));
-    if (data) paths.push(`<path transform="translate(${penX.toFixed(2)} ${y.toFixed(2)}) scale(${scale.toFixed(6)} ${(-scale).toFixed(6)})" d="${data}"/>`);
+    if (data) paths.push(placedGlyph(data, penX.toFixed(2), y.toFixed(2), scale));
     penX += glyph.advanceWidth * scale;
   }
   return `<g fill="${fill}">${paths.join('')}</g>`;

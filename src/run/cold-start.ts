@@ -10,8 +10,6 @@ import { displayUrl } from '../endpoint/url.js';
 const READY_POLL_MS = 250;
 const STDERR_TAIL_CHARS = 300;
 
-export class ColdStartError extends Error {}
-
 function runCommand(target: Target, command: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const who = `Target "${target.name}"`;
   return new Promise((resolve, reject) => {
@@ -27,13 +25,13 @@ function runCommand(target: Target, command: string, timeoutMs: number, signal: 
     };
     const timer = setTimeout(() => {
       killGroup();
-      reject(new ColdStartError(`${who}: the cold-start command did not finish within ${timeoutMs / 1000} s (cold-start.ready-timeout); it was stopped. Make it return once the restart is under way, or raise ready-timeout.`));
+      reject(new Error(`${who}: the cold-start command did not finish within ${timeoutMs / 1000} s (cold-start.ready-timeout); it was stopped. Make it return once the restart is under way, or raise ready-timeout.`));
     }, timeoutMs);
     const onAbort = () => killGroup();
     signal.addEventListener('abort', onAbort, { once: true });
     child.on('error', (error) => {
       clearTimeout(timer);
-      reject(new ColdStartError(`${who}: the cold-start command could not start: ${shortMessage(error)}.`));
+      reject(new Error(`${who}: the cold-start command could not start: ${shortMessage(error)}.`));
     });
     child.on('close', (code, killedBy) => {
       clearTimeout(timer);
@@ -41,7 +39,7 @@ function runCommand(target: Target, command: string, timeoutMs: number, signal: 
       if (code === 0) return resolve();
       // The key never goes into a message, even if the command echoed it.
       const tail = (target.apiKey ? stderr.split(target.apiKey).join('***') : stderr).trim().split('\n').slice(-1)[0]?.slice(-STDERR_TAIL_CHARS) ?? '';
-      reject(new ColdStartError(`${who}: the cold-start command failed (${killedBy ? `killed by ${killedBy}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}. Fix cold-start.command in the config file.`));
+      reject(new Error(`${who}: the cold-start command failed (${killedBy ? `killed by ${killedBy}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}. Fix cold-start.command in the config file.`));
     });
   });
 }
@@ -61,7 +59,7 @@ async function awaitReady(target: Target, url: string, deadline: number, timeout
     if (Date.now() + READY_POLL_MS > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
   }
-  throw new ColdStartError(`Target "${target.name}": after the cold-start command, GET ${displayUrl(url)} did not answer 200 within ${timeoutMs / 1000} s (last: ${last}). Raise cold-start.ready-timeout if the server loads slowly, or set cold-start.ready-url to its health check.`);
+  throw new Error(`Target "${target.name}": after the cold-start command, GET ${displayUrl(url)} did not answer 200 within ${timeoutMs / 1000} s (last: ${last}). Raise cold-start.ready-timeout if the server loads slowly, or set cold-start.ready-url to its health check.`);
 }
 
 export async function makeServerCold(target: Target, endpoint: Endpoint, signal: AbortSignal): Promise<ColdStartNote> {
@@ -73,12 +71,6 @@ export async function makeServerCold(target: Target, endpoint: Endpoint, signal:
     const waitedMs = await awaitReady(target, url, deadline, readyTimeoutMs, signal);
     return { method: 'reset-command', detail: `the cold-start command ran and GET ${displayUrl(url)} answered after ${(waitedMs / 1000).toFixed(1)} s` };
   }
-  if (endpoint.makeCold) {
-    try {
-      return await endpoint.makeCold(signal);
-    } catch (error) {
-      throw new ColdStartError(error instanceof Error ? error.message : String(error));
-    }
-  }
+  if (endpoint.makeCold) return endpoint.makeCold(signal);
   return { method: 'first-call', detail: 'no cold-start command: the cold figure is the first call of this run, on a server that may already hold the model' };
 }

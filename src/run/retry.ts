@@ -5,12 +5,12 @@ import type { ErrorClass } from '../endpoint/types.js';
 
 const TRANSIENT = new Set<string>(['connection-reset', 'connection-refused', 'connection', 'truncated-stream', 'http-429', 'http-500', 'http-502', 'http-503', 'http-504']);
 /** Share of a target's planned calls that may be retried in one run (at least 3 retries). */
-export const RETRY_BUDGET_SHARE = 0.1;
+const RETRY_BUDGET_SHARE = 0.1;
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 4000;
 
 /** A timeout is not transient: retrying would hide a slow server. Nor is a 4xx other than 429. */
-export const isTransient = (errorClass: ErrorClass | string | null) => errorClass !== null && TRANSIENT.has(errorClass);
+const isTransient = (errorClass: ErrorClass | string | null) => errorClass !== null && TRANSIENT.has(errorClass);
 
 export interface RetrySummary {
   retried: number;

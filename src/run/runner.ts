@@ -22,7 +22,7 @@ export interface Progress {
 export interface TargetRun {
   target: Target;
   /** Transient failures retried, by class, and whether the run's retry budget ran out. */
-  retries?: RetrySummary;
+  retries: RetrySummary | null;
   preflight: PreflightResult;
   /** How the cold call's state was reached; null for confirmation passes or when no cold call ran. */
   coldStart: ColdStartNote | null;
@@ -85,7 +85,7 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
     const endpoint = options.endpointFor(target);
     const preflight = options.confirmation ? { ok: true, diagnosis: null, servedModels: [], serverVersion: null } : await endpoint.preflight(signal);
     options.onPreflight?.(target, preflight);
-    const targetRun: TargetRun = { target, preflight, coldStart: null, plannedCalls: calls.length, samples: [] };
+    const targetRun: TargetRun = { target, preflight, coldStart: null, retries: null, plannedCalls: calls.length, samples: [] };
     targets.push(targetRun);
     if (!preflight.ok) continue;
     if (calls[0]?.phase === 'cold') {
