@@ -110,10 +110,13 @@ describe('programmable quality and failures', () => {
   it('measures the injected time to first token and per-token delay', async () => {
     const { report, samples } = await runAgainst({ latency: { ttftMs: 60, perTokenMs: 3 } }, ['--warm-runs', '1']);
     const metrics = report.targets[0]!.measurement!.metrics;
-    expect(metrics.ttftP50Ms.value).toBeGreaterThanOrEqual(60);
+    // libuv timers have whole-millisecond resolution on a cached clock, so the server's last write
+    // can land up to a millisecond before its nominal deadline.
+    const timerSlackMs = 1;
+    expect(metrics.ttftP50Ms.value).toBeGreaterThanOrEqual(60 - timerSlackMs);
     expect(metrics.ttftP50Ms.value).toBeLessThan(60 + 40);
     for (const sample of samples) {
-      expect(sample.latencyMs).toBeGreaterThanOrEqual(60 + (sample.outputTokens! - 1) * 3);
+      expect(sample.latencyMs).toBeGreaterThanOrEqual(60 + (sample.outputTokens! - 1) * 3 - timerSlackMs);
     }
   });
 
