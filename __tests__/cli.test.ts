@@ -21,7 +21,7 @@ describe('model-gate CLI', () => {
     expect(result.stdout).toBe(`9 images of safety-checks written to ${out}\nRe-rendered images are byte-identical to the committed ones.\n`);
     const suite = loadBuiltinSuite('safety-checks');
     expect(readdirSync(out).sort()).toEqual(suite.scenarios.map((scenario) => `${scenario.id}.png`).sort());
-    for (const scenario of suite.scenarios) expect(readFileSync(join(out, `${scenario.id}.png`)).equals(scenario.image.bytes)).toBe(true);
+    for (const scenario of suite.scenarios) expect(readFileSync(join(out, `${scenario.id}.png`)).equals(scenario.image!.bytes)).toBe(true);
   });
 
   it('render: needs a suite and a folder', async () => {

@@ -8,6 +8,7 @@ import type { OctokitIssues } from '../src/github/octokit.js';
 import { commentMarkerFor } from '../src/pipeline.js';
 import { COMMENT_MAX_CHARS, commentBody } from '../src/report/comment.js';
 import type { Report, TargetReport } from '../src/report/report.js';
+import { SCORE_METRIC_NAMES, type Metrics } from '../src/measure/metrics.js';
 import { startGithubServer, stopAllServers } from './helpers/servers.js';
 
 afterAll(stopAllServers);
@@ -25,7 +26,8 @@ function target(name: string, excerpt: string): TargetReport {
     detectionRatePct: metric(80, 15, 12), falsePositiveRatePct: metric(8.33, 12, 1), jsonValidRatePct: metric(100, 27, 27), schemaValidRatePct: metric(100, 27, 27),
     errorRatePct: metric(0, 27, 0), coldStartMs: metric(5400, 1), warmLatencyMeanMs: metric(812), warmLatencyP50Ms: metric(790), warmLatencyP95Ms: metric(1210),
     ttftP50Ms: metric(180), ttftP95Ms: metric(240), outputTokensPerSecond: metric(41.5), interTokenMeanMs: metric(24.1), interTokenP95Ms: metric(31.7),
-  };
+    ...Object.fromEntries(SCORE_METRIC_NAMES.map((name) => [name, { value: null, n: 0 }])),
+  } as Metrics;
   return {
     name, kind: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'qwen2.5-vl', jsonMode: 'json_object',
     preflight: { ok: true, diagnosis: null, servedModels: ['qwen2.5-vl'], serverVersion: null }, coldStart: { method: 'first-call', detail: 'no cold-start command' }, retries: null, serverTimings: null, plannedCalls: 28, completedCalls: 28, confirmationCalls: 0,

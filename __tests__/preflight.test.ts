@@ -4,7 +4,7 @@ import type { Target } from '../src/config/schema.js';
 import { preflightOpenAI } from '../src/endpoint/openai.js';
 import { freePort, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
 
-const target = (fields: Partial<Target> & Pick<Target, 'baseUrl'>): Target => ({ name: 'vllm', kind: 'openai', model: 'qwen2-vl', jsonMode: 'json_object', ...fields });
+const target = (fields: Partial<Target> & Pick<Target, 'baseUrl'>): Target => ({ name: 'vllm', kind: 'openai', model: 'qwen2-vl', jsonMode: 'json_object', toolMode: 'native', ...fields });
 const preflight = (t: Target, timeoutMs = 5000) => preflightOpenAI(t, timeoutMs, new AbortController().signal);
 
 let open: TestServer;

@@ -15,7 +15,7 @@ function samplesFor(detectedOf: (scenario: number, run: number) => boolean, late
       samples.push({
         target: 't', scenario: id, category: anomaly ? 'a' : 'c', anomaly, run, phase: 'warm', attempt: 1, retried: false, timed: true, startedAt: '', requestId: null, latencyMs: latencyMs(index, run), ttftMs: 50,
         outputTokens: 30, outputTokensSource: 'server', outputTokensPerSecond: 40, jsonValid: true, schemaValid: true, flagged: detected,
-        detected, matchedKeywords: [], finishReason: 'stop', interTokenMeanMs: null, interTokenP95Ms: null, serverTimings: null, errorClass: null, errorMessage: null, excerpt: '',
+        detected, matchedKeywords: [], scores: {}, tool: null, inputTokens: null, finishReason: 'stop', interTokenMeanMs: null, interTokenP95Ms: null, serverTimings: null, errorClass: null, errorMessage: null, excerpt: '',
       });
     });
   }

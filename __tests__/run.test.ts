@@ -63,7 +63,7 @@ describe('a run against a good model', () => {
       responseFormat: { type: 'json_object' },
       temperature: 0,
       maxTokens: 512,
-      imageSha256: suite.scenarios.at(-1)!.image.sha256,
+      imageSha256: suite.scenarios.at(-1)!.image!.sha256,
     });
     expect(stats.lastChat?.promptStart).toBe(suite.prompt.slice(0, 80));
   });

@@ -3,13 +3,14 @@ import { compileAnswerScorer, foldText } from '../src/score/answer.js';
 import { loadBuiltinSuite } from '../src/suite/load.js';
 
 const suite = loadBuiltinSuite('safety-checks');
-const score = compileAnswerScorer(suite.output.schema, suite.scorer);
+const scorer = compileAnswerScorer(suite);
+const score = (text: string, keywords: string[]) => scorer({ text, toolCalls: null }, { ...suite.scenarios[0]!, keywords });
 const keywordsOf = (id: string) => suite.scenarios.find((scenario) => scenario.id === id)!.keywords;
 
 describe('answer scorer (safety-checks contract)', () => {
   it('detects a planted anomaly named in a label or the evidence, accents and case folded', () => {
     const answer = JSON.stringify({ additional_checks: [{ label: 'Vérifier la DURÉE du séjour', evidence: 'Sortie une heure après l’admission' }] });
-    expect(score(answer, keywordsOf('billing-flat-rate-vs-stay'))).toEqual({ jsonValid: true, schemaValid: true, flagged: true, detected: true, matchedKeywords: ['durée', 'duree'] });
+    expect(score(answer, keywordsOf('billing-flat-rate-vs-stay'))).toEqual({ jsonValid: true, schemaValid: true, flagged: true, detected: true, matchedKeywords: ['durée', 'duree'], scores: {} });
   });
 
   it('flags without detecting when the check names something else', () => {
@@ -18,7 +19,7 @@ describe('answer scorer (safety-checks contract)', () => {
   });
 
   it('an empty list is a clean answer', () => {
-    expect(score(' {"additional_checks": []}\n', [])).toEqual({ jsonValid: true, schemaValid: true, flagged: false, detected: false, matchedKeywords: [] });
+    expect(score(' {"additional_checks": []}\n', [])).toEqual({ jsonValid: true, schemaValid: true, flagged: false, detected: false, matchedKeywords: [], scores: {} });
   });
 
   it('valid JSON that breaks the schema is schema-invalid, with the reason', () => {
@@ -29,7 +30,7 @@ describe('answer scorer (safety-checks contract)', () => {
 
   it('prose, fenced JSON and truncated JSON are not JSON', () => {
     for (const answer of ['Everything looks fine.', '```json\n{"additional_checks": []}\n```', '{"additional_checks": [{"label": "ddn']) {
-      expect(score(answer, keywordsOf('birth-date-aberrant'))).toEqual({ jsonValid: false, schemaValid: false, flagged: false, detected: false, matchedKeywords: [] });
+      expect(score(answer, keywordsOf('birth-date-aberrant'))).toEqual({ jsonValid: false, schemaValid: false, flagged: false, detected: false, matchedKeywords: [], scores: {} });
     }
   });
 

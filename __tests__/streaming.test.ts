@@ -12,10 +12,10 @@ afterAll(stopAllServers);
 
 const suite = loadBuiltinSuite('safety-checks');
 const settings: RunSettings = { warmRuns: 1, concurrency: 1, timeoutMs: 10_000, temperature: 0, maxTokens: 512, retries: 0, latencyConcurrency: 1, latencyRuns: 3 };
-const targetAt = (url: string): Target => ({ name: 't', kind: 'openai', baseUrl: `${url}/v1`, model: 'test-model', jsonMode: 'json_object' });
+const targetAt = (url: string): Target => ({ name: 't', kind: 'openai', baseUrl: `${url}/v1`, model: 'test-model', jsonMode: 'json_object', toolMode: 'native' });
 const request = () => ({
   prompt: suite.prompt,
-  imageDataUrl: `data:image/png;base64,${suite.scenarios[0]!.image.bytes.toString('base64')}`,
+  imageDataUrl: `data:image/png;base64,${suite.scenarios[0]!.image!.bytes.toString('base64')}`,
   outputSchema: suite.output.schema,
   signal: new AbortController().signal,
   requestId: newRequestId(),

@@ -30,7 +30,7 @@ describe('built-in suite safety-checks', () => {
     const committed = loadBuiltinSuite('safety-checks');
     const rendered = await renderSuiteImages(definition);
     for (const scenario of committed.scenarios) {
-      expect({ scenario: scenario.id, same: rendered.get(scenario.id)!.equals(scenario.image.bytes) }).toEqual({ scenario: scenario.id, same: true });
+      expect({ scenario: scenario.id, same: rendered.get(scenario.id)!.equals(scenario.image!.bytes) }).toEqual({ scenario: scenario.id, same: true });
     }
     const catalog = readCatalog();
     expect(Object.keys(catalog)).toEqual(builtinSuiteIds());
@@ -39,7 +39,7 @@ describe('built-in suite safety-checks', () => {
 
   it('changes fingerprint when a prompt, a keyword or an image changes', () => {
     const committed = loadBuiltinSuite('safety-checks');
-    const images = new Map(committed.scenarios.map((scenario) => [scenario.id, scenario.image.bytes]));
+    const images = new Map(committed.scenarios.map((scenario) => [scenario.id, scenario.image!.bytes]));
     const base = assembleSuite(definition, images).fingerprint;
     expect(assembleSuite({ ...definition, prompt: `${definition.prompt} ` }, images).fingerprint).not.toBe(base);
     const keywords = definition.scenarios.map((scenario, index) => (index === 0 ? { ...scenario, keywords: [...scenario.keywords, 'x'] } : scenario));

@@ -124,7 +124,7 @@ function sample(scenario: string, anomaly: boolean, run: number, phase: Sample['
   return {
     target: 't', scenario, category: anomaly ? 'anomaly' : 'clean', anomaly, run, phase, attempt: 1, retried: false, timed: true, startedAt: '', requestId: null, latencyMs, ttftMs, outputTokens: 30,
     outputTokensSource: 'server', outputTokensPerSecond: ttftMs === null ? null : 29_000 / Math.max(1, latencyMs - ttftMs), jsonValid: true, schemaValid: true,
-    flagged: false, detected: false, matchedKeywords: [], finishReason: 'stop', interTokenMeanMs: null, interTokenP95Ms: null, serverTimings: null, errorClass: null, errorMessage: null, excerpt: '', ...fields,
+    flagged: false, detected: false, matchedKeywords: [], scores: {}, tool: null, inputTokens: null, finishReason: 'stop', interTokenMeanMs: null, interTokenP95Ms: null, serverTimings: null, errorClass: null, errorMessage: null, excerpt: '', ...fields,
   };
 }
 

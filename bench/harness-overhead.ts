@@ -43,7 +43,7 @@ async function harness(mode: 'gate' | 'baseline' = 'gate'): Promise<number> {
 
 async function bareLoop(): Promise<number> {
   const client = new OpenAI({ baseURL: baseUrl, apiKey: 'no-key-given', maxRetries: 0 });
-  const dataUrls = suite.scenarios.map((scenario) => `data:image/png;base64,${scenario.image.bytes.toString('base64')}`);
+  const dataUrls = suite.scenarios.map((scenario) => `data:image/png;base64,${scenario.image!.bytes.toString('base64')}`);
   const order = [0, ...Array.from({ length: WARM_RUNS }, () => dataUrls.map((_, index) => index)).flat()];
   const started = performance.now();
   for (const index of order) {

@@ -41,7 +41,7 @@ async function bareFetchTtftErrors(url: string, calls: number): Promise<number[]
   const body = JSON.stringify({
     model: 'test-model',
     stream: true,
-    messages: [{ role: 'user', content: [{ type: 'text', text: suite.prompt }, { type: 'image_url', image_url: { url: `data:image/png;base64,${suite.scenarios[0]!.image.bytes.toString('base64')}` } }] }],
+    messages: [{ role: 'user', content: [{ type: 'text', text: suite.prompt }, { type: 'image_url', image_url: { url: `data:image/png;base64,${suite.scenarios[0]!.image!.bytes.toString('base64')}` } }] }],
   });
   let headersSent = 0;
   const onSend = () => (headersSent = performance.now());

@@ -10,7 +10,7 @@ import { DEFAULT_CONFIG_PATH } from './config/schema.js';
 import { errorMessage, ModelGateError } from './errors.js';
 import { RUN_INPUT_NAMES } from './inputs.js';
 import { runModelGate } from './pipeline.js';
-import { builtinSuiteDefinition, builtinSuiteIds, loadBuiltinSuite, readCatalog } from './suite/load.js';
+import { builtinSuiteDefinition, builtinSuiteIds, isSuiteFile, loadBuiltinSuite, loadSuite, readCatalog } from './suite/load.js';
 import { VERSION } from './version.js';
 
 const EXIT = { pass: 0, fail: 1, 'no-baseline': 0, incomparable: 0, error: 2, cancelled: 130 } as const;
@@ -137,20 +137,23 @@ async function renderCommand(args: string[]): Promise<number> {
   const id = positionals[0];
   if (!id || positionals.length > 1) throw new UsageError('render takes one suite id, e.g. "model-gate render safety-checks --out images".');
   if (!values.out) throw new UsageError('render needs --out DIR, the folder to write the images to.');
-  const suite = loadBuiltinSuite(id);
+  const suite = await loadSuite(id);
   let fresh: Map<string, Buffer> | undefined;
-  if (values.fresh) {
+  if (values.fresh && !isSuiteFile(id)) {
     const { renderSuiteImages } = await import('./suite/render-suite.js');
     fresh = await renderSuiteImages(builtinSuiteDefinition(id).definition);
   }
   mkdirSync(values.out, { recursive: true });
   let differing = 0;
-  for (const scenario of suite.scenarios) {
-    const bytes = fresh?.get(scenario.id) ?? scenario.image.bytes;
-    if (fresh && !bytes.equals(scenario.image.bytes)) differing += 1;
-    writeFileSync(join(values.out, `${scenario.id}.png`), bytes);
+  const shown = suite.scenarios.filter((scenario) => scenario.image !== null);
+  for (const scenario of shown) {
+    const image = scenario.image!;
+    const bytes = fresh?.get(scenario.id) ?? image.bytes;
+    if (fresh && !bytes.equals(image.bytes)) differing += 1;
+    writeFileSync(join(values.out, `${scenario.id}.${image.mediaType === 'image/jpeg' ? 'jpg' : 'png'}`), bytes);
   }
-  process.stdout.write(`${suite.scenarios.length} images of ${id} written to ${resolve(values.out)}\n`);
+  const textOnly = suite.scenarios.length - shown.length;
+  process.stdout.write(`${shown.length} images of ${suite.id} written to ${resolve(values.out)}${textOnly ? ` (${textOnly} scenarios are text only)` : ''}\n`);
   if (fresh) process.stdout.write(differing === 0 ? 'Re-rendered images are byte-identical to the committed ones.\n' : `${differing} re-rendered images differ from the committed ones.\n`);
   return differing === 0 ? EXIT.pass : EXIT.fail;
 }

@@ -7,6 +7,7 @@ export const RUN_INPUT_NAMES = [
   'confirm-runs',
   'update-baseline-on-pass',
   'kind',
+  'tool-mode',
   'base-url',
   'model',
   'api-key',

@@ -21,7 +21,7 @@ import { runSuite, type Progress, type RunResult, type TargetRun } from './run/r
 import type { Sample } from './run/sample.js';
 import { openSampleLog, type SampleLog } from './run/sample-log.js';
 import { compileAnswerScorer } from './score/answer.js';
-import { loadBuiltinSuite } from './suite/load.js';
+import { loadSuite } from './suite/load.js';
 import type { Suite } from './suite/schema.js';
 
 const NOTABLE_SAMPLES_PER_TARGET = 20;
@@ -68,7 +68,7 @@ function redactor(secrets: readonly string[]): (text: string) => string {
   return (text) => active.reduce((result, secret) => result.split(secret).join('***'), text);
 }
 
-function notableSamples(samples: readonly Sample[]): TargetReport['notableSamples'] {
+function notableSamples(samples: readonly Sample[], primary: Suite['scenarios'][number]['primaryScore']): TargetReport['notableSamples'] {
   const seen = new Set<string>();
   const notable: TargetReport['notableSamples'] = [];
   for (const sample of samples) {
@@ -80,11 +80,13 @@ function notableSamples(samples: readonly Sample[]): TargetReport['notableSample
           ? 'invalid-json'
           : !sample.schemaValid
             ? 'schema-invalid'
-            : sample.anomaly && !sample.detected
+            : sample.anomaly === true && !sample.detected
               ? 'missed'
-              : !sample.anomaly && sample.flagged
+              : sample.anomaly === false && sample.flagged
                 ? 'false-positive'
-                : null;
+                : primary && (sample.scores[primary.name] ?? 1) < primary.threshold
+                  ? 'low-score'
+                  : null;
     if (!problem || seen.has(`${sample.scenario}/${problem}`)) continue;
     seen.add(`${sample.scenario}/${problem}`);
     notable.push({ scenario: sample.scenario, run: sample.run, problem, excerpt: sample.excerpt, errorClass: sample.errorClass, errorMessage: sample.errorMessage });
@@ -111,7 +113,7 @@ function targetReport(run: TargetRun, suite: Suite): TargetReport {
     measurement: measured ? measureTarget(run.samples, suite.scenarios) : null,
     flips: [],
     trends: {},
-    notableSamples: notableSamples(run.samples),
+    notableSamples: notableSamples(run.samples, suite.scenarios[0]?.primaryScore),
   };
 }
 
@@ -262,7 +264,8 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
   const identityOf = (target: Target) => ({
     suite: { id: suite.id, version: suite.version, fingerprint: suite.fingerprint },
     target: { name: target.name, kind: target.kind },
-    settings: { ...plan.settings, jsonMode: target.jsonMode },
+    // The tool mode changes what a routing suite asks, so it is part of what a baseline was measured with.
+    settings: { ...plan.settings, jsonMode: target.jsonMode, ...(suite.tools?.length ? { toolMode: target.toolMode } : {}) },
   });
   const baselines: Report['baselines'] = [];
 
@@ -357,14 +360,14 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     const configFile = loadConfigFile(request.configPath, { required: request.configRequired });
     plan = resolvePlan(request.inputs, configFile, request.env, request.nameOf, request.configPath);
     reportDir = plan.reportDir;
-    suite = loadBuiltinSuite(plan.suite);
+    suite = await loadSuite(plan.suite);
     const redact = redactor(plan.targets.flatMap((target) => (target.apiKey ? [target.apiKey] : [])));
     sampleLog = openSampleLog(join(reportDir, SAMPLES_FILE));
     const samplesFile = sampleLog;
     const settings = plan.settings;
     request.onPlan?.(plan, suite, (1 + suite.scenarios.length * settings.warmRuns) * plan.targets.length);
     run = { targets: [], cancelled: false };
-    const scoreAnswer = compileAnswerScorer(suite.output.schema, suite.scorer);
+    const scoreAnswer = compileAnswerScorer(suite);
     const record = (sample: Sample, progress: Progress) => {
       sample.excerpt = redact(sample.excerpt);
       if (sample.errorMessage) sample.errorMessage = redact(sample.errorMessage);
@@ -404,7 +407,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     ...decision,
     startedAt,
     finishedAt: new Date().toISOString(),
-    suite: suite ? { id: suite.id, version: suite.version, title: suite.title, fingerprint: suite.fingerprint, scenarios: suite.scenarios.length } : null,
+    suite: suite ? { id: suite.id, version: suite.version, title: suite.title, fingerprint: suite.fingerprint, scenarios: suite.scenarios.length, ...(suite.file ? { file: suite.file } : {}) } : null,
     settings: plan ? { ...plan.settings } : null,
     thresholds: plan ? (Object.fromEntries(Object.entries(plan.thresholds).filter(([, value]) => value !== undefined)) as Record<string, number>) : {},
     mode: plan?.gate.mode ?? 'gate',

@@ -23,6 +23,7 @@ import {
   type Plan,
   type Target,
   type TargetConfig,
+  type TargetCost,
   type Thresholds,
 } from './schema.js';
 
@@ -143,8 +144,37 @@ function targetFromConfig(config: TargetConfig, env: RawInputs, configPath: stri
     ...(config['cold-start']
       ? { coldStart: { command: config['cold-start'].command, readyUrl: config['cold-start']['ready-url'] ?? null, readyTimeoutMs: Math.round(config['cold-start']['ready-timeout'] * 1000) } }
       : {}),
+    toolMode: config['tool-mode'],
+    ...(config['compare-to'] ? { compareTo: config['compare-to'] } : {}),
+    ...(config.cost ? { cost: costFromConfig(config.cost) } : {}),
     ...resolveApiKey({ name: config.name, apiKeyEnv: config['api-key-env'] }, env, `${configPath}: targets.${config.name}`),
   };
+}
+
+function costFromConfig(cost: NonNullable<TargetConfig['cost']>): TargetCost {
+  return {
+    ...(cost['input-per-million'] !== undefined ? { inputPerMillion: cost['input-per-million'] } : {}),
+    ...(cost['output-per-million'] !== undefined ? { outputPerMillion: cost['output-per-million'] } : {}),
+    ...(cost['gpu-per-hour'] !== undefined ? { gpuPerHour: cost['gpu-per-hour'] } : {}),
+    hoursPerMonth: cost['hours-per-month'],
+    currency: cost.currency,
+  };
+}
+
+/** Pairs must name another listed target, and a target takes part in one pair at most. */
+function checkComparisons(targets: readonly Target[], configPath: string): void {
+  const names = new Set(targets.map((target) => target.name));
+  const paired = new Set<string>();
+  for (const target of targets) {
+    if (!target.compareTo) continue;
+    const where = `${configPath}: targets.${target.name}.compare-to`;
+    if (target.compareTo === target.name) throw configError(`${where} names the target itself; name the other target to compare with.`);
+    if (!names.has(target.compareTo)) throw configError(`${where} is "${target.compareTo}", which is not a target in this config (targets: ${[...names].join(', ')}).`);
+    for (const name of [target.name, target.compareTo]) {
+      if (paired.has(name)) throw configError(`${where}: "${name}" is already in another comparison; each target takes part in one comparison at most.`);
+      paired.add(name);
+    }
+  }
 }
 
 function defaultTargetName(model: string): string {
@@ -162,6 +192,7 @@ function targetFromInputs(inputs: RawInputs, env: RawInputs, nameOf: InputNamer)
   if (present(inputs['api-key-env'])) fields['api-key-env'] = inputs['api-key-env'].trim();
   if (present(inputs['json-mode'])) fields['json-mode'] = inputs['json-mode'].trim();
   if (present(inputs.kind)) fields.kind = inputs.kind.trim();
+  if (present(inputs['tool-mode'])) fields['tool-mode'] = inputs['tool-mode'].trim();
   const parsed = configTargetFromInputs(fields, inputs, nameOf);
   const apiKeyInput = inputs['api-key'];
   return {
@@ -170,6 +201,7 @@ function targetFromInputs(inputs: RawInputs, env: RawInputs, nameOf: InputNamer)
     baseUrl: parsed['base-url'],
     model: parsed.model,
     jsonMode: parsed['json-mode'],
+    toolMode: parsed['tool-mode'],
     ...resolveApiKey(
       { name: parsed.name, apiKeyEnv: parsed['api-key-env'], apiKey: present(apiKeyInput) ? apiKeyInput.trim() : undefined },
       env,
@@ -208,6 +240,7 @@ export function resolvePlan(inputs: RawInputs, configFile: ConfigFile | undefine
     if (seen.has(target.name)) throw configError(`${configPath}: two targets are named "${target.name}"; each target needs its own name (it names its baseline file).`);
     seen.add(target.name);
   }
+  checkComparisons(targets, configPath);
 
   const settingsShape = settingsSchema.shape;
   const fileSettings = configFile?.settings ?? {};
@@ -227,8 +260,18 @@ export function resolvePlan(inputs: RawInputs, configFile: ConfigFile | undefine
     if (value !== undefined) thresholds[key] = value;
   }
 
+  const embeddings = configFile?.compare?.embeddings;
   return {
     suite: present(inputs.suite) ? inputs.suite.trim() : (configFile?.suite ?? DEFAULT_SUITE),
+    ...(embeddings
+      ? {
+          embeddings: {
+            baseUrl: embeddings['base-url'],
+            model: embeddings.model,
+            ...resolveApiKey({ name: 'compare.embeddings', apiKeyEnv: embeddings['api-key-env'] }, env, `${configPath}: compare.embeddings`),
+          },
+        }
+      : {}),
     targets,
     settings: toRunSettings(mergedSettings),
     thresholds,

@@ -47,6 +47,20 @@ export const coldStartSchema = z.strictObject({
   'ready-timeout': numberBetween(1, 3600, ' (seconds)').default(300),
 });
 
+/** What a target costs: token prices (a hosted API) or an hourly price for the GPU it runs on (self-hosted). */
+export const costSchema = z
+  .strictObject({
+    'input-per-million': numberBetween(0, 10_000, ' (price per million input tokens)').optional(),
+    'output-per-million': numberBetween(0, 10_000, ' (price per million output tokens)').optional(),
+    'gpu-per-hour': numberBetween(0, 10_000, ' (price of the GPU per hour)').optional(),
+    /** Hours a month the GPU is paid for: 730 for a machine that runs all month. */
+    'hours-per-month': numberBetween(1, 744, ' (hours)').default(730),
+    currency: z.string().regex(/^[A-Z]{3}$/, { error: 'expected a currency code such as USD or EUR' }).default('USD'),
+  })
+  .refine((cost) => cost['gpu-per-hour'] !== undefined || cost['input-per-million'] !== undefined || cost['output-per-million'] !== undefined, {
+    error: 'expected gpu-per-hour (self-hosted) or input-per-million and output-per-million (token prices)',
+  });
+
 export const targetSchema = z.strictObject({
   name: targetNameSchema,
   kind: endpointKindSchema.default('openai'),
@@ -60,6 +74,11 @@ export const targetSchema = z.strictObject({
     .regex(/^(-1|0|\d+(\.\d+)?(ms|s|m|h))$/, { error: 'expected an Ollama duration such as "5m", "30s", "1h", "0" or "-1"' })
     .optional(),
   'cold-start': coldStartSchema.optional(),
+  /** Tool-call suites: the server's own function calling (native), or tools described in the prompt and a JSON answer (json). */
+  /** Runs this target and the named one interleaved on the same scenarios and compares them, paired. */
+  'compare-to': targetNameSchema.optional(),
+  cost: costSchema.optional(),
+  'tool-mode': z.enum(['native', 'json'], { error: 'expected "native" (the server\'s function calling: OpenAI tools) or "json" (tools described in the prompt, answered as JSON)' }).default('native'),
 });
 
 const wholeNumber = (min: number, max: number) =>
@@ -113,6 +132,13 @@ export const gatesSchema = z
     }
   });
 
+/** An embeddings endpoint for the semantic similarity of compared answers (OpenAI /embeddings). */
+export const embeddingsSchema = z.strictObject({
+  'base-url': httpUrl,
+  model: z.string().trim().min(1, { error: 'expected the embedding model name the server serves' }),
+  'api-key-env': envVarName.optional(),
+});
+
 export const configFileSchema = z.strictObject({
   version: z.literal(1, { error: 'expected 1 (the config format version)' }).optional(),
   suite: z.string().min(1).optional(),
@@ -125,6 +151,7 @@ export const configFileSchema = z.strictObject({
   'confirm-runs': z.boolean({ error: 'expected true or false' }).optional(),
   'baseline-dir': z.string().min(1).optional(),
   'report-dir': z.string().min(1).optional(),
+  compare: z.strictObject({ embeddings: embeddingsSchema.optional() }).optional(),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -161,9 +188,28 @@ export interface Target {
   keepAlive?: string;
   /** Resets the server before the cold call; without one (and not Ollama) the cold figure is a first call's. */
   coldStart?: ColdStart;
+  toolMode: 'native' | 'json';
+  /** The target this one is compared with, run interleaved on the same scenarios. */
+  compareTo?: string;
+  cost?: TargetCost;
   /** The secret value itself; never written anywhere. */
   apiKey?: string;
   /** Where the key came from, for messages: an input name or an environment variable. */
+  apiKeySource?: string;
+}
+
+export interface TargetCost {
+  inputPerMillion?: number;
+  outputPerMillion?: number;
+  gpuPerHour?: number;
+  hoursPerMonth: number;
+  currency: string;
+}
+
+export interface EmbeddingsEndpoint {
+  baseUrl: string;
+  model: string;
+  apiKey?: string;
   apiKeySource?: string;
 }
 
@@ -184,6 +230,8 @@ export interface GateSettings {
 
 export interface Plan {
   suite: string;
+  /** Where A-versus-B comparisons get embeddings for the semantic similarity of answers. */
+  embeddings?: EmbeddingsEndpoint;
   targets: Target[];
   settings: RunSettings;
   thresholds: Thresholds;

@@ -2,6 +2,7 @@
 // `keep_alive`). Over the OpenAI-compatible /v1 it cannot unload a model or report its own
 // durations; here the model is unloaded (keep_alive 0) and seen gone from /api/ps before the
 // cold call, and every answer carries Ollama's load, prompt and decode durations.
+import type { ToolCall } from '../score/tool-call.js';
 import type { RunSettings, Target } from '../config/schema.js';
 import { hostAndPort, isServedModel, networkDiagnosis, shortMessage, socketErrorClass } from './diagnose.js';
 import { callDeadline, failedCall, REQUEST_ID_HEADER, StreamClock, trackRequest } from './stream-timing.js';
@@ -110,15 +111,19 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
     const clock = new StreamClock();
     const tracked = trackRequest(clock, request.requestId);
     const parts: string[] = [];
+    const toolCalls: ToolCall[] = [];
     let final: Record<string, unknown> | null = null;
     const failed = (errorClass: ErrorClass, errorMessage: string): CallOutcome => failedCall(clock, parts.join(''), errorClass, errorMessage);
     try {
       const format = target.jsonMode === 'json_object' ? { format: 'json' } : target.jsonMode === 'json_schema' ? { format: request.outputSchema } : {};
       const body = JSON.stringify({
         model: target.model,
-        messages: [{ role: 'user', content: request.prompt, images: [request.imageDataUrl.slice(request.imageDataUrl.indexOf(',') + 1)] }],
+        messages: [
+          ...(request.system ? [{ role: 'system', content: request.system }] : []),
+          { role: 'user', content: request.prompt, ...(request.imageDataUrl ? { images: [request.imageDataUrl.slice(request.imageDataUrl.indexOf(',') + 1)] } : {}) },
+        ],
         stream: true,
-        ...format,
+        ...(request.tools?.length ? { tools: request.tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) } : format),
         options: { temperature: settings.temperature, num_predict: settings.maxTokens },
         ...(target.keepAlive !== undefined ? { keep_alive: target.keepAlive } : {}),
       });
@@ -146,6 +151,16 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
           clock.content();
           parts.push(content);
         }
+        // Ollama sends each tool call whole, its arguments an object rather than text.
+        const calls = (message.message as { tool_calls?: unknown } | undefined)?.tool_calls;
+        if (Array.isArray(calls)) {
+          for (const entry of calls) {
+            const fn = (entry as { function?: { name?: unknown; arguments?: unknown } })?.function;
+            if (typeof fn?.name !== 'string') continue;
+            clock.content();
+            toolCalls.push({ name: fn.name, arguments: typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {}) });
+          }
+        }
         if (message.done === true) final = message;
       };
       for await (const bytes of response.body) {
@@ -168,6 +183,8 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
         latencyMs: clock.elapsedMs(),
         ttftMs: clock.ttftMs,
         outputTokens: timings.outputTokens ?? (clock.chunks > 0 ? clock.chunks : null),
+        inputTokens: timings.promptTokens,
+        toolCalls: toolCalls.length > 0 ? toolCalls : null,
         outputTokensSource: timings.outputTokens !== null ? 'server' : clock.chunks > 0 ? 'chunks' : null,
         finishReason: typeof done.done_reason === 'string' ? done.done_reason : 'stop',
         ...clock.interToken(),

@@ -6,6 +6,7 @@ import type { CallOutcome, ChatRequest, Endpoint, ErrorClass, PreflightResult, S
 import { isServedModel, networkDiagnosis, shortMessage, socketErrorClass } from './diagnose.js';
 import { callDeadline, failedCall, REQUEST_ID_HEADER, requestSending, StreamClock, trackRequest } from './stream-timing.js';
 import { displayUrl } from './url.js';
+import type { ToolCall } from '../score/tool-call.js';
 
 const PREFLIGHT_TIMEOUT_CAP_MS = 20_000;
 const NO_KEY_PLACEHOLDER = 'no-key-given';
@@ -62,6 +63,8 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
     const clock = new StreamClock();
     const tracked = trackRequest(clock, request.requestId);
     let usageTokens: number | null = null;
+    let inputTokens: number | null = null;
+    const toolCalls: ToolCall[] = [];
     let finishReason: string | null = null;
     let serverTimings: ServerTimings | null = null;
     const parts: string[] = [];
@@ -70,19 +73,25 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
         {
           model: target.model,
           messages: [
+            ...(request.system ? [{ role: 'system' as const, content: request.system }] : []),
             {
               role: 'user',
-              content: [
-                { type: 'text', text: request.prompt },
-                { type: 'image_url', image_url: { url: request.imageDataUrl } },
-              ],
+              content: request.imageDataUrl
+                ? [
+                    { type: 'text', text: request.prompt },
+                    { type: 'image_url', image_url: { url: request.imageDataUrl } },
+                  ]
+                : request.prompt,
             },
           ],
           temperature: settings.temperature,
           max_tokens: settings.maxTokens,
           stream: true,
           stream_options: { include_usage: true },
-          ...responseFormat(request.outputSchema),
+          // With tools, the answer is a tool call: a JSON response format would forbid it on most servers.
+          ...(request.tools?.length
+            ? { tools: request.tools.map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } })), tool_choice: 'auto' as const }
+            : responseFormat(request.outputSchema)),
         },
         { signal, maxRetries: 0, timeout: settings.timeoutMs, headers: { [REQUEST_ID_HEADER]: tracked.requestId } },
       );
@@ -93,8 +102,16 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
           clock.content();
           parts.push(content);
         }
+        // Tool calls stream as pieces keyed by index: the name first, then the arguments' text.
+        for (const piece of choice?.delta?.tool_calls ?? []) {
+          clock.content();
+          const call = (toolCalls[piece.index] ??= { name: '', arguments: '' });
+          if (piece.function?.name) call.name += piece.function.name;
+          if (piece.function?.arguments) call.arguments += piece.function.arguments;
+        }
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         if (chunk.usage && typeof chunk.usage.completion_tokens === 'number') usageTokens = chunk.usage.completion_tokens;
+        if (chunk.usage && typeof chunk.usage.prompt_tokens === 'number') inputTokens = chunk.usage.prompt_tokens;
         const timings = (chunk as { timings?: unknown }).timings;
         if (timings) serverTimings = llamaCppTimings(timings);
       }
@@ -112,6 +129,8 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
         latencyMs: clock.elapsedMs(),
         ttftMs: clock.ttftMs,
         outputTokens,
+        inputTokens,
+        toolCalls: toolCalls.length > 0 ? toolCalls.filter(Boolean) : null,
         outputTokensSource: usageTokens !== null ? 'server' : clock.chunks > 0 ? 'chunks' : null,
         finishReason,
         ...clock.interToken(),

@@ -123,6 +123,8 @@ export function failedCall(clock: StreamClock, text: string, errorClass: ErrorCl
     latencyMs: clock.elapsedMs(),
     ttftMs: clock.ttftMs,
     outputTokens: null,
+    inputTokens: null,
+    toolCalls: null,
     outputTokensSource: null,
     finishReason: known.finishReason ?? null,
     interTokenMeanMs: null,

@@ -1,8 +1,15 @@
 // The one interface every endpoint kind implements; the runner sees nothing else.
+import type { ToolCall } from '../score/tool-call.js';
+import type { ToolDefinition } from '../suite/schema.js';
 
 export interface ChatRequest {
+  /** The suite's instructions as a system message, when the scenario brings its own user message. */
+  system?: string;
   prompt: string;
-  imageDataUrl: string;
+  /** The scenario's image as a data: URL; null for text-only scenarios. */
+  imageDataUrl: string | null;
+  /** Functions offered through the server's native tool calling (tool-mode native). */
+  tools?: readonly ToolDefinition[];
   /** JSON Schema for servers that take one (json-mode json_schema). */
   outputSchema: Record<string, unknown>;
   signal: AbortSignal;
@@ -26,6 +33,10 @@ export interface CallOutcome {
   /** Time to the first content token; null when no token arrived. */
   ttftMs: number | null;
   outputTokens: number | null;
+  /** Prompt tokens as the server reports them (usage.prompt_tokens, Ollama's prompt_eval_count). */
+  inputTokens: number | null;
+  /** Native tool calls the model made, in order; null when it made none. */
+  toolCalls: ToolCall[] | null;
   /** `server`: the server's usage report; `chunks`: counted from stream chunks (approximate). */
   outputTokensSource: 'server' | 'chunks' | null;
   finishReason: string | null;

@@ -40,6 +40,8 @@ export const baselineSettingsSchema = z.object({
   temperature: z.number(),
   maxTokens: z.number().int(),
   jsonMode: z.string(),
+  /** Tool-call suites only: native function calling or tools described in the prompt. */
+  toolMode: z.enum(['native', 'json']).optional(),
 });
 
 export const baselineSchema = z.object({
@@ -90,7 +92,7 @@ export function incomparableReason(baseline: Baseline, current: BaselineIdentity
   // concurrency of quality-only runs do not.
   const settingsOf = (settings: Baseline['settings']) => ({ ...settings, latencyConcurrency: settings.latencyConcurrency ?? settings.concurrency });
   const [before, now] = [settingsOf(baseline.settings), settingsOf(current.settings)];
-  const keys = ['latencyConcurrency', 'temperature', 'maxTokens', 'jsonMode'] as const;
+  const keys = ['latencyConcurrency', 'temperature', 'maxTokens', 'jsonMode', 'toolMode'] as const;
   const differing = keys.filter((key) => before[key] !== now[key]);
   if (differing.length > 0) {
     const detail = differing.map((key) => `${key} ${before[key]} → ${now[key]}`).join(', ');

@@ -4,10 +4,10 @@
 // latency: per-scenario log ratios, with run-to-run drift from the baseline's history. p95: an
 // exceedance test, only with enough samples. Cold start: against the history of cold starts.
 import { z } from 'zod';
-import { METRIC_NAMES, type MetricName, type Metrics, type ScenarioOutcome } from '../measure/metrics.js';
+import { METRIC_NAMES, SCORE_METRIC_NAMES, SCORE_METRICS, type MetricName, type Metrics, type ScenarioOutcome, type ScoreMetricName } from '../measure/metrics.js';
 import type { Sample } from '../run/sample.js';
 import type { BaselineRun } from './baseline.js';
-import { binomialUpperTail, exactStratifiedTest, holm, normalCdf, studentTCdf, type Stratum } from './stats.js';
+import { binomialUpperTail, exactStratifiedTest, holm, normalCdf, studentTCdf, studentTQuantile, type Stratum } from './stats.js';
 
 export const metricStatusSchema = z.enum(['regressed', 'improved', 'within-noise', 'not-gated']);
 export type MetricStatus = z.infer<typeof metricStatusSchema>;
@@ -35,6 +35,17 @@ export const DEFAULT_GATE_RULES: Record<MetricName, GateRule> = {
   outputTokensPerSecond: { margin: 10, enabled: false },
   interTokenMeanMs: { margin: 10, enabled: false },
   interTokenP95Ms: { margin: 20, enabled: false },
+  // Suites scored against ground truth: each gates its primary score and the format; the rest is reported.
+  ocrJaccardPct: { margin: 5, enabled: false },
+  ocrRecallPct: { margin: 5, enabled: false },
+  entityRecallPct: { margin: 5, enabled: true },
+  entityPrecisionPct: { margin: 5, enabled: false },
+  relationRecallPct: { margin: 10, enabled: false },
+  toolAccuracyPct: { margin: 5, enabled: true },
+  argumentMatchPct: { margin: 5, enabled: false },
+  keywordMatchPct: { margin: 5, enabled: false },
+  coordinateHitPct: { margin: 5, enabled: true },
+  formatAdherencePct: { margin: 5, enabled: true },
 };
 
 /**
@@ -92,6 +103,12 @@ const RATE_METRICS = {
   errorRatePct: { worse: 'greater', pick: (o: ScenarioOutcome) => ({ count: o.attemptErrors ?? o.errors, total: o.attempts ?? o.runs }) },
 } as const;
 
+/** A score's per-run sum and count on one scenario, as a rate's count and total (binary scores only). */
+const scoreCounts = (metric: ScoreMetricName) => (o: ScenarioOutcome) => {
+  const entry = o.scores?.[SCORE_METRICS[metric].score];
+  return entry ? { count: Math.round(entry.sum), total: entry.n } : null;
+};
+
 const LOCATION_METRICS = {
   warmLatencyP50Ms: { worse: 'greater', samples: 'warmLatencyMs', pick: (s: Sample) => s.latencyMs },
   ttftP50Ms: { worse: 'greater', samples: 'ttftMs', pick: (s: Sample) => s.ttftMs },
@@ -131,8 +148,9 @@ function tested(verdict: MetricVerdict, pWorse: number, pBetter: number | null, 
 }
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
-function rateCandidate(target: string, metric: keyof typeof RATE_METRICS, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
-  const definition = RATE_METRICS[metric];
+type RateDefinition = { worse: 'less' | 'greater'; pick: (o: ScenarioOutcome) => { count: number; total: number } | null };
+
+function rateCandidate(target: string, metric: MetricName, definition: RateDefinition, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
   const pooled = new Map<string, { count: number; total: number }>();
   for (const run of runs) {
     for (const outcome of run.scenarios) {
@@ -172,6 +190,52 @@ function rateCandidate(target: string, metric: keyof typeof RATE_METRICS, runs: 
   const pGreater = exactStratifiedTest(strata, 'greater');
   const worseIsLower = definition.worse === 'less';
   return tested(verdict, worseIsLower ? pLess : pGreater, worseIsLower ? pGreater : pLess, worseIsLower ? -change : change, rule.margin);
+}
+
+/**
+ * A fractional score (entity recall, OCR similarity…) whose per-answer values are not counts: the
+ * scenarios are the units. Each scenario's mean now minus its mean over the baseline runs, and a
+ * paired t-test over scenarios; answers within one scenario are too alike to count as independent.
+ */
+function scoreCandidate(target: string, metric: ScoreMetricName, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
+  const score = SCORE_METRICS[metric].score;
+  const pooled = new Map<string, { sum: number; n: number }>();
+  for (const run of runs) {
+    for (const outcome of run.scenarios) {
+      const entry = outcome.scores?.[score];
+      if (!entry || entry.n === 0) continue;
+      const total = pooled.get(outcome.scenario) ?? { sum: 0, n: 0 };
+      pooled.set(outcome.scenario, { sum: total.sum + entry.sum, n: total.n + entry.n });
+    }
+  }
+  const differences: number[] = [];
+  for (const outcome of current.scenarios) {
+    const now = outcome.scores?.[score];
+    const base = pooled.get(outcome.scenario);
+    if (now && now.n > 0 && base) differences.push(now.sum / now.n - base.sum / base.n);
+  }
+  const verdict = newVerdict({ target, metric, baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value, changeUnit: 'points', margin: rule.margin });
+  if (differences.length < 2) {
+    verdict.reason = differences.length === 0 ? 'no scenario measured on both sides' : 'reported, not gated: one scenario on both sides cannot show noise';
+    return untested(verdict);
+  }
+  const k = differences.length;
+  const change = mean(differences) * 100;
+  const sd = Math.sqrt(differences.reduce((sum, value) => sum + (value * 100 - change) ** 2, 0) / (k - 1));
+  const standardError = sd / Math.sqrt(k);
+  verdict.change = round(change);
+  // Every scenario moved by exactly the same amount: no noise to weigh it against.
+  if (standardError === 0) {
+    verdict.interval = [round(change), round(change)];
+    verdict.reason = `every one of ${k} scenarios moved by the same amount`;
+    return tested(verdict, change < 0 ? 0 : 1, change > 0 ? 0 : 1, -change, rule.margin);
+  }
+  const t = change / standardError;
+  const spread = studentTQuantile(0.975, k - 1) * standardError;
+  verdict.interval = [round(change - spread), round(change + spread)];
+  verdict.reason = `paired over ${k} scenarios (t = ${t.toFixed(2)}, ${k - 1} df)`;
+  // Higher is better for every score: worse means lower.
+  return tested(verdict, studentTCdf(t, k - 1), 1 - studentTCdf(t, k - 1), -change, rule.margin);
 }
 
 /**
@@ -279,7 +343,14 @@ function candidatesFor(comparison: TargetComparison, rules: GateRules): Candidat
   const ruleOf = (metric: MetricName) => ({ ...DEFAULT_GATE_RULES[metric], ...(rules[metric] ?? {}) });
   const { target, runs, current } = comparison;
   const candidates: Candidate[] = [];
-  for (const metric of Object.keys(RATE_METRICS) as (keyof typeof RATE_METRICS)[]) candidates.push(rateCandidate(target, metric, runs, current, ruleOf(metric)));
+  for (const metric of Object.keys(RATE_METRICS) as (keyof typeof RATE_METRICS)[]) candidates.push(rateCandidate(target, metric, RATE_METRICS[metric], runs, current, ruleOf(metric)));
+  for (const metric of SCORE_METRIC_NAMES) {
+    candidates.push(
+      SCORE_METRICS[metric].binary
+        ? rateCandidate(target, metric, { worse: 'less', pick: scoreCounts(metric) }, runs, current, ruleOf(metric))
+        : scoreCandidate(target, metric, runs, current, ruleOf(metric)),
+    );
+  }
   candidates.push(coldCandidate(target, runs, current, ruleOf('coldStartMs')));
   for (const metric of Object.keys(LOCATION_METRICS) as (keyof typeof LOCATION_METRICS)[]) candidates.push(locationCandidate(target, metric, runs, current, ruleOf(metric)));
   for (const metric of Object.keys(TAIL_METRICS) as (keyof typeof TAIL_METRICS)[]) candidates.push(tailCandidate(target, metric, runs, current, ruleOf(metric)));
@@ -289,7 +360,9 @@ function candidatesFor(comparison: TargetComparison, rules: GateRules): Candidat
       candidate.verdict.reason = candidate.verdict.reason ? `reported, not gated (disabled); ${candidate.verdict.reason}` : 'reported, not gated (disabled)';
     }
   }
-  return candidates;
+  // A metric the suite does not measure (detection in a routing suite, entity recall in a screen
+  // check) is neither shown nor tested.
+  return candidates.filter((candidate) => candidate.verdict.baseline !== null || candidate.verdict.current !== null);
 }
 
 /**
@@ -330,9 +403,9 @@ export function decideMetrics(comparisons: readonly TargetComparison[], rules: G
 export const verdictKey = (verdict: Pick<MetricVerdict, 'target' | 'metric'>) => `${verdict.target}\u0000${verdict.metric}`;
 
 /** The scenarios a metric is made of: re-running them (all of them, never a pick by outcome) confirms it. */
-export function scenariosOfMetric(metric: MetricName, scenarios: readonly { id: string; anomaly: boolean }[]): string[] {
-  if (metric === 'detectionRatePct') return scenarios.filter((scenario) => scenario.anomaly).map((scenario) => scenario.id);
-  if (metric === 'falsePositiveRatePct') return scenarios.filter((scenario) => !scenario.anomaly).map((scenario) => scenario.id);
+export function scenariosOfMetric(metric: MetricName, scenarios: readonly { id: string; anomaly: boolean | null }[]): string[] {
+  if (metric === 'detectionRatePct') return scenarios.filter((scenario) => scenario.anomaly === true).map((scenario) => scenario.id);
+  if (metric === 'falsePositiveRatePct') return scenarios.filter((scenario) => scenario.anomaly === false).map((scenario) => scenario.id);
   return scenarios.map((scenario) => scenario.id);
 }
 

@@ -139,3 +139,15 @@ export function studentTCdf(t: number, df: number): number {
   const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
   return t >= 0 ? 1 - tail : tail;
 }
+
+/** The p-quantile of Student's t with `df` degrees of freedom, by bisection on the CDF. */
+export function studentTQuantile(p: number, df: number): number {
+  let low = -1e3;
+  let high = 1e3;
+  for (let step = 0; step < 200 && high - low > 1e-10; step += 1) {
+    const middle = (low + high) / 2;
+    if (studentTCdf(middle, df) < p) low = middle;
+    else high = middle;
+  }
+  return (low + high) / 2;
+}

@@ -58,7 +58,8 @@ export const targetReportSchema = z.object({
     z.object({
       scenario: z.string(),
       run: z.number().int(),
-      problem: z.enum(['missed', 'false-positive', 'invalid-json', 'schema-invalid', 'error']),
+      /** low-score: the suite's primary score (entity recall, tool routing, coordinate hits) under its pass mark. */
+      problem: z.enum(['missed', 'false-positive', 'invalid-json', 'schema-invalid', 'low-score', 'error']),
       excerpt: z.string(),
       errorClass: z.string().nullable(),
       errorMessage: z.string().nullable(),
@@ -78,7 +79,8 @@ export const reportSchema = z.object({
   regressions: z.number().int(),
   startedAt: z.string(),
   finishedAt: z.string(),
-  suite: z.object({ id: z.string(), version: z.number(), title: z.string(), fingerprint: z.string(), scenarios: z.number().int() }).nullable(),
+  /** `file`: the YAML file of a user's suite (absent for built-in suites). */
+  suite: z.object({ id: z.string(), version: z.number(), title: z.string(), fingerprint: z.string(), scenarios: z.number().int(), file: z.string().optional() }).nullable(),
   settings: z
     .object({
       warmRuns: z.number(),

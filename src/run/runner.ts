@@ -4,8 +4,9 @@ import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Plan, RunSettings, Target } from '../config/schema.js';
 import type { ColdStartNote, Endpoint, PreflightResult } from '../endpoint/types.js';
-import type { AnswerScorer } from '../score/answer.js';
-import type { Scenario, Suite } from '../suite/schema.js';
+import { UNANSWERED, zeroScores, type AnswerScorer } from '../score/answer.js';
+import { routedCall } from '../score/tool-call.js';
+import type { Scenario, Suite, ToolDefinition } from '../suite/schema.js';
 import { newRequestId } from '../endpoint/stream-timing.js';
 import { makeServerCold } from './cold-start.js';
 import { backoff, RetryBudget, type RetrySummary } from './retry.js';
@@ -71,47 +72,66 @@ export function plannedCalls(suite: Suite, settings: Pick<RunSettings, 'warmRuns
   return calls;
 }
 
+/** Targets run one after another, except compared pairs, which run together. */
+export function targetGroups(targets: readonly Target[]): Target[][] {
+  const byName = new Map(targets.map((target) => [target.name, target]));
+  const grouped = new Set<string>();
+  const groups: Target[][] = [];
+  for (const target of targets) {
+    if (grouped.has(target.name)) continue;
+    const partner = target.compareTo ? byName.get(target.compareTo) : targets.find((other) => other.compareTo === target.name);
+    const group = partner && !grouped.has(partner.name) ? [target, partner] : [target];
+    for (const member of group) grouped.add(member.name);
+    groups.push(group);
+  }
+  return groups;
+}
+
 /** Fills `result` as it goes, so a caller whose run throws midway still holds every sample taken. */
 export async function runSuite(options: RunOptions, result: RunResult = { targets: [], cancelled: false }): Promise<RunResult> {
   const { plan, suite, signal } = options;
   // Every call in flight listens to the run's signal: more than Node's default of 10 is expected.
   setMaxListeners(Math.max(10, 2 * plan.settings.concurrency + 10), signal);
-  const dataUrls = new Map(suite.scenarios.map((scenario) => [scenario.id, `data:${scenario.image.mediaType};base64,${scenario.image.bytes.toString('base64')}`]));
+  const dataUrls = new Map(suite.scenarios.map((scenario) => [scenario.id, scenario.image ? `data:${scenario.image.mediaType};base64,${scenario.image.bytes.toString('base64')}` : null]));
   const calls = plannedCalls(suite, plan.settings, options.confirmation);
   const targets = result.targets;
 
-  for (const target of plan.targets) {
-    if (signal.aborted) break;
+  interface TargetSession {
+    execute: (call: PlannedCall, attempt?: number) => Promise<void>;
+  }
+
+  /** Preflight and cold state for one target; null when it cannot be measured (said in its TargetRun). */
+  async function openSession(target: Target): Promise<TargetSession | null> {
     const endpoint = options.endpointFor(target);
     const preflight = options.confirmation ? { ok: true, diagnosis: null, servedModels: [], serverVersion: null } : await endpoint.preflight(signal);
     options.onPreflight?.(target, preflight);
     const targetRun: TargetRun = { target, preflight, coldStart: null, retries: null, plannedCalls: calls.length, samples: [] };
     targets.push(targetRun);
-    if (!preflight.ok) continue;
+    if (!preflight.ok) return null;
     if (calls[0]?.phase === 'cold') {
       try {
         targetRun.coldStart = await makeServerCold(target, endpoint, signal);
       } catch (error) {
         // A reset that fails leaves nothing to measure honestly: the target stops here, said why.
         targetRun.preflight = { ...preflight, ok: false, diagnosis: error instanceof Error ? error.message : String(error) };
-        continue;
+        return null;
       }
     }
-
     let done = 0;
+    const nativeTools = suite.tools?.length && target.toolMode === 'native' ? suite.tools : null;
     const retryBudget = new RetryBudget(calls.length, plan.settings.retries);
     targetRun.retries = retryBudget.summary;
     const execute = async (call: PlannedCall, attempt = 1): Promise<void> => {
       if (signal.aborted) return;
       const startedAt = new Date().toISOString();
       const requestId = newRequestId();
-      const outcome = await endpoint.call({ prompt: suite.prompt, imageDataUrl: dataUrls.get(call.scenario.id)!, outputSchema: suite.output.schema, signal, requestId });
+      const outcome = await endpoint.call({ ...messagesFor(suite, call.scenario, target), imageDataUrl: dataUrls.get(call.scenario.id)!, outputSchema: suite.output.schema, signal, requestId, ...(nativeTools ? { tools: nativeTools } : {}) });
       if (outcome.errorClass === 'cancelled') return;
       const retry = retryBudget.take(outcome.errorClass, attempt);
       const answered = outcome.errorClass === null;
-      const score = answered
-        ? options.scoreAnswer(outcome.text, call.scenario.keywords)
-        : { jsonValid: false, schemaValid: false, flagged: false, detected: false, matchedKeywords: [] };
+      // An unanswered call scores zero on what the scenario scores, as a failed call misses an anomaly.
+      const score = answered ? options.scoreAnswer({ text: outcome.text, toolCalls: outcome.toolCalls }, call.scenario) : { ...UNANSWERED, scores: zeroScores(suite, call.scenario) };
+      const toolCall = suite.scorer.kind === 'tool-call' && answered ? routedCall(outcome.text, outcome.toolCalls) : null;
       const decodeMs = outcome.ttftMs === null ? 0 : outcome.latencyMs - outcome.ttftMs;
       const sample: Sample = {
         target: target.name,
@@ -135,13 +155,16 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
         flagged: score.flagged,
         detected: score.detected,
         matchedKeywords: score.matchedKeywords,
+        scores: score.scores,
+        tool: toolCall?.tool ?? null,
+        inputTokens: outcome.inputTokens,
         finishReason: outcome.finishReason,
         interTokenMeanMs: answered ? outcome.interTokenMeanMs : null,
         interTokenP95Ms: answered ? outcome.interTokenP95Ms : null,
         serverTimings: outcome.serverTimings,
         errorClass: outcome.errorClass,
         errorMessage: outcome.errorMessage,
-        excerpt: outcome.text.slice(0, EXCERPT_CHARS),
+        excerpt: (outcome.toolCalls?.length ? outcome.toolCalls.map((entry) => `${entry.name}(${entry.arguments})`).join(' ') : outcome.text).slice(0, EXCERPT_CHARS),
       };
       targetRun.samples.push(sample);
       if (retry) {
@@ -153,18 +176,50 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
       options.onSample(sample, { target: target.name, done, total: calls.length });
     };
 
+    return { execute };
+  }
+
+  for (const group of targetGroups(plan.targets)) {
+    if (signal.aborted) break;
+    const sessions: TargetSession[] = [];
+    for (const target of group) {
+      if (signal.aborted) break;
+      const session = await openSession(target);
+      if (session) sessions.push(session);
+    }
+    if (sessions.length === 0) continue;
     // The cold call runs alone: nothing else may warm the server before it is timed.
+    for (const session of sessions) if (calls[0]?.phase === 'cold') await session.execute(calls[0]);
     const warmCalls = calls[0]?.phase === 'cold' ? calls.slice(1) : calls;
-    if (warmCalls !== calls) await execute(calls[0]!);
+    // Compared targets alternate call by call, A then B on odd runs and B then A on even ones, so
+    // drift in time or load falls on both alike and every pair of answers is taken side by side.
+    const interleaved = warmCalls.flatMap((call) => (call.run % 2 === 1 ? sessions : [...sessions].reverse()).map((session) => ({ session, call })));
     // Once cancelled, queued calls return at once (execute checks the signal) and in-flight ones abort.
     // Timed runs first, at the latency concurrency; then quality-only runs at full concurrency.
     const timedLimit = pLimit(plan.settings.latencyConcurrency);
-    await Promise.all(warmCalls.filter((call) => call.timed).map((call) => timedLimit(() => execute(call))));
+    await Promise.all(interleaved.filter(({ call }) => call.timed).map(({ session, call }) => timedLimit(() => session.execute(call))));
     const qualityLimit = pLimit(plan.settings.concurrency);
-    await Promise.all(warmCalls.filter((call) => !call.timed).map((call) => qualityLimit(() => execute(call))));
+    await Promise.all(interleaved.filter(({ call }) => !call.timed).map(({ session, call }) => qualityLimit(() => session.execute(call))));
   }
   result.cancelled = signal.aborted;
   return result;
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
+
+/**
+ * The messages of a scenario's call. A scenario with its own prompt (a command to route, a question
+ * about the image) sends it as the user message, the suite's prompt as the system message. For
+ * servers without native tool calling (tool-mode json), the tools are described in that system
+ * message and the model answers {"tool", "arguments"} as JSON.
+ */
+export function messagesFor(suite: Suite, scenario: Scenario, target: Pick<Target, 'toolMode'>): { system?: string; prompt: string } {
+  const toolsInPrompt = suite.tools?.length && target.toolMode === 'json' ? `\n\n${toolsAsText(suite.tools)}` : '';
+  if (!scenario.prompt) return { prompt: `${suite.prompt}${toolsInPrompt}` };
+  return { system: `${suite.prompt}${toolsInPrompt}`, prompt: scenario.prompt };
+}
+
+function toolsAsText(tools: readonly ToolDefinition[]): string {
+  const lines = tools.map((tool) => `- ${tool.name}: ${tool.description} Arguments (JSON Schema): ${JSON.stringify(tool.parameters)}`);
+  return ['You can call one of these tools:', ...lines, 'Answer ONLY with JSON of this form: {"tool": "<tool name>", "arguments": {<arguments>}}'].join('\n');
+}

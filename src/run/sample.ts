@@ -5,7 +5,8 @@ export const sampleSchema = z.object({
   target: z.string(),
   scenario: z.string(),
   category: z.string(),
-  anomaly: z.boolean(),
+  /** flagged-items suites: whether the screen holds a planted anomaly; null for other suites. */
+  anomaly: z.boolean().nullable(),
   /** 0 for the cold call, 1..warm-runs for warm calls, beyond that for confirmation calls. */
   run: z.number().int().min(0),
   /** confirm: extra warm calls the gate asked for to settle a suspicious change. */
@@ -45,6 +46,12 @@ export const sampleSchema = z.object({
   flagged: z.boolean(),
   detected: z.boolean(),
   matchedKeywords: z.array(z.string()),
+  /** The suite scorer's scores of this answer, each 0 to 1 (entityRecall, toolAccuracy…); an error scores 0. */
+  scores: z.record(z.string(), z.number()).default({}),
+  /** The tool the model called, for tool-call suites (native call or JSON fallback). */
+  tool: z.string().nullable().default(null),
+  /** Prompt tokens as the server reported them (usage.prompt_tokens, Ollama's prompt_eval_count). */
+  inputTokens: z.number().nullable().default(null),
   finishReason: z.string().nullable(),
   errorClass: z.string().nullable(),
   errorMessage: z.string().nullable(),

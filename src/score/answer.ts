@@ -1,71 +1,105 @@
-// Pure scorers for one model answer: is it JSON, does it meet the suite's output schema, did it
-// flag anything, and did what it flagged name the planted anomaly.
+// Pure scoring of one model answer: is it JSON, does it meet the suite's output schema, and what the
+// suite's scorer makes of it — flagged items and planted anomalies, extraction against ground truth,
+// tool routing, or coordinates. Scores are fractions from 0 to 1, keyed by name (score-metrics.ts).
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { FlaggedItemsScorer } from '../suite/schema.js';
+import type { FlaggedItemsScorer, Scenario, Suite } from '../suite/schema.js';
+import { scoreCoordinates } from './coordinates.js';
+import { scoreExtraction } from './extraction.js';
+import { foldText, isRecord, parseJsonAnswer } from './text.js';
+import { routedCall, scoreToolCall, type ToolCall } from './tool-call.js';
+
+export { foldText, parseJsonAnswer } from './text.js';
+export type { ToolCall } from './tool-call.js';
 
 export interface AnswerScore {
   jsonValid: boolean;
   schemaValid: boolean;
-  /** The answer listed at least one item. */
+  /** flagged-items: the answer listed at least one item. */
   flagged: boolean;
-  /** A listed item mentions one of the scenario's keywords. */
+  /** flagged-items: a listed item mentions one of the scenario's keywords. */
   detected: boolean;
   matchedKeywords: string[];
+  /** The other scorers' scores, each from 0 to 1 (entityRecall, toolAccuracy, coordinateHit…). */
+  scores: Record<string, number>;
   /** Why the answer failed its schema, if it did (first error, ajv's wording). */
   schemaError?: string;
 }
 
-export type AnswerScorer = (answer: string, keywords: readonly string[]) => AnswerScore;
-
-/** Lower case without accents, so "Durée", "duree" and "DUREE" all match. */
-export function foldText(text: string): string {
-  return text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase();
+export interface ModelAnswer {
+  text: string;
+  toolCalls: readonly ToolCall[] | null;
 }
 
-export function parseJsonAnswer(answer: string): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(answer.trim()) };
-  } catch {
-    return { ok: false };
-  }
-}
+export type AnswerScorer = (answer: ModelAnswer, scenario: Scenario) => AnswerScore;
+
+export const UNANSWERED: AnswerScore = { jsonValid: false, schemaValid: false, flagged: false, detected: false, matchedKeywords: [], scores: {} };
 
 function flaggedTexts(value: unknown, scorer: FlaggedItemsScorer): string[] | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const list = (value as Record<string, unknown>)[scorer.list];
+  if (!isRecord(value)) return undefined;
+  const list = value[scorer.list];
   if (!Array.isArray(list)) return undefined;
   return list.map((item) => {
     if (typeof item === 'string') return item;
-    if (typeof item !== 'object' || item === null) return '';
-    return scorer.fields.map((field) => (item as Record<string, unknown>)[field]).filter((text) => typeof text === 'string').join(' ');
+    if (!isRecord(item)) return '';
+    return scorer.fields.map((field) => item[field]).filter((text) => typeof text === 'string').join(' ');
   });
 }
 
 // One Ajv instance per process, as ajv recommends: building one compiles its meta-schemas (tens of ms).
 let sharedAjv: Ajv | undefined;
 
-export function compileAnswerScorer(outputSchema: Record<string, unknown>, scorer: FlaggedItemsScorer): AnswerScorer {
+const firstError = (validate: ValidateFunction) => `${validate.errors?.[0]?.instancePath || '/'} ${validate.errors?.[0]?.message ?? ''}`.trim();
+
+export function compileAnswerScorer(suite: Pick<Suite, 'output' | 'scorer' | 'tools' | 'image'>): AnswerScorer {
   sharedAjv ??= new Ajv({ strict: false, allErrors: false });
-  const validate: ValidateFunction = sharedAjv.compile(outputSchema);
+  const ajv = sharedAjv;
+  const validate: ValidateFunction = ajv.compile(suite.output.schema);
+  const toolValidators = new Map((suite.tools ?? []).map((tool) => [tool.name, ajv.compile(tool.parameters)]));
+  const scorer = suite.scorer;
   // A scenario's keywords are scored on every call: fold them once.
   const foldedKeywords = new WeakMap<readonly string[], string[]>();
-  return (answer, keywords) => {
-    const parsed = parseJsonAnswer(answer);
-    if (!parsed.ok) return { jsonValid: false, schemaValid: false, flagged: false, detected: false, matchedKeywords: [] };
+
+  return (answer, scenario) => {
+    if (scorer.kind === 'tool-call') {
+      const call = routedCall(answer.text, answer.toolCalls);
+      const native = Boolean(answer.toolCalls?.length);
+      // A native call's arguments answer to the tool's parameter schema; a fallback answer to the suite's.
+      const check = native ? toolValidators.get(call.tool ?? '') : validate;
+      const schemaValid = call.jsonValid && check !== undefined && check(native ? call.arguments : call.value) === true;
+      const schemaError = !schemaValid && check ? firstError(check) : !schemaValid && native ? `no tool named "${call.tool}"` : undefined;
+      const scores = scoreToolCall(call, answer.text, scenario.expect ?? {});
+      return { jsonValid: call.jsonValid, schemaValid, flagged: false, detected: false, matchedKeywords: [], scores: { ...scores }, ...(schemaError ? { schemaError } : {}) };
+    }
+    const parsed = parseJsonAnswer(answer.text);
+    if (!parsed.ok) {
+      const scores = scorer.kind === 'coordinates' ? { coordinateHit: 0, formatAdherence: 0 } : scorer.kind === 'extraction' ? zeroExtraction(scenario) : {};
+      return { ...UNANSWERED, scores };
+    }
     const schemaValid = validate(parsed.value) === true;
-    const schemaError = schemaValid ? undefined : `${validate.errors?.[0]?.instancePath || '/'} ${validate.errors?.[0]?.message ?? ''}`.trim();
+    const schemaError = schemaValid ? undefined : firstError(validate);
+    const base = { jsonValid: true, schemaValid, flagged: false, detected: false, matchedKeywords: [] as string[], ...(schemaError ? { schemaError } : {}) };
+    if (scorer.kind === 'extraction') return { ...base, scores: { ...scoreExtraction(parsed.value, scenario.expect ?? {}, scorer) } };
+    if (scorer.kind === 'coordinates') return { ...base, scores: { ...scoreCoordinates(parsed.value, scenario.expect ?? {}, scorer, suite.image, schemaValid) } };
+
     const texts = flaggedTexts(parsed.value, scorer) ?? [];
     const haystack = foldText(texts.join(' \n '));
-    let folded = foldedKeywords.get(keywords);
-    if (!folded) foldedKeywords.set(keywords, (folded = keywords.map(foldText)));
-    const matchedKeywords = keywords.filter((_, index) => haystack.includes(folded[index]!));
-    return {
-      jsonValid: true,
-      schemaValid,
-      flagged: texts.length > 0,
-      detected: matchedKeywords.length > 0,
-      matchedKeywords,
-      ...(schemaError ? { schemaError } : {}),
-    };
+    let folded = foldedKeywords.get(scenario.keywords);
+    if (!folded) foldedKeywords.set(scenario.keywords, (folded = scenario.keywords.map(foldText)));
+    const matchedKeywords = scenario.keywords.filter((_, index) => haystack.includes(folded[index]!));
+    return { ...base, flagged: texts.length > 0, detected: matchedKeywords.length > 0, matchedKeywords, scores: {} };
   };
+}
+
+/** The scores of an answer that could not be read: zero for everything the scenario scores. */
+export function zeroScores(suite: Pick<Suite, 'scorer'>, scenario: Scenario): Record<string, number> {
+  if (suite.scorer.kind === 'extraction') return zeroExtraction(scenario);
+  if (suite.scorer.kind === 'coordinates') return { coordinateHit: 0, formatAdherence: 0 };
+  if (suite.scorer.kind === 'tool-call') {
+    return { toolAccuracy: 0, ...(Object.keys(scenario.expect?.arguments ?? {}).length ? { argumentMatch: 0 } : {}), ...(scenario.expect?.keywords?.length ? { keywordMatch: 0 } : {}) };
+  }
+  return {};
+}
+
+function zeroExtraction(scenario: Scenario): Record<string, number> {
+  return { ocrJaccard: 0, ocrRecall: 0, entityRecall: 0, entityPrecision: 0, ...(scenario.expect?.relations?.length ? { relationRecall: 0 } : {}) };
 }

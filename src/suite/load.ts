@@ -1,33 +1,77 @@
-// Loads a suite (its YAML definition and committed scenario images) and fingerprints it, so every
-// report says exactly which version of which suite produced its numbers.
+// Loads a suite — a built-in one (YAML definition and committed images) or a user's YAML file with
+// its own images or rendered screens — validates it and fingerprints it, so every report says
+// exactly which version of which suite produced its numbers.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import stringify from 'safe-stable-stringify';
 import { parse as parseYaml } from 'yaml';
 import { suiteError } from '../errors.js';
 import { builtinSuitesDir } from './resources.js';
-import { suiteFileSchema, type Scenario, type Suite, type SuiteFile } from './schema.js';
+import { suiteFileSchema, type Scenario, type ScenarioDefinition, type ScenarioImage, type Suite, type SuiteFile } from './schema.js';
 
 export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
+/** A user's image may be at most this large: it travels base64-encoded in every call. */
+const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
+
 /** Everything that changes what is asked or how answers are scored goes into the fingerprint. */
 export function suiteFingerprint(definition: SuiteFile, imageSha256: ReadonlyMap<string, string>): string {
+  // Fields a suite does not use stay out (undefined is dropped), so adding a field to the format
+  // leaves the fingerprints of existing suites as they were.
   const content = {
     id: definition.id,
     version: definition.version,
     prompt: definition.prompt,
     output: definition.output,
     scorer: definition.scorer,
+    tools: definition.tools,
     scenarios: definition.scenarios.map((scenario) => ({
       id: scenario.id,
       category: scenario.category,
       anomaly: scenario.anomaly,
       keywords: scenario.keywords,
+      prompt: scenario.prompt,
+      expect: scenario.expect,
       imageSha256: imageSha256.get(scenario.id),
     })),
   };
   return `sha256:${sha256(stringify(content) ?? '')}`;
+}
+
+export const hasImage = (scenario: ScenarioDefinition) => Boolean(scenario.form ?? scenario.slide ?? scenario.canvas ?? scenario.file);
+export const isRendered = (scenario: ScenarioDefinition) => Boolean(scenario.form ?? scenario.slide ?? scenario.canvas);
+
+/** What each scorer needs of a scenario, beyond the shape zod checks: one message naming the field. */
+function scenarioProblem(definition: SuiteFile, scenario: ScenarioDefinition): { field: string; message: string } | null {
+  const kind = definition.scorer.kind;
+  if (isRendered(scenario) && !definition.image) return { field: 'image', message: 'rendered images (form, slide, canvas) need the suite\'s image size: image: { width: 1024, height: 600 }' };
+  if (kind === 'flagged-items') {
+    if (scenario.anomaly === undefined) return { field: 'anomaly', message: 'expected true or false: must a good model flag something here?' };
+    if (scenario.anomaly && scenario.keywords.length === 0) return { field: 'keywords', message: 'an anomaly scenario needs keywords that show the anomaly was seen' };
+    if (!hasImage(scenario)) return { field: 'form', message: 'a flagged-items scenario needs an image: form, slide, canvas or file' };
+  }
+  if (kind === 'extraction') {
+    if (!hasImage(scenario)) return { field: 'slide', message: 'an extraction scenario needs an image: slide, form, canvas or file' };
+    if (!scenario.expect?.entities || scenario.expect.text === undefined) return { field: 'expect', message: 'an extraction scenario needs expect.text and expect.entities (and expect.relations where the image shows any)' };
+  }
+  if (kind === 'tool-call') {
+    if (!definition.tools?.length) return { field: 'tools', message: 'a tool-call suite lists the tools the model may call, at the top level' };
+    if (!scenario.prompt) return { field: 'prompt', message: 'a tool-call scenario needs its prompt (the request to route)' };
+    const tool = scenario.expect?.tool;
+    if (!tool) return { field: 'expect.tool', message: 'expected the name of the tool a good model calls' };
+    if (!definition.tools.some((entry) => entry.name === tool)) return { field: 'expect.tool', message: `"${tool}" is not one of the suite's tools (${definition.tools.map((entry) => entry.name).join(', ')})` };
+  }
+  if (kind === 'coordinates') {
+    if (!hasImage(scenario)) return { field: 'canvas', message: 'a coordinates scenario needs an image: canvas, slide, form or file' };
+    if (!scenario.expect?.points?.length) return { field: 'expect.points', message: 'expected the points a good answer locates: [{label, x, y}]' };
+  }
+  if (scenario.slide) {
+    const boxes = new Set(scenario.slide.boxes.map((box) => box.id));
+    const arrow = scenario.slide.arrows.find((entry) => !boxes.has(entry.from) || !boxes.has(entry.to));
+    if (arrow) return { field: 'slide.arrows', message: `the arrow from "${arrow.from}" to "${arrow.to}" names a box the slide does not have` };
+  }
+  return null;
 }
 
 export function parseSuiteDefinition(text: string, file: string): SuiteFile {
@@ -43,10 +87,12 @@ export function parseSuiteDefinition(text: string, file: string): SuiteFile {
     throw suiteError(`Suite file ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}.`);
   }
   const ids = new Set<string>();
-  for (const scenario of parsed.data.scenarios) {
+  parsed.data.scenarios.forEach((scenario, index) => {
     if (ids.has(scenario.id)) throw suiteError(`Suite file ${file}: scenario id "${scenario.id}" appears twice; scenario ids must be unique.`);
     ids.add(scenario.id);
-  }
+    const problem = scenarioProblem(parsed.data, scenario);
+    if (problem) throw suiteError(`Suite file ${file}: scenarios.${index}.${problem.field} (scenario "${scenario.id}"): ${problem.message}.`);
+  });
   return parsed.data;
 }
 
@@ -62,10 +108,13 @@ export function builtinSuiteIds(): string[] {
     .sort();
 }
 
+/** A suite reference names a user's file when it looks like a path: a folder part or a YAML extension. */
+export const isSuiteFile = (reference: string) => /[\\/]/.test(reference) || /\.ya?ml$/i.test(reference);
+
 export function builtinSuiteDefinition(id: string): { definition: SuiteFile; dir: string } {
   const ids = builtinSuiteIds();
   if (!ids.includes(id)) {
-    throw suiteError(`Unknown suite "${id}". Built-in suites: ${ids.join(', ')}. Run "model-gate suites" to list them with their fingerprints.`);
+    throw suiteError(`Unknown suite "${id}". Built-in suites: ${ids.join(', ')}; a suite of your own is a path to its YAML file, such as .github/model-gate/my-suite.yml. Run "model-gate suites" to list the built-in ones with their fingerprints.`);
   }
   const dir = join(builtinSuitesDir(), id);
   const file = join(dir, 'suite.yaml');
@@ -74,15 +123,31 @@ export function builtinSuiteDefinition(id: string): { definition: SuiteFile; dir
 
 export const scenarioImagePath = (suiteDir: string, scenarioId: string) => join(suiteDir, 'images', `${scenarioId}.png`);
 
-/** Builds a runnable suite from a definition and the image bytes of each scenario. */
-export function assembleSuite(definition: SuiteFile, images: ReadonlyMap<string, Buffer>): Suite {
+export function imageMediaType(bytes: Buffer): ScenarioImage['mediaType'] | null {
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  return null;
+}
+
+/** The score that decides whether a scenario passes, for suites scored against ground truth. */
+export function primaryScoreOf(scorer: SuiteFile['scorer']): { name: string; threshold: number } | undefined {
+  if (scorer.kind === 'extraction') return { name: 'entityRecall', threshold: scorer.pass };
+  if (scorer.kind === 'tool-call') return { name: 'toolAccuracy', threshold: 0.5 };
+  if (scorer.kind === 'coordinates') return { name: 'coordinateHit', threshold: 0.5 };
+  return undefined;
+}
+
+/** Builds a runnable suite from a definition and the image bytes of each scenario that shows one. */
+export function assembleSuite(definition: SuiteFile, images: ReadonlyMap<string, Buffer>, file?: string): Suite {
   const hashes = new Map([...images].map(([id, bytes]) => [id, sha256(bytes)]));
   const scenarios: Scenario[] = definition.scenarios.map((scenario) => {
     const bytes = images.get(scenario.id);
-    if (!bytes) throw suiteError(`Suite "${definition.id}": scenario "${scenario.id}" has no image.`);
-    return { ...scenario, image: { mediaType: 'image/png', bytes, sha256: hashes.get(scenario.id)! } };
+    if (hasImage(scenario) && !bytes) throw suiteError(`Suite "${definition.id}": scenario "${scenario.id}" has no image.`);
+    const image = bytes ? { mediaType: imageMediaType(bytes) ?? 'image/png', bytes, sha256: hashes.get(scenario.id)! } : null;
+    const primaryScore = primaryScoreOf(definition.scorer);
+    return { ...scenario, anomaly: definition.scorer.kind === 'flagged-items' ? (scenario.anomaly ?? false) : null, image, ...(primaryScore ? { primaryScore } : {}) };
   });
-  return { ...definition, scenarios, fingerprint: suiteFingerprint(definition, hashes) };
+  return { ...definition, scenarios, fingerprint: suiteFingerprint(definition, hashes), ...(file ? { file } : {}) };
 }
 
 // Built-in suites are files shipped with the tool, unchanged while a process runs: load each once.
@@ -93,7 +158,7 @@ export function loadBuiltinSuite(id: string): Suite {
   if (cached) return cached;
   const { definition, dir } = builtinSuiteDefinition(id);
   const images = new Map<string, Buffer>();
-  for (const scenario of definition.scenarios) {
+  for (const scenario of definition.scenarios.filter(hasImage)) {
     const path = scenarioImagePath(dir, scenario.id);
     if (!existsSync(path)) {
       throw suiteError(`Suite "${id}": the image ${path} is missing. Run "npm run suites:render" to render the built-in suites.`);
@@ -103,4 +168,39 @@ export function loadBuiltinSuite(id: string): Suite {
   const suite = assembleSuite(definition, images);
   loadedBuiltinSuites.set(id, suite);
   return suite;
+}
+
+/** A user's image file: inside the suite's folder, a PNG or JPEG, of a size a server accepts. */
+export function readScenarioFile(suiteFile: string, scenario: ScenarioDefinition): Buffer {
+  const reference = scenario.file!;
+  const where = `Suite file ${suiteFile}: scenario "${scenario.id}": file "${reference}"`;
+  const root = dirname(resolve(suiteFile));
+  const path = resolve(root, reference);
+  const inside = relative(root, path);
+  if (isAbsolute(reference) || inside.startsWith('..') || isAbsolute(inside)) {
+    throw suiteError(`${where} points outside the suite's folder; give a path relative to the suite file, such as images/login.png.`);
+  }
+  if (!existsSync(path) || !statSync(path).isFile()) throw suiteError(`${where} does not exist (looked for ${path}).`);
+  if (statSync(path).size > MAX_IMAGE_BYTES) throw suiteError(`${where} is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB; scale it down.`);
+  const bytes = readFileSync(path);
+  if (!imageMediaType(bytes)) throw suiteError(`${where} is neither a PNG nor a JPEG image.`);
+  return bytes;
+}
+
+/** A user's suite: its YAML file, its image files, and its rendered screens (rendered here, with sharp). */
+export async function loadSuiteFile(file: string): Promise<Suite> {
+  if (!existsSync(file)) throw suiteError(`Suite file ${file} does not exist. Give the path of a suite YAML file (relative to the working directory) or a built-in suite: ${builtinSuiteIds().join(', ')}.`);
+  const definition = parseSuiteDefinition(readFileSync(file, 'utf8'), file);
+  const images = new Map<string, Buffer>();
+  const { renderScenarioPng } = await import('./render.js');
+  for (const scenario of definition.scenarios) {
+    if (scenario.file) images.set(scenario.id, readScenarioFile(file, scenario));
+    else if (isRendered(scenario)) images.set(scenario.id, await renderScenarioPng(scenario, definition.image!));
+  }
+  return assembleSuite(definition, images, file);
+}
+
+/** A built-in suite by id or a user's suite by path. */
+export async function loadSuite(reference: string): Promise<Suite> {
+  return isSuiteFile(reference) ? loadSuiteFile(reference) : loadBuiltinSuite(reference);
 }
