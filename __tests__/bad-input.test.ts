@@ -73,7 +73,7 @@ describe('bad input', () => {
     expect(result.code).toBe(2);
     const report = readReport(dir);
     expect(report).toMatchObject({ verdict: 'error', status: 'failed', error: { kind: 'suite' } });
-    expect(report.verdictReason).toBe('Unknown suite "slides". Built-in suites: safety-checks. Run "model-gate suites" to list them with their fingerprints.');
+    expect(report.verdictReason).toBe('Unknown suite "slides". Built-in suites: safety-checks, slide-extraction, ui-coordinates, voice-commands; a suite of your own is a path to its YAML file, such as .github/model-gate/my-suite.yml. Run "model-gate suites" to list the built-in ones with their fingerprints.');
   });
 
   it('a non-numeric setting: the flag, the value and what is allowed', async () => {

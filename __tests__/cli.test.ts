@@ -11,7 +11,27 @@ describe('model-gate CLI', () => {
   it('suites: lists each built-in suite with its committed fingerprint', async () => {
     const result = await runCli(['suites']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`safety-checks\tv1\t9 scenarios\t${readCatalog()['safety-checks']}\n\tSafety checks on patient-record screenshots\n`);
+    const catalog = readCatalog();
+    expect(result.stdout).toBe(
+      [
+        `safety-checks\tv1\t9 scenarios\t${catalog['safety-checks']}\n\tSafety checks on patient-record screenshots\n`,
+        `slide-extraction\tv1\t9 scenarios\t${catalog['slide-extraction']}\n\tText, entities and relations read off architecture slides\n`,
+        `ui-coordinates\tv1\t8 scenarios\t${catalog['ui-coordinates']}\n\tCoordinates of shapes on a canvas\n`,
+        `voice-commands\tv1\t30 scenarios\t${catalog['voice-commands']}\n\tVoice commands routed to tools\n`,
+      ].join(''),
+    );
+  });
+
+  it.each([
+    ['slide-extraction', 9, ''],
+    ['ui-coordinates', 8, ''],
+    ['voice-commands', 0, ' (30 scenarios are text only)'],
+  ])('render %s: every image written, re-rendered identically', async (id, count, note) => {
+    const out = mkdtempSync(join(tmpdir(), 'model-gate-render-'));
+    const result = await runCli(['render', id, '--out', out, '--fresh']);
+    expect(result.stdout).toBe(`${count} images of ${id} written to ${out}${note}\nRe-rendered images are byte-identical to the committed ones.\n`);
+    expect(result.code).toBe(0);
+    expect(readdirSync(out)).toHaveLength(count);
   });
 
   it('render: writes every scenario image, byte for byte, and --fresh re-renders identically', async () => {

@@ -49,3 +49,51 @@ describe('built-in suite safety-checks', () => {
     expect(assembleSuite(definition, otherImages).fingerprint).not.toBe(base);
   });
 });
+
+describe.each(['slide-extraction', 'ui-coordinates', 'voice-commands'])('built-in suite %s', (id) => {
+  const { definition } = builtinSuiteDefinition(id);
+
+  it('renders every scenario image twice to the same bytes, at the suite\'s size, and the committed images and fingerprint are current', async () => {
+    const first = await renderSuiteImages(definition);
+    const second = await renderSuiteImages(definition);
+    const committed = loadBuiltinSuite(id);
+    for (const scenario of committed.scenarios) {
+      if (!scenario.image) continue;
+      const bytes = first.get(scenario.id)!;
+      expect({ scenario: scenario.id, same: bytes.equals(second.get(scenario.id)!), committed: bytes.equals(scenario.image.bytes) }).toEqual({ scenario: scenario.id, same: true, committed: true });
+      expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)]).toEqual([definition.image!.width, definition.image!.height]);
+    }
+    expect(assembleSuite(definition, first).fingerprint).toBe(readCatalog()[id]);
+  });
+});
+
+describe('the seed benches as built-in suites', () => {
+  it('slide-extraction: three levels of slides, each with text, entities and relations where arrows are drawn', () => {
+    const suite = loadBuiltinSuite('slide-extraction');
+    expect([...new Set(suite.scenarios.map((scenario) => scenario.category))]).toEqual(['text-only', 'diagram', 'dense']);
+    for (const scenario of suite.scenarios) {
+      expect(scenario.expect?.text?.length).toBeGreaterThan(10);
+      expect(scenario.expect?.entities?.length).toBeGreaterThanOrEqual(3);
+      expect(scenario.expect?.relations?.length ?? 0).toBe(scenario.slide!.arrows.length);
+    }
+  });
+
+  it('voice-commands: 30 text prompts, ten per category, each routed to one of the suite\'s tools', () => {
+    const suite = loadBuiltinSuite('voice-commands');
+    const tools = new Set(suite.tools!.map((tool) => tool.name));
+    expect(suite.scenarios).toHaveLength(30);
+    for (const category of ['clear', 'misspelled', 'natural']) expect(suite.scenarios.filter((scenario) => scenario.category === category)).toHaveLength(10);
+    for (const scenario of suite.scenarios) {
+      expect(scenario.image).toBeNull();
+      expect(tools.has(scenario.expect!.tool!)).toBe(true);
+    }
+  });
+
+  it('ui-coordinates: every expected point is the centre of a drawn shape', () => {
+    for (const scenario of loadBuiltinSuite('ui-coordinates').scenarios) {
+      for (const point of scenario.expect!.points!) {
+        expect(scenario.canvas!.shapes.some((shape) => shape.x === point.x && shape.y === point.y && point.label.endsWith(shape.shape))).toBe(true);
+      }
+    }
+  });
+});

@@ -22,7 +22,9 @@ import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
  * - pathPrefix: where the API lives ("/v1"); any other path answers 404.
  * - latency: ttftMs before the first token, perTokenMs between tokens, jitterPct (lognormal spread),
  *   modelsDelayMs before answering GET /models.
- * - answers: image sha256 → { hit, miss }: the text sent when the model "sees" / "misses".
+ * - answers: image sha256 (or, without an image, the user message's sha256) → { hit, miss }: what is
+ *   sent when the model gets it right / wrong: text, or { toolCall: { name, arguments } }.
+ * POST {prefix}/embeddings answers deterministic bag-of-words vectors (for answer similarity).
  * - quality: hitRate, invalidJsonRate (truncated JSON), proseRate (a sentence instead of JSON).
  * - failures: errorRate with errorStatus (HTTP error), hangRate (never answers), truncateRate (the
  *   stream ends cleanly halfway, without a finish_reason), resetRate (the socket is destroyed halfway),
@@ -106,14 +108,38 @@ function imageSha(messages) {
   return null;
 }
 
-function chooseAnswer(sha) {
+/** Text-only scenarios are keyed by their user message (the last one's text). */
+function promptSha(messages) {
+  const last = [...(messages ?? [])].reverse().find((message) => message.role === 'user');
+  const text = typeof last?.content === 'string' ? last.content : (last?.content ?? []).find?.((part) => part.type === 'text')?.text;
+  return typeof text === 'string' ? createHash('sha256').update(text).digest('hex') : null;
+}
+
+/**
+ * The scripted answer: text, or a tool call. A tool call goes out as streamed tool_calls when the
+ * request offered tools, else as the JSON fallback {"tool", "arguments"} a prompt-only router writes.
+ */
+function chooseAnswer(key, offeredTools) {
   const { quality } = programme;
   const roll = random();
-  if (roll < quality.proseRate) return 'I looked at the screen carefully and nothing seems unusual to me.';
-  const entry = sha ? programme.answers[sha] : undefined;
-  const text = entry ? (random() < quality.hitRate ? entry.hit : entry.miss) : programme.defaultAnswer;
-  if (roll < quality.proseRate + quality.invalidJsonRate) return text.slice(0, Math.max(1, Math.floor(text.length / 2)));
-  return text;
+  if (roll < quality.proseRate) return { text: 'I looked at the screen carefully and nothing seems unusual to me.' };
+  const entry = key ? programme.answers[key] : undefined;
+  const scripted = entry ? (random() < quality.hitRate ? entry.hit : entry.miss) : programme.defaultAnswer;
+  if (typeof scripted === 'object' && scripted.toolCall) {
+    if (offeredTools) return { text: '', toolCall: scripted.toolCall };
+    return { text: JSON.stringify({ tool: scripted.toolCall.name, arguments: scripted.toolCall.arguments }) };
+  }
+  const text = String(scripted);
+  if (roll < quality.proseRate + quality.invalidJsonRate) return { text: text.slice(0, Math.max(1, Math.floor(text.length / 2))) };
+  return { text };
+}
+
+/** A deterministic embedding: words hashed into 64 dimensions, unit length (cosine = overlap of words). */
+function embed(text) {
+  const vector = new Array(64).fill(0);
+  for (const word of String(text).toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) vector[createHash('sha256').update(word).digest()[0] % 64] += 1;
+  const norm = Math.hypot(...vector) || 1;
+  return vector.map((value) => value / norm);
 }
 
 /** Splits text into "tokens" of about four characters, as a tokenizer would roughly do. */
@@ -131,6 +157,7 @@ async function handleChat(req, res, body, arrivedAt) {
     return sendJson(res, 400, { error: { message: 'Request body is not JSON', type: 'invalid_request_error' } });
   }
   const sha = imageSha(request.messages);
+  const key = sha ?? promptSha(request.messages);
   stats.lastChat = {
     model: request.model,
     stream: request.stream === true,
@@ -140,6 +167,8 @@ async function handleChat(req, res, body, arrivedAt) {
     maxTokens: request.max_tokens ?? null,
     imageSha256: sha,
     promptStart: request.messages?.[0]?.content?.find?.((part) => part.type === 'text')?.text?.slice(0, 80) ?? null,
+    system: request.messages?.find?.((message) => message.role === 'system')?.content ?? null,
+    tools: Array.isArray(request.tools) ? request.tools.map((tool) => tool.function?.name) : null,
     requestId: req.headers['x-request-id'] ?? null,
   };
   if (!programme.models.includes(request.model)) {
@@ -151,8 +180,10 @@ async function handleChat(req, res, body, arrivedAt) {
   if (roll < failures.hangRate + failures.errorRate) {
     return sendJson(res, failures.errorStatus, { error: { message: `Injected failure (HTTP ${failures.errorStatus})`, type: 'server_error' } });
   }
-  const text = chooseAnswer(sha);
-  const tokens = tokenize(text);
+  const answer = chooseAnswer(key, Array.isArray(request.tools) && request.tools.length > 0);
+  const text = answer.text;
+  const toolArguments = answer.toolCall ? JSON.stringify(answer.toolCall.arguments ?? {}) : '';
+  const tokens = answer.toolCall ? tokenize(toolArguments) : tokenize(text);
   const cut = roll - failures.hangRate - failures.errorRate;
   const truncate = cut >= 0 && cut < failures.truncateRate;
   const reset = cut >= failures.truncateRate && cut < failures.truncateRate + failures.resetRate;
@@ -164,7 +195,10 @@ async function handleChat(req, res, body, arrivedAt) {
   if (!request.stream) {
     await sleep(jittered(latency.ttftMs) + tokens.length * latency.perTokenMs);
     stats.chatCompleted += 1;
-    return sendJson(res, 200, { id, object: 'chat.completion', created, model: request.model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage });
+    const message = answer.toolCall
+      ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: answer.toolCall.name, arguments: toolArguments } }] }
+      : { role: 'assistant', content: text };
+    return sendJson(res, 200, { id, object: 'chat.completion', created, model: request.model, choices: [{ index: 0, message, finish_reason: answer.toolCall ? 'tool_calls' : 'stop' }], usage });
   }
 
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -191,13 +225,19 @@ async function handleChat(req, res, body, arrivedAt) {
       res.write('data: {"id": "broken", "choices": [\n\n');
       return res.end('data: [DONE]\n\n');
     }
-    res.write(chunk(index === 0 ? { role: 'assistant', content: tokens[index] } : { content: tokens[index] }));
+    if (answer.toolCall) {
+      // As vLLM streams a tool call: the name and id in the first piece, then the arguments' text.
+      const call = index === 0 ? { index: 0, id: 'call_1', type: 'function', function: { name: answer.toolCall.name, arguments: tokens[index] } } : { index: 0, function: { arguments: tokens[index] } };
+      res.write(chunk(index === 0 ? { role: 'assistant', content: null, tool_calls: [call] } : { tool_calls: [call] }));
+    } else {
+      res.write(chunk(index === 0 ? { role: 'assistant', content: tokens[index] } : { content: tokens[index] }));
+    }
   }
   if (closed) return;
   const timings = programme.timings
     ? { timings: { prompt_n: 1000, prompt_ms: decodeStarted - promptStarted, predicted_n: tokens.length, predicted_ms: performance.now() - decodeStarted } }
     : {};
-  res.write(chunk({}, 'stop', timings));
+  res.write(chunk({}, answer.toolCall ? 'tool_calls' : 'stop', timings));
   if (programme.usage && request.stream_options?.include_usage) {
     res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model, choices: [], usage })}\n\n`);
   }
@@ -240,6 +280,12 @@ const server = createServer(async (req, res) => {
       stats.models += 1;
       await sleep(programme.latency.modelsDelayMs);
       return sendJson(res, 200, { object: 'list', data: programme.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })) });
+    }
+    if (route === '/embeddings' && req.method === 'POST') {
+      stats.embeddings = (stats.embeddings ?? 0) + 1;
+      const request = JSON.parse(body);
+      const inputs = Array.isArray(request.input) ? request.input : [request.input];
+      return sendJson(res, 200, { object: 'list', model: request.model, data: inputs.map((input, index) => ({ object: 'embedding', index, embedding: embed(input) })), usage: { prompt_tokens: 0, total_tokens: 0 } });
     }
     if (route === '/chat/completions' && req.method === 'POST') {
       chatsInFlight += 1;

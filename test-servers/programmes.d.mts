@@ -1,6 +1,7 @@
+export type ScriptedAnswer = string | { toolCall: { name: string; arguments: Record<string, unknown> } };
 export interface AnswerPair {
-  hit: string;
-  miss: string;
+  hit: ScriptedAnswer;
+  miss: ScriptedAnswer;
 }
 export function suiteAnswers(suiteId?: string): Record<string, AnswerPair>;
 export function suiteProgramme(overrides?: Record<string, unknown>, suiteId?: string): Record<string, unknown>;

@@ -1,6 +1,6 @@
 // summary.md (and the step summary): the verdict first, then one table per target. Built by a pure
 // function from the report, so it is easy to test; model output appears only through inlineUntrusted.
-import { METRIC_INFO, METRIC_NAMES, type MetricName, type MetricValue } from '../measure/metrics.js';
+import { METRIC_INFO, METRIC_NAMES, type MetricName, type Metrics, type MetricValue } from '../measure/metrics.js';
 import type { MetricVerdict } from '../gate/rules.js';
 import type { Report, TargetReport } from './report.js';
 import { inlineText, inlineUntrusted } from './untrusted.js';
@@ -30,6 +30,17 @@ function basis(name: MetricName, metric: MetricValue): string {
   if (name === 'coldStartMs') return '1 call';
   return `${metric.n} calls`;
 }
+
+/** Quality metrics that only some suites measure, in the order a per-category table shows them. */
+const SUITE_QUALITY_METRICS: readonly MetricName[] = [
+  'detectionRatePct', 'falsePositiveRatePct', 'entityRecallPct', 'entityPrecisionPct', 'relationRecallPct', 'ocrRecallPct', 'ocrJaccardPct',
+  'toolAccuracyPct', 'argumentMatchPct', 'keywordMatchPct', 'coordinateHitPct', 'formatAdherencePct',
+];
+const SUITE_SPECIFIC = new Set(SUITE_QUALITY_METRICS);
+
+/** The metrics worth a row: every general one, and the suite's own quality metrics where measured. */
+const shownMetrics = (metrics: Metrics) => METRIC_NAMES.filter((name) => !SUITE_SPECIFIC.has(name) || metrics[name].n > 0 || metrics[name].value !== null);
+const qualityMetrics = (metrics: Metrics) => SUITE_QUALITY_METRICS.filter((name) => metrics[name].n > 0);
 
 /** Text that came from configuration, shown in code spans; backticks would end the span early. */
 const code = (text: string) => `\`${text.replace(/[`\r\n]/g, "'")}\``;
@@ -64,7 +75,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
     lines.push(`Compared with ${code(baselineEntry?.path ?? 'the baseline')} (${baselineEntry?.runs ?? 0} run(s)).`, '');
     lines.push('| Metric | Baseline | Current | Change | Verdict | Based on |', '| --- | ---: | ---: | ---: | --- | ---: |');
     let hidden = 0;
-    for (const name of METRIC_NAMES) {
+    for (const name of shownMetrics(measurement.metrics).filter((entry) => !SUITE_SPECIFIC.has(entry) || measurement.metrics[entry].n > 0 || verdicts.has(entry))) {
       const metric = measurement.metrics[name];
       const verdict = verdicts.get(name);
       const mark = failedMetrics.has(name) ? ' ❌' : '';
@@ -78,7 +89,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
     if (hidden > 0) lines.push('', `${hidden} other metrics within noise or not gated (in the job summary).`);
   } else {
     lines.push('| Metric | Value | Based on |', '| --- | ---: | ---: |');
-    for (const name of METRIC_NAMES) {
+    for (const name of shownMetrics(measurement.metrics)) {
       const metric = measurement.metrics[name];
       const mark = failedMetrics.has(name) ? ' ❌' : '';
       lines.push(`| ${METRIC_INFO[name].label}${mark} | ${formatMetric(name, metric)} | ${basis(name, metric)} |`);
@@ -122,11 +133,12 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
   }
   const categoryNames = Object.keys(measurement.categories);
   if (detail === 'full' && categoryNames.length > 1) {
-    lines.push('<details><summary>Per category</summary>', '', '| Category | Detection | False positives | JSON valid | Errors | Warm p50 |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    const columns: MetricName[] = [...qualityMetrics(measurement.metrics).slice(0, 4), 'jsonValidRatePct', 'errorRatePct'];
+    lines.push('<details><summary>Per category</summary>', '', `| Category | ${columns.map((name) => METRIC_INFO[name].label).join(' | ')} | Warm p50 |`, `| --- | ${columns.map(() => '---:').join(' | ')} | ---: |`);
     for (const category of categoryNames) {
       const metrics = measurement.categories[category]!;
-      const cell = (name: MetricName) => (metrics[name].n === 0 ? '—' : `${formatMetric(name, metrics[name])} (${basis(name, metrics[name])})`);
-      lines.push(`| ${code(category)} | ${cell('detectionRatePct')} | ${cell('falsePositiveRatePct')} | ${cell('jsonValidRatePct')} | ${cell('errorRatePct')} | ${formatMetric('warmLatencyP50Ms', metrics.warmLatencyP50Ms)} |`);
+      const cell = (name: MetricName) => (metrics[name].n === 0 ? '—' : metrics[name].count !== undefined ? `${formatMetric(name, metrics[name])} (${basis(name, metrics[name])})` : formatMetric(name, metrics[name]));
+      lines.push(`| ${code(category)} | ${columns.map(cell).join(' | ')} | ${formatMetric('warmLatencyP50Ms', metrics.warmLatencyP50Ms)} |`);
     }
     lines.push('', '</details>', '');
   }
@@ -166,7 +178,8 @@ export function summaryLine(report: Report): string {
   const parts = report.targets.map((target) => {
     const metrics = target.measurement?.metrics;
     if (!target.preflight.ok || !metrics) return `${target.name}: not measured`;
-    return `${target.name}: detection ${formatMetric('detectionRatePct', metrics.detectionRatePct)}, false positives ${formatMetric('falsePositiveRatePct', metrics.falsePositiveRatePct)}, JSON valid ${formatMetric('jsonValidRatePct', metrics.jsonValidRatePct)}, errors ${formatMetric('errorRatePct', metrics.errorRatePct)}, warm p95 ${formatMetric('warmLatencyP95Ms', metrics.warmLatencyP95Ms)}`;
+    const quality = qualityMetrics(metrics).slice(0, 2).map((name) => `${METRIC_INFO[name].label.toLowerCase()} ${formatMetric(name, metrics[name])}`);
+    return `${target.name}: ${quality.length ? `${quality.join(', ')}, ` : ''}JSON valid ${formatMetric('jsonValidRatePct', metrics.jsonValidRatePct)}, errors ${formatMetric('errorRatePct', metrics.errorRatePct)}, warm p95 ${formatMetric('warmLatencyP95Ms', metrics.warmLatencyP95Ms)}`;
   });
   return `${report.verdict}: ${report.verdictReason}${parts.length ? ` — ${parts.join('; ')}` : ''}`;
 }
