@@ -32,6 +32,7 @@ function target(name: string, excerpt: string): TargetReport {
     name, kind: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'qwen2.5-vl', jsonMode: 'json_object',
     preflight: { ok: true, diagnosis: null, servedModels: ['qwen2.5-vl'], serverVersion: null }, coldStart: { method: 'first-call', detail: 'no cold-start command' }, retries: null, serverTimings: null, plannedCalls: 28, completedCalls: 28, confirmationCalls: 0,
     measurement: { metrics, categories: { identity: metrics, clean: metrics }, scenarios: [], coldStart: null },
+    cost: null,
     flips: [{ scenario: 'diagnosis-empty', before: true, now: false }],
     trends: { warmLatencyP50Ms: [780, 801, 790], detectionRatePct: [100, 100, 80] },
     notableSamples: Array.from({ length: 20 }, (_, index) => ({ scenario: `scenario-${index}`, run: 1, problem: 'missed' as const, excerpt, errorClass: null, errorMessage: null })),
@@ -45,6 +46,7 @@ function report(targets: TargetReport[]): Report {
     settings: { warmRuns: 3, concurrency: 1, timeoutMs: 120000, temperature: 0, maxTokens: 512 }, thresholds: {}, targets, thresholdChecks: [],
     gate: { alpha: 0.01, onRegression: 'fail', confirmRuns: true, confirmed: false },
     baselines: targets.map((entry) => ({ target: entry.name, path: `baselines/safety-checks/${entry.name}.json`, status: 'compared' as const, runs: 3, reason: null })),
+    comparisons: [],
     metricVerdicts: targets.flatMap((entry) => [
       { target: entry.name, metric: 'detectionRatePct' as const, status: 'regressed' as const, baseline: 100, current: 80, change: -20, changeUnit: 'points' as const, margin: 5, pValue: 0.0001, threshold: 0.001, interval: null, reason: 'worse by more than the margin and significant', suspicious: false },
       { target: entry.name, metric: 'warmLatencyP50Ms' as const, status: 'within-noise' as const, baseline: 780, current: 790, change: 1.3, changeUnit: '%' as const, margin: 10, pValue: 0.4, threshold: 0.002, interval: [-3, 6] as [number, number], reason: 'change within the margin', suspicious: false },

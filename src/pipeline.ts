@@ -22,6 +22,8 @@ import type { Sample } from './run/sample.js';
 import { openSampleLog, type SampleLog } from './run/sample-log.js';
 import { compileAnswerScorer } from './score/answer.js';
 import { loadSuite } from './suite/load.js';
+import type { Comparison } from './compare/paired.js';
+import { costOf, runComparisons } from './compare/run-comparisons.js';
 import type { Suite } from './suite/schema.js';
 
 const NOTABLE_SAMPLES_PER_TARGET = 20;
@@ -111,6 +113,7 @@ function targetReport(run: TargetRun, suite: Suite): TargetReport {
     completedCalls: run.samples.filter((sample) => sample.phase !== 'confirm' && !sample.retried).length,
     confirmationCalls: run.samples.filter((sample) => sample.phase === 'confirm').length,
     measurement: measured ? measureTarget(run.samples, suite.scenarios) : null,
+    cost: null,
     flips: [],
     trends: {},
     notableSamples: notableSamples(run.samples, suite.scenarios[0]?.primaryScore),
@@ -355,6 +358,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   let failure: ModelGateError | undefined;
   let sampleLog: SampleLog | undefined;
   let gate: GateOutcome = { verdicts: [], baselines: [], confirmed: false, flips: {}, trends: {} };
+  let comparisons: Comparison[] = [];
 
   try {
     const configFile = loadConfigFile(request.configPath, { required: request.configRequired });
@@ -382,7 +386,9 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
       scoreAnswer,
       onPreflight: request.onPreflight,
       onSample: record,
+      keepAnswers: plan.embeddings !== undefined && plan.targets.some((target) => target.compareTo),
     }, run);
+    comparisons = await runComparisons(plan, suite, run.targets, request.signal);
     if (!run.cancelled) gate = await applyBaselines(plan, suite, run, { startedAt, toolVersion: request.toolVersion, signal: request.signal, confirmPass: (subset, target) => runSuite({ plan: { ...plan!, targets: [target] }, suite: subset, signal: request.signal, endpointFor: (entry) => createEndpoint(entry, settings), scoreAnswer, onSample: record, confirmation: { runOffset: settings.warmRuns } }) });
   } catch (error) {
     failure = asModelGateError(error, log);
@@ -398,7 +404,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   const charts = writeTrendCharts(reportDir, trends, sharp).catch((error: unknown) => log.warn(`Trend charts were not written: ${errorMessage(error)}`));
   // A run that threw midway still reports the samples it took.
   const runForReport = run ? { ...run, cancelled: run.cancelled || request.signal.aborted } : undefined;
-  const targets = suite && runForReport ? runForReport.targets.map((target) => ({ ...targetReport(target, suite!), flips: gate.flips[target.target.name] ?? [], trends: gate.trends[target.target.name] ?? {} })) : [];
+  const targets = suite && runForReport ? runForReport.targets.map((target) => ({ ...targetReport(target, suite!), cost: plan ? costOf(target, plan) : null, flips: gate.flips[target.target.name] ?? [], trends: gate.trends[target.target.name] ?? {} })) : [];
   const checks = plan ? targets.flatMap((target) => (target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan!.thresholds) : [])) : [];
   const decision = decide(plan, runForReport, failure, checks, gate);
   const report: Report = {
@@ -417,6 +423,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     gate: plan ? { alpha: plan.gate.alpha, onRegression: plan.gate.onRegression, confirmRuns: plan.gate.confirmRuns, confirmed: gate.confirmed } : null,
     baselines: gate.baselines,
     metricVerdicts: gate.verdicts,
+    comparisons,
     error: failure ? { kind: failure.kind, message: failure.message } : null,
     files: { samples: SAMPLES_FILE, summary: SUMMARY_FILE, comment: COMMENT_FILE, junit: JUNIT_FILE },
   };

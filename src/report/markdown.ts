@@ -2,6 +2,7 @@
 // function from the report, so it is easy to test; model output appears only through inlineUntrusted.
 import { METRIC_INFO, METRIC_NAMES, type MetricName, type Metrics, type MetricValue } from '../measure/metrics.js';
 import type { MetricVerdict } from '../gate/rules.js';
+import { formatMoney } from '../compare/cost.js';
 import type { Report, TargetReport } from './report.js';
 import { inlineText, inlineUntrusted } from './untrusted.js';
 
@@ -127,6 +128,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
     const parts = [promptMsP50 !== null ? `prompt p50 ${promptMsP50} ms` : null, decodeMsP50 !== null ? `decode p50 ${decodeMsP50} ms` : null].filter(Boolean);
     lines.push(`Server-reported (${source}, ${calls} calls): ${parts.join(', ') || 'no timings'}${coldLoadMs !== null ? `; model load on the cold call ${coldLoadMs} ms` : ''}.`, '');
   }
+  if (detail !== 'minimal' && target.cost) lines.push(`Cost: ${costText(target.cost)}.`, '');
   if (detail !== 'minimal' && target.coldStart) {
     const how = { unloaded: 'measured after unloading the model', 'reset-command': 'measured after the cold-start command', 'first-call': 'a first-call figure' }[target.coldStart.method];
     lines.push(`Cold start: ${how} (${inlineText(target.coldStart.detail)}).`, '');
@@ -153,6 +155,48 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
   return lines;
 }
 
+const signed = (value: number) => `${value > 0 ? '+' : value < 0 ? '−' : '±'}${Math.abs(value)}`;
+
+function costText(cost: NonNullable<TargetReport['cost']>): string {
+  const fixed = cost.monthlyFixed !== null ? `, ${formatMoney(cost.monthlyFixed, cost.currency)} a month for the GPU` : '';
+  return `${formatMoney(cost.per1000, cost.currency)} per 1,000 scenarios${fixed} (${inlineText(cost.detail)})`;
+}
+
+function comparisonSection(comparison: Report['comparisons'][number], report: Report, detail: Detail): string[] {
+  const a = code(comparison.target);
+  const b = code(comparison.reference);
+  const lines = [`### A versus B: ${a} against ${b}`, ''];
+  const agreement = comparison.agreementPct === null ? 'no answer pairs to compare' : `${comparison.pairs} answer pairs, agreeing on ${comparison.agreementPct} % (both pass or both fail)`;
+  lines.push(`Run interleaved on the same ${comparison.scenarios.length} scenarios: ${agreement}.`);
+  if (comparison.similarity) {
+    lines.push(
+      comparison.similarity.error
+        ? `Semantic similarity: ${inlineText(comparison.similarity.error)}.`
+        : `Semantic similarity of the answers (embeddings from ${code(comparison.similarity.model)}): mean cosine ${comparison.similarity.mean ?? '—'} over ${comparison.similarity.pairs} pairs.`,
+    );
+  }
+  lines.push('', `| Metric | ${a} | ${b} | Difference | 95 % CI, paired over scenarios |`, '| --- | ---: | ---: | ---: | ---: |');
+  for (const metric of comparison.metrics) {
+    const unit = metric.unit === 'points' ? ' pts' : ' %';
+    const value = (number: number | null) => formatMetric(metric.metric, { value: number, n: 1 });
+    const interval = metric.interval ? `${signed(metric.interval[0])}…${signed(metric.interval[1])}${unit} (${metric.scenarios} scenarios)` : `— (${metric.scenarios} scenario${metric.scenarios === 1 ? '' : 's'})`;
+    lines.push(`| ${METRIC_INFO[metric.metric].label} | ${value(metric.target)} | ${value(metric.reference)} | ${metric.difference === null ? '—' : `${signed(metric.difference)}${unit}`} | ${interval} |`);
+  }
+  lines.push('');
+  const costs = [comparison.target, comparison.reference].map((name) => report.targets.find((target) => target.name === name)).filter((target) => target?.cost);
+  if (costs.length > 0) lines.push(`Cost: ${costs.map((target) => `${code(target!.name)} ${costText(target!.cost!)}`).join('; ')}.`, '');
+  if (comparison.breakEven) lines.push(`Break-even: ${inlineText(comparison.breakEven.reason)}.`, '');
+  if (detail === 'full') {
+    lines.push('<details><summary>Per scenario</summary>', '', `| Scenario | Agreement | ${a} passes | ${b} passes |${comparison.similarity ? ' Similarity |' : ''}`, `| --- | ---: | ---: | ---: |${comparison.similarity ? ' ---: |' : ''}`);
+    const pct = (value: number | null) => (value === null ? '—' : `${value} %`);
+    for (const entry of comparison.scenarios) {
+      lines.push(`| ${code(entry.scenario)} | ${pct(entry.agreementPct)} | ${pct(entry.targetPassPct)} | ${pct(entry.referencePassPct)} |${comparison.similarity ? ` ${entry.similarity ?? '—'} |` : ''}`);
+    }
+    lines.push('', '</details>', '');
+  }
+  return lines;
+}
+
 export function summaryMarkdown(report: Report, detail: Detail = 'full'): string {
   const lines = [`## model-gate: ${VERDICT_ICON[report.verdict]} ${report.verdict}`, '', inlineText(report.verdictReason), ''];
   if (report.suite && report.settings) {
@@ -162,6 +206,7 @@ export function summaryMarkdown(report: Report, detail: Detail = 'full'): string
     );
   }
   if (report.error && report.error.message !== report.verdictReason) lines.push(`⚠️ ${inlineText(report.error.message)}`, '');
+  for (const comparison of report.comparisons) lines.push(...comparisonSection(comparison, report, detail));
   for (const target of report.targets) lines.push(...targetSection(target, report, detail));
   if (report.thresholdChecks.length > 0) {
     lines.push('### Thresholds', '', '| Target | Threshold | Value | Result |', '| --- | --- | ---: | --- |');

@@ -5,6 +5,8 @@ import { writeFileAtomic } from '../files.js';
 import { metricVerdictSchema } from '../gate/rules.js';
 import { junitXml } from './junit.js';
 import { targetMeasurementSchema } from '../measure/metrics.js';
+import { targetCostSchema } from '../compare/cost.js';
+import { comparisonSchema } from '../compare/paired.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 export const REPORT_FILE = 'report.json';
@@ -49,6 +51,8 @@ export const targetReportSchema = z.object({
   /** Extra warm calls the gate made to confirm a suspicious change (not in the metrics). */
   confirmationCalls: z.number().int(),
   measurement: targetMeasurementSchema.nullable(),
+  /** What the target costs per scenario (and per month, self-hosted), from its configured prices. */
+  cost: targetCostSchema.nullable().default(null),
   /** Gated metrics over the baseline's runs (oldest first) and this run, last; null where not measured. */
   trends: z.record(z.string(), z.array(z.number().nullable())),
   /** Scenarios whose outcome changed since the baseline's latest run (majority of runs). */
@@ -107,6 +111,8 @@ export const reportSchema = z.object({
     }),
   ),
   metricVerdicts: z.array(metricVerdictSchema),
+  /** A-versus-B comparisons of targets run interleaved (compare-to). */
+  comparisons: z.array(comparisonSchema).default([]),
   error: z.object({ kind: z.string(), message: z.string() }).nullable(),
   files: z.object({ samples: z.string(), summary: z.string(), comment: z.string(), junit: z.string() }),
 });

@@ -29,6 +29,8 @@ export interface TargetRun {
   coldStart: ColdStartNote | null;
   plannedCalls: number;
   samples: Sample[];
+  /** Full answer texts of warm calls, keyed scenario#run, kept only when asked (for answer similarity). */
+  answers?: Map<string, string>;
 }
 
 export interface RunResult {
@@ -44,6 +46,8 @@ export interface RunOptions {
   scoreAnswer: AnswerScorer;
   onSample: (sample: Sample, progress: Progress) => void;
   onPreflight?: (target: Target, result: PreflightResult) => void;
+  /** Keep each warm answer's full text in TargetRun.answers (A-versus-B similarity needs more than the excerpt). */
+  keepAnswers?: boolean;
   /** A confirmation pass: no cold call, runs numbered after the first pass, phase `confirm`. */
   confirmation?: { runOffset: number };
 }
@@ -105,7 +109,7 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
     const endpoint = options.endpointFor(target);
     const preflight = options.confirmation ? { ok: true, diagnosis: null, servedModels: [], serverVersion: null } : await endpoint.preflight(signal);
     options.onPreflight?.(target, preflight);
-    const targetRun: TargetRun = { target, preflight, coldStart: null, retries: null, plannedCalls: calls.length, samples: [] };
+    const targetRun: TargetRun = { target, preflight, coldStart: null, retries: null, plannedCalls: calls.length, samples: [], ...(options.keepAnswers ? { answers: new Map() } : {}) };
     targets.push(targetRun);
     if (!preflight.ok) return null;
     if (calls[0]?.phase === 'cold') {
@@ -167,6 +171,7 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
         excerpt: (outcome.toolCalls?.length ? outcome.toolCalls.map((entry) => `${entry.name}(${entry.arguments})`).join(' ') : outcome.text).slice(0, EXCERPT_CHARS),
       };
       targetRun.samples.push(sample);
+      if (targetRun.answers && answered && call.phase === 'warm') targetRun.answers.set(`${call.scenario.id}#${call.run}`, outcome.toolCalls?.length ? sample.excerpt : outcome.text);
       if (retry) {
         options.onSample(sample, { target: target.name, done, total: calls.length });
         if (await backoff(attempt, signal)) await execute(call, attempt + 1);
