@@ -61,3 +61,20 @@ it('examples/servers/model-gate.yml is a valid config with one target per server
   expect(plan.targets[0]!.coldStart).toEqual({ command: 'docker restart vllm', readyUrl: 'http://127.0.0.1:8000/health', readyTimeoutMs: 600_000 });
   expect(plan.targets[1]!.keepAlive).toBe('5m');
 });
+
+it('examples/compare/model-gate.yml pairs a self-hosted target with a hosted reference, both priced', () => {
+  const path = join(REPO_ROOT, 'examples', 'compare', 'model-gate.yml');
+  const plan = resolvePlan({}, loadConfigFile(path, { required: true }), { VLLM_API_KEY: 'k', OPENAI_API_KEY: 'k' }, (name) => name, path);
+  expect(plan.targets.map((target) => [target.name, target.compareTo ?? null, target.cost])).toEqual([
+    ['qwen2-vl', 'gpt-4o', { gpuPerHour: 1.48, hoursPerMonth: 730, currency: 'USD' }],
+    ['gpt-4o', null, { inputPerMillion: 2.5, outputPerMillion: 10, hoursPerMonth: 730, currency: 'USD' }],
+  ]);
+  expect(plan.embeddings).toEqual({ baseUrl: 'http://127.0.0.1:8001/v1', model: 'BAAI/bge-m3' });
+});
+
+it('examples/custom-suite/model-gate.yml names a suite file that loads', async () => {
+  const path = join(REPO_ROOT, 'examples', 'custom-suite', 'model-gate.yml');
+  const plan = resolvePlan({}, loadConfigFile(path, { required: true }), {}, (name) => name, path);
+  const { loadSuite } = await import('../src/suite/load.js');
+  expect((await loadSuite(plan.suite)).id).toBe('invoice-checks');
+});

@@ -43,11 +43,11 @@ export const hasImage = (scenario: ScenarioDefinition) => Boolean(scenario.form 
 export const isRendered = (scenario: ScenarioDefinition) => Boolean(scenario.form ?? scenario.slide ?? scenario.canvas);
 
 /** What each scorer needs of a scenario, beyond the shape zod checks: one message naming the field. */
-function scenarioProblem(definition: SuiteFile, scenario: ScenarioDefinition): { field: string; message: string } | null {
+function scenarioProblem(definition: SuiteFile, scenario: ScenarioDefinition): { field: string; message: string; topLevel?: boolean } | null {
   const kind = definition.scorer.kind;
-  if (isRendered(scenario) && !definition.image) return { field: 'image', message: 'rendered images (form, slide, canvas) need the suite\'s image size: image: { width: 1024, height: 600 }' };
+  if (isRendered(scenario) && !definition.image) return { field: 'image', topLevel: true, message: 'rendered images (form, slide, canvas) need the suite\'s image size, such as image: { width: 1024, height: 600 }' };
   if (kind === 'flagged-items') {
-    if (scenario.anomaly === undefined) return { field: 'anomaly', message: 'expected true or false: must a good model flag something here?' };
+    if (scenario.anomaly === undefined) return { field: 'anomaly', message: 'expected true or false (must a good model flag something on this screen)' };
     if (scenario.anomaly && scenario.keywords.length === 0) return { field: 'keywords', message: 'an anomaly scenario needs keywords that show the anomaly was seen' };
     if (!hasImage(scenario)) return { field: 'form', message: 'a flagged-items scenario needs an image: form, slide, canvas or file' };
   }
@@ -56,7 +56,7 @@ function scenarioProblem(definition: SuiteFile, scenario: ScenarioDefinition): {
     if (!scenario.expect?.entities || scenario.expect.text === undefined) return { field: 'expect', message: 'an extraction scenario needs expect.text and expect.entities (and expect.relations where the image shows any)' };
   }
   if (kind === 'tool-call') {
-    if (!definition.tools?.length) return { field: 'tools', message: 'a tool-call suite lists the tools the model may call, at the top level' };
+    if (!definition.tools?.length) return { field: 'tools', topLevel: true, message: 'a tool-call suite lists the tools the model may call' };
     if (!scenario.prompt) return { field: 'prompt', message: 'a tool-call scenario needs its prompt (the request to route)' };
     const tool = scenario.expect?.tool;
     if (!tool) return { field: 'expect.tool', message: 'expected the name of the tool a good model calls' };
@@ -91,6 +91,7 @@ export function parseSuiteDefinition(text: string, file: string): SuiteFile {
     if (ids.has(scenario.id)) throw suiteError(`Suite file ${file}: scenario id "${scenario.id}" appears twice; scenario ids must be unique.`);
     ids.add(scenario.id);
     const problem = scenarioProblem(parsed.data, scenario);
+    if (problem?.topLevel) throw suiteError(`Suite file ${file}: ${problem.field}: ${problem.message} (scenario "${scenario.id}" needs it).`);
     if (problem) throw suiteError(`Suite file ${file}: scenarios.${index}.${problem.field} (scenario "${scenario.id}"): ${problem.message}.`);
   });
   return parsed.data;
