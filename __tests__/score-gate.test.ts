@@ -1,0 +1,67 @@
+// The gate on suites scored against ground truth: entity recall (a fraction per answer) is gated
+// paired over scenarios, tool routing (right or wrong) with the exact test on counts; the tool mode
+// is part of what a routing baseline was measured with.
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reportSchema, type Report } from '../src/report/report.js';
+import { suiteProgramme } from '../test-servers/programmes.mjs';
+import { runCli } from './helpers/processes.js';
+import { startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
+
+afterAll(stopAllServers);
+
+async function gateRun(server: TestServer, suite: string, baselineDir: string, command: 'run' | 'baseline', flags: string[] = []) {
+  const reportDir = mkdtempSync(join(tmpdir(), 'model-gate-score-gate-'));
+  const result = await runCli([command, '--base-url', `${server.url}/v1`, '--model', 'test-model', '--target-name', 'vlm', '--suite', suite, '--baseline-dir', baselineDir, '--report-dir', reportDir, ...flags]);
+  const report: Report = reportSchema.parse(JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')));
+  return { result, report, summary: readFileSync(join(reportDir, 'summary.md'), 'utf8') };
+}
+const verdictOf = (report: Report, metric: string) => report.metricVerdicts.find((verdict) => verdict.metric === metric);
+
+describe('gating scores', () => {
+  it('slide-extraction: an unchanged model passes; one that reads half the slide fails on entity recall, paired over the nine slides', async () => {
+    const server = await startOpenAIServer(suiteProgramme({}, 'slide-extraction'));
+    const baselines = mkdtempSync(join(tmpdir(), 'model-gate-score-baselines-'));
+    expect((await gateRun(server, 'slide-extraction', baselines, 'baseline')).report.verdict).toBe('pass');
+
+    const unchanged = await gateRun(server, 'slide-extraction', baselines, 'run');
+    expect(unchanged.report.verdict).toBe('pass');
+    expect(verdictOf(unchanged.report, 'entityRecallPct')).toMatchObject({ status: 'within-noise', baseline: 100, current: 100, change: 0, changeUnit: 'points' });
+    // A suite without planted anomalies has no detection rate to show or gate.
+    expect(verdictOf(unchanged.report, 'detectionRatePct')).toBeUndefined();
+
+    await server.setProgramme(suiteProgramme({ quality: { hitRate: 0 } }, 'slide-extraction'));
+    const worse = await gateRun(server, 'slide-extraction', baselines, 'run');
+    expect(worse.result.code).toBe(1);
+    const recall = verdictOf(worse.report, 'entityRecallPct')!;
+    expect(recall).toMatchObject({ status: 'regressed', baseline: 100, changeUnit: 'points' });
+    expect(recall.change!).toBeLessThan(-30);
+    expect(recall.interval![1]).toBeLessThan(0);
+    expect(recall.reason).toContain('paired over 9 scenarios');
+    expect(worse.report.verdictReason).toContain('Entity recall −');
+    expect(worse.summary).toContain('| Entity recall | 100.0 % |');
+    // Reported but not gated by default: relation recall and OCR similarity.
+    expect(verdictOf(worse.report, 'relationRecallPct')).toMatchObject({ pValue: null });
+  });
+
+  it('voice-commands: routing to the wrong tool fails on tool accuracy; a baseline from the JSON fallback is incomparable with native tool calls', async () => {
+    const server = await startOpenAIServer(suiteProgramme({}, 'voice-commands'));
+    const baselines = mkdtempSync(join(tmpdir(), 'model-gate-score-baselines-'));
+    await gateRun(server, 'voice-commands', baselines, 'baseline', ['--tool-mode', 'json', '--warm-runs', '1']);
+    const unchanged = await gateRun(server, 'voice-commands', baselines, 'run', ['--tool-mode', 'json', '--warm-runs', '1']);
+    expect(unchanged.report.verdict).toBe('pass');
+    expect((await server.stats()).lastChat).toMatchObject({ tools: null });
+
+    await server.setProgramme(suiteProgramme({ quality: { hitRate: 0.5 }, seed: 3 }, 'voice-commands'));
+    const worse = await gateRun(server, 'voice-commands', baselines, 'run', ['--tool-mode', 'json', '--warm-runs', '1']);
+    expect(verdictOf(worse.report, 'toolAccuracyPct')).toMatchObject({ status: 'regressed', baseline: 100 });
+    expect(worse.result.code).toBe(1);
+
+    const native = await gateRun(server, 'voice-commands', baselines, 'run', ['--tool-mode', 'native', '--warm-runs', '1']);
+    expect(native.report.verdict).toBe('incomparable');
+    expect(native.report.verdictReason).toContain('toolMode json → native');
+    expect((await server.stats()).lastChat?.tools).toContain('send_message');
+  });
+});
