@@ -52,7 +52,11 @@ describe('gating scores', () => {
     await gateRun(server, 'voice-commands', baselines, 'baseline', ['--tool-mode', 'json', '--warm-runs', '1']);
     const unchanged = await gateRun(server, 'voice-commands', baselines, 'run', ['--tool-mode', 'json', '--warm-runs', '1']);
     expect(unchanged.report.verdict).toBe('pass');
-    expect((await server.stats()).lastChat).toMatchObject({ tools: null });
+    // Without native tools, the tools are described in the system message and answered as JSON.
+    const asked = (await server.stats()).lastChat!;
+    expect(asked.tools).toBeNull();
+    expect(asked.system).toContain('You can call one of these tools:\n- open_app: Open a desktop application.');
+    expect(asked.system).toContain('Answer ONLY with JSON of this form: {"tool": "<tool name>", "arguments": {<arguments>}}');
 
     await server.setProgramme(suiteProgramme({ quality: { hitRate: 0.5 }, seed: 3 }, 'voice-commands'));
     const worse = await gateRun(server, 'voice-commands', baselines, 'run', ['--tool-mode', 'json', '--warm-runs', '1']);

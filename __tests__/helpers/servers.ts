@@ -19,6 +19,8 @@ export interface ServerStats {
   notReadyAnswers: number;
   /** How many chat requests were in flight as each one arrived, in arrival order. */
   inFlightAtArrival: number[];
+  /** POST /embeddings requests answered. */
+  embeddings?: number;
   lastChat: null | {
     model: string;
     stream: boolean;
@@ -28,6 +30,10 @@ export interface ServerStats {
     maxTokens: number | null;
     imageSha256: string | null;
     promptStart: string | null;
+    /** The system message, when one was sent. */
+    system: string | null;
+    /** Names of the tools offered (OpenAI tools), or null when none were. */
+    tools: string[] | null;
     requestId: string | null;
   };
 }
