@@ -5,6 +5,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { reportSchema } from '../src/report/report.js';
+import { loadSuiteFile } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runProcess } from './helpers/processes.js';
 import { REPO_ROOT, startGithubServer, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
@@ -164,6 +165,20 @@ describe('dist/index.js as the runner runs it', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('::error::input "comment" is "sometimes": expected always, on-regression or never.');
     expect(existsSync(join(workspace, 'model-gate-report', 'report.json'))).toBe(true);
+  });
+
+  it('runs a user\'s suite from the workspace, rendering its screens with the sharp shipped in dist', async () => {
+    const suite = await loadSuiteFile(join(REPO_ROOT, 'examples', 'custom-suite', 'invoice-checks.yml'));
+    const answers = Object.fromEntries(suite.scenarios.map((scenario) => [scenario.image!.sha256, { hit: JSON.stringify({ problems: scenario.anomaly ? [{ field: scenario.keywords[0], reason: 'wrong' }] : [] }), miss: '{"problems": []}' }]));
+    const invoices = await startOpenAIServer({ models: ['test-model'], answers });
+    const workspace = mkdtempSync(join(tmpdir(), 'model-gate-workspace-'));
+    cpSync(join(REPO_ROOT, 'examples', 'custom-suite'), join(workspace, '.github', 'model-gate'), { recursive: true });
+    const { result, outputs } = await runAction({ 'base-url': `${invoices.url}/v1`, model: 'test-model', suite: '.github/model-gate/invoice-checks.yml', 'warm-runs': '1' }, { workspace });
+    expect(result.code).toBe(0);
+    expect(outputs.verdict).toBe('no-baseline');
+    const report = reportSchema.parse(JSON.parse(readFileSync(join(workspace, 'model-gate-report', 'report.json'), 'utf8')));
+    expect(report.suite).toMatchObject({ id: 'invoice-checks', fingerprint: suite.fingerprint, file: '.github/model-gate/invoice-checks.yml' });
+    expect(report.targets[0]!.measurement!.metrics.detectionRatePct).toEqual({ value: 100, n: 3, count: 3 });
   });
 
   it('writes a partial report when the job is cancelled (SIGTERM)', async () => {

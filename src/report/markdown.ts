@@ -223,7 +223,8 @@ export function summaryLine(report: Report): string {
   const parts = report.targets.map((target) => {
     const metrics = target.measurement?.metrics;
     if (!target.preflight.ok || !metrics) return `${target.name}: not measured`;
-    const quality = qualityMetrics(metrics).slice(0, 2).map((name) => `${METRIC_INFO[name].label.toLowerCase()} ${formatMetric(name, metrics[name])}`);
+    const shortLabel = (name: MetricName) => (name === 'detectionRatePct' ? 'detection' : name === 'falsePositiveRatePct' ? 'false positives' : METRIC_INFO[name].label.toLowerCase());
+    const quality = qualityMetrics(metrics).slice(0, 2).map((name) => `${shortLabel(name)} ${formatMetric(name, metrics[name])}`);
     return `${target.name}: ${quality.length ? `${quality.join(', ')}, ` : ''}JSON valid ${formatMetric('jsonValidRatePct', metrics.jsonValidRatePct)}, errors ${formatMetric('errorRatePct', metrics.errorRatePct)}, warm p95 ${formatMetric('warmLatencyP95Ms', metrics.warmLatencyP95Ms)}`;
   });
   return `${report.verdict}: ${report.verdictReason}${parts.length ? ` — ${parts.join('; ')}` : ''}`;
