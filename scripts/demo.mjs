@@ -1,9 +1,10 @@
 // The demo: starts a simulated vision model on 127.0.0.1 (the test server, with realistic latency
 // and an imperfect model) and runs the built-in suite against it with the bundled CLI, as you would
 // against vLLM or Ollama: a misconfigured base URL first, then a baseline, an unchanged run that
-// passes, and a slower, less attentive model that the gate stops.
+// passes, a slower, less attentive model that the gate stops, and last an A-versus-B comparison of
+// the self-hosted model with a hosted reference on slides, with costs and the break-even volume.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 
@@ -12,11 +13,18 @@ const BASELINES = `${REPORTS}/demo-baselines`;
 const model = (overrides) => suiteProgramme({ models: ['demo-vlm'], latency: { ttftMs: 120, perTokenMs: 6, jitterPct: 10 }, quality: { hitRate: 0.97 }, ...overrides });
 
 rmSync(REPORTS, { recursive: true, force: true });
-const server = spawn(process.execPath, ['test-servers/openai-compatible.mjs', '--programme-json', JSON.stringify(model({ seed: 1 })), '--ttl', '600'], { stdio: ['pipe', 'pipe', 'inherit'] });
-const url = await new Promise((resolve, reject) => {
-  createInterface({ input: server.stdout }).once('line', (line) => resolve(JSON.parse(line).url));
-  server.once('exit', (code) => reject(new Error(`the simulated endpoint did not start (exit ${code})`)));
-});
+mkdirSync(REPORTS, { recursive: true });
+
+async function startSimulatedServer(programme) {
+  const child = spawn(process.execPath, ['test-servers/openai-compatible.mjs', '--programme-json', JSON.stringify(programme), '--ttl', '600'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const address = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line).url));
+    child.once('exit', (code) => reject(new Error(`the simulated endpoint did not start (exit ${code})`)));
+  });
+  return { child, url: address };
+}
+
+const { child: server, url } = await startSimulatedServer(model({ seed: 1 }));
 const setModel = (programme) => fetch(`${url}/__control/programme`, { method: 'POST', body: JSON.stringify(programme) });
 
 const cli = (args) =>
@@ -43,7 +51,28 @@ console.log('\n4) A pull request that swaps in a slower, less attentive model â€
 await setModel(model({ latency: { ttftMs: 200, perTokenMs: 9, jitterPct: 10 }, quality: { hitRate: 0.55 }, seed: 4 }));
 const code = await cli(['run', '--base-url', `${url}/v1`, ...target, '--report-dir', `${REPORTS}/4-regressed`]);
 
-server.stdin.end();
-server.kill('SIGTERM');
+console.log('\n5) A versus B: the self-hosted model against a hosted reference on the slide-extraction suite, with costs:\n');
+await setModel(suiteProgramme({ models: ['demo-vlm'], latency: { ttftMs: 120, perTokenMs: 6, jitterPct: 10 }, quality: { hitRate: 0.8 }, seed: 5 }, 'slide-extraction'));
+const reference = await startSimulatedServer(suiteProgramme({ models: ['gpt-4o'], latency: { ttftMs: 60, perTokenMs: 3, jitterPct: 10 }, quality: { hitRate: 0.97 }, seed: 6 }, 'slide-extraction'));
+const compareConfig = `${REPORTS}/5-compare.yml`;
+writeFileSync(
+  compareConfig,
+  [
+    'suite: slide-extraction',
+    'targets:',
+    `  - { name: self-hosted, base-url: "${url}/v1", model: demo-vlm, compare-to: hosted, cost: { gpu-per-hour: 1.48 } }`,
+    `  - { name: hosted, base-url: "${reference.url}/v1", model: gpt-4o, cost: { input-per-million: 2.5, output-per-million: 10 } }`,
+    `compare: { embeddings: { base-url: "${url}/v1", model: demo-embedder } }`,
+    '',
+  ].join('\n'),
+);
+await cli(['run', '--config', compareConfig, '--baseline-dir', BASELINES, '--warm-runs', '2', '--report-dir', `${REPORTS}/5-compare`, '--quiet']);
+const compared = JSON.parse(readFileSync(`${REPORTS}/5-compare/report.json`, 'utf8')).comparisons[0];
+console.log(`\nSelf-hosted and hosted agree on ${compared.agreementPct} % of ${compared.pairs} answer pairs; ${compared.breakEven?.reason ?? ''}.`);
+
+for (const child of [server, reference.child]) {
+  child.stdin.end();
+  child.kill('SIGTERM');
+}
 console.log(`\nThe gate ${code === 1 ? 'failed step 4, as it should' : `exited ${code} on step 4`}. Each step's report.json, summary.md, comment.md, junit.xml and samples.jsonl are under ${REPORTS}/.`);
 process.exitCode = code === 1 ? 0 : 1;
