@@ -12,8 +12,8 @@ import { startOllamaServer, stopAllServers } from './helpers/servers.js';
 
 afterAll(stopAllServers);
 
-async function runOllama(programme: Record<string, unknown>, flags: string[] = []) {
-  const server = await startOllamaServer({ answers: suiteAnswers(), ...programme });
+async function runOllama(programme: Record<string, unknown>, flags: string[] = [], suite = 'safety-checks') {
+  const server = await startOllamaServer({ answers: suiteAnswers(suite), ...programme });
   const dir = mkdtempSync(join(tmpdir(), 'model-gate-ollama-'));
   const result = await runCli(['run', '--kind', 'ollama', '--base-url', server.url, '--model', 'llava:7b', '--report-dir', dir, '--warm-runs', '2', ...flags]);
   const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
@@ -70,5 +70,21 @@ describe('endpoint kind ollama', () => {
       'Target "llava-7b": Ollama still lists llava:7b as loaded 1 s after asking to unload; the cold call would not be cold. Check for other clients keeping it loaded.',
     );
     expect(report.targets[0]!.completedCalls).toBe(0);
+  });
+
+  it.each([
+    ['native', ['send_message', 'volume']],
+    ['json', null],
+  ])('routes voice commands with tool-mode %s: tools offered through Ollama\'s chat, or described in the system message', async (mode, offered) => {
+    const { result, report, server } = await runOllama({ latency: { ttftMs: 5, perTokenMs: 0.2 } }, ['--suite', 'voice-commands', '--tool-mode', mode as string, '--warm-runs', '1'], 'voice-commands');
+    expect(result.code).toBe(0);
+    expect(report.targets[0]!.measurement!.metrics.toolAccuracyPct).toEqual({ value: 100, n: 30, count: 30 });
+    expect(report.targets[0]!.measurement!.metrics.argumentMatchPct.value).toBe(100);
+    const chat = (await server.stats()).events.filter((event) => event.type === 'chat').at(-1)!;
+    if (offered) expect(chat.tools).toEqual(expect.arrayContaining(offered as string[]));
+    else {
+      expect(chat.tools).toBeNull();
+      expect(chat.system).toContain('You can call one of these tools:');
+    }
   });
 });

@@ -16,7 +16,9 @@ import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
  * - loadMs: time to load a model on the first call after it was unloaded (reported as load_duration).
  * - unloadLagMs: how long /api/ps still lists a model after keep_alive 0; ignoreUnload: never unloads.
  * - latency: ttftMs (prompt evaluation) and perTokenMs (decode) per answer.
- * - answers: image sha256 → { hit } text, as in the OpenAI-compatible server; defaultAnswer otherwise.
+ * - answers: image sha256 (or the user message's, without an image) → { hit }: text, or
+ *   { toolCall: { name, arguments } }, sent as Ollama's tool_calls when the request offers tools;
+ *   defaultAnswer otherwise.
  */
 const DEFAULT_PROGRAMME = {
   models: ['llava:7b'],
@@ -61,14 +63,22 @@ async function chat(req, res, request) {
   const model = known(request.model ?? '');
   if (!model) return sendJson(res, 404, { error: `model "${request.model}" not found, try pulling it first` });
   const wasLoaded = isLoaded(model);
-  const image = request.messages?.[0]?.images?.[0];
+  const user = [...(request.messages ?? [])].reverse().find((message) => message.role === 'user');
+  const image = user?.images?.[0];
   const sha = typeof image === 'string' ? createHash('sha256').update(Buffer.from(image, 'base64')).digest('hex') : null;
-  events.push({ type: 'chat', model, wasLoaded, format: request.format ?? null, keepAlive: request.keep_alive ?? null, options: request.options ?? null, imageSha256: sha, at: Date.now() });
+  // Text-only scenarios are keyed by the user message, as in the OpenAI-compatible server.
+  const key = sha ?? (typeof user?.content === 'string' ? createHash('sha256').update(user.content).digest('hex') : null);
+  const tools = Array.isArray(request.tools) ? request.tools.map((tool) => tool.function?.name) : null;
+  const system = request.messages?.find((message) => message.role === 'system')?.content ?? null;
+  events.push({ type: 'chat', model, wasLoaded, format: request.format ?? null, keepAlive: request.keep_alive ?? null, options: request.options ?? null, imageSha256: sha, tools, system, at: Date.now() });
   const started = process.hrtime.bigint();
   if (!wasLoaded) await sleep(programme.loadMs);
   loaded.set(model, { unloadAt: request.keep_alive === 0 ? Date.now() : null });
   const loadNs = process.hrtime.bigint() - started;
-  const text = (sha && programme.answers[sha]?.hit) || programme.defaultAnswer;
+  const scripted = (key && programme.answers[key]?.hit) || programme.defaultAnswer;
+  // A scripted tool call goes out as Ollama sends one, whole, with its arguments as an object.
+  const toolCall = typeof scripted === 'object' && scripted.toolCall && tools ? scripted.toolCall : null;
+  const text = typeof scripted === 'object' && scripted.toolCall ? (toolCall ? '' : JSON.stringify({ tool: scripted.toolCall.name, arguments: scripted.toolCall.arguments })) : scripted;
   const tokens = text.match(/[\s\S]{1,4}/g) ?? [];
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
   res.flushHeaders();
@@ -81,6 +91,7 @@ async function chat(req, res, request) {
     if (index > 0) await sleepUntil(decodeStartedMs + index * programme.latency.perTokenMs);
     line({ message: { role: 'assistant', content: tokens[index] }, done: false });
   }
+  if (toolCall) line({ message: { role: 'assistant', content: '', tool_calls: [{ function: { name: toolCall.name, arguments: toolCall.arguments } }] }, done: false });
   const end = process.hrtime.bigint();
   line({
     message: { role: 'assistant', content: '' },

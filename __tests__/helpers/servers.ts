@@ -113,6 +113,9 @@ export interface OllamaEvent {
   keepAlive?: unknown;
   options?: Record<string, unknown> | null;
   imageSha256?: string | null;
+  /** Names of the tools offered, or null. */
+  tools?: string[] | null;
+  system?: string | null;
   at: number;
 }
 
