@@ -33,6 +33,7 @@ function target(name: string, excerpt: string): TargetReport {
     preflight: { ok: true, diagnosis: null, servedModels: ['qwen2.5-vl'], serverVersion: null }, coldStart: { method: 'first-call', detail: 'no cold-start command' }, retries: null, serverTimings: null, plannedCalls: 28, completedCalls: 28, confirmationCalls: 0,
     measurement: { metrics, categories: { identity: metrics, clean: metrics }, scenarios: [], coldStart: null },
     cost: null,
+    stopped: null,
     flips: [{ scenario: 'diagnosis-empty', before: true, now: false }],
     trends: { warmLatencyP50Ms: [780, 801, 790], detectionRatePct: [100, 100, 80] },
     notableSamples: Array.from({ length: 20 }, (_, index) => ({ scenario: `scenario-${index}`, run: 1, problem: 'missed' as const, excerpt, errorClass: null, errorMessage: null })),

@@ -109,6 +109,7 @@ function targetReport(run: TargetRun, suite: Suite): TargetReport {
     coldStart: run.coldStart,
     retries: run.retries,
     serverTimings: serverTimingsSummary(run.samples),
+    stopped: run.stopped,
     plannedCalls: run.plannedCalls,
     completedCalls: run.samples.filter((sample) => sample.phase !== 'confirm' && !sample.retried).length,
     confirmationCalls: run.samples.filter((sample) => sample.phase === 'confirm').length,
@@ -187,6 +188,8 @@ function decide(plan: Plan | undefined, run: RunResult | undefined, error: Model
   if (unreachable.length > 0) {
     return { status: 'partial', verdict: 'error', verdictReason: unreachable.map((target) => target.preflight.diagnosis).join(' ') };
   }
+  const stopped = run.targets.filter((target) => target.stopped);
+  if (stopped.length > 0) return { status: 'partial', verdict: 'error', verdictReason: stopped.map((target) => target.stopped).join(' ') };
   const silent = run.targets.filter((target) => !target.samples.some((sample) => sample.phase === 'warm' && sample.errorClass === null));
   if (silent.length > 0) {
     return {

@@ -29,6 +29,9 @@ import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
  * - failures: errorRate with errorStatus (HTTP error), hangRate (never answers), truncateRate (the
  *   stream ends cleanly halfway, without a finish_reason), resetRate (the socket is destroyed halfway),
  *   malformedRate (a streamed event that is not JSON).
+ *   htmlRate (a proxy's HTML error page: 502, text/html), binaryRate (bytes that are not UTF-8 in the
+ *   streamed content), hugeRate (an answer of hugeBytes, 50 MB by default, ignoring max_tokens),
+ *   dieAfterChats (the process exits, as a crashed server does, once that many chats arrived).
  * - usage: whether the final stream chunk carries token usage (when the client asks).
  * - serverVersion: answered at GET /version as vLLM does (null: no such endpoint).
  * - timings: the final stream chunk carries llama.cpp's `timings` object (prompt_n, prompt_ms,
@@ -43,7 +46,7 @@ const DEFAULT_PROGRAMME = {
   answers: {},
   defaultAnswer: '{"additional_checks": []}',
   quality: { hitRate: 1, invalidJsonRate: 0, proseRate: 0 },
-  failures: { errorRate: 0, errorStatus: 500, hangRate: 0, truncateRate: 0, resetRate: 0, malformedRate: 0 },
+  failures: { errorRate: 0, errorStatus: 500, hangRate: 0, truncateRate: 0, resetRate: 0, malformedRate: 0, htmlRate: 0, binaryRate: 0, hugeRate: 0, hugeBytes: 50 * 1024 * 1024, dieAfterChats: 0 },
   usage: true,
   serverVersion: null,
   timings: false,
@@ -175,8 +178,21 @@ async function handleChat(req, res, body, arrivedAt) {
     return sendJson(res, 404, { error: { message: `The model \`${request.model}\` does not exist.`, type: 'NotFoundError', code: 404 } });
   }
   const { failures, latency } = programme;
+  if (failures.dieAfterChats > 0 && stats.chat > failures.dieAfterChats) {
+    // A crash: connections drop and nothing listens any more.
+    res.destroy();
+    process.exit(0);
+  }
   const roll = random();
   if (roll < failures.hangRate) return; // never answers; the client's timeout must end it
+  // Drawn only when one of these faults is asked for, so that other programmes keep their sequence.
+  const special = failures.htmlRate + failures.hugeRate + failures.binaryRate > 0 ? random() : 1;
+  if (special < failures.htmlRate) {
+    res.writeHead(502, { 'content-type': 'text/html' });
+    return res.end('<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n');
+  }
+  if (special >= failures.htmlRate && special < failures.htmlRate + failures.hugeRate) return streamHuge(res, request, failures.hugeBytes);
+  const binary = special >= failures.htmlRate + failures.hugeRate && special < failures.htmlRate + failures.hugeRate + failures.binaryRate;
   if (roll < failures.hangRate + failures.errorRate) {
     return sendJson(res, failures.errorStatus, { error: { message: `Injected failure (HTTP ${failures.errorStatus})`, type: 'server_error' } });
   }
@@ -229,6 +245,10 @@ async function handleChat(req, res, body, arrivedAt) {
       // As vLLM streams a tool call: the name and id in the first piece, then the arguments' text.
       const call = index === 0 ? { index: 0, id: 'call_1', type: 'function', function: { name: answer.toolCall.name, arguments: tokens[index] } } : { index: 0, function: { arguments: tokens[index] } };
       res.write(chunk(index === 0 ? { role: 'assistant', content: null, tool_calls: [call] } : { tool_calls: [call] }));
+    } else if (binary && index === 1) {
+      // Raw bytes that are not UTF-8, inside the JSON string of the content.
+      const line = chunk({ content: 'XX' });
+      res.write(Buffer.concat([Buffer.from(line.slice(0, line.indexOf('XX'))), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(line.slice(line.indexOf('XX') + 2))]));
     } else {
       res.write(chunk(index === 0 ? { role: 'assistant', content: tokens[index] } : { content: tokens[index] }));
     }
@@ -243,6 +263,21 @@ async function handleChat(req, res, body, arrivedAt) {
   }
   res.end('data: [DONE]\n\n');
   stats.chatCompleted += 1;
+}
+
+/** An answer that never heeds max_tokens: hugeBytes of content in 64 KB chunks, as fast as the socket takes them. */
+async function streamHuge(res, request, bytes) {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const piece = 'a'.repeat(64 * 1024);
+  const line = `data: ${JSON.stringify({ id: 'huge', object: 'chat.completion.chunk', created: 0, model: request.model, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`;
+  let closed = false;
+  res.on('close', () => (closed = true));
+  for (let sent = 0; sent < bytes && !closed; sent += piece.length) {
+    if (!res.write(line)) await new Promise((resolve) => res.once('drain', resolve));
+  }
+  if (closed) return;
+  stats.hugeCompleted = (stats.hugeCompleted ?? 0) + 1;
+  res.end('data: [DONE]\n\n');
 }
 
 const server = createServer(async (req, res) => {

@@ -29,7 +29,18 @@ export const isTlsCode = (code: string) => /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_
 
 export function shortMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s+/g, ' ').slice(0, 300);
+  return htmlPageSummary(message) ?? message.replace(/\s+/g, ' ').slice(0, 300);
+}
+
+/**
+ * An HTML error page (a proxy's or gateway's 502, a login page) said in words, not quoted: the
+ * model server answers errors in JSON, so HTML means something in front of it answered.
+ */
+export function htmlPageSummary(message: string): string | null {
+  if (!/<(!doctype\s+)?html[\s>]/i.test(message)) return null;
+  const status = /^(\d{3})\b/.exec(message.trim())?.[1];
+  const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(message)?.[1]?.replace(/\s+/g, ' ').trim();
+  return `${status ? `HTTP ${status}: ` : ''}an HTML page${title ? ` titled "${title}"` : ''}, from a proxy or gateway rather than the model server`;
 }
 
 /** One sentence for a request that never got an HTTP answer (refused, DNS, TLS, reset), or null. */

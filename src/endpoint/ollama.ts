@@ -4,8 +4,8 @@
 // cold call, and every answer carries Ollama's load, prompt and decode durations.
 import type { ToolCall } from '../score/tool-call.js';
 import type { RunSettings, Target } from '../config/schema.js';
-import { hostAndPort, isServedModel, networkDiagnosis, shortMessage, socketErrorClass } from './diagnose.js';
-import { callDeadline, failedCall, REQUEST_ID_HEADER, StreamClock, trackRequest } from './stream-timing.js';
+import { hostAndPort, htmlPageSummary, isServedModel, networkDiagnosis, shortMessage, socketErrorClass } from './diagnose.js';
+import { answerCharLimit, callDeadline, failedCall, oversizedMessage, REQUEST_ID_HEADER, StreamClock, trackRequest } from './stream-timing.js';
 import type { CallOutcome, ChatRequest, ColdStartNote, Endpoint, ErrorClass, PreflightResult, ServerTimings } from './types.js';
 import { displayUrl } from './url.js';
 
@@ -112,6 +112,8 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
     const tracked = trackRequest(clock, request.requestId);
     const parts: string[] = [];
     const toolCalls: ToolCall[] = [];
+    const charLimit = answerCharLimit(settings.maxTokens);
+    let received = 0;
     let final: Record<string, unknown> | null = null;
     const failed = (errorClass: ErrorClass, errorMessage: string): CallOutcome => failedCall(clock, parts.join(''), errorClass, errorMessage);
     try {
@@ -137,7 +139,7 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
         } catch {
           // Not JSON: keep the text.
         }
-        return failed(`http-${response.status}`, `HTTP ${response.status}: ${message.replace(/\s+/g, ' ')}`);
+        return failed(`http-${response.status}`, htmlPageSummary(`${response.status} ${text}`) ?? `HTTP ${response.status}: ${message.replace(/\s+/g, ' ')}`);
       }
       // Newline-delimited JSON, one object per streamed piece; the last one has done: true.
       const decoder = new TextDecoder();
@@ -150,6 +152,8 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
         if (typeof content === 'string' && content.length > 0) {
           clock.content();
           parts.push(content);
+          received += content.length;
+          if (received > charLimit) throw new OversizedAnswer();
         }
         // Ollama sends each tool call whole, its arguments an object rather than text.
         const calls = (message.message as { tool_calls?: unknown } | undefined)?.tool_calls;
@@ -193,6 +197,7 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
         errorMessage: null,
       };
     } catch (error) {
+      if (error instanceof OversizedAnswer) return failedCall(clock, parts.join('').slice(0, 1000), 'oversized-response', oversizedMessage(charLimit, settings.maxTokens));
       if (error instanceof OllamaStreamError) return failed('invalid-response', `Ollama reported an error mid-stream: ${error.message.slice(0, 300)}`);
       if (error instanceof SyntaxError) return failed('invalid-response', `a streamed line was not JSON: ${shortMessage(error)}`);
       const errorClass = classify(error, { timedOut: deadline.timedOut(), cancelled: request.signal.aborted });
@@ -233,3 +238,4 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
 }
 
 class OllamaStreamError extends Error {}
+class OversizedAnswer extends Error {}

@@ -4,7 +4,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { RunSettings, Target } from '../config/schema.js';
 import type { CallOutcome, ChatRequest, Endpoint, ErrorClass, PreflightResult, ServerTimings } from './types.js';
 import { isServedModel, networkDiagnosis, shortMessage, socketErrorClass } from './diagnose.js';
-import { callDeadline, failedCall, REQUEST_ID_HEADER, requestSending, StreamClock, trackRequest } from './stream-timing.js';
+import { answerCharLimit, callDeadline, failedCall, oversizedMessage, REQUEST_ID_HEADER, requestSending, StreamClock, trackRequest } from './stream-timing.js';
 import { displayUrl } from './url.js';
 import type { ToolCall } from '../score/tool-call.js';
 
@@ -65,6 +65,8 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
     let usageTokens: number | null = null;
     let inputTokens: number | null = null;
     const toolCalls: ToolCall[] = [];
+    const charLimit = answerCharLimit(settings.maxTokens);
+    let received = 0;
     let finishReason: string | null = null;
     let serverTimings: ServerTimings | null = null;
     const parts: string[] = [];
@@ -101,6 +103,7 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
         if (content) {
           clock.content();
           parts.push(content);
+          received += content.length;
         }
         // Tool calls stream as pieces keyed by index: the name first, then the arguments' text.
         for (const piece of choice?.delta?.tool_calls ?? []) {
@@ -108,13 +111,17 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
           const call = (toolCalls[piece.index] ??= { name: '', arguments: '' });
           if (piece.function?.name) call.name += piece.function.name;
           if (piece.function?.arguments) call.arguments += piece.function.arguments;
+          received += piece.function?.arguments?.length ?? 0;
         }
+        // Leaving the loop ends the response: the rest of an endless answer is never read.
+        if (received > charLimit) break;
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         if (chunk.usage && typeof chunk.usage.completion_tokens === 'number') usageTokens = chunk.usage.completion_tokens;
         if (chunk.usage && typeof chunk.usage.prompt_tokens === 'number') inputTokens = chunk.usage.prompt_tokens;
         const timings = (chunk as { timings?: unknown }).timings;
         if (timings) serverTimings = llamaCppTimings(timings);
       }
+      if (received > charLimit) return failedCall(clock, parts.join('').slice(0, 1000), 'oversized-response', oversizedMessage(charLimit, settings.maxTokens), { serverTimings });
       // An aborted stream can end quietly instead of throwing: that is our deadline or a cancellation.
       const stopped = deadline.stopped();
       if (stopped) return failedCall(clock, parts.join(''), stopped.errorClass, stopped.message, { serverTimings });

@@ -117,6 +117,13 @@ export function callDeadline(timeoutMs: number, cancel: AbortSignal): CallDeadli
 }
 
 /** The outcome of a call that failed: what streamed before the failure, and no token figures. */
+/**
+ * An answer longer than this is cut off: a server that ignores max_tokens can stream without end,
+ * and every character would be held in memory. Generous: 64 characters a token, 256 KB at least.
+ */
+export const answerCharLimit = (maxTokens: number) => Math.max(256 * 1024, maxTokens * 64);
+export const oversizedMessage = (limit: number, maxTokens: number) => `the answer passed ${Math.round(limit / 1024)} KB with max-tokens at ${maxTokens}: the server does not honour max_tokens; the rest was not read`;
+
 export function failedCall(clock: StreamClock, text: string, errorClass: ErrorClass, errorMessage: string, known: { finishReason?: string | null; serverTimings?: ServerTimings | null } = {}): CallOutcome {
   return {
     text,

@@ -25,6 +25,7 @@ export type ErrorClass =
   | 'connection'
   | 'invalid-response'
   | 'truncated-stream'
+  | 'oversized-response'
   | `http-${number}`;
 
 export interface CallOutcome {

@@ -64,6 +64,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
     lines.push(report.verdictReason.includes(diagnosis) ? 'Not measured: the preflight check failed (above).' : `⚠️ ${inlineText(diagnosis)}`, '');
     return lines;
   }
+  if (target.stopped && !report.verdictReason.includes(target.stopped)) lines.push(`⚠️ ${inlineText(target.stopped)}`, '');
   const measurement = target.measurement;
   if (!measurement) return [...lines, 'No measurement.', ''];
   const failedMetrics = new Set(report.thresholdChecks.filter((check) => check.target === target.name && !check.passed).map((check) => check.metric));

@@ -46,6 +46,8 @@ export const targetReportSchema = z.object({
     .default(null),
   /** Transient failures retried (each still in the error rate), by class, against the run's budget. */
   retries: z.object({ retried: z.number().int(), byClass: z.record(z.string(), z.number().int()), budget: z.number().int(), exhausted: z.boolean() }).nullable().default(null),
+  /** Why the target's calls stopped before the plan was done (its endpoint stopped answering); null otherwise. */
+  stopped: z.string().nullable().default(null),
   plannedCalls: z.number().int(),
   completedCalls: z.number().int(),
   /** Extra warm calls the gate made to confirm a suspicious change (not in the metrics). */

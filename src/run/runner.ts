@@ -13,6 +13,9 @@ import { backoff, RetryBudget, type RetrySummary } from './retry.js';
 import type { Sample } from './sample.js';
 
 const EXCERPT_CHARS = 300;
+/** Calls in a row that found the endpoint gone or hung before the target stops: the rest would only wait out their timeouts. */
+export const MAX_CONSECUTIVE_UNREACHABLE = 5;
+const UNREACHABLE = new Set(['timeout', 'connection-refused', 'connection']);
 
 export interface Progress {
   target: string;
@@ -29,6 +32,8 @@ export interface TargetRun {
   coldStart: ColdStartNote | null;
   plannedCalls: number;
   samples: Sample[];
+  /** Why the target's calls stopped before the plan was done (an endpoint that stopped answering); null otherwise. */
+  stopped: string | null;
   /** Full answer texts of warm calls, keyed scenario#run, kept only when asked (for answer similarity). */
   answers?: Map<string, string>;
 }
@@ -109,7 +114,7 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
     const endpoint = options.endpointFor(target);
     const preflight = options.confirmation ? { ok: true, diagnosis: null, servedModels: [], serverVersion: null } : await endpoint.preflight(signal);
     options.onPreflight?.(target, preflight);
-    const targetRun: TargetRun = { target, preflight, coldStart: null, retries: null, plannedCalls: calls.length, samples: [], ...(options.keepAnswers ? { answers: new Map() } : {}) };
+    const targetRun: TargetRun = { target, preflight, coldStart: null, retries: null, plannedCalls: calls.length, samples: [], stopped: null, ...(options.keepAnswers ? { answers: new Map() } : {}) };
     targets.push(targetRun);
     if (!preflight.ok) return null;
     if (calls[0]?.phase === 'cold') {
@@ -122,15 +127,20 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
       }
     }
     let done = 0;
+    let unreachableInARow = 0;
+    // Stopping a target aborts its calls in flight, as cancelling the run would, and skips the rest.
+    const stopTarget = new AbortController();
+    const callSignal = AbortSignal.any([signal, stopTarget.signal]);
     const nativeTools = suite.tools?.length && target.toolMode === 'native' ? suite.tools : null;
     const retryBudget = new RetryBudget(calls.length, plan.settings.retries);
     targetRun.retries = retryBudget.summary;
     const execute = async (call: PlannedCall, attempt = 1): Promise<void> => {
-      if (signal.aborted) return;
+      if (callSignal.aborted) return;
       const startedAt = new Date().toISOString();
       const requestId = newRequestId();
-      const outcome = await endpoint.call({ ...messagesFor(suite, call.scenario, target), imageDataUrl: dataUrls.get(call.scenario.id)!, outputSchema: suite.output.schema, signal, requestId, ...(nativeTools ? { tools: nativeTools } : {}) });
+      const outcome = await endpoint.call({ ...messagesFor(suite, call.scenario, target), imageDataUrl: dataUrls.get(call.scenario.id)!, outputSchema: suite.output.schema, signal: callSignal, requestId, ...(nativeTools ? { tools: nativeTools } : {}) });
       if (outcome.errorClass === 'cancelled') return;
+      if (stopTarget.signal.aborted && !signal.aborted) return;
       const retry = retryBudget.take(outcome.errorClass, attempt);
       const answered = outcome.errorClass === null;
       // An unanswered call scores zero on what the scenario scores, as a failed call misses an anomaly.
@@ -179,6 +189,12 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
       }
       done += 1;
       options.onSample(sample, { target: target.name, done, total: calls.length });
+      unreachableInARow = sample.errorClass !== null && UNREACHABLE.has(sample.errorClass) ? unreachableInARow + 1 : 0;
+      if (unreachableInARow >= MAX_CONSECUTIVE_UNREACHABLE && !targetRun.stopped) {
+        const what = sample.errorClass === 'timeout' ? 'timed out' : 'found nothing listening';
+        targetRun.stopped = `Target "${target.name}": ${MAX_CONSECUTIVE_UNREACHABLE} calls in a row ${what} (${sample.errorMessage ?? sample.errorClass}), so its remaining ${calls.length - done} calls were not made: the endpoint stopped answering after ${targetRun.samples.filter((entry) => entry.errorClass === null).length} successful calls. The samples taken are in the report.`;
+        stopTarget.abort();
+      }
     };
 
     return { execute };

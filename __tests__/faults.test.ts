@@ -1,0 +1,125 @@
+// The fault matrix (docs/faults.md): an endpoint that misbehaves in each way a real one does. Every
+// run finishes within its time, classifies each call, says in the report what happened, exits with
+// the right status, and keeps every sample it took (samples.jsonl holds exactly the completed calls).
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reportSchema, type Report } from '../src/report/report.js';
+import { sampleSchema, type Sample } from '../src/run/sample.js';
+import { suiteProgramme } from '../test-servers/programmes.mjs';
+import { runCli } from './helpers/processes.js';
+import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
+
+afterAll(stopAllServers);
+
+interface FaultRun {
+  code: number | null;
+  seconds: number;
+  report: Report;
+  samples: Sample[];
+  summary: string;
+}
+
+async function runAgainst(programme: Record<string, unknown>, flags: string[] = [], signals?: (pid: number) => void): Promise<FaultRun> {
+  const server = await startOpenAIServer(suiteProgramme(programme));
+  const dir = mkdtempSync(join(tmpdir(), 'model-gate-fault-'));
+  const started = Date.now();
+  const result = await runCli(['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir, ...flags], { timeoutMs: 60_000, ...(signals ? { onStart: signals } : {}) });
+  const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
+  const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => sampleSchema.parse(JSON.parse(line)));
+  // Nothing taken is lost: every completed call (retried attempts included) has its line.
+  const target = report.targets[0];
+  if (target) expect(samples.filter((sample) => !sample.retried && sample.phase !== 'confirm')).toHaveLength(target.completedCalls);
+  return { code: result.code, seconds: (Date.now() - started) / 1000, report, samples, summary: readFileSync(join(dir, 'summary.md'), 'utf8') };
+}
+
+const classes = (samples: readonly Sample[]) => [...new Set(samples.map((sample) => sample.errorClass).filter(Boolean))].sort();
+
+describe('fault matrix', () => {
+  it('the endpoint dies mid-run: refused calls, the target stopped after five in a row, the samples before kept', async () => {
+    const { code, report, samples, seconds } = await runAgainst({ failures: { dieAfterChats: 8 } }, ['--warm-runs', '3']);
+    expect(code).toBe(2);
+    expect(report).toMatchObject({ status: 'partial', verdict: 'error' });
+    expect(report.verdictReason).toMatch(/^Target "test-model": 5 calls in a row found nothing listening \(.+\), so its remaining \d+ calls were not made: the endpoint stopped answering after 8 successful calls\. The samples taken are in the report\.$/);
+    expect(samples.filter((sample) => sample.errorClass === null)).toHaveLength(8);
+    expect(classes(samples)).toContain('connection-refused');
+    expect(seconds).toBeLessThan(30);
+  });
+
+  it.each([
+    ['connection resets', { resetRate: 0.25 }, 'connection-reset'],
+    ['HTTP 500s', { errorRate: 0.25, errorStatus: 500 }, 'http-500'],
+    ['truncated streams', { truncateRate: 0.25 }, 'truncated-stream'],
+  ])('%s: classified, retried within the budget, counted in the error rate, the run complete', async (_name, failures, errorClass) => {
+    const { code, report, samples } = await runAgainst({ failures, seed: 5 }, ['--warm-runs', '2']);
+    expect(code).toBe(0);
+    expect(report.status).toBe('complete');
+    expect(classes(samples)).toEqual([errorClass]);
+    expect(report.targets[0]!.retries!.byClass[errorClass]).toBeGreaterThan(0);
+    expect(report.targets[0]!.measurement!.metrics.errorRatePct.count).toBe(samples.filter((sample) => sample.phase === 'warm' && sample.errorClass !== null).length);
+  });
+
+  it('HTML error pages from a proxy: http-502, the page never rendered in the summary', async () => {
+    const { report, samples, summary } = await runAgainst({ failures: { htmlRate: 0.3 }, seed: 2 }, ['--warm-runs', '2', '--retries', '0']);
+    expect(report.status).toBe('complete');
+    expect(classes(samples)).toEqual(['http-502']);
+    expect(samples.find((sample) => sample.errorClass === 'http-502')!.errorMessage).toBe('HTTP 502: an HTML page titled "502 Bad Gateway", from a proxy or gateway rather than the model server');
+    expect(summary).not.toMatch(/<html|<center|<h1/i);
+  });
+
+  it('malformed stream events: invalid-response, not retried', async () => {
+    const { report, samples } = await runAgainst({ failures: { malformedRate: 0.3 }, seed: 4 }, ['--warm-runs', '2']);
+    expect(report.status).toBe('complete');
+    expect(classes(samples)).toEqual(['invalid-response']);
+    expect(report.targets[0]!.retries!.retried).toBe(0);
+  });
+
+  it('bytes that are not UTF-8: the call is answered, the bytes replaced, the answer judged as it reads', async () => {
+    const { code, report, samples } = await runAgainst({ failures: { binaryRate: 1 } }, ['--warm-runs', '1']);
+    expect(classes(samples)).toEqual([]);
+    // The bytes land inside the answer's first key: still JSON, no longer the schema's.
+    expect(samples.every((sample) => sample.excerpt.startsWith('{"ad\uFFFD') && sample.jsonValid && !sample.schemaValid)).toBe(true);
+    expect(report.targets[0]!.measurement!.metrics.schemaValidRatePct).toEqual({ value: 0, n: 9, count: 0 });
+    expect(code).toBe(0);
+  });
+
+  it('a 50 MB answer that ignores max_tokens: cut off at the answer limit, oversized-response, not retried', async () => {
+    const { report, samples, seconds } = await runAgainst({ failures: { hugeRate: 1 } }, ['--warm-runs', '1']);
+    expect(classes(samples)).toEqual(['oversized-response']);
+    expect(samples[0]!.errorMessage).toBe('the answer passed 256 KB with max-tokens at 512: the server does not honour max_tokens; the rest was not read');
+    expect(report.targets[0]!.retries!.retried).toBe(0);
+    expect(seconds).toBeLessThan(20);
+  });
+
+  it.each([
+    ['answers after the timeout', { latency: { ttftMs: 2500 } }],
+    ['hangs forever', { failures: { hangRate: 1 } }],
+  ])('%s: timeouts, never retried, the target stopped after five in a row instead of waiting out every call', async (_name, programme) => {
+    const { code, report, samples, seconds } = await runAgainst(programme, ['--warm-runs', '3', '--timeout', '1']);
+    expect(code).toBe(2);
+    expect(classes(samples)).toEqual(['timeout']);
+    expect(samples).toHaveLength(5);
+    expect(report.status).toBe('partial');
+    expect(report.verdictReason).toBe('Target "test-model": 5 calls in a row timed out (no complete answer within 1 s), so its remaining 23 calls were not made: the endpoint stopped answering after 0 successful calls. The samples taken are in the report.');
+    expect(seconds).toBeLessThan(20);
+  });
+
+  it('the job is cancelled as the runner does it (SIGTERM, then SIGKILL after the grace period): a valid partial report', async () => {
+    let pid = 0;
+    const run = runAgainst({ latency: { ttftMs: 150 } }, ['--warm-runs', '3'], (value) => (pid = value));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    process.kill(pid, 'SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone: it wrote its report and exited within the grace period, as it should.
+    }
+    const { code, report, samples } = await run;
+    expect(code).toBe(130);
+    expect(report.status).toBe('cancelled');
+    expect(samples.length).toBeGreaterThan(0);
+    expect(samples.length).toBeLessThan(28);
+  });
+});
