@@ -1,12 +1,13 @@
-// The committed bundle, run as GitHub's runner runs it: `node dist/index.js` from a folder with no
-// node_modules, inputs in INPUT_* variables (hyphens kept), outputs and summary through files.
+// The committed bundle, run as GitHub's runner runs it (helpers/action.ts): `node dist/index.js`
+// from a folder with no node_modules, inputs in INPUT_* variables, outputs and summary through files.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { reportSchema } from '../src/report/report.js';
 import { loadSuiteFile } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
+import { copyAction, runAction as runActionIn } from './helpers/action.js';
 import { runProcess } from './helpers/processes.js';
 import { REPO_ROOT, startGithubServer, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
 
@@ -15,43 +16,11 @@ let actionDir: string;
 
 beforeAll(async () => {
   server = await startOpenAIServer(suiteProgramme({ apiKey: 'sk-dist-test-0a9b8c' }));
-  actionDir = mkdtempSync(join(tmpdir(), 'model-gate-action-'));
-  cpSync(join(REPO_ROOT, 'dist'), join(actionDir, 'dist'), { recursive: true });
-  cpSync(join(REPO_ROOT, 'action.yml'), join(actionDir, 'action.yml'));
+  actionDir = copyAction();
 });
 afterAll(stopAllServers);
 
-function parseGithubOutput(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const pattern = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
-  for (const match of text.matchAll(pattern)) outputs[match[1]!] = match[3]!;
-  return outputs;
-}
-
-async function runAction(inputs: Record<string, string>, options: { onStart?: (pid: number) => void; workspace?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const workspace = options.workspace ?? mkdtempSync(join(tmpdir(), 'model-gate-workspace-'));
-  const files = { output: join(workspace, 'github_output'), summary: join(workspace, 'step_summary'), event: join(workspace, 'event.json') };
-  writeFileSync(files.output, '');
-  writeFileSync(files.summary, '');
-  cpSync(join(REPO_ROOT, '__tests__', 'fixtures', 'pull_request.json'), files.event);
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    GITHUB_ACTIONS: 'true',
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_EVENT_PATH: files.event,
-    GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_REPOSITORY: 'acme/clinic-bots',
-    GITHUB_WORKSPACE: workspace,
-    RUNNER_TEMP: workspace,
-    GITHUB_RUN_ID: '9001',
-    GITHUB_WORKFLOW: 'model-gate',
-    ...options.env,
-    ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
-  };
-  const result = await runProcess(process.execPath, [join(actionDir, 'dist', 'index.js')], { cwd: workspace, env, timeoutMs: 60_000, onStart: options.onStart });
-  return { workspace, result, outputs: parseGithubOutput(readFileSync(files.output, 'utf8')), summary: readFileSync(files.summary, 'utf8') };
-}
+const runAction = (inputs: Record<string, string>, options: Parameters<typeof runActionIn>[2] = {}) => runActionIn(actionDir, inputs, options);
 
 describe('dist/index.js as the runner runs it', () => {
   it('has no node_modules to lean on', () => {

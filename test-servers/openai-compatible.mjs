@@ -32,6 +32,7 @@ import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
  *   htmlRate (a proxy's HTML error page: 502, text/html), binaryRate (bytes that are not UTF-8 in the
  *   streamed content), hugeRate (an answer of hugeBytes, 50 MB by default, ignoring max_tokens),
  *   dieAfterChats (the process exits, as a crashed server does, once that many chats arrived).
+ * - echoAuthorization: injected HTTP errors quote the request's Authorization header, as some gateways do.
  * - usage: whether the final stream chunk carries token usage (when the client asks).
  * - serverVersion: answered at GET /version as vLLM does (null: no such endpoint).
  * - timings: the final stream chunk carries llama.cpp's `timings` object (prompt_n, prompt_ms,
@@ -194,7 +195,9 @@ async function handleChat(req, res, body, arrivedAt) {
   if (special >= failures.htmlRate && special < failures.htmlRate + failures.hugeRate) return streamHuge(res, request, failures.hugeBytes);
   const binary = special >= failures.htmlRate + failures.hugeRate && special < failures.htmlRate + failures.hugeRate + failures.binaryRate;
   if (roll < failures.hangRate + failures.errorRate) {
-    return sendJson(res, failures.errorStatus, { error: { message: `Injected failure (HTTP ${failures.errorStatus})`, type: 'server_error' } });
+    // Some gateways echo the request's credentials in their errors: echoAuthorization does too.
+    const echoed = programme.echoAuthorization ? ` for ${req.headers.authorization ?? 'no authorization'}` : '';
+    return sendJson(res, failures.errorStatus, { error: { message: `Injected failure (HTTP ${failures.errorStatus})${echoed}`, type: 'server_error' } });
   }
   const answer = chooseAnswer(key, Array.isArray(request.tools) && request.tools.length > 0);
   const text = answer.text;

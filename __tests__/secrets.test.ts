@@ -1,0 +1,95 @@
+// No secret anywhere: runs with known fake keys — given as an input, through an environment
+// variable, for an embeddings endpoint, echoed back by a gateway in its errors — then every
+// output is scanned: the log, report.json, summary, comment (as written and as posted), JUnit,
+// samples, charts, baselines, GITHUB_OUTPUT and the step summary. Only the ::add-mask:: command
+// that tells the runner to mask a key may name it.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suiteProgramme } from '../test-servers/programmes.mjs';
+import { copyAction, runAction } from './helpers/action.js';
+import { runCli } from './helpers/processes.js';
+import { startGithubServer, startOpenAIServer, stopAllServers } from './helpers/servers.js';
+
+const INPUT_KEY = 'sk-scan-input-7f3e9a1c55';
+const ENV_KEY = 'sk-scan-env-44b2d0e8aa';
+const EMBEDDINGS_KEY = 'sk-scan-embed-91c3f0b7';
+const GITHUB_TOKEN = 'ghs_scan-token-5a6b7c';
+const SECRETS = [INPUT_KEY, ENV_KEY, EMBEDDINGS_KEY, GITHUB_TOKEN];
+
+let actionDir: string;
+beforeAll(() => {
+  actionDir = copyAction();
+});
+afterAll(stopAllServers);
+
+/** Every file under a folder, as text. */
+function filesUnder(dir: string): { path: string; text: string }[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile())
+    .map((path) => ({ path, text: readFileSync(path).toString('latin1') }));
+}
+
+function expectNoSecret(where: string, text: string) {
+  const withoutMasks = text.replace(/^::add-mask::.*$/gm, '');
+  for (const secret of SECRETS) expect({ where, found: withoutMasks.includes(secret) }).toEqual({ where, found: false });
+}
+
+describe('secrets', () => {
+  it('the action with a key as input, a gateway that echoes it, a baseline, a comment: the key is nowhere', async () => {
+    const server = await startOpenAIServer(suiteProgramme({ apiKey: INPUT_KEY, echoAuthorization: true, failures: { errorRate: 0.3, errorStatus: 400 }, seed: 3 }));
+    const github = await startGithubServer({ tokens: { [GITHUB_TOKEN]: 'write' } });
+    const inputs = { 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': INPUT_KEY, 'warm-runs': '2', comment: 'always', 'github-token': GITHUB_TOKEN };
+    const env = { GITHUB_API_URL: github.url };
+    const baseline = await runAction(actionDir, { ...inputs, mode: 'baseline' }, { env });
+    const gate = await runAction(actionDir, inputs, { env, workspace: baseline.workspace });
+    expect(gate.result.stdout).toContain(`::add-mask::${INPUT_KEY}`);
+    expect(gate.result.stdout).toContain(`::add-mask::${GITHUB_TOKEN}`);
+    // The gateway did echo it: the redaction had something to do.
+    const samples = readFileSync(join(gate.workspace, 'model-gate-report', 'samples.jsonl'), 'utf8');
+    expect(samples).toContain('for Bearer ***');
+
+    for (const run of [baseline, gate]) {
+      expectNoSecret('action stdout', run.result.stdout);
+      expectNoSecret('action stderr', run.result.stderr);
+    }
+    const files = filesUnder(gate.workspace);
+    expect(files.map((file) => file.path.slice(gate.workspace.length + 1)).sort()).toEqual(
+      expect.arrayContaining(['baselines/safety-checks/test-model.json', 'github_output', 'model-gate-report/comment.md', 'model-gate-report/junit.xml', 'model-gate-report/report.json', 'model-gate-report/samples.jsonl', 'model-gate-report/summary.md', 'step_summary']),
+    );
+    for (const file of files) expectNoSecret(file.path, file.text);
+    const { comments, requests } = await github.state();
+    expect(comments.length).toBeGreaterThan(0);
+    expectNoSecret('posted comments', JSON.stringify(comments));
+    expectNoSecret('GitHub API requests', JSON.stringify(requests));
+  });
+
+  it('the CLI with keys from the environment, for a target and an embeddings endpoint, compared: the keys are nowhere', async () => {
+    const programme = { apiKey: ENV_KEY, echoAuthorization: true, failures: { errorRate: 0.2, errorStatus: 400 }, seed: 9 };
+    const a = await startOpenAIServer(suiteProgramme({ ...programme, models: ['a'] }, 'slide-extraction'));
+    const b = await startOpenAIServer(suiteProgramme({ ...programme, models: ['b'] }, 'slide-extraction'));
+    const embeddings = await startOpenAIServer({ apiKey: EMBEDDINGS_KEY });
+    const dir = mkdtempSync(join(tmpdir(), 'model-gate-secrets-'));
+    const config = join(dir, 'model-gate.yml');
+    writeFileSync(
+      config,
+      [
+        'suite: slide-extraction',
+        'targets:',
+        `  - { name: a, base-url: "${a.url}/v1", model: a, api-key-env: SCAN_KEY, compare-to: b }`,
+        `  - { name: b, base-url: "${b.url}/v1", model: b, api-key-env: SCAN_KEY }`,
+        `compare: { embeddings: { base-url: "${embeddings.url}/v1", model: e, api-key-env: SCAN_EMBED_KEY } }`,
+        '',
+      ].join('\n'),
+    );
+    const report = join(dir, 'report');
+    const result = await runCli(['run', '--config', config, '--report-dir', report, '--warm-runs', '2'], { env: { SCAN_KEY: ENV_KEY, SCAN_EMBED_KEY: EMBEDDINGS_KEY } });
+    expect(JSON.parse(readFileSync(join(report, 'report.json'), 'utf8')).comparisons[0].similarity).toMatchObject({ error: null });
+    expect(readFileSync(join(report, 'samples.jsonl'), 'utf8')).toContain('for Bearer ***');
+    expectNoSecret('CLI stdout', result.stdout);
+    expectNoSecret('CLI stderr', result.stderr);
+    for (const file of filesUnder(report)) expectNoSecret(file.path, file.text);
+  });
+});
