@@ -73,7 +73,7 @@ describe('custom suites', () => {
     ['a scenario without anomaly', (text: string) => text.replace('    anomaly: false\n', ''), (file: string) => `Suite file ${file}: scenarios.2.anomaly (scenario "clean-invoice"): expected true or false (must a good model flag something on this screen).`],
     ['rendered images without a size', (text: string) => text.replace('image: { width: 900, height: 420 }', ''), (file: string) => `Suite file ${file}: image: rendered images (form, slide, canvas) need the suite's image size, such as image: { width: 1024, height: 600 } (scenario "vat-mismatch" needs it).`],
     ['two image sources', (text: string) => text.replace('    file: images/scanned-total-wrong.jpg', '    file: images/scanned-total-wrong.jpg\n    canvas: { shapes: [{ shape: circle, color: "#ff0000", x: 10, y: 10, size: 8 }] }'), (file: string) => `Suite file ${file}: scenarios.3: give at most one image source: form, slide, canvas or file.`],
-    ['a wrong-typed field', (text: string) => text.replace('version: 1', 'version: one'), (file: string) => `Suite file ${file}: version: Invalid input: expected number, received string.`],
+    ['a wrong-typed field', (text: string) => text.replace('version: 1', 'version: one'), (file: string) => `Suite file ${file}: version: expected a whole number from 1, raised when the suite changes on purpose.`],
   ])('%s: one message naming the file, the scenario and the field', async (_name, edit, expected) => {
     const file = suiteCopy(edit);
     const dir = mkdtempSync(join(tmpdir(), 'model-gate-custom-'));

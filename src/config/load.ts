@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { z } from 'zod';
 import { configError } from '../errors.js';
+import { nestingProblem } from '../yaml-limits.js';
 import {
   alphaSchema,
   configFileSchema,
@@ -67,6 +68,8 @@ export function loadConfigFile(path: string, options: { required: boolean }): Co
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
     throw configError(`Config file ${path} is larger than 1 MiB; a model-gate config is a few dozen lines. Check that the path points at the right file.`);
   }
+  const nesting = nestingProblem(text);
+  if (nesting) throw configError(`Config file ${path} ${nesting}. Check that the path points at the right file.`);
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineOf = (offset: number | undefined) => (offset === undefined ? undefined : lineCounter.linePos(offset).line);

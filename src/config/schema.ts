@@ -142,7 +142,7 @@ export const embeddingsSchema = z.strictObject({
 export const configFileSchema = z.strictObject({
   version: z.literal(1, { error: 'expected 1 (the config format version)' }).optional(),
   suite: z.string().min(1).optional(),
-  targets: z.array(targetSchema).min(1, { error: 'expected at least one target' }).optional(),
+  targets: z.array(targetSchema, { error: 'expected a list of targets, each with name, base-url and model' }).min(1, { error: 'expected at least one target' }).optional(),
   settings: settingsSchema.partial().optional(),
   thresholds: thresholdsSchema.optional(),
   gates: gatesSchema.optional(),

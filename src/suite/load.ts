@@ -7,11 +7,14 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import stringify from 'safe-stable-stringify';
 import { parse as parseYaml } from 'yaml';
 import { suiteError } from '../errors.js';
+import { nestingProblem } from '../yaml-limits.js';
 import { builtinSuitesDir } from './resources.js';
 import { suiteFileSchema, type Scenario, type ScenarioDefinition, type ScenarioImage, type Suite, type SuiteFile } from './schema.js';
 
 export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
+/** Ten thousand scenarios with their ground truth fit in a few MB; more is not a suite. */
+const MAX_SUITE_BYTES = 10 * 1024 * 1024;
 /** A user's image may be at most this large: it travels base64-encoded in every call. */
 const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
@@ -75,11 +78,15 @@ function scenarioProblem(definition: SuiteFile, scenario: ScenarioDefinition): {
 }
 
 export function parseSuiteDefinition(text: string, file: string): SuiteFile {
+  const nesting = nestingProblem(text);
+  if (nesting) throw suiteError(`Suite file ${file} ${nesting}.`);
   let data: unknown;
   try {
     data = parseYaml(text, { maxAliasCount: 50 });
   } catch (error) {
-    throw suiteError(`Suite file ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}.`);
+    const message = (error as Error).message.split('\n')[0]!;
+    if (/alias/i.test(message)) throw suiteError(`Suite file ${file} uses YAML aliases that expand into a huge document (${message}); write the repeated parts out, or keep aliases few.`);
+    throw suiteError(`Suite file ${file} is not valid YAML: ${message}.`);
   }
   const parsed = suiteFileSchema.safeParse(data);
   if (!parsed.success) {
@@ -191,6 +198,7 @@ export function readScenarioFile(suiteFile: string, scenario: ScenarioDefinition
 /** A user's suite: its YAML file, its image files, and its rendered screens (rendered here, with sharp). */
 export async function loadSuiteFile(file: string): Promise<Suite> {
   if (!existsSync(file)) throw suiteError(`Suite file ${file} does not exist. Give the path of a suite YAML file (relative to the working directory) or a built-in suite: ${builtinSuiteIds().join(', ')}.`);
+  if (statSync(file).size > MAX_SUITE_BYTES) throw suiteError(`Suite file ${file} is larger than ${MAX_SUITE_BYTES / 1024 / 1024} MB; a suite's images go in files beside it, not in the YAML. Check that the path points at the right file.`);
   const definition = parseSuiteDefinition(readFileSync(file, 'utf8'), file);
   const images = new Map<string, Buffer>();
   const { renderScenarioPng } = await import('./render.js');

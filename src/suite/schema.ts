@@ -121,7 +121,7 @@ export const toolSchema = z.strictObject({
 
 export const suiteFileSchema = z.strictObject({
   id,
-  version: z.number().int().min(1),
+  version: z.number({ error: 'expected a whole number from 1, raised when the suite changes on purpose' }).int({ error: 'expected a whole number from 1, raised when the suite changes on purpose' }).min(1, { error: 'expected a whole number from 1, raised when the suite changes on purpose' }),
   title: z.string(),
   description: z.string(),
   prompt: z.string().min(1),
