@@ -48,6 +48,7 @@ function report(targets: TargetReport[]): Report {
     gate: { alpha: 0.01, onRegression: 'fail', confirmRuns: true, confirmed: false },
     baselines: targets.map((entry) => ({ target: entry.name, path: `baselines/safety-checks/${entry.name}.json`, status: 'compared' as const, runs: 3, reason: null })),
     comparisons: [],
+    shard: null,
     metricVerdicts: targets.flatMap((entry) => [
       { target: entry.name, metric: 'detectionRatePct' as const, status: 'regressed' as const, baseline: 100, current: 80, change: -20, changeUnit: 'points' as const, margin: 5, pValue: 0.0001, threshold: 0.001, interval: null, reason: 'worse by more than the margin and significant', suspicious: false },
       { target: entry.name, metric: 'warmLatencyP50Ms' as const, status: 'within-noise' as const, baseline: 780, current: 790, change: 1.3, changeUnit: '%' as const, margin: 10, pValue: 0.4, threshold: 0.002, interval: [-3, 6] as [number, number], reason: 'change within the margin', suspicious: false },

@@ -2,16 +2,16 @@ export const id = 238;
 export const ids = [238];
 export const modules = {
 
-/***/ 8238:
+/***/ 88238:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   renderScenarioPng: () => (/* binding */ renderScenarioPng)
 /* harmony export */ });
 /* unused harmony exports formSvg, slideSvg, canvasSvg, scenarioSvg, renderSvgPng */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3916);
-/* harmony import */ var _sharp_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3819);
-/* harmony import */ var _render_text_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(676);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(83916);
+/* harmony import */ var _sharp_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(43819);
+/* harmony import */ var _render_text_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(30676);
 // Renders scenario screens to PNG with sharp, text drawn as outlines of the bundled fonts
 // (render/text.ts), so the bytes never depend on the machine that renders them.
 

@@ -20,6 +20,8 @@ const HELP = `model-gate ${VERSION} — regression gate for self-hosted LLM and 
 Usage:
   model-gate run [flags]              run the suite and gate it against the committed baselines
   model-gate baseline [flags]         run the suite and write (or extend) the baselines to commit
+  model-gate merge --shards-dir DIR   gate the merged reports of sharded runs (run --shard i/n)
+  model-gate merge-baseline --shards-dir DIR   write the baselines from them
   model-gate suites                   list the built-in suites and their fingerprints
   model-gate render <suite> --out DIR write the suite's scenario images (--fresh re-renders them)
 
@@ -30,7 +32,10 @@ Flags of "run" and "baseline" (the action's inputs, same names):
   --target-name NAME    name of the target (default: from the model name)
   --json-mode MODE      json_object (default), json_schema or none
   --config FILE         YAML config with several targets (default: ${DEFAULT_CONFIG_PATH} if present)
-  --suite ID            built-in suite (default: safety-checks)
+  --suite ID|FILE       built-in suite (default: safety-checks) or your own suite's YAML file
+  --tool-mode MODE      tool-call suites: native (function calling, default) or json
+  --shard I/N           run the I-th of N balanced slices of the suite (merge them with "merge")
+  --shards-dir DIR      merge: the folder holding the shards' report folders
   --warm-runs N         warm runs per scenario (default 3)
   --concurrency N       calls in flight (default 1)
   --timeout SECONDS     per-call timeout (default 120)
@@ -55,7 +60,7 @@ class UsageError extends ModelGateError {
   }
 }
 
-async function runCommand(args: string[], mode: 'gate' | 'baseline'): Promise<number> {
+async function runCommand(args: string[], mode: 'gate' | 'baseline' | 'merge' | 'merge-baseline'): Promise<number> {
   const runFlags = RUN_INPUT_NAMES.filter((name) => name !== 'api-key' && name !== 'mode');
   const { values } = parseArgs({
     args,
@@ -167,6 +172,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest, 'gate');
       case 'baseline':
         return await runCommand(rest, 'baseline');
+      case 'merge':
+        return await runCommand(rest, 'merge');
+      case 'merge-baseline':
+        return await runCommand(rest, 'merge-baseline');
       case 'suites':
         return suitesCommand();
       case 'render':

@@ -1,6 +1,8 @@
 // The names shared by the action's inputs and the CLI's flags (action.yml documents each one).
 export const RUN_INPUT_NAMES = [
   'mode',
+  'shard',
+  'shards-dir',
   'baseline-dir',
   'alpha',
   'on-regression',

@@ -1,5 +1,7 @@
 // The GitHub Action shell: reads inputs once, runs the pipeline, sets outputs, writes the step
 // summary, and is the one place that turns the verdict into the step's exit status.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import { actionInputName } from './config/load.js';
@@ -45,7 +47,8 @@ export async function run(): Promise<void> {
     mask(token);
     const commentMode = core.getInput('comment') || 'on-regression';
     const context = readRunContext(process.env);
-    const marker = commentMarkerFor(core.getInput('comment-key') || `${context.workflow}/${inputs.suite || inputs.config || 'default'}`);
+    const commentKey = core.getInput('comment-key');
+    const marker = commentMarkerFor(commentKey || `${context.workflow}/${inputs.suite || inputs.config || 'default'}`);
 
     const outcome = await runModelGate({
       inputs,
@@ -57,6 +60,24 @@ export async function run(): Promise<void> {
       toolVersion: VERSION,
       log: { info: core.info, warn: core.warning, debug: core.debug },
       comment: { marker, runUrl: context.runUrl },
+      // The artifact client (and the Azure storage client under it) is loaded only by sharded runs.
+      publishShard: async ({ reportDir, names }, suite, shard) => {
+        const { artifactServiceAvailable, shardArtifactPrefix, uploadShardReport } = await import('./github/artifacts.js');
+        if (!artifactServiceAvailable(process.env)) {
+          core.info(`No artifact service here (not a GitHub Actions job): the shard's report stays in ${reportDir}.`);
+          return;
+        }
+        const name = await uploadShardReport(shardArtifactPrefix(commentKey || suite.id), shard, reportDir, names);
+        core.info(`Shard ${shard.index} of ${shard.count}: report uploaded as artifact ${name}, for the merge job.`);
+      },
+      fetchShards: async (suite) => {
+        const { artifactServiceAvailable, downloadShardReports, shardArtifactPrefix } = await import('./github/artifacts.js');
+        const into = join(process.env.RUNNER_TEMP ?? tmpdir(), 'model-gate-shards');
+        if (!artifactServiceAvailable(process.env)) return into;
+        const names = await downloadShardReports(shardArtifactPrefix(commentKey || suite.id), into);
+        core.info(`Downloaded ${names.length} shard report(s): ${names.join(', ') || 'none'}.`);
+        return into;
+      },
       onPlan: (plan, suite, totalCalls) => {
         for (const target of plan.targets) mask(target.apiKey);
         core.info(`model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls.`);

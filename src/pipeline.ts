@@ -3,11 +3,11 @@
 import { join } from 'node:path';
 import { median } from 'simple-statistics';
 import { loadConfigFile, resolvePlan, type InputNamer, type RawInputs } from './config/load.js';
-import { DEFAULT_REPORT_DIR, type Plan, type Target } from './config/schema.js';
+import { DEFAULT_REPORT_DIR, mergesShards, writesBaselines, type Plan, type Target } from './config/schema.js';
 import { createEndpoint } from './endpoint/index.js';
 import type { PreflightResult } from './endpoint/types.js';
 import { displayUrl } from './endpoint/url.js';
-import { errorMessage, ModelGateError } from './errors.js';
+import { configError, errorMessage, ModelGateError } from './errors.js';
 import { baselinePath, baselineRun, incomparableReason, readBaseline, withRun, writeBaseline } from './gate/baseline.js';
 import { decideWithConfirmation, formatP, scenariosOfMetric, type CurrentRun, type MetricVerdict, type TargetComparison } from './gate/rules.js';
 import { checkThresholds, type ThresholdCheck } from './gate/thresholds.js';
@@ -16,7 +16,7 @@ import { writeTrendCharts } from './report/charts.js';
 import { loadSharp } from './sharp.js';
 import { commentBody } from './report/comment.js';
 import { summaryLine, summaryMarkdown } from './report/markdown.js';
-import { COMMENT_FILE, JUNIT_FILE, REPORT_SCHEMA_VERSION, SAMPLES_FILE, SUMMARY_FILE, writeReportFiles, type Report, type TargetReport, type Verdict } from './report/report.js';
+import { COMMENT_FILE, JUNIT_FILE, REPORT_FILE, REPORT_SCHEMA_VERSION, SAMPLES_FILE, SUMMARY_FILE, writeReportFiles, type Report, type TargetReport, type Verdict } from './report/report.js';
 import { runSuite, type Progress, type RunResult, type TargetRun } from './run/runner.js';
 import type { Sample } from './run/sample.js';
 import { openSampleLog, type SampleLog } from './run/sample-log.js';
@@ -25,6 +25,8 @@ import { loadSuite } from './suite/load.js';
 import type { Comparison } from './compare/paired.js';
 import { costOf, runComparisons } from './compare/run-comparisons.js';
 import type { Suite } from './suite/schema.js';
+import { mergeShards } from './shard/merge.js';
+import { expectedCosts, shardSlices, type ShardSpec } from './shard/slice.js';
 
 const NOTABLE_SAMPLES_PER_TARGET = 20;
 
@@ -51,6 +53,10 @@ export interface RunRequest {
   onPreflight?: (target: Target, result: PreflightResult) => void;
   /** Hidden marker and run link for comment.md (the pull-request comment body). */
   comment?: { marker: string; runUrl: string | null };
+  /** mode merge: the folder holding the shards' reports; the action downloads them there first. */
+  fetchShards?: (suite: Suite) => Promise<string>;
+  /** After a shard's report is written: hands its files on (the action uploads them as an artifact). */
+  publishShard?: (files: { reportDir: string; names: string[] }, suite: Suite, shard: ShardSpec) => Promise<void>;
   /** Called once the plan is known, with the number of calls it will make. */
   onPlan?: (plan: Plan, suite: Suite, totalCalls: number) => void;
 }
@@ -214,6 +220,10 @@ function decide(plan: Plan | undefined, run: RunResult | undefined, error: Model
         .join(' '),
     };
   }
+  if (plan.shard) {
+    const scenarios = run.targets[0]?.samples.filter((sample) => sample.phase === 'warm').map((sample) => sample.scenario) ?? [];
+    return { status: 'complete', verdict: 'pass', verdictReason: `Shard ${plan.shard.index} of ${plan.shard.count}: ${new Set(scenarios).size} scenarios measured; the merge job (mode: merge) gates all shards together.` };
+  }
   const failed = checks.filter((check) => !check.passed);
   const regressed = gate.verdicts.filter((verdict) => verdict.status === 'regressed');
   if (failed.length > 0 || regressed.length > 0) {
@@ -234,7 +244,7 @@ function decide(plan: Plan | undefined, run: RunResult | undefined, error: Model
     };
   }
   const written = gate.baselines.filter((entry) => entry.status === 'written');
-  if (written.length > 0 && plan.gate.mode === 'baseline') {
+  if (written.length > 0 && writesBaselines(plan.gate.mode)) {
     const notes = written.filter((entry) => entry.reason).map((entry) => ` ${entry.path}: ${entry.reason}.`).join('');
     return { status: 'complete', verdict: 'pass', verdictReason: `Baseline written: ${written.map((entry) => `${entry.path} (${entry.runs} run${entry.runs === 1 ? '' : 's'} kept)`).join(', ')}. Commit it so that pull requests are gated against it.${notes}` };
   }
@@ -258,6 +268,8 @@ function asModelGateError(error: unknown, log: RunLogger): ModelGateError {
 
 interface GateContext {
   startedAt: string;
+  /** How many shards the run was merged from (1 when it was not sharded). */
+  shards: number;
   toolVersion: string;
   signal: AbortSignal;
   /** Runs more warm calls of some scenarios for one target (the confirmation pass). */
@@ -271,7 +283,8 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
     suite: { id: suite.id, version: suite.version, fingerprint: suite.fingerprint },
     target: { name: target.name, kind: target.kind },
     // The tool mode changes what a routing suite asks, so it is part of what a baseline was measured with.
-    settings: { ...plan.settings, jsonMode: target.jsonMode, ...(suite.tools?.length ? { toolMode: target.toolMode } : {}) },
+    // Shards share the endpoint (or run on other runners): latency from n shards is comparable only with n shards.
+    settings: { ...plan.settings, jsonMode: target.jsonMode, ...(suite.tools?.length ? { toolMode: target.toolMode } : {}), ...(context.shards > 1 ? { shards: context.shards } : {}) },
   });
   const baselines: Report['baselines'] = [];
 
@@ -295,7 +308,7 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
     }
   };
 
-  if (plan.gate.mode === 'baseline') {
+  if (writesBaselines(plan.gate.mode)) {
     writeBaselines(measured);
     return { verdicts: [], baselines, confirmed: false, flips: {}, trends: {} };
   }
@@ -351,6 +364,15 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
   return { verdicts, baselines, confirmed, flips, trends };
 }
 
+/** The newest baseline run of the first target, which sets the shards' expected costs; none is fine. */
+function latestBaselineRun(plan: Plan, suite: Suite) {
+  try {
+    return plan.targets[0] ? readBaseline(baselinePath(plan.gate.baselineDir, suite.id, plan.targets[0].name))?.runs[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   const startedAt = new Date().toISOString();
   const { log } = request;
@@ -362,12 +384,17 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   let sampleLog: SampleLog | undefined;
   let gate: GateOutcome = { verdicts: [], baselines: [], confirmed: false, flips: {}, trends: {} };
   let comparisons: Comparison[] = [];
+  let shardInfo: Report['shard'] = null;
 
   try {
     const configFile = loadConfigFile(request.configPath, { required: request.configRequired });
     plan = resolvePlan(request.inputs, configFile, request.env, request.nameOf, request.configPath);
     reportDir = plan.reportDir;
-    suite = await loadSuite(plan.suite);
+    const fullSuite = await loadSuite(plan.suite);
+    if (mergesShards(plan.gate.mode) && plan.shard) throw configError(`${request.nameOf('shard')} and mode ${plan.gate.mode} do not go together: the shard jobs run with shard: i/n, and one merge job without it gathers their reports.`);
+    // A shard runs its slice of the suite; the report names the whole suite's fingerprint.
+    suite = plan.shard ? { ...fullSuite, scenarios: shardSlices(fullSuite.scenarios, plan.shard.count, expectedCosts(fullSuite.scenarios, latestBaselineRun(plan, fullSuite)))[plan.shard.index - 1]! } : fullSuite;
+    if (mergesShards(plan.gate.mode)) plan = { ...plan, gate: { ...plan.gate, confirmRuns: false } };
     const redact = redactor(plan.targets.flatMap((target) => (target.apiKey ? [target.apiKey] : [])));
     sampleLog = openSampleLog(join(reportDir, SAMPLES_FILE));
     const samplesFile = sampleLog;
@@ -381,18 +408,29 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
       samplesFile.append(sample);
       request.onSample?.(sample, progress);
     };
-    await runSuite({
-      plan,
-      suite,
-      signal: request.signal,
-      endpointFor: (target) => createEndpoint(target, settings),
-      scoreAnswer,
-      onPreflight: request.onPreflight,
-      onSample: record,
-      keepAnswers: plan.embeddings !== undefined && plan.targets.some((target) => target.compareTo),
-    }, run);
+    if (mergesShards(plan.gate.mode)) {
+      const shardsDir = request.inputs['shards-dir']?.trim() || (request.fetchShards ? await request.fetchShards(suite) : '');
+      if (!shardsDir) throw configError(`mode ${plan.gate.mode} needs the shards' reports: give ${request.nameOf('shards-dir')}, the folder that holds them.`);
+      const merged = mergeShards(shardsDir, plan, suite);
+      run.targets.push(...merged.targets);
+      for (const targetRun of merged.targets) for (const sample of targetRun.samples) samplesFile.append(sample);
+      shardInfo = { index: null, count: merged.count, scenarios: suite.scenarios.map((scenario) => scenario.id) };
+    } else {
+      await runSuite({
+        plan,
+        suite,
+        signal: request.signal,
+        endpointFor: (target) => createEndpoint(target, settings),
+        scoreAnswer,
+        onPreflight: request.onPreflight,
+        onSample: record,
+        keepAnswers: plan.embeddings !== undefined && plan.targets.some((target) => target.compareTo),
+      }, run);
+    }
+    if (plan.shard) shardInfo = { index: plan.shard.index, count: plan.shard.count, scenarios: suite.scenarios.map((scenario) => scenario.id) };
     comparisons = await runComparisons(plan, suite, run.targets, request.signal);
-    if (!run.cancelled) gate = await applyBaselines(plan, suite, run, { startedAt, toolVersion: request.toolVersion, signal: request.signal, confirmPass: (subset, target) => runSuite({ plan: { ...plan!, targets: [target] }, suite: subset, signal: request.signal, endpointFor: (entry) => createEndpoint(entry, settings), scoreAnswer, onSample: record, confirmation: { runOffset: settings.warmRuns } }) });
+    // A shard is gated with the others, once they are merged.
+    if (!run.cancelled && !plan.shard) gate = await applyBaselines(plan, suite, run, { shards: shardInfo?.count ?? 1, startedAt, toolVersion: request.toolVersion, signal: request.signal, confirmPass: (subset, target) => runSuite({ plan: { ...plan!, targets: [target] }, suite: subset, signal: request.signal, endpointFor: (entry) => createEndpoint(entry, settings), scoreAnswer, onSample: record, confirmation: { runOffset: settings.warmRuns } }) });
   } catch (error) {
     failure = asModelGateError(error, log);
   } finally {
@@ -408,7 +446,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   // A run that threw midway still reports the samples it took.
   const runForReport = run ? { ...run, cancelled: run.cancelled || request.signal.aborted } : undefined;
   const targets = suite && runForReport ? runForReport.targets.map((target) => ({ ...targetReport(target, suite!), cost: plan ? costOf(target, plan) : null, flips: gate.flips[target.target.name] ?? [], trends: gate.trends[target.target.name] ?? {} })) : [];
-  const checks = plan ? targets.flatMap((target) => (target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan!.thresholds) : [])) : [];
+  const checks = plan && !plan.shard ? targets.flatMap((target) => (target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan!.thresholds) : [])) : [];
   const decision = decide(plan, runForReport, failure, checks, gate);
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -427,6 +465,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     baselines: gate.baselines,
     metricVerdicts: gate.verdicts,
     comparisons,
+    shard: shardInfo,
     error: failure ? { kind: failure.kind, message: failure.message } : null,
     files: { samples: SAMPLES_FILE, summary: SUMMARY_FILE, comment: COMMENT_FILE, junit: JUNIT_FILE },
   };
@@ -434,5 +473,8 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   const comment = commentBody(report, request.comment ?? { marker: commentMarkerFor(report.suite?.id ?? 'model-gate'), runUrl: null });
   const reportPath = writeReportFiles(reportDir, report, markdown, comment);
   await charts;
+  if (plan?.shard && suite && request.publishShard && report.status !== 'failed') {
+    await request.publishShard({ reportDir, names: [REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE] }, suite, plan.shard).catch((error: unknown) => log.warn(`The shard's report was not uploaded: ${errorMessage(error)}`));
+  }
   return { report, reportPath, reportDir, summaryMarkdown: markdown, summaryLine: summaryLine(report), commentMarkdown: comment };
 }

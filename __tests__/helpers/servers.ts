@@ -154,3 +154,24 @@ export async function startGithubServer(programme: Record<string, unknown> = {},
     stop: () => stopChild(child),
   };
 }
+
+export interface ArtifactServer {
+  url: string;
+  state(): Promise<{ artifacts: { id: number; name: string; run: string; job: string; size: number }[] }>;
+  /** The environment a job of `run` gets from the runner to reach the artifact service. */
+  jobEnv(run: string, job: string): NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+/** GitHub Actions' artifact service (Twirp results API and blob storage), as a real process on 127.0.0.1. */
+export async function startArtifactServer(ttlSeconds = 120): Promise<ArtifactServer> {
+  const { child, url } = await spawnServer('github-artifacts.mjs', {}, ttlSeconds);
+  const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return {
+    url,
+    state: async () => (await (await fetch(`${url}/__control/state`)).json()) as Awaited<ReturnType<ArtifactServer['state']>>,
+    // The runtime token is a JWT whose scp claim names the run and the job; the client only decodes it.
+    jobEnv: (run, job) => ({ ACTIONS_RUNTIME_TOKEN: `${base64url({ alg: 'none' })}.${base64url({ scp: `Actions.GenericRead Actions.Results:${run}:${job}` })}.signature`, ACTIONS_RESULTS_URL: `${url}/` }),
+    stop: () => stopChild(child),
+  };
+}

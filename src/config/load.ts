@@ -5,6 +5,7 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { z } from 'zod';
 import { configError } from '../errors.js';
 import { nestingProblem } from '../yaml-limits.js';
+import { parseShard, type ShardSpec } from '../shard/slice.js';
 import {
   alphaSchema,
   configFileSchema,
@@ -264,7 +265,13 @@ export function resolvePlan(inputs: RawInputs, configFile: ConfigFile | undefine
   }
 
   const embeddings = configFile?.compare?.embeddings;
+  let shard: ShardSpec | undefined;
+  if (present(inputs.shard)) {
+    shard = parseShard(inputs.shard) ?? undefined;
+    if (!shard) throw configError(`${nameOf('shard')} is "${inputs.shard}": expected i/n with 1 ≤ i ≤ n ≤ 256, such as 2/4 (the second of four shards; in a matrix, \${{ matrix.shard }}/4).`);
+  }
   return {
+    ...(shard ? { shard } : {}),
     suite: present(inputs.suite) ? inputs.suite.trim() : (configFile?.suite ?? DEFAULT_SUITE),
     ...(embeddings
       ? {

@@ -2,6 +2,7 @@
 // The same kebab-case names serve the action's inputs, the CLI's flags and the YAML config file.
 import { z } from 'zod';
 import { METRIC_NAMES, type MetricName } from '../measure/metrics.js';
+import type { ShardSpec } from '../shard/slice.js';
 
 export const DEFAULT_SUITE = 'safety-checks';
 export const DEFAULT_CONFIG_PATH = '.github/model-gate.yml';
@@ -112,7 +113,13 @@ export const thresholdsSchema = z.strictObject({
   'max-ttft-p95-ms': ms.optional(),
 });
 
-export const modeSchema = z.enum(['gate', 'baseline'], { error: 'expected "gate" (compare with the baselines) or "baseline" (write them)' });
+export const modeSchema = z.enum(['gate', 'baseline', 'merge', 'merge-baseline'], {
+  error: 'expected "gate" (compare with the baselines), "baseline" (write them), "merge" (gate the merged reports of sharded jobs) or "merge-baseline" (write the baselines from them)',
+});
+/** Whether a mode writes baselines rather than gating against them. */
+export const writesBaselines = (mode: z.infer<typeof modeSchema>) => mode === 'baseline' || mode === 'merge-baseline';
+/** Whether a mode merges shard reports rather than calling endpoints. */
+export const mergesShards = (mode: z.infer<typeof modeSchema>) => mode === 'merge' || mode === 'merge-baseline';
 export const onRegressionSchema = z.enum(['fail', 'warn'], { error: 'expected "fail" (fail the step) or "warn" (report only)' });
 export const alphaSchema = numberBetween(0.0001, 0.2, ' (the false-alarm rate of a whole run, e.g. 0.01)');
 
@@ -230,6 +237,8 @@ export interface GateSettings {
 
 export interface Plan {
   suite: string;
+  /** This job runs one shard of the suite (shard: i/n), to be merged and gated by a merge job. */
+  shard?: ShardSpec;
   /** Where A-versus-B comparisons get embeddings for the semantic similarity of answers. */
   embeddings?: EmbeddingsEndpoint;
   targets: Target[];

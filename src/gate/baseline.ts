@@ -42,6 +42,8 @@ export const baselineSettingsSchema = z.object({
   jsonMode: z.string(),
   /** Tool-call suites only: native function calling or tools described in the prompt. */
   toolMode: z.enum(['native', 'json']).optional(),
+  /** Written from the merged reports of this many shards (absent: one run, unsharded). */
+  shards: z.number().int().optional(),
 });
 
 export const baselineSchema = z.object({
@@ -90,9 +92,9 @@ export function incomparableReason(baseline: Baseline, current: BaselineIdentity
   }
   // Settings that change what is asked or how latency behaves; warm runs, timeout and the
   // concurrency of quality-only runs do not.
-  const settingsOf = (settings: Baseline['settings']) => ({ ...settings, latencyConcurrency: settings.latencyConcurrency ?? settings.concurrency });
+  const settingsOf = (settings: Baseline['settings']) => ({ ...settings, latencyConcurrency: settings.latencyConcurrency ?? settings.concurrency, shards: settings.shards ?? 1 });
   const [before, now] = [settingsOf(baseline.settings), settingsOf(current.settings)];
-  const keys = ['latencyConcurrency', 'temperature', 'maxTokens', 'jsonMode', 'toolMode'] as const;
+  const keys = ['latencyConcurrency', 'temperature', 'maxTokens', 'jsonMode', 'toolMode', 'shards'] as const;
   const differing = keys.filter((key) => before[key] !== now[key]);
   if (differing.length > 0) {
     const detail = differing.map((key) => `${key} ${before[key]} → ${now[key]}`).join(', ');

@@ -202,7 +202,7 @@ export function summaryMarkdown(report: Report, detail: Detail = 'full'): string
   const lines = [`## model-gate: ${VERDICT_ICON[report.verdict]} ${report.verdict}`, '', inlineText(report.verdictReason), ''];
   if (report.suite && report.settings) {
     lines.push(
-      `Suite ${code(report.suite.id)} v${report.suite.version} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm runs + 1 cold call · concurrency ${report.settings.concurrency} · status ${report.status}`,
+      `Suite ${code(report.suite.id)} v${report.suite.version} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.shard?.index ? `shard ${report.shard.index} of ${report.shard.count}: ${report.shard.scenarios.length} of ${report.suite.scenarios}` : report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm runs + 1 cold call${report.shard && report.shard.index === null ? ` each, merged from ${report.shard.count} shards` : ''} · concurrency ${report.settings.concurrency} · status ${report.status}`,
       '',
     );
   }

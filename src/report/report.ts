@@ -80,7 +80,7 @@ export const reportSchema = z.object({
   status: z.enum(['complete', 'partial', 'cancelled', 'failed']),
   verdict: verdictSchema,
   verdictReason: z.string(),
-  mode: z.enum(['gate', 'baseline']),
+  mode: z.enum(['gate', 'baseline', 'merge', 'merge-baseline']),
   /** Metrics that regressed (beyond margin and significant), over all targets. */
   regressions: z.number().int(),
   startedAt: z.string(),
@@ -113,6 +113,8 @@ export const reportSchema = z.object({
     }),
   ),
   metricVerdicts: z.array(metricVerdictSchema),
+  /** Sharded runs: this shard's index (null for the merge of all of them), the shard count, the scenarios covered. */
+  shard: z.object({ index: z.number().int().nullable(), count: z.number().int(), scenarios: z.array(z.string()) }).nullable().default(null),
   /** A-versus-B comparisons of targets run interleaved (compare-to). */
   comparisons: z.array(comparisonSchema).default([]),
   error: z.object({ kind: z.string(), message: z.string() }).nullable(),
