@@ -133,13 +133,18 @@ describe('programmable quality and failures', () => {
     expect(summary).toContain('| `test-model` | max-error-rate-pct 5 |');
   });
 
-  it('ends hanging calls at the timeout and says no call succeeded', async () => {
+  it('ends hanging calls at the timeout, and stops the target after five in a row', async () => {
     const { result, report, samples } = await runAgainst({ failures: { hangRate: 1 } }, ['--timeout', '0.3', '--warm-runs', '1']);
-    expect(samples).toHaveLength(1 + suite.scenarios.length);
+    expect(samples).toHaveLength(5);
     expect(samples.every((sample) => sample.errorClass === 'timeout' && sample.latencyMs >= 250 && sample.latencyMs < 2000)).toBe(true);
     expect(report.verdict).toBe('error');
     expect(result.code).toBe(2);
-    expect(report.verdictReason).toBe('No call to target "test-model" succeeded: timeout (no complete answer within 0.3 s).');
+    expect(report.verdictReason).toBe('Target "test-model": 5 calls in a row timed out (no complete answer within 0.3 s), so its remaining 5 calls were not made: the endpoint stopped answering after 0 successful calls. The samples taken are in the report.');
+  });
+
+  it('says no call succeeded when every call fails without the endpoint going silent', async () => {
+    const { report } = await runAgainst({ failures: { errorRate: 1, errorStatus: 400 } }, ['--warm-runs', '1']);
+    expect(report.verdictReason).toBe('No call to target "test-model" succeeded: http-400 (400 Injected failure (HTTP 400)).');
   });
 
   it('passes or fails on absolute thresholds', async () => {

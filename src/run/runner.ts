@@ -131,6 +131,7 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
     // Stopping a target aborts its calls in flight, as cancelling the run would, and skips the rest.
     const stopTarget = new AbortController();
     const callSignal = AbortSignal.any([signal, stopTarget.signal]);
+    setMaxListeners(Math.max(10, 2 * plan.settings.concurrency + 10), callSignal);
     const nativeTools = suite.tools?.length && target.toolMode === 'native' ? suite.tools : null;
     const retryBudget = new RetryBudget(calls.length, plan.settings.retries);
     targetRun.retries = retryBudget.summary;

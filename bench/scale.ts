@@ -1,0 +1,94 @@
+// Scaling out and holding up under load, measured in one run:
+// 1. Wall time of the same suite on 1, 2 and 4 shards run as parallel processes of the bundled CLI,
+//    each with its merge, as ratios to one shard (target: 4 shards at most 0.3× one shard).
+// 2. Peak memory of one run of about 5,000 calls at 64-way concurrency against a slow server
+//    (target: under 300 MB), and its wall time against a bare loop of the same requests at 64-way.
+// Run: npm run bench:scale   (needs the bundle: npm run bundle)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { messagesFor } from '../src/run/runner.js';
+import { loadBuiltinSuite } from '../src/suite/load.js';
+import { suiteProgramme } from '../test-servers/programmes.mjs';
+
+const SUITE = 'voice-commands';
+// Long enough that a shard's fixed cost (process start, preflight, cold call, report) is small beside its calls.
+const SHARD_WARM_RUNS = Number(process.env.WARM_RUNS ?? 48);
+const LOAD_WARM_RUNS = 167; // 30 scenarios × 167 runs + the cold call = 5,011 calls
+const CLI = resolve('dist/cli/index.js');
+const scratch = mkdtempSync(join(tmpdir(), 'model-gate-bench-scale-'));
+
+async function startServer(latency: Record<string, number>) {
+  const child = spawn(process.execPath, ['test-servers/openai-compatible.mjs', '--programme-json', JSON.stringify(suiteProgramme({ latency }, SUITE)), '--ttl', '900'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((done) => createInterface({ input: child.stdout! }).once('line', (line) => done((JSON.parse(line) as { url: string }).url)));
+  return { url, stop: () => (child.stdin!.end(), child.kill('SIGTERM')) };
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('exit', (code) => done({ code, stdout }));
+  });
+}
+
+async function sharded(url: string, shards: number): Promise<{ ms: number; shardsMs: number; mergeMs: number }> {
+  const dir = join(scratch, `shards-${shards}`);
+  const common = ['--base-url', `${url}/v1`, '--model', 'test-model', '--suite', SUITE, '--warm-runs', String(SHARD_WARM_RUNS), '--quiet', '--baseline-dir', join(scratch, 'baselines')];
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: shards }, (_, index) => run([CLI, 'run', ...common, '--shard', `${index + 1}/${shards}`, '--report-dir', join(dir, `shard-${index + 1}`)])));
+  const shardsDone = performance.now();
+  if (results.some((result) => result.code !== 0)) throw new Error(`a shard failed: exit ${results.map((result) => result.code).join(', ')}`);
+  const merge = await run([CLI, 'merge', ...common, '--shards-dir', dir, '--report-dir', join(scratch, `merged-${shards}`)]);
+  if (merge.code === 2) throw new Error(`the merge of ${shards} shards failed`);
+  const finished = performance.now();
+  return { ms: finished - started, shardsMs: shardsDone - started, mergeMs: finished - shardsDone };
+}
+
+const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const lines: string[] = [];
+
+// 1. Shards.
+const slow = await startServer({ ttftMs: 60, perTokenMs: 1 });
+const timings = new Map<number, Awaited<ReturnType<typeof sharded>>>();
+for (const shards of [1, 2, 4]) timings.set(shards, await sharded(slow.url, shards));
+slow.stop();
+const one = timings.get(1)!.ms;
+const calls = 30 * SHARD_WARM_RUNS;
+lines.push(`Shards: ${SUITE} suite, ${calls} warm calls (and one cold call per shard), test server with 60 ms to the first token and 1 ms a token; shards as parallel processes of the bundled CLI, then the merge`, '');
+lines.push('| Shards | Wall time (shards + merge) | Shards | Merge | Ratio to one shard |', '| ---: | ---: | ---: | ---: | ---: |');
+for (const [shards, timing] of timings) lines.push(`| ${shards} | ${fmt(timing.ms)} | ${fmt(timing.shardsMs)} | ${fmt(timing.mergeMs)} | ${(timing.ms / one).toFixed(3)}× |`);
+const ratio4 = timings.get(4)!.ms / one;
+lines.push('', `4 shards: ${ratio4.toFixed(3)}× one shard (target ≤ 0.3×) — ${ratio4 <= 0.3 ? 'met' : 'missed'}.`, '');
+
+// 2. Load: ~5,000 calls at 64-way against a slow server, peak RSS, and a bare loop for comparison.
+const loaded = await startServer({ ttftMs: 100, perTokenMs: 2 });
+const rssFile = join(scratch, 'rss');
+const loadStarted = performance.now();
+const load = await run(['--import', resolve('bench/support/max-rss.mjs'), CLI, 'run', '--base-url', `${loaded.url}/v1`, '--model', 'test-model', '--suite', SUITE, '--warm-runs', String(LOAD_WARM_RUNS), '--concurrency', '64', '--latency-concurrency', '64', '--report-dir', join(scratch, 'load'), '--baseline-dir', join(scratch, 'no-baselines'), '--quiet'], {
+  MODEL_GATE_RSS_FILE: rssFile,
+});
+const loadMs = performance.now() - loadStarted;
+const peakMb = Number(readFileSync(rssFile, 'utf8')) / 1024;
+const report = JSON.parse(readFileSync(join(scratch, 'load', 'report.json'), 'utf8')) as { targets: { completedCalls: number }[] };
+const suite = loadBuiltinSuite(SUITE);
+const requests = Array.from({ length: LOAD_WARM_RUNS }, () => suite.scenarios).flat();
+requests.unshift(suite.scenarios[0]!);
+const requestFile = join(scratch, 'requests.json');
+writeFileSync(requestFile, JSON.stringify(requests.map((scenario) => {
+  const { system, prompt } = messagesFor(suite, scenario, { toolMode: 'native' });
+  return [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content: prompt }];
+})));
+const bare = JSON.parse((await run([resolve('bench/support/bare-loop.mjs'), `${loaded.url}/v1`, 'test-model', '64', requestFile])).stdout) as { ms: number };
+loaded.stop();
+lines.push(`Load: ${report.targets[0]!.completedCalls} calls at 64-way concurrency, test server with 100 ms to the first token and 2 ms a token (exit ${load.code})`, '');
+lines.push('| Run | Wall time | Peak RSS |', '| --- | ---: | ---: |');
+lines.push(`| model-gate (bundled CLI, whole pipeline, process start included) | ${fmt(loadMs)} | ${peakMb.toFixed(0)} MB |`);
+lines.push(`| bare openai-client loop, same requests, 64-way (in its process, start excluded) | ${fmt(bare.ms)} | — |`);
+lines.push('', `Peak RSS ${peakMb.toFixed(0)} MB (target < 300 MB) — ${peakMb < 300 ? 'met' : 'missed'}; wall time ${(loadMs / bare.ms).toFixed(3)}× the bare loop, ${((loadMs - bare.ms) / report.targets[0]!.completedCalls).toFixed(3)} ms of harness time a call.`);
+lines.push(`Node ${process.versions.node}, ${process.platform}/${process.arch}`);
+console.log(lines.join('\n'));
+rmSync(scratch, { recursive: true, force: true });
