@@ -12,7 +12,7 @@ import { loadBuiltinSuite } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { copyAction, runAction } from './helpers/action.js';
 import { runCli } from './helpers/processes.js';
-import { startArtifactServer, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
+import { startArtifactServer, startGithubServer, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
 
 let actionDir: string;
 let server: TestServer;
@@ -39,6 +39,8 @@ describe('the split', () => {
 describe('sharding on the Actions matrix', () => {
   it('four shard jobs upload their reports; a merge job writes the baseline from them, a later one downloads, checks and gates them once', async () => {
     const artifacts = await startArtifactServer();
+    const github = await startGithubServer({ tokens: { 'ghs_shards-token': 'write' } });
+    const commenting = { comment: 'always', 'github-token': 'ghs_shards-token' };
     const workspace = mkdtempSync(join(tmpdir(), 'model-gate-shards-'));
     const inputs = { 'base-url': `${server.url}/v1`, model: 'test-model', suite: 'voice-commands', 'warm-runs': '2' };
     const mergeWorkspace = join(workspace, 'merge');
@@ -48,10 +50,11 @@ describe('sharding on the Actions matrix', () => {
         [1, 2, 3, 4].map((index) => {
           const jobWorkspace = join(workspace, `${run}-shard-${index}`);
           mkdirSync(jobWorkspace, { recursive: true });
-          return runAction(actionDir, { ...inputs, shard: `${index}/4` }, { workspace: jobWorkspace, env: artifacts.jobEnv(run, `job-${index}`) });
+          return runAction(actionDir, { ...inputs, ...commenting, shard: `${index}/4` }, { workspace: jobWorkspace, env: { ...artifacts.jobEnv(run, `job-${index}`), GITHUB_API_URL: github.url } });
         }),
       );
-    const mergeJob = (run: string, mode: string) => runAction(actionDir, { ...inputs, mode }, { workspace: mergeWorkspace, env: { ...artifacts.jobEnv(run, 'job-merge'), RUNNER_TEMP: join(workspace, `${run}-tmp`) } });
+    const mergeJob = (run: string, mode: string) =>
+      runAction(actionDir, { ...inputs, ...commenting, mode }, { workspace: mergeWorkspace, env: { ...artifacts.jobEnv(run, 'job-merge'), RUNNER_TEMP: join(workspace, `${run}-tmp`), GITHUB_API_URL: github.url } });
 
     const first = await shardJobs('run-7');
     for (const job of first) expect({ code: job.result.code, verdict: job.outputs.verdict }).toEqual({ code: 0, verdict: 'pass' });
@@ -65,8 +68,15 @@ describe('sharding on the Actions matrix', () => {
     expect(baseline.outputs.verdict).toBe('pass');
     expect(JSON.parse(readFileSync(join(mergeWorkspace, 'baselines', 'voice-commands', 'test-model.json'), 'utf8')).settings.shards).toBe(4);
 
+    // Shard jobs never comment, even with comment: always; the merge job does, once.
+    expect(first[0]!.result.stdout).toContain('No pull-request comment from a shard job: the merge job (mode merge) writes it for all shards.');
+    expect((await github.state()).comments).toHaveLength(1);
     await shardJobs('run-8');
+    expect((await github.state()).comments).toHaveLength(1);
     const merge = await mergeJob('run-8', 'merge');
+    const { comments } = await github.state();
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain('merged from 4 shards');
     expect({ code: merge.result.code, verdict: merge.outputs.verdict, reason: merge.outputs.summary }).toMatchObject({ code: 0, verdict: 'pass' });
     const report = reportSchema.parse(JSON.parse(readFileSync(join(mergeWorkspace, 'model-gate-report', 'report.json'), 'utf8')));
     expect(report).toMatchObject({ mode: 'merge', shard: { index: null, count: 4 }, baselines: [{ status: 'compared' }] });

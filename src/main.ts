@@ -108,7 +108,11 @@ export async function run(): Promise<void> {
     const octokit = token && context.repository ? getOctokit(token, { baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com' }) : null;
     const repository = context.repository;
     const api = octokit && repository ? octokitCommentApi(octokit as unknown as OctokitIssues, repository.owner, repository.repo) : null;
-    const published = await publishComment({ api, context, mode: commentMode as CommentMode, marker, body: outcome.commentMarkdown, regressed: outcome.report.verdict === 'fail' });
+    // A shard job holds a slice: the merge job comments and tracks, once, for all of them.
+    const shardJob = outcome.report.shard !== null && outcome.report.shard.index !== null;
+    const published = shardJob
+      ? { status: 'skipped' as const, url: null, message: 'No pull-request comment from a shard job: the merge job (mode merge) writes it for all shards.' }
+      : await publishComment({ api, context, mode: commentMode as CommentMode, marker, body: outcome.commentMarkdown, regressed: outcome.report.verdict === 'fail' });
     if (published.status === 'failed') core.warning(published.message);
     else if (published.status === 'not-allowed') core.notice(published.message);
     else core.info(published.message);
@@ -117,7 +121,7 @@ export async function run(): Promise<void> {
     const tracking = await updateTrackingIssue({
       api: octokit && repository ? octokitIssueApi(octokit as unknown as OctokitIssues, repository.owner, repository.repo) : null,
       context,
-      enabled: trackingIssue,
+      enabled: trackingIssue && !shardJob,
       marker,
       failing: outcome.report.verdict === 'fail' || outcome.report.verdict === 'error',
       body: outcome.commentMarkdown,
