@@ -2,7 +2,7 @@
 // run finishes within its time, classifies each call, says in the report what happened, exits with
 // the right status, and keeps every sample it took (samples.jsonl holds exactly the completed calls).
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reportSchema, type Report } from '../src/report/report.js';
@@ -21,9 +21,8 @@ interface FaultRun {
   summary: string;
 }
 
-async function runAgainst(programme: Record<string, unknown>, flags: string[] = [], signals?: (pid: number) => void): Promise<FaultRun> {
+async function runAgainst(programme: Record<string, unknown>, flags: string[] = [], signals?: (pid: number) => void, dir = mkdtempSync(join(tmpdir(), 'model-gate-fault-'))): Promise<FaultRun> {
   const server = await startOpenAIServer(suiteProgramme(programme));
-  const dir = mkdtempSync(join(tmpdir(), 'model-gate-fault-'));
   const started = Date.now();
   const result = await runCli(['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir, ...flags], { timeoutMs: 60_000, ...(signals ? { onStart: signals } : {}) });
   const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
@@ -107,8 +106,11 @@ describe('fault matrix', () => {
 
   it('the job is cancelled as the runner does it (SIGTERM, then SIGKILL after the grace period): a valid partial report', async () => {
     let pid = 0;
-    const run = runAgainst({ latency: { ttftMs: 150 } }, ['--warm-runs', '3'], (value) => (pid = value));
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const dir = mkdtempSync(join(tmpdir(), 'model-gate-fault-'));
+    const run = runAgainst({ latency: { ttftMs: 150 } }, ['--warm-runs', '3'], (value) => (pid = value), dir);
+    // Mid-run: once a few calls are in samples.jsonl, however long this machine took to start it.
+    const samplesFile = join(dir, 'samples.jsonl');
+    while (!existsSync(samplesFile) || readFileSync(samplesFile, 'utf8').split('\n').filter(Boolean).length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
     process.kill(pid, 'SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     try {
