@@ -25,7 +25,7 @@ Usage:
   model-gate suites                   list the built-in suites and their fingerprints
   model-gate render <suite> --out DIR write the suite's scenario images (--fresh re-renders them)
 
-Flags of "run" and "baseline" (the action's inputs, same names):
+Flags of "run", "baseline" and "merge" (the action's inputs, same names):
   --base-url URL        OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1
   --model NAME          model name the server serves
   --api-key-env VAR     environment variable that holds the API key (keys are never taken as flags)
