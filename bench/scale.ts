@@ -17,6 +17,7 @@ const SUITE = 'voice-commands';
 // Long enough that a shard's fixed cost (process start, preflight, cold call, report) is small beside its calls.
 const SHARD_WARM_RUNS = Number(process.env.WARM_RUNS ?? 48);
 const LOAD_WARM_RUNS = 167; // 30 scenarios × 167 runs + the cold call = 5,011 calls
+const CAPPED_OLD_SPACE_MB = 48;
 const CLI = resolve('dist/cli/index.js');
 const scratch = mkdtempSync(join(tmpdir(), 'model-gate-bench-scale-'));
 
@@ -64,16 +65,22 @@ for (const [shards, timing] of timings) lines.push(`| ${shards} | ${fmt(timing.m
 const ratio4 = timings.get(4)!.ms / one;
 lines.push('', `4 shards: ${ratio4.toFixed(3)}× one shard (target ≤ 0.3×) — ${ratio4 <= 0.3 ? 'met' : 'missed'}.`, '');
 
-// 2. Load: ~5,000 calls at 64-way against a slow server, peak RSS, and a bare loop for comparison.
+// 2. Load: ~5,000 calls at 64-way against a slow server, peak RSS, and a bare loop for comparison;
+// and the same at ~1,000 calls, to show that memory does not grow with the number of calls.
 const loaded = await startServer({ ttftMs: 100, perTokenMs: 2 });
-const rssFile = join(scratch, 'rss');
-const loadStarted = performance.now();
-const load = await run(['--import', resolve('bench/support/max-rss.mjs'), CLI, 'run', '--base-url', `${loaded.url}/v1`, '--model', 'test-model', '--suite', SUITE, '--warm-runs', String(LOAD_WARM_RUNS), '--concurrency', '64', '--latency-concurrency', '64', '--report-dir', join(scratch, 'load'), '--baseline-dir', join(scratch, 'no-baselines'), '--quiet'], {
-  MODEL_GATE_RSS_FILE: rssFile,
-});
-const loadMs = performance.now() - loadStarted;
-const peakMb = Number(readFileSync(rssFile, 'utf8')) / 1024;
-const report = JSON.parse(readFileSync(join(scratch, 'load', 'report.json'), 'utf8')) as { targets: { completedCalls: number }[] };
+async function loadRun(warmRuns: number, nodeFlags: string[] = []) {
+  const rssFile = join(scratch, `rss-${warmRuns}`);
+  const started = performance.now();
+  const result = await run([...nodeFlags, '--import', resolve('bench/support/max-rss.mjs'), CLI, 'run', '--base-url', `${loaded.url}/v1`, '--model', 'test-model', '--suite', SUITE, '--warm-runs', String(warmRuns), '--concurrency', '64', '--latency-concurrency', '64', '--report-dir', join(scratch, `load-${warmRuns}`), '--baseline-dir', join(scratch, 'no-baselines'), '--quiet'], {
+    MODEL_GATE_RSS_FILE: rssFile,
+  });
+  const report = JSON.parse(readFileSync(join(scratch, `load-${warmRuns}`, 'report.json'), 'utf8')) as { targets: { completedCalls: number }[] };
+  return { ms: performance.now() - started, peakMb: Number(readFileSync(rssFile, 'utf8')) / 1024, calls: report.targets[0]!.completedCalls, code: result.code };
+}
+const small = await loadRun(33);
+const large = await loadRun(LOAD_WARM_RUNS);
+// V8 lets its heap grow while memory is free; with old space capped, the same run shows what it holds.
+const capped = await loadRun(LOAD_WARM_RUNS, [`--max-old-space-size=${CAPPED_OLD_SPACE_MB}`]);
 const suite = loadBuiltinSuite(SUITE);
 const requests = Array.from({ length: LOAD_WARM_RUNS }, () => suite.scenarios).flat();
 requests.unshift(suite.scenarios[0]!);
@@ -84,11 +91,13 @@ writeFileSync(requestFile, JSON.stringify(requests.map((scenario) => {
 })));
 const bare = JSON.parse((await run([resolve('bench/support/bare-loop.mjs'), `${loaded.url}/v1`, 'test-model', '64', requestFile])).stdout) as { ms: number };
 loaded.stop();
-lines.push(`Load: ${report.targets[0]!.completedCalls} calls at 64-way concurrency, test server with 100 ms to the first token and 2 ms a token (exit ${load.code})`, '');
-lines.push('| Run | Wall time | Peak RSS |', '| --- | ---: | ---: |');
-lines.push(`| model-gate (bundled CLI, whole pipeline, process start included) | ${fmt(loadMs)} | ${peakMb.toFixed(0)} MB |`);
-lines.push(`| bare openai-client loop, same requests, 64-way (in its process, start excluded) | ${fmt(bare.ms)} | — |`);
-lines.push('', `Peak RSS ${peakMb.toFixed(0)} MB (target < 300 MB) — ${peakMb < 300 ? 'met' : 'missed'}; wall time ${(loadMs / bare.ms).toFixed(3)}× the bare loop, ${((loadMs - bare.ms) / report.targets[0]!.completedCalls).toFixed(3)} ms of harness time a call.`);
+lines.push(`Load: 64-way concurrency, test server with 100 ms to the first token and 2 ms a token (exit ${large.code})`, '');
+lines.push('| Run | Calls | Wall time | Peak RSS |', '| --- | ---: | ---: | ---: |');
+lines.push(`| model-gate (bundled CLI, whole pipeline, process start included) | ${small.calls} | ${fmt(small.ms)} | ${small.peakMb.toFixed(0)} MB |`);
+lines.push(`| model-gate (bundled CLI, whole pipeline, process start included) | ${large.calls} | ${fmt(large.ms)} | ${large.peakMb.toFixed(0)} MB |`);
+lines.push(`| model-gate, V8 old space capped at ${CAPPED_OLD_SPACE_MB} MB (exit ${capped.code}) | ${capped.calls} | ${fmt(capped.ms)} | ${capped.peakMb.toFixed(0)} MB |`);
+lines.push(`| bare openai-client loop, same requests, 64-way (in its process, start excluded) | ${large.calls} | ${fmt(bare.ms)} | — |`);
+lines.push('', `Peak RSS ${large.peakMb.toFixed(0)} MB for ${large.calls} calls (target < 300 MB) — ${large.peakMb < 300 ? 'met' : 'missed'}; ${((large.peakMb - small.peakMb) / ((large.calls - small.calls) / 1000)).toFixed(1)} MB more per 1,000 calls. Wall time ${(large.ms / bare.ms).toFixed(3)}× the bare loop, ${((large.ms - bare.ms) / large.calls).toFixed(3)} ms of harness time a call.`);
 lines.push(`Node ${process.versions.node}, ${process.platform}/${process.arch}`);
 console.log(lines.join('\n'));
 rmSync(scratch, { recursive: true, force: true });
