@@ -2,6 +2,7 @@
 // catches injected regressions, next to github-action-benchmark's 200 % ratio rule and a naive
 // "any drop beyond 5 points / 10 %" rule, all on the same simulated runs. The gate's own decision
 // code (src/gate/rules.ts) is what runs. Run: npm run bench:gate [-- --quick]
+import { seededRandom } from './support/seeded-random.js';
 import { DEFAULT_GATE_RULES, decideWithConfirmation, scenariosOfMetric, type CurrentRun } from '../src/gate/rules.js';
 import type { BaselineRun } from '../src/gate/baseline.js';
 import { computeMetrics, scenarioOutcomes, type MetricName } from '../src/measure/metrics.js';
@@ -16,14 +17,7 @@ const SIDE_POWER_RUNS = quick ? 100 : 500;
 const ALPHA = 0.01;
 
 // ---- A seeded world -------------------------------------------------------------------------
-let state = 20261123;
-function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(20261123);
 const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 const uniform = (lo: number, hi: number) => lo + (hi - lo) * random();
 const logit = (p: number) => Math.log(p / (1 - p));

@@ -4,6 +4,7 @@
 // size of slide-extraction (9 slides, 3 to 9 entities each) and on one four times larger, with
 // answers that vary from run to run (sampling at temperature > 0). The decision code is the gate's.
 // Run: npm run bench:gate-scores
+import { seededRandom } from './support/seeded-random.js';
 import { baselineRun, type BaselineRun } from '../src/gate/baseline.js';
 import { decideMetrics, type CurrentRun, type GateRules } from '../src/gate/rules.js';
 import { computeMetrics, METRIC_NAMES, scenarioOutcomes, type MetricName } from '../src/measure/metrics.js';
@@ -15,14 +16,7 @@ const ALPHA = 0.01;
 const WARM_RUNS = 3;
 const BASELINE_RUNS = 2;
 
-let state = 20261124;
-function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(20261124);
 const binomial = (n: number, p: number) => Array.from({ length: n }, () => (random() < p ? 1 : 0) as number).reduce((sum, hit) => sum + hit, 0);
 
 interface World {
