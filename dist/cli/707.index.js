@@ -1,5 +1,5 @@
 export const id = 707;
-export const ids = [707,238];
+export const ids = [707];
 export const modules = {
 
 /***/ 4707:
@@ -9,140 +9,17 @@ export const modules = {
 /* harmony export */   renderSuiteImages: () => (/* binding */ renderSuiteImages)
 /* harmony export */ });
 /* harmony import */ var _load_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3323);
-/* harmony import */ var _render_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(8238);
 // Renders every rendered scenario image of a suite definition (the build script and `render --fresh`).
 
-
 async function renderSuiteImages(definition) {
+    // Imported when needed, as load.ts does: the bundler then keeps one shared chunk of the renderer.
+    const { renderScenarioPng } = await __webpack_require__.e(/* import() */ 238).then(__webpack_require__.bind(__webpack_require__, 8238));
     const images = new Map();
     for (const scenario of definition.scenarios.filter(_load_js__WEBPACK_IMPORTED_MODULE_0__/* .isRendered */ .Ih)) {
-        images.set(scenario.id, await (0,_render_js__WEBPACK_IMPORTED_MODULE_1__.renderScenarioPng)(scenario, definition.image));
+        images.set(scenario.id, await renderScenarioPng(scenario, definition.image));
     }
     return images;
 }
-
-
-/***/ }),
-
-/***/ 8238:
-/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   renderScenarioPng: () => (/* binding */ renderScenarioPng)
-/* harmony export */ });
-/* unused harmony exports formSvg, slideSvg, canvasSvg, scenarioSvg, renderSvgPng */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3916);
-/* harmony import */ var _sharp_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3819);
-/* harmony import */ var _render_text_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(676);
-// Renders scenario screens to PNG with sharp, text drawn as outlines of the bundled fonts
-// (render/text.ts), so the bytes never depend on the machine that renders them.
-
-
-
-const svgDocument = (width, height, parts) => `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}</svg>`;
-/** The SVG of a form screen: a title, a rule, then label/value rows (the layout of the seed bench). */
-function formSvg(form, width, height) {
-    const fonts = (0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .loadFonts */ .rn)();
-    const parts = [
-        `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-        (0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .textPaths */ .iD)(fonts.bold, form.title, 20, 42, 22, '#000000'),
-        `<rect x="20" y="54" width="${width - 40}" height="2" fill="#000000"/>`,
-    ];
-    form.rows.forEach(([label, value], index) => {
-        const baseline = 100 + index * 35;
-        parts.push((0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .textPaths */ .iD)(fonts.regular, label, 30, baseline, 18, '#000000'));
-        if (value)
-            parts.push((0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .textPaths */ .iD)(fonts.regular, value, 280, baseline, 18, '#1f2937'));
-    });
-    return svgDocument(width, height, parts);
-}
-/** Where the segment from a box's centre towards (x, y) leaves the box. */
-function boxEdge(box, towardsX, towardsY) {
-    const cx = box.x + box.width / 2;
-    const cy = box.y + box.height / 2;
-    const dx = towardsX - cx;
-    const dy = towardsY - cy;
-    if (dx === 0 && dy === 0)
-        return [cx, cy];
-    const scale = Math.min(dx === 0 ? Infinity : box.width / 2 / Math.abs(dx), dy === 0 ? Infinity : box.height / 2 / Math.abs(dy));
-    return [cx + dx * scale, cy + dy * scale];
-}
-const fixed = (value) => value.toFixed(2);
-/** A slide: title bar, bullet lines, then a diagram of labelled boxes joined by labelled arrows. */
-function slideSvg(slide, width, height) {
-    const fonts = (0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .loadFonts */ .rn)();
-    const size = slide['font-size'];
-    const parts = [
-        `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-        `<rect width="${width}" height="64" fill="#0b3d91"/>`,
-        (0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .textPaths */ .iD)(fonts.bold, slide.title, 28, 43, 26, '#ffffff'),
-    ];
-    slide.bullets.forEach((bullet, index) => {
-        parts.push((0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .textPaths */ .iD)(fonts.regular, `• ${bullet}`, 36, 100 + index * size * 1.6, size, '#111827'));
-    });
-    const boxes = new Map(slide.boxes.map((box) => [box.id, box]));
-    for (const arrow of slide.arrows) {
-        const from = boxes.get(arrow.from);
-        const to = boxes.get(arrow.to);
-        const [x1, y1] = boxEdge(from, to.x + to.width / 2, to.y + to.height / 2);
-        const [x2, y2] = boxEdge(to, from.x + from.width / 2, from.y + from.height / 2);
-        const angle = Math.atan2(y2 - y1, x2 - x1);
-        const head = 10;
-        const left = [x2 - head * Math.cos(angle - 0.4), y2 - head * Math.sin(angle - 0.4)];
-        const right = [x2 - head * Math.cos(angle + 0.4), y2 - head * Math.sin(angle + 0.4)];
-        parts.push(`<line x1="${fixed(x1)}" y1="${fixed(y1)}" x2="${fixed(x2)}" y2="${fixed(y2)}" stroke="#374151" stroke-width="2"/>`);
-        parts.push(`<polygon points="${fixed(x2)},${fixed(y2)} ${fixed(left[0])},${fixed(left[1])} ${fixed(right[0])},${fixed(right[1])}" fill="#374151"/>`);
-        if (arrow.label) {
-            const labelSize = Math.max(10, size - 4);
-            const mx = (x1 + x2) / 2;
-            const my = (y1 + y2) / 2;
-            const labelWidth = arrow.label.length * labelSize * 0.62 + 8;
-            parts.push(`<rect x="${fixed(mx - labelWidth / 2)}" y="${fixed(my - labelSize)}" width="${fixed(labelWidth)}" height="${fixed(labelSize * 1.4)}" fill="#ffffff"/>`);
-            parts.push((0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .labelPaths */ .ne)(fonts.regular, arrow.label, mx, my + labelSize * 0.3, labelSize, '#6b7280', 'middle'));
-        }
-    }
-    for (const box of slide.boxes) {
-        parts.push(`<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}" rx="6" fill="${box.fill ?? '#dbeafe'}" stroke="#1e3a8a" stroke-width="2"/>`);
-        parts.push((0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .labelPaths */ .ne)(fonts.bold, box.label, box.x + box.width / 2, box.y + box.height / 2 + size * 0.35, size, '#0f172a', 'middle'));
-    }
-    return svgDocument(width, height, parts);
-}
-/** A canvas of shapes centred on known points. */
-function canvasSvg(canvas, width, height) {
-    const parts = [`<rect width="${width}" height="${height}" fill="${canvas.background}"/>`];
-    for (const shape of canvas.shapes) {
-        const half = shape.size / 2;
-        if (shape.shape === 'circle')
-            parts.push(`<circle cx="${shape.x}" cy="${shape.y}" r="${half}" fill="${shape.color}"/>`);
-        else if (shape.shape === 'square')
-            parts.push(`<rect x="${shape.x - half}" y="${shape.y - half}" width="${shape.size}" height="${shape.size}" fill="${shape.color}"/>`);
-        else
-            parts.push(`<polygon points="${shape.x},${shape.y - half} ${shape.x + half},${shape.y + half} ${shape.x - half},${shape.y + half}" fill="${shape.color}"/>`);
-    }
-    return svgDocument(width, height, parts);
-}
-function scenarioSvg(scenario, size) {
-    if (scenario.form)
-        return formSvg(scenario.form, size.width, size.height);
-    if (scenario.slide)
-        return slideSvg(scenario.slide, size.width, size.height);
-    if (scenario.canvas)
-        return canvasSvg(scenario.canvas, size.width, size.height);
-    throw (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .suiteError */ .lJ)(`Scenario "${scenario.id}" has no rendered image (form, slide or canvas).`);
-}
-/** Rasterizes with sharp, loaded only here: the action runs committed PNGs of built-in suites. */
-async function renderSvgPng(svg) {
-    const loaded = await (0,_sharp_js__WEBPACK_IMPORTED_MODULE_2__/* .loadSharp */ .P)();
-    if (!loaded.sharp) {
-        throw (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .suiteError */ .lJ)(`Rendering images needs the sharp package, which is not installed here (${loaded.reason}). Install model-gate with npm (npm install model-gate) or run from a checkout after npm ci.`);
-    }
-    return loaded
-        .sharp(Buffer.from(svg), { density: 72 })
-        .flatten({ background: '#ffffff' })
-        .png({ compressionLevel: 9, adaptiveFiltering: false, palette: false })
-        .toBuffer();
-}
-const renderScenarioPng = (scenario, size) => renderSvgPng(scenarioSvg(scenario, size));
 
 
 /***/ })

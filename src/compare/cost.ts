@@ -1,6 +1,7 @@
 // What a target costs per scenario and per month, from its prices and what this run measured:
 // token prices times the tokens each call used (a hosted API), or the GPU's hourly price times the
 // GPU time each call took (self-hosted). For a pair, the monthly volume at which the two cost the same.
+import { mean } from 'simple-statistics';
 import { z } from 'zod';
 import type { TargetCost } from '../config/schema.js';
 import type { Sample } from '../run/sample.js';
@@ -19,7 +20,7 @@ export const targetCostSchema = z.object({
 });
 export type TargetCostReport = z.infer<typeof targetCostSchema>;
 
-const mean = (values: readonly number[]) => (values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0) / values.length);
+const meanOrNull = (values: readonly number[]) => (values.length === 0 ? null : mean(values));
 const money = (value: number) => Math.round(value * 1e6) / 1e6;
 
 /** Amounts as people read them: cents from 1 up, four significant digits below. */
@@ -30,7 +31,7 @@ export function targetCost(cost: TargetCost, samples: readonly Sample[], latency
   if (answered.length === 0) return null;
   if (cost.gpuPerHour !== undefined) {
     // At latency-concurrency c, c calls share the GPU: each holds it for its latency over c.
-    const latencyMs = mean(answered.filter((sample) => sample.timed).map((sample) => sample.latencyMs));
+    const latencyMs = meanOrNull(answered.filter((sample) => sample.timed).map((sample) => sample.latencyMs));
     if (latencyMs === null) return null;
     const gpuSeconds = latencyMs / 1000 / latencyConcurrency;
     const perCall = (cost.gpuPerHour * gpuSeconds) / 3600;
@@ -44,8 +45,8 @@ export function targetCost(cost: TargetCost, samples: readonly Sample[], latency
       detail: `${cost.gpuPerHour} ${cost.currency}/GPU-hour × ${gpuSeconds.toFixed(3)} GPU-seconds a call (mean warm latency ${Math.round(latencyMs)} ms at concurrency ${latencyConcurrency}); ${cost.hoursPerMonth} h a month`,
     };
   }
-  const inputTokens = mean(answered.map((sample) => sample.inputTokens).filter((value): value is number => value !== null));
-  const outputTokens = mean(answered.map((sample) => sample.outputTokens).filter((value): value is number => value !== null));
+  const inputTokens = meanOrNull(answered.map((sample) => sample.inputTokens).filter((value): value is number => value !== null));
+  const outputTokens = meanOrNull(answered.map((sample) => sample.outputTokens).filter((value): value is number => value !== null));
   const perCall = ((inputTokens ?? 0) * (cost.inputPerMillion ?? 0) + (outputTokens ?? 0) * (cost.outputPerMillion ?? 0)) / 1e6;
   const missing = [cost.inputPerMillion !== undefined && inputTokens === null ? 'input' : null, cost.outputPerMillion !== undefined && outputTokens === null ? 'output' : null].filter(Boolean);
   return {

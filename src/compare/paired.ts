@@ -3,6 +3,7 @@
 // paired difference over scenarios with its 95 % t-interval (scenarios are the units; the runs of a
 // scenario are too alike to count as independent). Optionally, how alike the answers read
 // (cosine similarity of embeddings), and what each side costs, with the break-even volume.
+import { mean, median } from 'simple-statistics';
 import { z } from 'zod';
 import { studentTQuantile } from '../gate/stats.js';
 import { METRIC_NAMES, SCORE_METRIC_NAMES, SCORE_METRICS, type MetricName, type Metrics } from '../measure/metrics.js';
@@ -48,12 +49,6 @@ export type Comparison = z.infer<typeof comparisonSchema>;
 export type PairedMetric = z.infer<typeof pairedMetricSchema>;
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length / 2;
-  return sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 /** Whether one answer passes its scenario: the anomaly detected, the clean screen left alone, the primary score reached. */
 export function answerPasses(sample: Sample, scenario: Pick<Scenario, 'anomaly' | 'primaryScore'>): boolean {

@@ -39,8 +39,9 @@ const SUITE_QUALITY_METRICS: readonly MetricName[] = [
 ];
 const SUITE_SPECIFIC = new Set(SUITE_QUALITY_METRICS);
 
-/** The metrics worth a row: every general one, and the suite's own quality metrics where measured. */
-const shownMetrics = (metrics: Metrics) => METRIC_NAMES.filter((name) => !SUITE_SPECIFIC.has(name) || metrics[name].n > 0 || metrics[name].value !== null);
+/** The metrics worth a row: every general one, and the suite's own quality metrics where measured or compared. */
+const shownMetrics = (metrics: Metrics, compared: ReadonlyMap<MetricName, unknown> = new Map()) =>
+  METRIC_NAMES.filter((name) => !SUITE_SPECIFIC.has(name) || metrics[name].n > 0 || metrics[name].value !== null || compared.has(name));
 const qualityMetrics = (metrics: Metrics) => SUITE_QUALITY_METRICS.filter((name) => metrics[name].n > 0);
 
 /** Text that came from configuration, shown in code spans; backticks would end the span early. */
@@ -77,7 +78,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
     lines.push(`Compared with ${code(baselineEntry?.path ?? 'the baseline')} (${baselineEntry?.runs ?? 0} run(s)).`, '');
     lines.push('| Metric | Baseline | Current | Change | Verdict | Based on |', '| --- | ---: | ---: | ---: | --- | ---: |');
     let hidden = 0;
-    for (const name of shownMetrics(measurement.metrics).filter((entry) => !SUITE_SPECIFIC.has(entry) || measurement.metrics[entry].n > 0 || verdicts.has(entry))) {
+    for (const name of shownMetrics(measurement.metrics, verdicts)) {
       const metric = measurement.metrics[name];
       const verdict = verdicts.get(name);
       const mark = failedMetrics.has(name) ? ' ❌' : '';

@@ -71,10 +71,7 @@ export function compileAnswerScorer(suite: Pick<Suite, 'output' | 'scorer' | 'to
       return { jsonValid: call.jsonValid, schemaValid, flagged: false, detected: false, matchedKeywords: [], scores: { ...scores }, ...(schemaError ? { schemaError } : {}) };
     }
     const parsed = parseJsonAnswer(answer.text);
-    if (!parsed.ok) {
-      const scores = scorer.kind === 'coordinates' ? { coordinateHit: 0, formatAdherence: 0 } : scorer.kind === 'extraction' ? zeroExtraction(scenario) : {};
-      return { ...UNANSWERED, scores };
-    }
+    if (!parsed.ok) return { ...UNANSWERED, scores: zeroScores(suite, scenario) };
     const schemaValid = validate(parsed.value) === true;
     const schemaError = schemaValid ? undefined : firstError(validate);
     const base = { jsonValid: true, schemaValid, flagged: false, detected: false, matchedKeywords: [] as string[], ...(schemaError ? { schemaError } : {}) };
@@ -92,14 +89,12 @@ export function compileAnswerScorer(suite: Pick<Suite, 'output' | 'scorer' | 'to
 
 /** The scores of an answer that could not be read: zero for everything the scenario scores. */
 export function zeroScores(suite: Pick<Suite, 'scorer'>, scenario: Scenario): Record<string, number> {
-  if (suite.scorer.kind === 'extraction') return zeroExtraction(scenario);
+  if (suite.scorer.kind === 'extraction') {
+    return { ocrJaccard: 0, ocrRecall: 0, entityRecall: 0, entityPrecision: 0, ...(scenario.expect?.relations?.length ? { relationRecall: 0 } : {}) };
+  }
   if (suite.scorer.kind === 'coordinates') return { coordinateHit: 0, formatAdherence: 0 };
   if (suite.scorer.kind === 'tool-call') {
     return { toolAccuracy: 0, ...(Object.keys(scenario.expect?.arguments ?? {}).length ? { argumentMatch: 0 } : {}), ...(scenario.expect?.keywords?.length ? { keywordMatch: 0 } : {}) };
   }
   return {};
-}
-
-function zeroExtraction(scenario: Scenario): Record<string, number> {
-  return { ocrJaccard: 0, ocrRecall: 0, entityRecall: 0, entityPrecision: 0, ...(scenario.expect?.relations?.length ? { relationRecall: 0 } : {}) };
 }

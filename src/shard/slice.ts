@@ -3,6 +3,7 @@
 // because slides with dense text take several times longer than a short command, and equal counts
 // would leave one shard running long after the others. Longest first onto the least-loaded shard
 // (LPT): deterministic for a given suite and baseline, so every matrix job computes the same split.
+import { mean } from 'simple-statistics';
 import type { BaselineRun } from '../gate/baseline.js';
 import type { Scenario } from '../suite/schema.js';
 
@@ -12,7 +13,6 @@ export interface ShardSpec {
   count: number;
 }
 
-const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 /** Each scenario's expected cost: baseline latency where every scenario has one, else the bytes it sends. */
 export function expectedCosts(scenarios: readonly Scenario[], baseline: BaselineRun | undefined): Map<string, number> {
