@@ -174,6 +174,18 @@ async function listModels(baseUrl: string, apiKey: string | undefined, timeoutMs
  * server started with --api-key, a model name the server does not serve).
  */
 export async function preflightOpenAI(target: Target, timeoutMs: number, signal: AbortSignal): Promise<PreflightResult> {
+  // The version probes go out with the model listing rather than after it; a failed check drops them.
+  const probes = new AbortController();
+  const version = serverVersion(target, AbortSignal.any([signal, probes.signal]));
+  const result = await checkModels(target, timeoutMs, signal);
+  if (!result.ok) {
+    probes.abort();
+    return result;
+  }
+  return { ...result, serverVersion: await version };
+}
+
+async function checkModels(target: Target, timeoutMs: number, signal: AbortSignal): Promise<PreflightResult> {
   const base = displayUrl(target.baseUrl);
   const modelsUrl = `${base}/models`;
   const { host, port } = (() => {
@@ -233,7 +245,7 @@ export async function preflightOpenAI(target: Target, timeoutMs: number, signal:
       serverVersion: null,
     };
   }
-  return { ok: true, diagnosis: null, servedModels, serverVersion: await serverVersion(target, signal) };
+  return { ok: true, diagnosis: null, servedModels, serverVersion: null };
 }
 
 const VERSION_PROBES: { path: string; field: string }[] = [
