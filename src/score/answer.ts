@@ -2,6 +2,7 @@
 // suite's scorer makes of it — flagged items and planted anomalies, extraction against ground truth,
 // tool routing, or coordinates. Scores are fractions from 0 to 1, keyed by name (score-metrics.ts).
 import { Ajv, type ValidateFunction } from 'ajv';
+import stringify from 'safe-stable-stringify';
 import type { FlaggedItemsScorer, Scenario, Suite } from '../suite/schema.js';
 import { scoreCoordinates } from './coordinates.js';
 import { scoreExtraction } from './extraction.js';
@@ -48,13 +49,26 @@ function flaggedTexts(value: unknown, scorer: FlaggedItemsScorer): string[] | un
 // One Ajv instance per process, as ajv recommends: building one compiles its meta-schemas (tens of ms).
 let sharedAjv: Ajv | undefined;
 
+// Ajv caches what it compiled by schema object; a suite loaded again holds new objects with the
+// same content, so the validators are cached by content (compiling one takes a few milliseconds,
+// and Ajv's own cache would keep every copy).
+const validators = new Map<string, ValidateFunction>();
+
+function compiledSchema(schema: Record<string, unknown>): ValidateFunction {
+  const key = stringify(schema) ?? '';
+  let validate = validators.get(key);
+  if (!validate) {
+    sharedAjv ??= new Ajv({ strict: false, allErrors: false });
+    validators.set(key, (validate = sharedAjv.compile(schema)));
+  }
+  return validate;
+}
+
 const firstError = (validate: ValidateFunction) => `${validate.errors?.[0]?.instancePath || '/'} ${validate.errors?.[0]?.message ?? ''}`.trim();
 
 export function compileAnswerScorer(suite: Pick<Suite, 'output' | 'scorer' | 'tools' | 'image'>): AnswerScorer {
-  sharedAjv ??= new Ajv({ strict: false, allErrors: false });
-  const ajv = sharedAjv;
-  const validate: ValidateFunction = ajv.compile(suite.output.schema);
-  const toolValidators = new Map((suite.tools ?? []).map((tool) => [tool.name, ajv.compile(tool.parameters)]));
+  const validate = compiledSchema(suite.output.schema);
+  const toolValidators = new Map((suite.tools ?? []).map((tool) => [tool.name, compiledSchema(tool.parameters)]));
   const scorer = suite.scorer;
   // A scenario's keywords are scored on every call: fold them once.
   const foldedKeywords = new WeakMap<readonly string[], string[]>();
