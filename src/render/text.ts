@@ -43,6 +43,25 @@ export function textPaths(font: fontkit.Font, text: string, x: number, y: number
 
 const glyphOutlines = new WeakMap<fontkit.Font, Map<number, string>>();
 
+/** The glyphs of a label straight from the character map, each with its pen position, the label anchored at x. */
+function unshapedLabel(font: fontkit.Font, text: string, x: number, scale: number, anchor: TextAnchor): { glyph: fontkit.Glyph; penX: number }[] {
+  const glyphs = font.glyphsForString(text);
+  const width = glyphs.reduce((sum, glyph) => sum + glyph.advanceWidth, 0) * scale;
+  let penX = anchor === 'start' ? x : anchor === 'middle' ? x - width / 2 : x - width;
+  return glyphs.map((glyph) => {
+    const placed = { glyph, penX };
+    penX += glyph.advanceWidth * scale;
+    return placed;
+  });
+}
+
+/** A per-font cache, made on first use. */
+function cacheFor<K, V>(caches: WeakMap<fontkit.Font, Map<K, V>>, font: fontkit.Font): Map<K, V> {
+  let cache = caches.get(font);
+  if (!cache) caches.set(font, (cache = new Map()));
+  return cache;
+}
+
 /**
  * Like textPaths for labels: glyphs straight from the character map with their advance widths, no
  * shaping (no kerning or ligatures, invisible at label sizes), each outline converted once per process.
@@ -50,17 +69,55 @@ const glyphOutlines = new WeakMap<fontkit.Font, Map<number, string>>();
  */
 export function labelPaths(font: fontkit.Font, text: string, x: number, y: number, sizePx: number, fill: string, anchor: TextAnchor = 'start'): string {
   const scale = sizePx / font.unitsPerEm;
-  const glyphs = font.glyphsForString(text);
-  const width = glyphs.reduce((sum, glyph) => sum + glyph.advanceWidth, 0) * scale;
-  let outlines = glyphOutlines.get(font);
-  if (!outlines) glyphOutlines.set(font, (outlines = new Map()));
-  let penX = anchor === 'start' ? x : anchor === 'middle' ? x - width / 2 : x - width;
+  const outlines = cacheFor(glyphOutlines, font);
   const paths: string[] = [];
-  for (const glyph of glyphs) {
+  for (const { glyph, penX } of unshapedLabel(font, text, x, scale, anchor)) {
     let data = outlines.get(glyph.id);
     if (data === undefined) outlines.set(glyph.id, (data = glyph.path.toSVG()));
     if (data) paths.push(placedGlyph(data, penX.toFixed(2), y.toFixed(2), scale));
-    penX += glyph.advanceWidth * scale;
   }
   return `<g fill="${fill}">${paths.join('')}</g>`;
+}
+
+// Glyph outlines in pixels at one size, as relative path commands from the glyph's origin, in
+// whole hundredths of a pixel (the deltas of rounded points, so no error adds up along an outline).
+const relativeOutlines = new WeakMap<fontkit.Font, Map<string, string>>();
+
+function relativeOutline(glyph: fontkit.Glyph, scale: number): string {
+  const at = (value: number) => Math.round(value * scale * 100);
+  let current = { x: 0, y: 0 };
+  let start = current;
+  const parts: string[] = [];
+  for (const { command, args } of glyph.path.commands) {
+    if (command === 'closePath') {
+      parts.push('z');
+      current = start;
+      continue;
+    }
+    const points: { x: number; y: number }[] = [];
+    for (let index = 0; index + 1 < args.length; index += 2) points.push({ x: at(args[index]!), y: -at(args[index + 1]!) });
+    const letter = command === 'moveTo' ? 'm' : command === 'lineTo' ? 'l' : command === 'quadraticCurveTo' ? 'q' : 'c';
+    parts.push(letter + points.map((point) => `${(point.x - current.x) / 100} ${(point.y - current.y) / 100}`).join(' '));
+    current = points[points.length - 1]!;
+    if (command === 'moveTo') start = current;
+  }
+  return parts.join('');
+}
+
+/**
+ * A label as one <path>: every glyph's outline in pixel coordinates, each converted once per
+ * process and size. For charts, rasterized on every run: librsvg pays per element and per
+ * transform, so one element per label rasterizes about 15 % faster than a <path> per glyph.
+ */
+export function labelOutline(font: fontkit.Font, text: string, x: number, y: number, sizePx: number, fill: string, anchor: TextAnchor = 'start'): string {
+  const scale = sizePx / font.unitsPerEm;
+  const outlines = cacheFor(relativeOutlines, font);
+  let data = '';
+  for (const { glyph, penX } of unshapedLabel(font, text, x, scale, anchor)) {
+    const key = `${sizePx}:${glyph.id}`;
+    let outline = outlines.get(key);
+    if (outline === undefined) outlines.set(key, (outline = relativeOutline(glyph, scale)));
+    if (outline) data += `M${penX.toFixed(2)} ${y.toFixed(2)}${outline}`;
+  }
+  return data ? `<path fill="${fill}" d="${data}"/>` : '';
 }

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRIC_INFO, type MetricName } from '../measure/metrics.js';
-import { labelPaths, loadFonts, type TextAnchor } from '../render/text.js';
+import { labelOutline, loadFonts, type TextAnchor } from '../render/text.js';
 import type { Sharp } from '../sharp.js';
 import type { Report } from './report.js';
 
@@ -23,7 +23,7 @@ const svgText: DrawText = (text, x, y, sizePx, anchor) => `<text x="${x.toFixed(
 
 function outlineText(bold = false): DrawText {
   const fonts = loadFonts();
-  return (text, x, y, sizePx, anchor) => labelPaths(bold ? fonts.bold : fonts.regular, text, x, y, sizePx, INK, anchor);
+  return (text, x, y, sizePx, anchor) => labelOutline(bold ? fonts.bold : fonts.regular, text, x, y, sizePx, INK, anchor);
 }
 
 interface Box {

@@ -1,6 +1,11 @@
 // The few parts of fontkit (no bundled typings) that the renderers use.
 declare module 'fontkit' {
+  export interface PathCommand {
+    command: 'moveTo' | 'lineTo' | 'quadraticCurveTo' | 'bezierCurveTo' | 'closePath';
+    args: number[];
+  }
   export interface GlyphPath {
+    commands: PathCommand[];
     toSVG(): string;
   }
   export interface Glyph {
