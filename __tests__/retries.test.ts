@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reportSchema } from '../src/report/report.js';
+import { loadBuiltinSuite } from '../src/suite/load.js';
 import { sampleSchema } from '../src/run/sample.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
@@ -38,6 +39,18 @@ describe('transient failures', () => {
     // Latency rests only on answered calls.
     expect(metrics.warmLatencyP50Ms.n).toBe(samples.filter((sample) => sample.phase === 'warm' && sample.errorClass === null).length);
     expect(summary).toMatch(/Retried: \d+ transient failures? \(http-503 ×\d+\), each counted in the error rate/);
+  });
+
+  it('keeps samples.jsonl in call order although answers are recorded once the next request is out and failures at once', async () => {
+    const { samples } = await runAgainst({ failures: { errorRate: 0.15, errorStatus: 503 }, seed: 7 });
+    const scenarios = loadBuiltinSuite('safety-checks').scenarios.map((scenario) => scenario.id);
+    const planned = [`${scenarios[0]}#0`, ...[1, 2, 3, 4].flatMap((run) => scenarios.map((id) => `${id}#${run}`))];
+    expect(samples.filter((sample) => !sample.retried).map((sample) => `${sample.scenario}#${sample.run}`)).toEqual(planned);
+    // A retried attempt is followed by the next attempt of the same call.
+    samples.forEach((sample, index) => {
+      if (sample.retried) expect(samples[index + 1]).toMatchObject({ scenario: sample.scenario, run: sample.run, attempt: sample.attempt + 1 });
+    });
+    expect(samples.some((sample) => sample.retried)).toBe(true);
   });
 
   it('classifies a stream cut short without a finish_reason and a socket destroyed mid-answer, and retries both', async () => {

@@ -104,6 +104,8 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
   const dataUrls = new Map(suite.scenarios.map((scenario) => [scenario.id, scenario.image ? `data:${scenario.image.mediaType};base64,${scenario.image.bytes.toString('base64')}` : null]));
   const calls = plannedCalls(suite, plan.settings, options.confirmation);
   const targets = result.targets;
+  const recordings = recordingQueue();
+  const oneAtATime = (call: PlannedCall) => (call.timed ? plan.settings.latencyConcurrency : plan.settings.concurrency) === 1;
 
   interface TargetSession {
     execute: (call: PlannedCall, attempt?: number) => Promise<void>;
@@ -127,6 +129,7 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
       }
     }
     let done = 0;
+    let answeredCalls = 0;
     let unreachableInARow = 0;
     // Stopping a target aborts its calls in flight, as cancelling the run would, and skips the rest.
     const stopTarget = new AbortController();
@@ -144,56 +147,64 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
       if (stopTarget.signal.aborted && !signal.aborted) return;
       const retry = retryBudget.take(outcome.errorClass, attempt);
       const answered = outcome.errorClass === null;
-      // An unanswered call scores zero on what the scenario scores, as a failed call misses an anomaly.
-      const score = answered ? options.scoreAnswer({ text: outcome.text, toolCalls: outcome.toolCalls }, call.scenario) : { ...UNANSWERED, scores: zeroScores(suite, call.scenario) };
-      const toolCall = suite.scorer.kind === 'tool-call' && answered ? routedCall(outcome.text, outcome.toolCalls) : null;
-      const decodeMs = outcome.ttftMs === null ? 0 : outcome.latencyMs - outcome.ttftMs;
-      const sample: Sample = {
-        target: target.name,
-        scenario: call.scenario.id,
-        category: call.scenario.category,
-        anomaly: call.scenario.anomaly,
-        run: call.run,
-        phase: call.phase,
-        attempt,
-        retried: retry,
-        timed: call.timed,
-        startedAt,
-        requestId,
-        latencyMs: round(outcome.latencyMs),
-        ttftMs: outcome.ttftMs === null ? null : round(outcome.ttftMs),
-        outputTokens: outcome.outputTokens,
-        outputTokensSource: outcome.outputTokensSource,
-        outputTokensPerSecond: answered && outcome.outputTokens !== null && outcome.outputTokens > 1 && decodeMs > 0 ? round(((outcome.outputTokens - 1) * 1000) / decodeMs) : null,
-        jsonValid: score.jsonValid,
-        schemaValid: score.schemaValid,
-        flagged: score.flagged,
-        detected: score.detected,
-        matchedKeywords: score.matchedKeywords,
-        scores: score.scores,
-        tool: toolCall?.tool ?? null,
-        inputTokens: outcome.inputTokens,
-        finishReason: outcome.finishReason,
-        interTokenMeanMs: answered ? outcome.interTokenMeanMs : null,
-        interTokenP95Ms: answered ? outcome.interTokenP95Ms : null,
-        serverTimings: outcome.serverTimings,
-        errorClass: outcome.errorClass,
-        errorMessage: outcome.errorMessage,
-        excerpt: (outcome.toolCalls?.length ? outcome.toolCalls.map((entry) => `${entry.name}(${entry.arguments})`).join(' ') : outcome.text).slice(0, EXCERPT_CHARS),
+      if (!retry) done += 1;
+      const progress = { target: target.name, done, total: calls.length };
+      const record = () => {
+        // An unanswered call scores zero on what the scenario scores, as a failed call misses an anomaly.
+        const score = answered ? options.scoreAnswer({ text: outcome.text, toolCalls: outcome.toolCalls }, call.scenario) : { ...UNANSWERED, scores: zeroScores(suite, call.scenario) };
+        const toolCall = suite.scorer.kind === 'tool-call' && answered ? routedCall(outcome.text, outcome.toolCalls) : null;
+        const decodeMs = outcome.ttftMs === null ? 0 : outcome.latencyMs - outcome.ttftMs;
+        const sample: Sample = {
+          target: target.name,
+          scenario: call.scenario.id,
+          category: call.scenario.category,
+          anomaly: call.scenario.anomaly,
+          run: call.run,
+          phase: call.phase,
+          attempt,
+          retried: retry,
+          timed: call.timed,
+          startedAt,
+          requestId,
+          latencyMs: round(outcome.latencyMs),
+          ttftMs: outcome.ttftMs === null ? null : round(outcome.ttftMs),
+          outputTokens: outcome.outputTokens,
+          outputTokensSource: outcome.outputTokensSource,
+          outputTokensPerSecond: answered && outcome.outputTokens !== null && outcome.outputTokens > 1 && decodeMs > 0 ? round(((outcome.outputTokens - 1) * 1000) / decodeMs) : null,
+          jsonValid: score.jsonValid,
+          schemaValid: score.schemaValid,
+          flagged: score.flagged,
+          detected: score.detected,
+          matchedKeywords: score.matchedKeywords,
+          scores: score.scores,
+          tool: toolCall?.tool ?? null,
+          inputTokens: outcome.inputTokens,
+          finishReason: outcome.finishReason,
+          interTokenMeanMs: answered ? outcome.interTokenMeanMs : null,
+          interTokenP95Ms: answered ? outcome.interTokenP95Ms : null,
+          serverTimings: outcome.serverTimings,
+          errorClass: outcome.errorClass,
+          errorMessage: outcome.errorMessage,
+          excerpt: (outcome.toolCalls?.length ? outcome.toolCalls.map((entry) => `${entry.name}(${entry.arguments})`).join(' ') : outcome.text).slice(0, EXCERPT_CHARS),
+        };
+        targetRun.samples.push(sample);
+        if (targetRun.answers && answered && call.phase === 'warm') targetRun.answers.set(`${call.scenario.id}#${call.run}`, outcome.toolCalls?.length ? sample.excerpt : outcome.text);
+        options.onSample(sample, progress);
       };
-      targetRun.samples.push(sample);
-      if (targetRun.answers && answered && call.phase === 'warm') targetRun.answers.set(`${call.scenario.id}#${call.run}`, outcome.toolCalls?.length ? sample.excerpt : outcome.text);
+      // A call taken one at a time is recorded once the next call's request is out (see recordings);
+      // a failed one at once, since what follows depends on it.
+      if (answered && oneAtATime(call)) recordings.defer(record);
+      else recordings.now(record);
       if (retry) {
-        options.onSample(sample, { target: target.name, done, total: calls.length });
         if (await backoff(attempt, signal)) await execute(call, attempt + 1);
         return;
       }
-      done += 1;
-      options.onSample(sample, { target: target.name, done, total: calls.length });
-      unreachableInARow = sample.errorClass !== null && UNREACHABLE.has(sample.errorClass) ? unreachableInARow + 1 : 0;
+      answeredCalls += answered ? 1 : 0;
+      unreachableInARow = outcome.errorClass !== null && UNREACHABLE.has(outcome.errorClass) ? unreachableInARow + 1 : 0;
       if (unreachableInARow >= MAX_CONSECUTIVE_UNREACHABLE && !targetRun.stopped) {
-        const what = sample.errorClass === 'timeout' ? 'timed out' : 'found nothing listening';
-        targetRun.stopped = `Target "${target.name}": ${MAX_CONSECUTIVE_UNREACHABLE} calls in a row ${what} (${sample.errorMessage ?? sample.errorClass}), so its remaining ${calls.length - done} calls were not made: the endpoint stopped answering after ${targetRun.samples.filter((entry) => entry.errorClass === null).length} successful calls. The samples taken are in the report.`;
+        const last = targetRun.samples[targetRun.samples.length - 1]!;
+        const what = last.errorClass === 'timeout' ? 'timed out' : 'found nothing listening';
+        targetRun.stopped = `Target "${target.name}": ${MAX_CONSECUTIVE_UNREACHABLE} calls in a row ${what} (${last.errorMessage ?? last.errorClass}), so its remaining ${calls.length - done} calls were not made: the endpoint stopped answering after ${answeredCalls} successful calls. The samples taken are in the report.`;
         stopTarget.abort();
       }
     };
@@ -201,33 +212,98 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
     return { execute };
   }
 
-  for (const group of targetGroups(plan.targets)) {
-    if (signal.aborted) break;
-    const sessions: TargetSession[] = [];
-    for (const target of group) {
+  /** Every target group in turn; the samples of calls made one at a time are recorded by finish() at the latest. */
+  async function runGroups(): Promise<void> {
+    for (const group of targetGroups(plan.targets)) {
       if (signal.aborted) break;
-      const session = await openSession(target);
-      if (session) sessions.push(session);
+      const sessions: TargetSession[] = [];
+      for (const target of group) {
+        if (signal.aborted) break;
+        const session = await openSession(target);
+        if (session) sessions.push(session);
+      }
+      if (sessions.length === 0) continue;
+      // The cold call runs alone: nothing else may warm the server before it is timed.
+      for (const session of sessions) if (calls[0]?.phase === 'cold') await session.execute(calls[0]);
+      const warmCalls = calls[0]?.phase === 'cold' ? calls.slice(1) : calls;
+      // Compared targets alternate call by call, A then B on odd runs and B then A on even ones, so
+      // drift in time or load falls on both alike and every pair of answers is taken side by side.
+      const interleaved = warmCalls.flatMap((call) => (call.run % 2 === 1 ? sessions : [...sessions].reverse()).map((session) => ({ session, call })));
+      // Once cancelled, queued calls return at once (execute checks the signal) and in-flight ones abort.
+      // Timed runs first, at the latency concurrency; then quality-only runs at full concurrency.
+      await runLimited(interleaved.filter(({ call }) => call.timed), plan.settings.latencyConcurrency);
+      await runLimited(interleaved.filter(({ call }) => !call.timed), plan.settings.concurrency);
     }
-    if (sessions.length === 0) continue;
-    // The cold call runs alone: nothing else may warm the server before it is timed.
-    for (const session of sessions) if (calls[0]?.phase === 'cold') await session.execute(calls[0]);
-    const warmCalls = calls[0]?.phase === 'cold' ? calls.slice(1) : calls;
-    // Compared targets alternate call by call, A then B on odd runs and B then A on even ones, so
-    // drift in time or load falls on both alike and every pair of answers is taken side by side.
-    const interleaved = warmCalls.flatMap((call) => (call.run % 2 === 1 ? sessions : [...sessions].reverse()).map((session) => ({ session, call })));
-    // Once cancelled, queued calls return at once (execute checks the signal) and in-flight ones abort.
-    // Timed runs first, at the latency concurrency; then quality-only runs at full concurrency.
-    const timedLimit = pLimit(plan.settings.latencyConcurrency);
-    await Promise.all(interleaved.filter(({ call }) => call.timed).map(({ session, call }) => timedLimit(() => session.execute(call))));
-    const qualityLimit = pLimit(plan.settings.concurrency);
-    await Promise.all(interleaved.filter(({ call }) => !call.timed).map(({ session, call }) => qualityLimit(() => session.execute(call))));
+  }
+
+  try {
+    await runGroups();
+  } finally {
+    recordings.finish();
   }
   result.cancelled = signal.aborted;
   return result;
 }
 
+/**
+ * Recording a sample — scoring the answer, the sample log, progress — costs the client a few tenths
+ * of a millisecond. For calls made one at a time it waits until the next call's request is out
+ * (setImmediate runs after the microtasks that send it), so that a fast server is not kept waiting
+ * on the client; it is done long before any byte of that answer can arrive. Samples keep their
+ * order: recording one at once first records those waiting. An error in a recording is thrown
+ * again by now() or finish(), which the run ends with.
+ */
+function recordingQueue() {
+  const waiting: (() => void)[] = [];
+  let scheduled = false;
+  let failure: { error: unknown } | null = null;
+  const flush = () => {
+    scheduled = false;
+    for (const record of waiting.splice(0)) {
+      try {
+        record();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  const rethrow = () => {
+    if (failure) throw failure.error;
+  };
+  return {
+    defer(record: () => void) {
+      waiting.push(record);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    now(record: () => void) {
+      waiting.push(record);
+      flush();
+      rethrow();
+    },
+    finish() {
+      flush();
+      rethrow();
+    },
+  };
+}
+
 const round = (value: number) => Math.round(value * 100) / 100;
+
+/**
+ * Runs the calls with at most `limit` in flight. One at a time (the default for timed calls) is a
+ * plain loop: a queue's promise hops between two calls are time the server waits for the client.
+ */
+async function runLimited(calls: readonly { session: { execute: (call: PlannedCall) => Promise<void> }; call: PlannedCall }[], limit: number): Promise<void> {
+  if (limit === 1) {
+    for (const { session, call } of calls) await session.execute(call);
+    return;
+  }
+  const limited = pLimit(limit);
+  await Promise.all(calls.map(({ session, call }) => limited(() => session.execute(call))));
+}
 
 /**
  * The messages of a scenario's call. A scenario with its own prompt (a command to route, a question
