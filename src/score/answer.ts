@@ -2,7 +2,6 @@
 // suite's scorer makes of it — flagged items and planted anomalies, extraction against ground truth,
 // tool routing, or coordinates. Scores are fractions from 0 to 1, keyed by name (score-metrics.ts).
 import { Ajv, type ValidateFunction } from 'ajv';
-import stringify from 'safe-stable-stringify';
 import type { FlaggedItemsScorer, Scenario, Suite } from '../suite/schema.js';
 import { scoreCoordinates } from './coordinates.js';
 import { scoreExtraction } from './extraction.js';
@@ -55,7 +54,8 @@ let sharedAjv: Ajv | undefined;
 const validators = new Map<string, ValidateFunction>();
 
 function compiledSchema(schema: Record<string, unknown>): ValidateFunction {
-  const key = stringify(schema) ?? '';
+  // The same suite file parses to the same key order; a differently ordered copy only compiles once more.
+  const key = JSON.stringify(schema);
   let validate = validators.get(key);
   if (!validate) {
     sharedAjv ??= new Ajv({ strict: false, allErrors: false });
