@@ -109,13 +109,9 @@ export function writeTrendCharts(reportDir: string, trends: readonly Pick<Report
     mkdirSync(dir, { recursive: true });
     const written: string[] = [];
     const rendering: Promise<string>[] = [];
-    for (const target of targets) {
-      for (const chart of target.charts) {
-        const file = `${target.name}-${chart.metric}.svg`;
-        writeFileSync(join(dir, file), trendSvg(`${target.name}: ${chart.label}`, chart.unit, chart.values));
-        written.push(`charts/${file}`);
-      }
-      if (sharp) {
+    // The PNG sheets first: they rasterize on libuv's threads while this one writes the SVGs.
+    if (sharp) {
+      for (const target of targets) {
         const file = `${target.name}-trends.png`;
         rendering.push(
           sharp(Buffer.from(trendSheetSvg(target.name, target.charts)))
@@ -127,6 +123,13 @@ export function writeTrendCharts(reportDir: string, trends: readonly Pick<Report
               return `charts/${file}`;
             }),
         );
+      }
+    }
+    for (const target of targets) {
+      for (const chart of target.charts) {
+        const file = `${target.name}-${chart.metric}.svg`;
+        writeFileSync(join(dir, file), trendSvg(`${target.name}: ${chart.label}`, chart.unit, chart.values));
+        written.push(`charts/${file}`);
       }
     }
     return Promise.all(rendering).then((pngs) => [...written, ...pngs]);
