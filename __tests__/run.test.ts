@@ -2,7 +2,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { join } from 'node:path';
+import { cliFlagName } from '../src/config/load.js';
+import { runModelGate } from '../src/pipeline.js';
 import { reportSchema, type Report } from '../src/report/report.js';
 import { sampleSchema, type Sample } from '../src/run/sample.js';
 import { loadBuiltinSuite } from '../src/suite/load.js';
@@ -228,5 +231,43 @@ describe('cancellation', () => {
     expect(samples.length).toBeLessThan(28);
     expect(report.targets[0]!.completedCalls).toBe(samples.length);
     expect(report.verdictReason).toBe(`The run was cancelled after ${samples.length} calls; the report holds the samples taken so far.`);
+  });
+});
+
+describe('recording', () => {
+  it('scores and logs each answer of a one-at-a-time run once the next request, body included, is on the wire, in call order', async () => {
+    const server = await startOpenAIServer(suiteProgramme({ latency: { ttftMs: 20 } }));
+    // The request ids as undici writes each request's headers to the socket.
+    const onTheWire: string[] = [];
+    const onHeaders = (message: unknown) => {
+      const id = /\r\nx-request-id: *([^\r\n]+)/i.exec(String((message as { headers?: unknown }).headers))?.[1];
+      if (id) onTheWire.push(id);
+    };
+    let bodiesSent = 0;
+    const onBodySent = (message: unknown) => (bodiesSent += (message as { request?: { method?: string } }).request?.method === 'POST' ? 1 : 0);
+    subscribe('undici:client:sendHeaders', onHeaders);
+    subscribe('undici:request:bodySent', onBodySent);
+    const recorded: { requestId: string; sentBefore: number }[] = [];
+    const quiet = () => undefined;
+    try {
+      await runModelGate({
+        inputs: { 'base-url': `${server.url}/v1`, model: 'test-model', 'warm-runs': '2', 'report-dir': tempDir() },
+        configPath: '/nonexistent/model-gate.yml',
+        configRequired: false,
+        env: {},
+        nameOf: cliFlagName,
+        signal: new AbortController().signal,
+        toolVersion: 'test',
+        log: { info: quiet, warn: quiet, debug: quiet },
+        onSample: (sample) => recorded.push({ requestId: sample.requestId!, sentBefore: bodiesSent }),
+      });
+    } finally {
+      unsubscribe('undici:client:sendHeaders', onHeaders);
+      unsubscribe('undici:request:bodySent', onBodySent);
+    }
+    expect(recorded).toHaveLength(1 + 2 * loadBuiltinSuite('safety-checks').scenarios.length);
+    expect(recorded.map((entry) => entry.requestId)).toEqual(onTheWire);
+    // Call n is recorded once the whole request of call n + 1 is out; the last one when the run ends.
+    recorded.slice(0, -1).forEach((entry, index) => expect(entry.sentBefore).toBe(index + 2));
   });
 });

@@ -80,6 +80,26 @@ subscribe('undici:client:sendHeaders', (message) => {
   if (clocksByRequestId.size > 0 && typeof headers === 'string') requestSending(/\r\nx-request-id: *([^\r\n]+)/i.exec(headers)?.[1]);
 });
 
+let waitingForBodySent: (() => void)[] = [];
+
+/**
+ * Runs `callback` once undici has written the whole of the next request, body included: from then
+ * on the server holds the request, and the client's own work no longer delays it.
+ */
+export function whenNextRequestSent(callback: () => void): void {
+  waitingForBodySent.push(callback);
+}
+
+subscribe('undici:request:bodySent', () => {
+  if (waitingForBodySent.length === 0) return;
+  const callbacks = waitingForBodySent;
+  waitingForBodySent = [];
+  // Out of undici's write callback before running them.
+  queueMicrotask(() => {
+    for (const callback of callbacks) callback();
+  });
+});
+
 /**
  * One controller per call, aborted by its deadline or by the run's cancellation. A listener
  * (removed by dispose) rather than AbortSignal.any, whose dependents pile up on a long-lived signal.

@@ -7,7 +7,7 @@ import type { ColdStartNote, Endpoint, PreflightResult } from '../endpoint/types
 import { UNANSWERED, zeroScores, type AnswerScorer } from '../score/answer.js';
 import { routedCall } from '../score/tool-call.js';
 import type { Scenario, Suite, ToolDefinition } from '../suite/schema.js';
-import { newRequestId } from '../endpoint/stream-timing.js';
+import { newRequestId, whenNextRequestSent } from '../endpoint/stream-timing.js';
 import { makeServerCold } from './cold-start.js';
 import { backoff, RetryBudget, type RetrySummary } from './retry.js';
 import type { Sample } from './sample.js';
@@ -191,7 +191,7 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
         if (targetRun.answers && answered && call.phase === 'warm') targetRun.answers.set(`${call.scenario.id}#${call.run}`, outcome.toolCalls?.length ? sample.excerpt : outcome.text);
         options.onSample(sample, progress);
       };
-      // A call taken one at a time is recorded once the next call's request is out (see recordings);
+      // A call taken one at a time is recorded once the next call's request is out (recordingQueue);
       // a failed one at once, since what follows depends on it.
       if (answered && oneAtATime(call)) recordings.defer(record);
       else recordings.now(record);
@@ -247,18 +247,21 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
 
 /**
  * Recording a sample — scoring the answer, the sample log, progress — costs the client a few tenths
- * of a millisecond. For calls made one at a time it waits until the next call's request is out
- * (setImmediate runs after the microtasks that send it), so that a fast server is not kept waiting
- * on the client; it is done long before any byte of that answer can arrive. Samples keep their
- * order: recording one at once first records those waiting. An error in a recording is thrown
- * again by now() or finish(), which the run ends with.
+ * of a millisecond. For calls made one at a time it waits until the next call's request, body
+ * included, is on the wire, so that a fast server is not kept waiting on the client, and the
+ * request reaches the server as soon as it would have without it; the server then still has to
+ * read it and answer. Without a next request it waits at most FALLBACK_MS (or until now() or
+ * finish()). Samples keep their order: recording one at once first records those waiting. An
+ * error in a recording is thrown again by now() or finish(), which the run ends with.
  */
 function recordingQueue() {
+  const FALLBACK_MS = 250;
   const waiting: (() => void)[] = [];
-  let scheduled = false;
+  let fallback: NodeJS.Timeout | null = null;
   let failure: { error: unknown } | null = null;
   const flush = () => {
-    scheduled = false;
+    if (fallback) clearTimeout(fallback);
+    fallback = null;
     for (const record of waiting.splice(0)) {
       try {
         record();
@@ -273,10 +276,9 @@ function recordingQueue() {
   return {
     defer(record: () => void) {
       waiting.push(record);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      if (fallback) return;
+      fallback = setTimeout(flush, FALLBACK_MS).unref();
+      whenNextRequestSent(flush);
     },
     now(record: () => void) {
       waiting.push(record);
