@@ -113,7 +113,7 @@ for (const row of rows) {
 }
 console.log(`\nMedians of each call's error (its p95 in brackets); target: every median within ±${TARGET_MS} ms of the injected values.`);
 console.log('Bare fetch: the same request without model-gate or the openai client, its first chunk timed the same way — the floor any client sees here.');
-console.log("Client time between calls (one at a time): from one call's last token to the next request leaving — model-gate's scoring and sample log, the openai client and fetch preparing the request; none of it is in the latency figures.");
+console.log("Client time between calls (one at a time): from one call's last token to the next request leaving — the openai client and fetch preparing the request (the answer is scored and logged once that request is out); none of it is in the latency figures.");
 console.log(`Node ${process.version}, ${process.platform}/${process.arch}`);
 if (missed) {
   console.log('Target missed.');
