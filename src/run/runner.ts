@@ -129,7 +129,6 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
       }
     }
     let done = 0;
-    let answeredCalls = 0;
     let unreachableInARow = 0;
     // Stopping a target aborts its calls in flight, as cancelling the run would, and skips the rest.
     const stopTarget = new AbortController();
@@ -199,12 +198,12 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
         if (await backoff(attempt, signal)) await execute(call, attempt + 1);
         return;
       }
-      answeredCalls += answered ? 1 : 0;
       unreachableInARow = outcome.errorClass !== null && UNREACHABLE.has(outcome.errorClass) ? unreachableInARow + 1 : 0;
       if (unreachableInARow >= MAX_CONSECUTIVE_UNREACHABLE && !targetRun.stopped) {
+        // now() recorded this failure after every call before it: the samples are complete here.
         const last = targetRun.samples[targetRun.samples.length - 1]!;
         const what = last.errorClass === 'timeout' ? 'timed out' : 'found nothing listening';
-        targetRun.stopped = `Target "${target.name}": ${MAX_CONSECUTIVE_UNREACHABLE} calls in a row ${what} (${last.errorMessage ?? last.errorClass}), so its remaining ${calls.length - done} calls were not made: the endpoint stopped answering after ${answeredCalls} successful calls. The samples taken are in the report.`;
+        targetRun.stopped = `Target "${target.name}": ${MAX_CONSECUTIVE_UNREACHABLE} calls in a row ${what} (${last.errorMessage ?? last.errorClass}), so its remaining ${calls.length - done} calls were not made: the endpoint stopped answering after ${targetRun.samples.filter((entry) => entry.errorClass === null).length} successful calls. The samples taken are in the report.`;
         stopTarget.abort();
       }
     };
