@@ -12,7 +12,8 @@ import { freePort, startOpenAIServer, stopAllServers } from './helpers/servers.j
 afterAll(stopAllServers);
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'model-gate-bad-'));
-const readReport = (dir: string): Report => reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
+const readReport = (dir: string): Report =>
+  reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
 
 function expectNoStackTrace(output: string) {
   expect(output).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
@@ -31,13 +32,17 @@ describe('bad input', () => {
     const { result, report, config } = await runWithConfig('targets:\n  - name: a\n    base-url: [http://x\n');
     expect(result.code).toBe(2);
     expect(report).toMatchObject({ verdict: 'error', status: 'failed', error: { kind: 'config' } });
-    expect(report.verdictReason).toMatch(new RegExp(`^Config file ${config} is not valid YAML \\(line \\d\\): .+\\. Fix the YAML syntax there\\.$`));
+    expect(report.verdictReason).toMatch(
+      new RegExp(`^Config file ${config} is not valid YAML \\(line \\d\\): .+\\. Fix the YAML syntax there\\.$`),
+    );
     expect(result.stdout).toContain('## model-gate: ⚠️ error');
     expectNoStackTrace(result.stdout + result.stderr);
   });
 
   it('a wrong field: file, field path, line and what is expected', async () => {
-    const { result, report, config } = await runWithConfig('version: 1\ntargets:\n  - name: vllm\n    base-url: localhost:8000\n    model: qwen\n');
+    const { result, report, config } = await runWithConfig(
+      'version: 1\ntargets:\n  - name: vllm\n    base-url: localhost:8000\n    model: qwen\n',
+    );
     expect(result.code).toBe(2);
     expect(report.verdictReason).toBe(
       `Config file ${config}: targets[0].base-url (line 4): expected an http:// or https:// URL such as http://127.0.0.1:8000/v1. See the README's "Config file" section for the allowed fields.`,
@@ -69,16 +74,38 @@ describe('bad input', () => {
 
   it('an unknown suite: lists the built-in ones', async () => {
     const dir = tempDir();
-    const result = await runCli(['run', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--suite', 'slides', '--report-dir', dir]);
+    const result = await runCli([
+      'run',
+      '--base-url',
+      'http://127.0.0.1:9/v1',
+      '--model',
+      'm',
+      '--suite',
+      'slides',
+      '--report-dir',
+      dir,
+    ]);
     expect(result.code).toBe(2);
     const report = readReport(dir);
     expect(report).toMatchObject({ verdict: 'error', status: 'failed', error: { kind: 'suite' } });
-    expect(report.verdictReason).toBe('Unknown suite "slides". Built-in suites: safety-checks, slide-extraction, ui-coordinates, voice-commands; a suite of your own is a path to its YAML file, such as .github/model-gate/my-suite.yml. Run "model-gate suites" to list the built-in ones with their fingerprints.');
+    expect(report.verdictReason).toBe(
+      'Unknown suite "slides". Built-in suites: safety-checks, slide-extraction, ui-coordinates, voice-commands; a suite of your own is a path to its YAML file, such as .github/model-gate/my-suite.yml. Run "model-gate suites" to list the built-in ones with their fingerprints.',
+    );
   });
 
   it('a non-numeric setting: the flag, the value and what is allowed', async () => {
     const dir = tempDir();
-    const result = await runCli(['run', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--warm-runs', 'abc', '--report-dir', dir]);
+    const result = await runCli([
+      'run',
+      '--base-url',
+      'http://127.0.0.1:9/v1',
+      '--model',
+      'm',
+      '--warm-runs',
+      'abc',
+      '--report-dir',
+      dir,
+    ]);
     expect(result.code).toBe(2);
     expect(readReport(dir).verdictReason).toBe('--warm-runs is "abc": expected a whole number from 1 to 1000.');
     expectNoStackTrace(result.stdout + result.stderr);
@@ -87,7 +114,9 @@ describe('bad input', () => {
   it('a base URL without a model, and no target at all', async () => {
     const dir = tempDir();
     const partial = await runCli(['run', '--base-url', 'http://127.0.0.1:9/v1', '--report-dir', dir]);
-    expect(readReport(dir).verdictReason).toBe('--base-url is set but --model is not: give the model name the server serves (GET {base-url}/models lists them).');
+    expect(readReport(dir).verdictReason).toBe(
+      '--base-url is set but --model is not: give the model name the server serves (GET {base-url}/models lists them).',
+    );
     expect(partial.code).toBe(2);
     const none = await runCli(['run', '--report-dir', dir], { cwd: dir });
     expect(none.code).toBe(2);
@@ -98,7 +127,17 @@ describe('bad input', () => {
 
   it('an API key variable that is empty', async () => {
     const dir = tempDir();
-    const result = await runCli(['run', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--api-key-env', 'MODEL_GATE_UNSET_KEY', '--report-dir', dir]);
+    const result = await runCli([
+      'run',
+      '--base-url',
+      'http://127.0.0.1:9/v1',
+      '--model',
+      'm',
+      '--api-key-env',
+      'MODEL_GATE_UNSET_KEY',
+      '--report-dir',
+      dir,
+    ]);
     expect(result.code).toBe(2);
     expect(readReport(dir).verdictReason).toBe(
       'Target "m" takes its API key from the environment variable MODEL_GATE_UNSET_KEY (--api-key-env), but that variable is empty or unset. Set it in the step\'s env: from a secret, or remove api-key-env if the server needs no key.',
@@ -108,7 +147,15 @@ describe('bad input', () => {
   it('an unreachable endpoint: the diagnosis, a report, exit 2', async () => {
     const dir = tempDir();
     const port = await freePort();
-    const result = await runCli(['run', '--base-url', `http://127.0.0.1:${port}/v1`, '--model', 'm', '--report-dir', dir]);
+    const result = await runCli([
+      'run',
+      '--base-url',
+      `http://127.0.0.1:${port}/v1`,
+      '--model',
+      'm',
+      '--report-dir',
+      dir,
+    ]);
     expect(result.code).toBe(2);
     const report = readReport(dir);
     expect(report.status).toBe('partial');
@@ -120,7 +167,17 @@ describe('bad input', () => {
   it('a model that answers prose instead of JSON', async () => {
     const server = await startOpenAIServer(suiteProgramme({ quality: { proseRate: 1 } }));
     const dir = tempDir();
-    const result = await runCli(['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--warm-runs', '1', '--report-dir', dir]);
+    const result = await runCli([
+      'run',
+      '--base-url',
+      `${server.url}/v1`,
+      '--model',
+      'test-model',
+      '--warm-runs',
+      '1',
+      '--report-dir',
+      dir,
+    ]);
     expect(result.code).toBe(2);
     const report = readReport(dir);
     expect(report.targets[0]!.measurement!.metrics.jsonValidRatePct).toEqual({ value: 0, n: 9, count: 0 });
@@ -128,7 +185,9 @@ describe('bad input', () => {
       'No answer from target "test-model" was valid JSON (9 answers; see "Calls worth a look" in the summary). The server may ignore response_format (try json-mode json_schema or none), or the model does not follow the output format.',
     );
     const summary = readFileSync(join(dir, 'summary.md'), 'utf8');
-    expect(summary).toContain('| `birth-date-aberrant` | 1 | invalid-json | `I looked at the screen carefully and nothing seems unusual to me.` |');
+    expect(summary).toContain(
+      '| `birth-date-aberrant` | 1 | invalid-json | `I looked at the screen carefully and nothing seems unusual to me.` |',
+    );
   });
 
   it('an unknown flag or command', async () => {

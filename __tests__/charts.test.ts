@@ -15,7 +15,12 @@ describe('trend charts', () => {
   it('write one SVG per metric with two or more points and one PNG sheet per target', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'model-gate-charts-'));
     const files = await writeTrendCharts(dir, [{ name: 'vlm', trends }], sharp);
-    expect(files.sort()).toEqual(['charts/vlm-detectionRatePct.svg', 'charts/vlm-falsePositiveRatePct.svg', 'charts/vlm-trends.png', 'charts/vlm-warmLatencyP50Ms.svg']);
+    expect(files.sort()).toEqual([
+      'charts/vlm-detectionRatePct.svg',
+      'charts/vlm-falsePositiveRatePct.svg',
+      'charts/vlm-trends.png',
+      'charts/vlm-warmLatencyP50Ms.svg',
+    ]);
     expect(readdirSync(join(dir, 'charts')).length).toBe(4);
     const png = readFileSync(join(dir, 'charts', 'vlm-trends.png'));
     // Two panels a row: 2 × 360 wide; a 34 px heading and two rows of 190.
@@ -24,13 +29,19 @@ describe('trend charts', () => {
 
   it('without sharp, the SVGs alone', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'model-gate-charts-'));
-    expect((await writeTrendCharts(dir, [{ name: 'vlm', trends }], null)).filter((file) => file.endsWith('.png'))).toEqual([]);
+    expect(
+      (await writeTrendCharts(dir, [{ name: 'vlm', trends }], null)).filter((file) => file.endsWith('.png')),
+    ).toEqual([]);
   });
 
   it('draw the sheet from the bundled font, the same bytes every time', async () => {
     const charts = [{ label: 'Detection rate', unit: '%', values: [100, 80, 60] }];
-    const first = await sharp(Buffer.from(trendSheetSvg('vlm', charts))).png().toBuffer();
-    const second = await sharp(Buffer.from(trendSheetSvg('vlm', charts))).png().toBuffer();
+    const first = await sharp(Buffer.from(trendSheetSvg('vlm', charts)))
+      .png()
+      .toBuffer();
+    const second = await sharp(Buffer.from(trendSheetSvg('vlm', charts)))
+      .png()
+      .toBuffer();
     expect(first.equals(second)).toBe(true);
     expect(trendSheetSvg('vlm', charts)).not.toContain('<text');
   });

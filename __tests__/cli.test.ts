@@ -29,7 +29,9 @@ describe('model-gate CLI', () => {
   ])('render %s: every image written, re-rendered identically', async (id, count, note) => {
     const out = mkdtempSync(join(tmpdir(), 'model-gate-render-'));
     const result = await runCli(['render', id, '--out', out, '--fresh']);
-    expect(result.stdout).toBe(`${count} images of ${id} written to ${out}${note}\nRe-rendered images are byte-identical to the committed ones.\n`);
+    expect(result.stdout).toBe(
+      `${count} images of ${id} written to ${out}${note}\nRe-rendered images are byte-identical to the committed ones.\n`,
+    );
     expect(result.code).toBe(0);
     expect(readdirSync(out)).toHaveLength(count);
   });
@@ -38,16 +40,21 @@ describe('model-gate CLI', () => {
     const out = mkdtempSync(join(tmpdir(), 'model-gate-render-'));
     const result = await runCli(['render', 'safety-checks', '--out', out, '--fresh']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`9 images of safety-checks written to ${out}\nRe-rendered images are byte-identical to the committed ones.\n`);
+    expect(result.stdout).toBe(
+      `9 images of safety-checks written to ${out}\nRe-rendered images are byte-identical to the committed ones.\n`,
+    );
     const suite = loadBuiltinSuite('safety-checks');
     expect(readdirSync(out).sort()).toEqual(suite.scenarios.map((scenario) => `${scenario.id}.png`).sort());
-    for (const scenario of suite.scenarios) expect(readFileSync(join(out, `${scenario.id}.png`)).equals(scenario.image!.bytes)).toBe(true);
+    for (const scenario of suite.scenarios)
+      expect(readFileSync(join(out, `${scenario.id}.png`)).equals(scenario.image!.bytes)).toBe(true);
   });
 
   it('render: needs a suite and a folder', async () => {
     const result = await runCli(['render', 'safety-checks']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('model-gate: render needs --out DIR, the folder to write the images to. Run "model-gate --help" for usage.\n');
+    expect(result.stderr).toBe(
+      'model-gate: render needs --out DIR, the folder to write the images to. Run "model-gate --help" for usage.\n',
+    );
   });
 
   it('--version and --help', async () => {

@@ -16,8 +16,19 @@ async function runWithColdStart(coldStart: Record<string, unknown>) {
   const server = await startOpenAIServer(suiteProgramme());
   const dir = mkdtempSync(join(tmpdir(), 'model-gate-cold-'));
   const config = join(dir, 'model-gate.yml');
-  const command = typeof coldStart.command === 'function' ? (coldStart.command as (url: string) => string)(server.url) : coldStart.command;
-  writeFileSync(config, stringify({ targets: [{ name: 'vllm', 'base-url': `${server.url}/v1`, model: 'test-model', 'cold-start': { ...coldStart, command } }], settings: { 'warm-runs': 1 } }));
+  const command =
+    typeof coldStart.command === 'function'
+      ? (coldStart.command as (url: string) => string)(server.url)
+      : coldStart.command;
+  writeFileSync(
+    config,
+    stringify({
+      targets: [
+        { name: 'vllm', 'base-url': `${server.url}/v1`, model: 'test-model', 'cold-start': { ...coldStart, command } },
+      ],
+      settings: { 'warm-runs': 1 },
+    }),
+  );
   const result = await runCli(['run', '--config', config, '--report-dir', join(dir, 'report')], { timeoutMs: 30_000 });
   const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8')));
   return { server, result, report, summary: readFileSync(join(dir, 'report', 'summary.md'), 'utf8') };
@@ -25,7 +36,8 @@ async function runWithColdStart(coldStart: Record<string, unknown>) {
 
 // The command a user would write to restart their server, here asking the test server to act as
 // one that restarts: every call answers 503 for 800 ms.
-const restart = (downMs: number) => (url: string) => `node -e "fetch('${url}/__control/restart?downMs=${downMs}', { method: 'POST' }).then((r) => process.exit(r.ok ? 0 : 1))"`;
+const restart = (downMs: number) => (url: string) =>
+  `node -e "fetch('${url}/__control/restart?downMs=${downMs}', { method: 'POST' }).then((r) => process.exit(r.ok ? 0 : 1))"`;
 
 describe('cold-start command', () => {
   it('runs the command, waits until the server answers again, then times the cold call', async () => {
@@ -38,14 +50,18 @@ describe('cold-start command', () => {
     expect(stats.chatsSinceRestart).toBe(stats.chat);
     const coldStart = report.targets[0]!.coldStart!;
     expect(coldStart.method).toBe('reset-command');
-    expect(coldStart.detail).toMatch(/^the cold-start command ran and GET http:\/\/127\.0\.0\.1:\d+\/v1\/models answered after (0\.[7-9]|[1-9]\d*\.\d) s$/);
+    expect(coldStart.detail).toMatch(
+      /^the cold-start command ran and GET http:\/\/127\.0\.0\.1:\d+\/v1\/models answered after (0\.[7-9]|[1-9]\d*\.\d) s$/,
+    );
     expect(summary).toContain('Cold start: measured after the cold-start command');
   });
 
   it('names the exit code and the last line the command printed when it fails', async () => {
     const { result, report } = await runWithColdStart({ command: 'echo "Error: No such container: vllm" >&2; exit 3' });
     expect(result.code).not.toBe(0);
-    expect(report.targets[0]!.preflight.diagnosis).toBe('Target "vllm": the cold-start command failed (exit code 3): Error: No such container: vllm. Fix cold-start.command in the config file.');
+    expect(report.targets[0]!.preflight.diagnosis).toBe(
+      'Target "vllm": the cold-start command failed (exit code 3): Error: No such container: vllm. Fix cold-start.command in the config file.',
+    );
     expect(report.targets[0]!.completedCalls).toBe(0);
   });
 
@@ -61,15 +77,29 @@ describe('cold-start command', () => {
     const started = Date.now();
     const { report } = await runWithColdStart({ command: 'sleep 30', 'ready-timeout': 1 });
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(report.targets[0]!.preflight.diagnosis).toBe('Target "vllm": the cold-start command did not finish within 1 s (cold-start.ready-timeout); it was stopped. Make it return once the restart is under way, or raise ready-timeout.');
+    expect(report.targets[0]!.preflight.diagnosis).toBe(
+      'Target "vllm": the cold-start command did not finish within 1 s (cold-start.ready-timeout); it was stopped. Make it return once the restart is under way, or raise ready-timeout.',
+    );
   });
 
   it('without a command the report says the cold figure is a first call', async () => {
     const server = await startOpenAIServer(suiteProgramme());
     const dir = mkdtempSync(join(tmpdir(), 'model-gate-cold-'));
-    await runCli(['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--warm-runs', '1', '--report-dir', dir]);
+    await runCli([
+      'run',
+      '--base-url',
+      `${server.url}/v1`,
+      '--model',
+      'test-model',
+      '--warm-runs',
+      '1',
+      '--report-dir',
+      dir,
+    ]);
     const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
     expect(report.targets[0]!.coldStart?.method).toBe('first-call');
-    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('Cold start: a first-call figure (no cold-start command: the cold figure is the first call of this run, on a server that may already hold the model).');
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain(
+      'Cold start: a first-call figure (no cold-start command: the cold figure is the first call of this run, on a server that may already hold the model).',
+    );
   });
 });

@@ -14,8 +14,15 @@ import { startGithubServer, stopAllServers } from './helpers/servers.js';
 afterAll(stopAllServers);
 
 const marker = commentMarkerFor('model-gate/safety-checks');
-const prContext: RunContext = { eventName: 'pull_request', repository: { owner: 'acme', repo: 'clinic-bots' }, pullRequest: { number: 42, fromFork: false }, runUrl: 'https://github.com/acme/clinic-bots/actions/runs/7', workflow: 'model-gate' };
-const apiFor = (url: string, token: string) => octokitCommentApi(getOctokit(token, { baseUrl: url }) as unknown as OctokitIssues, 'acme', 'clinic-bots');
+const prContext: RunContext = {
+  eventName: 'pull_request',
+  repository: { owner: 'acme', repo: 'clinic-bots' },
+  pullRequest: { number: 42, fromFork: false },
+  runUrl: 'https://github.com/acme/clinic-bots/actions/runs/7',
+  workflow: 'model-gate',
+};
+const apiFor = (url: string, token: string) =>
+  octokitCommentApi(getOctokit(token, { baseUrl: url }) as unknown as OctokitIssues, 'acme', 'clinic-bots');
 
 function metric(value: number | null, n = 27, count?: number) {
   return count === undefined ? { value, n } : { value, n, count };
@@ -23,37 +30,111 @@ function metric(value: number | null, n = 27, count?: number) {
 
 function target(name: string, excerpt: string): TargetReport {
   const metrics = {
-    detectionRatePct: metric(80, 15, 12), falsePositiveRatePct: metric(8.33, 12, 1), jsonValidRatePct: metric(100, 27, 27), schemaValidRatePct: metric(100, 27, 27),
-    errorRatePct: metric(0, 27, 0), coldStartMs: metric(5400, 1), warmLatencyMeanMs: metric(812), warmLatencyP50Ms: metric(790), warmLatencyP95Ms: metric(1210),
-    ttftP50Ms: metric(180), ttftP95Ms: metric(240), outputTokensPerSecond: metric(41.5), interTokenMeanMs: metric(24.1), interTokenP95Ms: metric(31.7),
+    detectionRatePct: metric(80, 15, 12),
+    falsePositiveRatePct: metric(8.33, 12, 1),
+    jsonValidRatePct: metric(100, 27, 27),
+    schemaValidRatePct: metric(100, 27, 27),
+    errorRatePct: metric(0, 27, 0),
+    coldStartMs: metric(5400, 1),
+    warmLatencyMeanMs: metric(812),
+    warmLatencyP50Ms: metric(790),
+    warmLatencyP95Ms: metric(1210),
+    ttftP50Ms: metric(180),
+    ttftP95Ms: metric(240),
+    outputTokensPerSecond: metric(41.5),
+    interTokenMeanMs: metric(24.1),
+    interTokenP95Ms: metric(31.7),
     ...Object.fromEntries(SCORE_METRIC_NAMES.map((name) => [name, { value: null, n: 0 }])),
   } as Metrics;
   return {
-    name, kind: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'qwen2.5-vl', jsonMode: 'json_object',
-    preflight: { ok: true, diagnosis: null, servedModels: ['qwen2.5-vl'], serverVersion: null }, coldStart: { method: 'first-call', detail: 'no cold-start command' }, retries: null, serverTimings: null, plannedCalls: 28, completedCalls: 28, confirmationCalls: 0,
+    name,
+    kind: 'openai',
+    baseUrl: 'http://127.0.0.1:8000/v1',
+    model: 'qwen2.5-vl',
+    jsonMode: 'json_object',
+    preflight: { ok: true, diagnosis: null, servedModels: ['qwen2.5-vl'], serverVersion: null },
+    coldStart: { method: 'first-call', detail: 'no cold-start command' },
+    retries: null,
+    serverTimings: null,
+    plannedCalls: 28,
+    completedCalls: 28,
+    confirmationCalls: 0,
     measurement: { metrics, categories: { identity: metrics, clean: metrics }, scenarios: [], coldStart: null },
     cost: null,
     stopped: null,
     flips: [{ scenario: 'diagnosis-empty', before: true, now: false }],
     trends: { warmLatencyP50Ms: [780, 801, 790], detectionRatePct: [100, 100, 80] },
-    notableSamples: Array.from({ length: 20 }, (_, index) => ({ scenario: `scenario-${index}`, run: 1, problem: 'missed' as const, excerpt, errorClass: null, errorMessage: null })),
+    notableSamples: Array.from({ length: 20 }, (_, index) => ({
+      scenario: `scenario-${index}`,
+      run: 1,
+      problem: 'missed' as const,
+      excerpt,
+      errorClass: null,
+      errorMessage: null,
+    })),
   };
 }
 
 function report(targets: TargetReport[]): Report {
   return {
-    schemaVersion: 1, tool: { name: 'model-gate', version: '0.1.0' }, status: 'complete', verdict: 'fail', verdictReason: '1 regression beyond margin and noise.', mode: 'gate', regressions: targets.length,
-    startedAt: '', finishedAt: '', suite: { id: 'safety-checks', version: 1, title: 't', fingerprint: `sha256:${'ab'.repeat(32)}`, scenarios: 9 },
-    settings: { warmRuns: 3, concurrency: 1, timeoutMs: 120000, temperature: 0, maxTokens: 512 }, thresholds: {}, targets, thresholdChecks: [],
+    schemaVersion: 1,
+    tool: { name: 'model-gate', version: '0.1.0' },
+    status: 'complete',
+    verdict: 'fail',
+    verdictReason: '1 regression beyond margin and noise.',
+    mode: 'gate',
+    regressions: targets.length,
+    startedAt: '',
+    finishedAt: '',
+    suite: { id: 'safety-checks', version: 1, title: 't', fingerprint: `sha256:${'ab'.repeat(32)}`, scenarios: 9 },
+    settings: { warmRuns: 3, concurrency: 1, timeoutMs: 120000, temperature: 0, maxTokens: 512 },
+    thresholds: {},
+    targets,
+    thresholdChecks: [],
     gate: { alpha: 0.01, onRegression: 'fail', confirmRuns: true, confirmed: false },
-    baselines: targets.map((entry) => ({ target: entry.name, path: `baselines/safety-checks/${entry.name}.json`, status: 'compared' as const, runs: 3, reason: null })),
+    baselines: targets.map((entry) => ({
+      target: entry.name,
+      path: `baselines/safety-checks/${entry.name}.json`,
+      status: 'compared' as const,
+      runs: 3,
+      reason: null,
+    })),
     comparisons: [],
     shard: null,
     metricVerdicts: targets.flatMap((entry) => [
-      { target: entry.name, metric: 'detectionRatePct' as const, status: 'regressed' as const, baseline: 100, current: 80, change: -20, changeUnit: 'points' as const, margin: 5, pValue: 0.0001, threshold: 0.001, interval: null, reason: 'worse by more than the margin and significant', suspicious: false },
-      { target: entry.name, metric: 'warmLatencyP50Ms' as const, status: 'within-noise' as const, baseline: 780, current: 790, change: 1.3, changeUnit: '%' as const, margin: 10, pValue: 0.4, threshold: 0.002, interval: [-3, 6] as [number, number], reason: 'change within the margin', suspicious: false },
+      {
+        target: entry.name,
+        metric: 'detectionRatePct' as const,
+        status: 'regressed' as const,
+        baseline: 100,
+        current: 80,
+        change: -20,
+        changeUnit: 'points' as const,
+        margin: 5,
+        pValue: 0.0001,
+        threshold: 0.001,
+        interval: null,
+        reason: 'worse by more than the margin and significant',
+        suspicious: false,
+      },
+      {
+        target: entry.name,
+        metric: 'warmLatencyP50Ms' as const,
+        status: 'within-noise' as const,
+        baseline: 780,
+        current: 790,
+        change: 1.3,
+        changeUnit: '%' as const,
+        margin: 10,
+        pValue: 0.4,
+        threshold: 0.002,
+        interval: [-3, 6] as [number, number],
+        reason: 'change within the margin',
+        suspicious: false,
+      },
     ]),
-    error: null, files: { samples: 'samples.jsonl', summary: 'summary.md', comment: 'comment.md', junit: 'junit.xml' },
+    error: null,
+    files: { samples: 'samples.jsonl', summary: 'summary.md', comment: 'comment.md', junit: 'junit.xml' },
   };
 }
 
@@ -82,11 +163,14 @@ describe('comment body', () => {
   });
 
   it('renders hostile model output inert', () => {
-    const hostile = '@org/team <img src=x onerror=alert(1)> [click me](https://evil.example/x) `break` | cell ' + 'A'.repeat(100_000);
+    const hostile =
+      '@org/team <img src=x onerror=alert(1)> [click me](https://evil.example/x) `break` | cell ' + 'A'.repeat(100_000);
     const body = commentBody(report([target('awq', hostile)]), { marker, runUrl: null });
     const row = body.split('\n').find((line) => line.includes('onerror'))!;
     // Inside a code span: no mention, tag, link or image is rendered; backticks and pipes cannot break out.
-    expect(row).toMatch(/\| `@org\/team <img src=x onerror=alert\(1\)> \[click me\]\(https:\/\/evil\.example\/x\) 'break' \\\| cell A+…` \|$/);
+    expect(row).toMatch(
+      /\| `@org\/team <img src=x onerror=alert\(1\)> \[click me\]\(https:\/\/evil\.example\/x\) 'break' \\\| cell A+…` \|$/,
+    );
     expect(row.length).toBeLessThan(400);
     expect(body.length).toBeLessThan(COMMENT_MAX_CHARS);
   });
@@ -96,9 +180,23 @@ describe('publishing the comment', () => {
   it('creates the comment the first time and updates the same one afterwards', async () => {
     const server = await startGithubServer({ tokens: { ghs_write: 'write' } });
     const api = apiFor(server.url, 'ghs_write');
-    const first = await publishComment({ api, context: prContext, mode: 'always', marker, body: `${marker}\nfirst`, regressed: false });
+    const first = await publishComment({
+      api,
+      context: prContext,
+      mode: 'always',
+      marker,
+      body: `${marker}\nfirst`,
+      regressed: false,
+    });
     expect(first.status).toBe('created');
-    const second = await publishComment({ api, context: prContext, mode: 'always', marker, body: `${marker}\nsecond`, regressed: false });
+    const second = await publishComment({
+      api,
+      context: prContext,
+      mode: 'always',
+      marker,
+      body: `${marker}\nsecond`,
+      regressed: false,
+    });
     expect(second).toMatchObject({ status: 'updated', url: first.url });
     const { comments } = await server.state();
     expect(comments).toHaveLength(1);
@@ -106,12 +204,24 @@ describe('publishing the comment', () => {
   });
 
   it('finds its earlier comment on a later page of a long discussion', async () => {
-    const others = Array.from({ length: 150 }, (_, index) => ({ id: index + 1, issue: 42, body: `comment ${index}`, login: 'reviewer' }));
+    const others = Array.from({ length: 150 }, (_, index) => ({
+      id: index + 1,
+      issue: 42,
+      body: `comment ${index}`,
+      login: 'reviewer',
+    }));
     others[130] = { id: 131, issue: 42, body: `${marker}\nold`, login: 'github-actions[bot]', type: 'Bot' } as never;
     // A human quoting the marker is not the action's comment.
     others[5] = { id: 6, issue: 42, body: `quoting ${marker}`, login: 'reviewer' };
     const server = await startGithubServer({ tokens: { ghs_write: 'write' }, comments: others });
-    const outcome = await publishComment({ api: apiFor(server.url, 'ghs_write'), context: prContext, mode: 'on-regression', marker, body: `${marker}\nrecovered`, regressed: false });
+    const outcome = await publishComment({
+      api: apiFor(server.url, 'ghs_write'),
+      context: prContext,
+      mode: 'on-regression',
+      marker,
+      body: `${marker}\nrecovered`,
+      regressed: false,
+    });
     expect(outcome.status).toBe('updated');
     const { comments, requests } = await server.state();
     expect(comments.find((comment) => comment.id === 131)!.body).toBe(`${marker}\nrecovered`);
@@ -120,29 +230,66 @@ describe('publishing the comment', () => {
 
   it('on-regression: no new comment when nothing regressed', async () => {
     const server = await startGithubServer({ tokens: { ghs_write: 'write' } });
-    const outcome = await publishComment({ api: apiFor(server.url, 'ghs_write'), context: prContext, mode: 'on-regression', marker, body: 'x', regressed: false });
-    expect(outcome).toEqual({ status: 'skipped', message: 'No pull-request comment: nothing regressed (comment is "on-regression").', url: null });
+    const outcome = await publishComment({
+      api: apiFor(server.url, 'ghs_write'),
+      context: prContext,
+      mode: 'on-regression',
+      marker,
+      body: 'x',
+      regressed: false,
+    });
+    expect(outcome).toEqual({
+      status: 'skipped',
+      message: 'No pull-request comment: nothing regressed (comment is "on-regression").',
+      url: null,
+    });
     expect((await server.state()).comments).toHaveLength(0);
   });
 
   it('a read-only token (403) gives a notice, never a failure', async () => {
     const server = await startGithubServer({ tokens: { ghs_read: 'read' } });
-    const outcome = await publishComment({ api: apiFor(server.url, 'ghs_read'), context: prContext, mode: 'always', marker, body: 'x', regressed: true });
+    const outcome = await publishComment({
+      api: apiFor(server.url, 'ghs_read'),
+      context: prContext,
+      mode: 'always',
+      marker,
+      body: 'x',
+      regressed: true,
+    });
     expect(outcome).toEqual({
       status: 'not-allowed',
-      message: 'No pull-request comment: the token may not write comments (HTTP 403). Give the job "permissions: pull-requests: write", or set comment to "never"; the gate result is unchanged.',
+      message:
+        'No pull-request comment: the token may not write comments (HTTP 403). Give the job "permissions: pull-requests: write", or set comment to "never"; the gate result is unchanged.',
       url: null,
     });
   });
 
   it('a pull request from a fork: explains in one line, calls nothing', async () => {
-    const outcome = await publishComment({ api: null, context: { ...prContext, pullRequest: { number: 42, fromFork: true } }, mode: 'always', marker, body: 'x', regressed: true });
-    expect(outcome.message).toBe('No pull-request comment: this pull request comes from a fork, whose token is read-only and has no secrets; the job summary has the tables.');
+    const outcome = await publishComment({
+      api: null,
+      context: { ...prContext, pullRequest: { number: 42, fromFork: true } },
+      mode: 'always',
+      marker,
+      body: 'x',
+      regressed: true,
+    });
+    expect(outcome.message).toBe(
+      'No pull-request comment: this pull request comes from a fork, whose token is read-only and has no secrets; the job summary has the tables.',
+    );
   });
 
   it('a scheduled run has no pull request to comment on', async () => {
-    const outcome = await publishComment({ api: null, context: { ...prContext, eventName: 'schedule', pullRequest: null }, mode: 'always', marker, body: 'x', regressed: true });
-    expect(outcome.message).toBe('No pull-request comment: this run was started by schedule; the job summary has the tables.');
+    const outcome = await publishComment({
+      api: null,
+      context: { ...prContext, eventName: 'schedule', pullRequest: null },
+      mode: 'always',
+      marker,
+      body: 'x',
+      regressed: true,
+    });
+    expect(outcome.message).toBe(
+      'No pull-request comment: this run was started by schedule; the job summary has the tables.',
+    );
   });
 });
 
@@ -151,12 +298,34 @@ describe('junit.xml', () => {
     const { junitXml } = await import('../src/report/junit.js');
     const base = report([target('awq', 'ok')]);
     base.targets[0]!.measurement!.scenarios = [
-      { scenario: 'birth-date-aberrant', category: 'identity', anomaly: true, runs: 3, detected: 1, flagged: 1, jsonValid: 3, schemaValid: 3, errors: 0 },
-      { scenario: 'clean-migraine', category: 'clean', anomaly: false, runs: 3, detected: 0, flagged: 0, jsonValid: 3, schemaValid: 3, errors: 0 },
+      {
+        scenario: 'birth-date-aberrant',
+        category: 'identity',
+        anomaly: true,
+        runs: 3,
+        detected: 1,
+        flagged: 1,
+        jsonValid: 3,
+        schemaValid: 3,
+        errors: 0,
+      },
+      {
+        scenario: 'clean-migraine',
+        category: 'clean',
+        anomaly: false,
+        runs: 3,
+        detected: 0,
+        flagged: 0,
+        jsonValid: 3,
+        schemaValid: 3,
+        errors: 0,
+      },
     ];
     const xml = junitXml(base);
     expect(xml).toContain('<testcase classname="model-gate.awq.identity" name="birth-date-aberrant">');
-    expect(xml).toContain('<failure message="birth-date-aberrant: the planted anomaly was detected in 1 of 3 runs." type="anomaly"/>');
+    expect(xml).toContain(
+      '<failure message="birth-date-aberrant: the planted anomaly was detected in 1 of 3 runs." type="anomaly"/>',
+    );
     expect(xml).toMatch(/<testcase classname="model-gate\.awq\.clean" name="clean-migraine"\/>/);
     expect(xml).toContain('<testcase classname="model-gate.awq.gate" name="detectionRatePct">');
     expect(xml).toMatch(/<testsuite name="model-gate safety-checks · awq" tests="3" failures="2"/);
@@ -167,7 +336,17 @@ describe('trends', () => {
   it('charts each gated metric over the baseline runs and this run, as a Mermaid xychart', async () => {
     const { summaryMarkdown } = await import('../src/report/markdown.js');
     const markdown = summaryMarkdown(report([target('awq', 'ok')]));
-    expect(markdown).toContain(['```mermaid', 'xychart-beta', '  title "Warm latency p50 (ms)"', '  x-axis ["b-2", "b-1", "now"]', '  y-axis "ms"', '  line [780, 801, 790]', '```'].join('\n'));
+    expect(markdown).toContain(
+      [
+        '```mermaid',
+        'xychart-beta',
+        '  title "Warm latency p50 (ms)"',
+        '  x-axis ["b-2", "b-1", "now"]',
+        '  y-axis "ms"',
+        '  line [780, 801, 790]',
+        '```',
+      ].join('\n'),
+    );
     expect(markdown).toContain('  title "Detection rate (%)"');
   });
 });
@@ -175,8 +354,12 @@ describe('trends', () => {
 describe('the comment rendered to HTML', () => {
   it('shows hostile model output only as code: no tag, link, image or mention comes through', async () => {
     const { marked } = await import('marked');
-    const hostile = '@org/team <img src=x onerror=alert(1)> [click me](https://evil.example/x) ![pixel](https://evil.example/p.png) <script>alert(2)</script>';
-    const html = await marked.parse(commentBody(report([target('awq', hostile)]), { marker, runUrl: prContext.runUrl }), { gfm: true });
+    const hostile =
+      '@org/team <img src=x onerror=alert(1)> [click me](https://evil.example/x) ![pixel](https://evil.example/p.png) <script>alert(2)</script>';
+    const html = await marked.parse(
+      commentBody(report([target('awq', hostile)]), { marker, runUrl: prContext.runUrl }),
+      { gfm: true },
+    );
     expect(html).not.toMatch(/<img|<script|href="https:\/\/evil/);
     // Every occurrence of the hostile text sits inside a <code> element, escaped.
     const occurrences = html.split('onerror').length - 1;

@@ -16,8 +16,18 @@ afterAll(stopAllServers);
 
 describe('A versus B (compare-to)', () => {
   it('runs two targets interleaved on the same scenarios and reports agreement, paired differences, similarity and break-even', async () => {
-    const selfHosted = await startOpenAIServer(suiteProgramme({ models: ['qwen2-vl'], quality: { hitRate: 0.5 }, latency: { ttftMs: 25, perTokenMs: 0.2 }, seed: 11 }, 'slide-extraction'));
-    const hosted = await startOpenAIServer(suiteProgramme({ models: ['gpt-4o'], quality: { hitRate: 1 }, latency: { ttftMs: 5 }, seed: 12 }, 'slide-extraction'));
+    const selfHosted = await startOpenAIServer(
+      suiteProgramme(
+        { models: ['qwen2-vl'], quality: { hitRate: 0.5 }, latency: { ttftMs: 25, perTokenMs: 0.2 }, seed: 11 },
+        'slide-extraction',
+      ),
+    );
+    const hosted = await startOpenAIServer(
+      suiteProgramme(
+        { models: ['gpt-4o'], quality: { hitRate: 1 }, latency: { ttftMs: 5 }, seed: 12 },
+        'slide-extraction',
+      ),
+    );
     const dir = mkdtempSync(join(tmpdir(), 'model-gate-compare-'));
     const config = join(dir, 'model-gate.yml');
     writeFileSync(
@@ -40,21 +50,48 @@ describe('A versus B (compare-to)', () => {
         '',
       ].join('\n'),
     );
-    const result = await runCli(['run', '--config', config, '--report-dir', join(dir, 'report'), '--warm-runs', '3'], { env: { ...process.env, FAKE_OPENAI_KEY: 'sk-fake-reference-key' } });
+    const result = await runCli(['run', '--config', config, '--report-dir', join(dir, 'report'), '--warm-runs', '3'], {
+      env: { ...process.env, FAKE_OPENAI_KEY: 'sk-fake-reference-key' },
+    });
     expect(result.code).toBe(0);
     const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8')));
-    const samples = readFileSync(join(dir, 'report', 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => sampleSchema.parse(JSON.parse(line)));
+    const samples = readFileSync(join(dir, 'report', 'samples.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => sampleSchema.parse(JSON.parse(line)));
 
     // Interleaved: after both cold calls, warm calls alternate A, B on odd runs and B, A on even ones.
     const warm = samples.filter((sample) => sample.phase === 'warm');
-    expect(warm.slice(0, 4).map((sample) => `${sample.target}/${sample.scenario}`)).toEqual(['qwen2-vl/capabilities-text', 'gpt-4o/capabilities-text', 'qwen2-vl/integration-text', 'gpt-4o/integration-text']);
-    expect(warm.filter((sample) => sample.run === 2).slice(0, 2).map((sample) => sample.target)).toEqual(['gpt-4o', 'qwen2-vl']);
+    expect(warm.slice(0, 4).map((sample) => `${sample.target}/${sample.scenario}`)).toEqual([
+      'qwen2-vl/capabilities-text',
+      'gpt-4o/capabilities-text',
+      'qwen2-vl/integration-text',
+      'gpt-4o/integration-text',
+    ]);
+    expect(
+      warm
+        .filter((sample) => sample.run === 2)
+        .slice(0, 2)
+        .map((sample) => sample.target),
+    ).toEqual(['gpt-4o', 'qwen2-vl']);
 
     const [comparison] = report.comparisons;
     expect(comparison).toMatchObject({ target: 'qwen2-vl', reference: 'gpt-4o', pairs: 27 });
-    expect(comparison!.scenarios.map((entry) => entry.scenario)).toEqual(['capabilities-text', 'integration-text', 'analytics-text', 'core-erp-diagram', 'events-diagram', 'analytics-diagram', 'intelligent-enterprise-dense', 'hybrid-integration-dense', 'ai-platform-dense']);
+    expect(comparison!.scenarios.map((entry) => entry.scenario)).toEqual([
+      'capabilities-text',
+      'integration-text',
+      'analytics-text',
+      'core-erp-diagram',
+      'events-diagram',
+      'analytics-diagram',
+      'intelligent-enterprise-dense',
+      'hybrid-integration-dense',
+      'ai-platform-dense',
+    ]);
     // The reference is always right: a pair agrees exactly when the self-hosted answer passes too.
-    const qwenPasses = warm.filter((sample) => sample.target === 'qwen2-vl' && sample.scores.entityRecall! >= 0.8).length;
+    const qwenPasses = warm.filter(
+      (sample) => sample.target === 'qwen2-vl' && sample.scores.entityRecall! >= 0.8,
+    ).length;
     expect(comparison!.agreementPct).toBe(Math.round((qwenPasses / 27) * 1000) / 10);
     expect(comparison!.scenarios.every((entry) => entry.referencePassPct === 100)).toBe(true);
 
@@ -83,12 +120,19 @@ describe('A versus B (compare-to)', () => {
     const gptSamples = warm.filter((sample) => sample.target === 'gpt-4o');
     const meanOutput = gptSamples.reduce((sum, sample) => sum + sample.outputTokens!, 0) / gptSamples.length;
     expect(gpt.perCall).toBeCloseTo((1000 * 2.5 + meanOutput * 10) / 1e6, 6);
-    expect(comparison!.breakEven).toMatchObject({ selfHosted: 'qwen2-vl', scenariosPerMonth: Math.ceil(1095 / gpt.perCall) });
+    expect(comparison!.breakEven).toMatchObject({
+      selfHosted: 'qwen2-vl',
+      scenariosPerMonth: Math.ceil(1095 / gpt.perCall),
+    });
 
     const summary = readFileSync(join(dir, 'report', 'summary.md'), 'utf8');
     expect(summary).toContain('### A versus B: `qwen2-vl` against `gpt-4o`');
-    expect(summary).toMatch(/\| Entity recall \| [\d.]+ % \| 100\.0 % \| −[\d.]+ pts \| −[\d.]+…[−+][\d.]+ pts \(9 scenarios\) \|/);
-    expect(summary).toContain(`Break-even: qwen2-vl (1095.00 USD a month) costs less than gpt-4o (${gpt.per1000.toFixed(2)} USD per 1,000 scenarios) above ${comparison!.breakEven!.scenariosPerMonth!.toLocaleString('en-US')} scenarios a month`);
+    expect(summary).toMatch(
+      /\| Entity recall \| [\d.]+ % \| 100\.0 % \| −[\d.]+ pts \| −[\d.]+…[−+][\d.]+ pts \(9 scenarios\) \|/,
+    );
+    expect(summary).toContain(
+      `Break-even: qwen2-vl (1095.00 USD a month) costs less than gpt-4o (${gpt.per1000.toFixed(2)} USD per 1,000 scenarios) above ${comparison!.breakEven!.scenariosPerMonth!.toLocaleString('en-US')} scenarios a month`,
+    );
     expect(readFileSync(join(dir, 'report', 'report.json'), 'utf8')).not.toContain('sk-fake-reference-key');
   });
 
@@ -99,6 +143,8 @@ describe('A versus B (compare-to)', () => {
     const result = await runCli(['run', '--config', config, '--report-dir', join(dir, 'report')]);
     expect(result.code).toBe(2);
     const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8')));
-    expect(report.verdictReason).toBe(`${config}: targets.a.compare-to is "b", which is not a target in this config (targets: a).`);
+    expect(report.verdictReason).toBe(
+      `${config}: targets.a.compare-to is "b", which is not a target in this config (targets: a).`,
+    );
   });
 });

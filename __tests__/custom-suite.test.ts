@@ -35,10 +35,13 @@ describe('custom suites', () => {
       ['clean-invoice', 'image/png'],
       ['scanned-total-wrong', 'image/jpeg'],
     ]);
-    for (const scenario of first.scenarios) expect(scenario.image!.bytes.equals(second.scenarios.find((entry) => entry.id === scenario.id)!.image!.bytes)).toBe(true);
+    for (const scenario of first.scenarios)
+      expect(
+        scenario.image!.bytes.equals(second.scenarios.find((entry) => entry.id === scenario.id)!.image!.bytes),
+      ).toBe(true);
   });
 
-  it('the fingerprint changes when the user\'s image file changes', async () => {
+  it("the fingerprint changes when the user's image file changes", async () => {
     const file = suiteCopy();
     const before = (await loadSuiteFile(file)).fingerprint;
     const image = join(file, '..', 'images', 'scanned-total-wrong.jpg');
@@ -46,38 +49,113 @@ describe('custom suites', () => {
     expect((await loadSuiteFile(file)).fingerprint).not.toBe(before);
   });
 
-  it('runs end to end: detection and false positives from the user\'s scenarios, the suite file in the report', async () => {
+  it("runs end to end: detection and false positives from the user's scenarios, the suite file in the report", async () => {
     const suite = await loadSuiteFile(EXAMPLE);
     const answers = Object.fromEntries(
       suite.scenarios.map((scenario) => [
         scenario.image!.sha256,
-        { hit: JSON.stringify({ problems: scenario.anomaly ? [{ field: scenario.keywords[0], reason: 'wrong' }] : [] }), miss: '{"problems": []}' },
+        {
+          hit: JSON.stringify({ problems: scenario.anomaly ? [{ field: scenario.keywords[0], reason: 'wrong' }] : [] }),
+          miss: '{"problems": []}',
+        },
       ]),
     );
     const server = await startOpenAIServer({ models: ['test-model'], answers });
     const dir = mkdtempSync(join(tmpdir(), 'model-gate-custom-'));
-    const result = await runCli(['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--suite', EXAMPLE, '--report-dir', dir, '--warm-runs', '2']);
+    const result = await runCli([
+      'run',
+      '--base-url',
+      `${server.url}/v1`,
+      '--model',
+      'test-model',
+      '--suite',
+      EXAMPLE,
+      '--report-dir',
+      dir,
+      '--warm-runs',
+      '2',
+    ]);
     expect(result.code).toBe(0);
     const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
-    expect(report.suite).toEqual({ id: 'invoice-checks', version: 1, title: 'Invoice review', fingerprint: suite.fingerprint, scenarios: 4, file: EXAMPLE });
+    expect(report.suite).toEqual({
+      id: 'invoice-checks',
+      version: 1,
+      title: 'Invoice review',
+      fingerprint: suite.fingerprint,
+      scenarios: 4,
+      file: EXAMPLE,
+    });
     expect(report.targets[0]!.measurement!.metrics.detectionRatePct).toEqual({ value: 100, n: 6, count: 6 });
     expect(report.targets[0]!.measurement!.metrics.falsePositiveRatePct).toEqual({ value: 0, n: 2, count: 0 });
     expect((await server.stats()).lastChat?.imageSha256).toBe(suite.scenarios.at(-1)!.image!.sha256);
   });
 
   it.each([
-    ['an image path that leaves the suite folder', (text: string) => text.replace('file: images/scanned-total-wrong.jpg', 'file: ../../../etc/passwd'), (file: string) => `Suite file ${file}: scenario "scanned-total-wrong": file "../../../etc/passwd" points outside the suite's folder; give a path relative to the suite file, such as images/login.png.`],
-    ['a missing image file', (text: string) => text.replace('images/scanned-total-wrong.jpg', 'images/missing.png'), (file: string) => `Suite file ${file}: scenario "scanned-total-wrong": file "images/missing.png" does not exist (looked for ${join(file, '..', 'images', 'missing.png')}).`],
-    ['a file that is not an image', (text: string) => text.replace('images/scanned-total-wrong.jpg', 'invoice-checks.yml'), (file: string) => `Suite file ${file}: scenario "scanned-total-wrong": file "invoice-checks.yml" is neither a PNG nor a JPEG image.`],
-    ['an unknown scorer', (text: string) => text.replace('kind: flagged-items', 'kind: bleu'), (file: string) => `Suite file ${file}: scorer.kind: expected a scorer kind: flagged-items, extraction, tool-call or coordinates.`],
-    ['a scenario without anomaly', (text: string) => text.replace('    anomaly: false\n', ''), (file: string) => `Suite file ${file}: scenarios.2.anomaly (scenario "clean-invoice"): expected true or false (must a good model flag something on this screen).`],
-    ['rendered images without a size', (text: string) => text.replace('image: { width: 900, height: 420 }', ''), (file: string) => `Suite file ${file}: image: rendered images (form, slide, canvas) need the suite's image size, such as image: { width: 1024, height: 600 } (scenario "vat-mismatch" needs it).`],
-    ['two image sources', (text: string) => text.replace('    file: images/scanned-total-wrong.jpg', '    file: images/scanned-total-wrong.jpg\n    canvas: { shapes: [{ shape: circle, color: "#ff0000", x: 10, y: 10, size: 8 }] }'), (file: string) => `Suite file ${file}: scenarios.3: give at most one image source: form, slide, canvas or file.`],
-    ['a wrong-typed field', (text: string) => text.replace('version: 1', 'version: one'), (file: string) => `Suite file ${file}: version: expected a whole number from 1, raised when the suite changes on purpose.`],
+    [
+      'an image path that leaves the suite folder',
+      (text: string) => text.replace('file: images/scanned-total-wrong.jpg', 'file: ../../../etc/passwd'),
+      (file: string) =>
+        `Suite file ${file}: scenario "scanned-total-wrong": file "../../../etc/passwd" points outside the suite's folder; give a path relative to the suite file, such as images/login.png.`,
+    ],
+    [
+      'a missing image file',
+      (text: string) => text.replace('images/scanned-total-wrong.jpg', 'images/missing.png'),
+      (file: string) =>
+        `Suite file ${file}: scenario "scanned-total-wrong": file "images/missing.png" does not exist (looked for ${join(file, '..', 'images', 'missing.png')}).`,
+    ],
+    [
+      'a file that is not an image',
+      (text: string) => text.replace('images/scanned-total-wrong.jpg', 'invoice-checks.yml'),
+      (file: string) =>
+        `Suite file ${file}: scenario "scanned-total-wrong": file "invoice-checks.yml" is neither a PNG nor a JPEG image.`,
+    ],
+    [
+      'an unknown scorer',
+      (text: string) => text.replace('kind: flagged-items', 'kind: bleu'),
+      (file: string) =>
+        `Suite file ${file}: scorer.kind: expected a scorer kind: flagged-items, extraction, tool-call or coordinates.`,
+    ],
+    [
+      'a scenario without anomaly',
+      (text: string) => text.replace('    anomaly: false\n', ''),
+      (file: string) =>
+        `Suite file ${file}: scenarios.2.anomaly (scenario "clean-invoice"): expected true or false (must a good model flag something on this screen).`,
+    ],
+    [
+      'rendered images without a size',
+      (text: string) => text.replace('image: { width: 900, height: 420 }', ''),
+      (file: string) =>
+        `Suite file ${file}: image: rendered images (form, slide, canvas) need the suite's image size, such as image: { width: 1024, height: 600 } (scenario "vat-mismatch" needs it).`,
+    ],
+    [
+      'two image sources',
+      (text: string) =>
+        text.replace(
+          '    file: images/scanned-total-wrong.jpg',
+          '    file: images/scanned-total-wrong.jpg\n    canvas: { shapes: [{ shape: circle, color: "#ff0000", x: 10, y: 10, size: 8 }] }',
+        ),
+      (file: string) => `Suite file ${file}: scenarios.3: give at most one image source: form, slide, canvas or file.`,
+    ],
+    [
+      'a wrong-typed field',
+      (text: string) => text.replace('version: 1', 'version: one'),
+      (file: string) =>
+        `Suite file ${file}: version: expected a whole number from 1, raised when the suite changes on purpose.`,
+    ],
   ])('%s: one message naming the file, the scenario and the field', async (_name, edit, expected) => {
     const file = suiteCopy(edit);
     const dir = mkdtempSync(join(tmpdir(), 'model-gate-custom-'));
-    const result = await runCli(['run', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--suite', file, '--report-dir', dir]);
+    const result = await runCli([
+      'run',
+      '--base-url',
+      'http://127.0.0.1:9/v1',
+      '--model',
+      'm',
+      '--suite',
+      file,
+      '--report-dir',
+      dir,
+    ]);
     expect(result.code).toBe(2);
     const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
     expect(report).toMatchObject({ verdict: 'error', status: 'failed', error: { kind: 'suite' } });
@@ -88,10 +166,20 @@ describe('custom suites', () => {
   it('a tool-call suite without tools, and an extraction scenario without ground truth', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'model-gate-suite-'));
     const routing = join(dir, 'routing.yml');
-    writeFileSync(routing, 'id: r\nversion: 1\ntitle: t\ndescription: d\nprompt: p\noutput: { schema: {} }\nscorer: { kind: tool-call }\nscenarios:\n  - { id: a, category: c, prompt: "open chrome", expect: { tool: open_app } }\n');
-    await expect(loadSuiteFile(routing)).rejects.toThrow(`Suite file ${routing}: tools: a tool-call suite lists the tools the model may call (scenario "a" needs it).`);
+    writeFileSync(
+      routing,
+      'id: r\nversion: 1\ntitle: t\ndescription: d\nprompt: p\noutput: { schema: {} }\nscorer: { kind: tool-call }\nscenarios:\n  - { id: a, category: c, prompt: "open chrome", expect: { tool: open_app } }\n',
+    );
+    await expect(loadSuiteFile(routing)).rejects.toThrow(
+      `Suite file ${routing}: tools: a tool-call suite lists the tools the model may call (scenario "a" needs it).`,
+    );
     const extraction = join(dir, 'extraction.yml');
-    writeFileSync(extraction, 'id: x\nversion: 1\ntitle: t\ndescription: d\nprompt: p\noutput: { schema: {} }\nscorer: { kind: extraction }\nimage: { width: 640, height: 360 }\nscenarios:\n  - { id: a, category: c, slide: { title: Hello } }\n');
-    await expect(loadSuiteFile(extraction)).rejects.toThrow(`Suite file ${extraction}: scenarios.0.expect (scenario "a"): an extraction scenario needs expect.text and expect.entities (and expect.relations where the image shows any).`);
+    writeFileSync(
+      extraction,
+      'id: x\nversion: 1\ntitle: t\ndescription: d\nprompt: p\noutput: { schema: {} }\nscorer: { kind: extraction }\nimage: { width: 640, height: 360 }\nscenarios:\n  - { id: a, category: c, slide: { title: Hello } }\n',
+    );
+    await expect(loadSuiteFile(extraction)).rejects.toThrow(
+      `Suite file ${extraction}: scenarios.0.expect (scenario "a"): an extraction scenario needs expect.text and expect.entities (and expect.relations where the image shows any).`,
+    );
   });
 });

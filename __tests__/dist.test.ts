@@ -20,17 +20,25 @@ beforeAll(async () => {
 });
 afterAll(stopAllServers);
 
-const runAction = (inputs: Record<string, string>, options: Parameters<typeof runActionIn>[2] = {}) => runActionIn(actionDir, inputs, options);
+const runAction = (inputs: Record<string, string>, options: Parameters<typeof runActionIn>[2] = {}) =>
+  runActionIn(actionDir, inputs, options);
 
 describe('dist/index.js as the runner runs it', () => {
   it('has no node_modules to lean on', () => {
-    for (let dir = actionDir; dir !== dirname(dir); dir = dirname(dir)) expect(existsSync(join(dir, 'node_modules'))).toBe(false);
+    for (let dir = actionDir; dir !== dirname(dir); dir = dirname(dir))
+      expect(existsSync(join(dir, 'node_modules'))).toBe(false);
   });
 
   it('the bundled CLI re-renders the suite with the sharp shipped in dist, byte for byte', async () => {
     const out = mkdtempSync(join(tmpdir(), 'model-gate-dist-render-'));
-    const result = await runProcess(process.execPath, [join(actionDir, 'dist', 'cli', 'index.js'), 'render', 'safety-checks', '--out', out, '--fresh'], { cwd: actionDir, env: { PATH: process.env.PATH } });
-    expect(result.stdout).toBe(`9 images of safety-checks written to ${out}\nRe-rendered images are byte-identical to the committed ones.\n`);
+    const result = await runProcess(
+      process.execPath,
+      [join(actionDir, 'dist', 'cli', 'index.js'), 'render', 'safety-checks', '--out', out, '--fresh'],
+      { cwd: actionDir, env: { PATH: process.env.PATH } },
+    );
+    expect(result.stdout).toBe(
+      `9 images of safety-checks written to ${out}\nRe-rendered images are byte-identical to the committed ones.\n`,
+    );
     expect(result.code).toBe(0);
   });
 
@@ -48,10 +56,14 @@ describe('dist/index.js as the runner runs it', () => {
     expect(result.stdout).toMatch(/^\[19\/19\] test-model · clean-migraine · warm run 2 · \d+ ms · clean$/m);
     expect(outputs.verdict).toBe('no-baseline');
     expect(outputs.regressions).toBe('0');
-    expect(result.stdout).toMatch(/^::warning::No baseline for target "test-model" \(baselines\/safety-checks\/test-model\.json\)/m);
+    expect(result.stdout).toMatch(
+      /^::warning::No baseline for target "test-model" \(baselines\/safety-checks\/test-model\.json\)/m,
+    );
     expect(outputs.report).toBe(join('model-gate-report', 'report.json'));
     expect(outputs['report-dir']).toBe('model-gate-report');
-    expect(outputs.summary).toMatch(/^no-baseline: No baseline for target "test-model" .* — test-model: detection 100\.0 %, false positives 0\.0 %, JSON valid 100\.0 %, errors 0\.0 %, warm p95 \d+ ms$/);
+    expect(outputs.summary).toMatch(
+      /^no-baseline: No baseline for target "test-model" .* — test-model: detection 100\.0 %, false positives 0\.0 %, JSON valid 100\.0 %, errors 0\.0 %, warm p95 \d+ ms$/,
+    );
     const report = reportSchema.parse(JSON.parse(readFileSync(join(workspace, outputs.report!), 'utf8')));
     expect(report.targets[0]!.measurement!.metrics.detectionRatePct).toEqual({ value: 100, n: 10, count: 10 });
     expect(summary).toContain('## model-gate: ℹ️ no-baseline');
@@ -64,8 +76,15 @@ describe('dist/index.js as the runner runs it', () => {
   it('writes a baseline in the workspace, then gates against it', async () => {
     // An unchanged server with a latency of its own: at zero latency the figures are only this
     // machine's load, which other test files running alongside change between the two runs.
-    await server.setProgramme(suiteProgramme({ apiKey: 'sk-dist-test-0a9b8c', latency: { ttftMs: 20, perTokenMs: 1 } }));
-    const inputs = { 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c', 'warm-runs': '2' };
+    await server.setProgramme(
+      suiteProgramme({ apiKey: 'sk-dist-test-0a9b8c', latency: { ttftMs: 20, perTokenMs: 1 } }),
+    );
+    const inputs = {
+      'base-url': `${server.url}/v1`,
+      model: 'test-model',
+      'api-key': 'sk-dist-test-0a9b8c',
+      'warm-runs': '2',
+    };
     const first = await runAction({ ...inputs, mode: 'baseline' });
     expect(first.result.code).toBe(0);
     expect(first.outputs.verdict).toBe('pass');
@@ -78,12 +97,23 @@ describe('dist/index.js as the runner runs it', () => {
     // Trend charts for the artifact: SVG, and PNG through the sharp shipped in dist/node_modules.
     const charts = readdirSync(join(second.workspace, 'model-gate-report', 'charts'));
     expect(charts).toContain('test-model-warmLatencyP50Ms.svg');
-    expect(readFileSync(join(second.workspace, 'model-gate-report', 'charts', 'test-model-trends.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      readFileSync(join(second.workspace, 'model-gate-report', 'charts', 'test-model-trends.png'))
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
   });
 
   it('posts the comment on the pull request of the event, then updates it in place', async () => {
     const github = await startGithubServer({ tokens: { 'ghs_dist-token': 'write' } });
-    const inputs = { 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c', 'warm-runs': '1', comment: 'always', 'github-token': 'ghs_dist-token' };
+    const inputs = {
+      'base-url': `${server.url}/v1`,
+      model: 'test-model',
+      'api-key': 'sk-dist-test-0a9b8c',
+      'warm-runs': '1',
+      comment: 'always',
+      'github-token': 'ghs_dist-token',
+    };
     const env = { GITHUB_API_URL: github.url, GITHUB_SERVER_URL: 'https://github.com' };
     const first = await runAction(inputs, { env });
     expect(first.result.code).toBe(0);
@@ -91,9 +121,14 @@ describe('dist/index.js as the runner runs it', () => {
     let { comments, requests } = await github.state();
     expect(comments).toHaveLength(1);
     expect(comments[0]).toMatchObject({ issue: 42, user: { type: 'Bot' } });
-    expect(comments[0]!.body.startsWith('<!-- model-gate:model-gate/default -->\n## model-gate: ℹ️ no-baseline')).toBe(true);
+    expect(comments[0]!.body.startsWith('<!-- model-gate:model-gate/default -->\n## model-gate: ℹ️ no-baseline')).toBe(
+      true,
+    );
     expect(comments[0]!.body).toContain('[workflow run](https://github.com/acme/clinic-bots/actions/runs/9001)');
-    expect(requests.map((request) => `${request.method} ${request.path.split('?')[0]}`)).toEqual(['GET /repos/acme/clinic-bots/issues/42/comments', 'POST /repos/acme/clinic-bots/issues/42/comments']);
+    expect(requests.map((request) => `${request.method} ${request.path.split('?')[0]}`)).toEqual([
+      'GET /repos/acme/clinic-bots/issues/42/comments',
+      'POST /repos/acme/clinic-bots/issues/42/comments',
+    ]);
     expect(first.outputs['comment-url']).toMatch(/#issuecomment-\d+$/);
     const again = await runAction(inputs, { env });
     ({ comments } = await github.state());
@@ -105,7 +140,14 @@ describe('dist/index.js as the runner runs it', () => {
   it('a read-only token leaves the gate result alone and says why there is no comment', async () => {
     const github = await startGithubServer({ tokens: { ghs_read: 'read' } });
     const { result, outputs } = await runAction(
-      { 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c', 'warm-runs': '1', comment: 'always', 'github-token': 'ghs_read' },
+      {
+        'base-url': `${server.url}/v1`,
+        model: 'test-model',
+        'api-key': 'sk-dist-test-0a9b8c',
+        'warm-runs': '1',
+        comment: 'always',
+        'github-token': 'ghs_read',
+      },
       { env: { GITHUB_API_URL: github.url } },
     );
     expect(result.code).toBe(0);
@@ -114,15 +156,27 @@ describe('dist/index.js as the runner runs it', () => {
   });
 
   it('fails the step when a threshold is not met', async () => {
-    const { result, outputs, summary } = await runAction({ 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c', 'max-warm-latency-p95-ms': '0', 'warm-runs': '1' });
+    const { result, outputs, summary } = await runAction({
+      'base-url': `${server.url}/v1`,
+      model: 'test-model',
+      'api-key': 'sk-dist-test-0a9b8c',
+      'max-warm-latency-p95-ms': '0',
+      'warm-runs': '1',
+    });
     expect(result.code).toBe(1);
     expect(outputs.verdict).toBe('fail');
-    expect(result.stdout).toMatch(/^::error::1 of 1 thresholds not met: warmLatencyP95Ms [\d.]+ > 0 \(max-warm-latency-p95-ms\) on test-model\.$/m);
+    expect(result.stdout).toMatch(
+      /^::error::1 of 1 thresholds not met: warmLatencyP95Ms [\d.]+ > 0 \(max-warm-latency-p95-ms\) on test-model\.$/m,
+    );
     expect(summary).toContain('| Warm latency p95 ❌ |');
   });
 
   it('names the input, not a flag, when an input is wrong', async () => {
-    const { result, outputs, workspace } = await runAction({ 'base-url': `${server.url}/v1`, model: 'test-model', 'warm-runs': 'three' });
+    const { result, outputs, workspace } = await runAction({
+      'base-url': `${server.url}/v1`,
+      model: 'test-model',
+      'warm-runs': 'three',
+    });
     expect(result.code).toBe(1);
     expect(outputs.verdict).toBe('error');
     expect(result.stdout).toContain('::error::input "warm-runs" is "three": expected a whole number from 1 to 1000.');
@@ -130,23 +184,53 @@ describe('dist/index.js as the runner runs it', () => {
   });
 
   it('a wrong comment input is named, and the report is written all the same', async () => {
-    const { result, workspace } = await runAction({ 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c', 'warm-runs': '1', comment: 'sometimes' });
+    const { result, workspace } = await runAction({
+      'base-url': `${server.url}/v1`,
+      model: 'test-model',
+      'api-key': 'sk-dist-test-0a9b8c',
+      'warm-runs': '1',
+      comment: 'sometimes',
+    });
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('::error::input "comment" is "sometimes": expected always, on-regression or never.');
+    expect(result.stdout).toContain(
+      '::error::input "comment" is "sometimes": expected always, on-regression or never.',
+    );
     expect(existsSync(join(workspace, 'model-gate-report', 'report.json'))).toBe(true);
   });
 
-  it('runs a user\'s suite from the workspace, rendering its screens with the sharp shipped in dist', async () => {
+  it("runs a user's suite from the workspace, rendering its screens with the sharp shipped in dist", async () => {
     const suite = await loadSuiteFile(join(REPO_ROOT, 'examples', 'custom-suite', 'invoice-checks.yml'));
-    const answers = Object.fromEntries(suite.scenarios.map((scenario) => [scenario.image!.sha256, { hit: JSON.stringify({ problems: scenario.anomaly ? [{ field: scenario.keywords[0], reason: 'wrong' }] : [] }), miss: '{"problems": []}' }]));
+    const answers = Object.fromEntries(
+      suite.scenarios.map((scenario) => [
+        scenario.image!.sha256,
+        {
+          hit: JSON.stringify({ problems: scenario.anomaly ? [{ field: scenario.keywords[0], reason: 'wrong' }] : [] }),
+          miss: '{"problems": []}',
+        },
+      ]),
+    );
     const invoices = await startOpenAIServer({ models: ['test-model'], answers });
     const workspace = mkdtempSync(join(tmpdir(), 'model-gate-workspace-'));
     cpSync(join(REPO_ROOT, 'examples', 'custom-suite'), join(workspace, '.github', 'model-gate'), { recursive: true });
-    const { result, outputs } = await runAction({ 'base-url': `${invoices.url}/v1`, model: 'test-model', suite: '.github/model-gate/invoice-checks.yml', 'warm-runs': '1' }, { workspace });
+    const { result, outputs } = await runAction(
+      {
+        'base-url': `${invoices.url}/v1`,
+        model: 'test-model',
+        suite: '.github/model-gate/invoice-checks.yml',
+        'warm-runs': '1',
+      },
+      { workspace },
+    );
     expect(result.code).toBe(0);
     expect(outputs.verdict).toBe('no-baseline');
-    const report = reportSchema.parse(JSON.parse(readFileSync(join(workspace, 'model-gate-report', 'report.json'), 'utf8')));
-    expect(report.suite).toMatchObject({ id: 'invoice-checks', fingerprint: suite.fingerprint, file: '.github/model-gate/invoice-checks.yml' });
+    const report = reportSchema.parse(
+      JSON.parse(readFileSync(join(workspace, 'model-gate-report', 'report.json'), 'utf8')),
+    );
+    expect(report.suite).toMatchObject({
+      id: 'invoice-checks',
+      fingerprint: suite.fingerprint,
+      file: '.github/model-gate/invoice-checks.yml',
+    });
     expect(report.targets[0]!.measurement!.metrics.detectionRatePct).toEqual({ value: 100, n: 3, count: 3 });
   });
 
@@ -154,18 +238,24 @@ describe('dist/index.js as the runner runs it', () => {
     await server.setProgramme(suiteProgramme({ apiKey: 'sk-dist-test-0a9b8c', latency: { ttftMs: 200 } }));
     let pid = 0;
     const started = Date.now();
-    const running = runAction({ 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c' }, { onStart: (value) => (pid = value) });
+    const running = runAction(
+      { 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c' },
+      { onStart: (value) => (pid = value) },
+    );
     while (Date.now() - started < 1500) await new Promise((resolve) => setTimeout(resolve, 50));
     process.kill(pid, 'SIGTERM');
     const { result, outputs, workspace } = await running;
     expect(result.code).toBe(1);
     expect(outputs.verdict).toBe('error');
-    const report = reportSchema.parse(JSON.parse(readFileSync(join(workspace, 'model-gate-report', 'report.json'), 'utf8')));
+    const report = reportSchema.parse(
+      JSON.parse(readFileSync(join(workspace, 'model-gate-report', 'report.json'), 'utf8')),
+    );
     expect(report.status).toBe('cancelled');
-    const lines = readFileSync(join(workspace, 'model-gate-report', 'samples.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const lines = readFileSync(join(workspace, 'model-gate-report', 'samples.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     expect(lines.length).toBe(report.targets[0]!.completedCalls);
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.length).toBeLessThan(28);
   });
 });
-

@@ -7,8 +7,14 @@ import { parse } from 'yaml';
 import { loadConfigFile, resolvePlan } from '../src/config/load.js';
 import { REPO_ROOT } from './helpers/servers.js';
 
-const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, unknown>; outputs: Record<string, unknown>; runs: { using: string; main: string } };
-const workflows = readdirSync(join(REPO_ROOT, 'examples')).filter((file) => file.endsWith('.yml') && file !== 'model-gate.yml');
+const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  runs: { using: string; main: string };
+};
+const workflows = readdirSync(join(REPO_ROOT, 'examples')).filter(
+  (file) => file.endsWith('.yml') && file !== 'model-gate.yml',
+);
 
 interface Step {
   id?: string;
@@ -20,13 +26,25 @@ interface Step {
 describe('action.yml', () => {
   it('runs on node24 from dist/index.js, every input and output described', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
-    for (const [name, input] of Object.entries(action.inputs)) expect({ name, described: typeof (input as { description?: unknown }).description === 'string' }).toEqual({ name, described: true });
-    for (const [name, output] of Object.entries(action.outputs)) expect({ name, described: typeof (output as { description?: unknown }).description === 'string' }).toEqual({ name, described: true });
+    for (const [name, input] of Object.entries(action.inputs))
+      expect({ name, described: typeof (input as { description?: unknown }).description === 'string' }).toEqual({
+        name,
+        described: true,
+      });
+    for (const [name, output] of Object.entries(action.outputs))
+      expect({ name, described: typeof (output as { description?: unknown }).description === 'string' }).toEqual({
+        name,
+        described: true,
+      });
   });
 });
 
 describe.each(workflows)('examples/%s', (file) => {
-  const workflow = parse(readFileSync(join(REPO_ROOT, 'examples', file), 'utf8')) as { name?: string; on?: unknown; jobs?: Record<string, { 'runs-on'?: unknown; steps?: Step[] }> };
+  const workflow = parse(readFileSync(join(REPO_ROOT, 'examples', file), 'utf8')) as {
+    name?: string;
+    on?: unknown;
+    jobs?: Record<string, { 'runs-on'?: unknown; steps?: Step[] }>;
+  };
 
   it('is a workflow: a name, triggers, jobs with a runner and steps', () => {
     expect(typeof workflow.name).toBe('string');
@@ -41,9 +59,11 @@ describe.each(workflows)('examples/%s', (file) => {
     const steps = Object.values(workflow.jobs ?? {}).flatMap((job) => job.steps ?? []);
     const gateSteps = steps.filter((step) => step.uses?.startsWith('model-gate/model-gate@'));
     expect(gateSteps.length).toBeGreaterThan(0);
-    for (const step of gateSteps) for (const input of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs)).toContain(input);
+    for (const step of gateSteps)
+      for (const input of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs)).toContain(input);
     const text = readFileSync(join(REPO_ROOT, 'examples', file), 'utf8');
-    for (const [, output] of text.matchAll(/steps\.gate\.outputs\.([a-z-]+)/g)) expect(Object.keys(action.outputs)).toContain(output);
+    for (const [, output] of text.matchAll(/steps\.gate\.outputs\.([a-z-]+)/g))
+      expect(Object.keys(action.outputs)).toContain(output);
   });
 });
 
@@ -57,14 +77,33 @@ it('examples/servers/model-gate.yml is a valid config with one target per server
   const config = loadConfigFile(path, { required: true });
   const env = { VLLM_API_KEY: 'k', LLAMA_API_KEY: 'k', OPENAI_API_KEY: 'k' };
   const plan = resolvePlan({}, config, env, (name) => name, path);
-  expect(plan.targets.map((target) => `${target.name}:${target.kind}`)).toEqual(['vllm:openai', 'ollama:ollama', 'ollama-v1:openai', 'llama-cpp:openai', 'lm-studio:openai', 'tgi:openai', 'sglang:openai', 'gpt-4o:openai']);
-  expect(plan.targets[0]!.coldStart).toEqual({ command: 'docker restart vllm', readyUrl: 'http://127.0.0.1:8000/health', readyTimeoutMs: 600_000 });
+  expect(plan.targets.map((target) => `${target.name}:${target.kind}`)).toEqual([
+    'vllm:openai',
+    'ollama:ollama',
+    'ollama-v1:openai',
+    'llama-cpp:openai',
+    'lm-studio:openai',
+    'tgi:openai',
+    'sglang:openai',
+    'gpt-4o:openai',
+  ]);
+  expect(plan.targets[0]!.coldStart).toEqual({
+    command: 'docker restart vllm',
+    readyUrl: 'http://127.0.0.1:8000/health',
+    readyTimeoutMs: 600_000,
+  });
   expect(plan.targets[1]!.keepAlive).toBe('5m');
 });
 
 it('examples/compare/model-gate.yml pairs a self-hosted target with a hosted reference, both priced', () => {
   const path = join(REPO_ROOT, 'examples', 'compare', 'model-gate.yml');
-  const plan = resolvePlan({}, loadConfigFile(path, { required: true }), { VLLM_API_KEY: 'k', OPENAI_API_KEY: 'k' }, (name) => name, path);
+  const plan = resolvePlan(
+    {},
+    loadConfigFile(path, { required: true }),
+    { VLLM_API_KEY: 'k', OPENAI_API_KEY: 'k' },
+    (name) => name,
+    path,
+  );
   expect(plan.targets.map((target) => [target.name, target.compareTo ?? null, target.cost])).toEqual([
     ['qwen2-vl', 'gpt-4o', { gpuPerHour: 1.48, hoursPerMonth: 730, currency: 'USD' }],
     ['gpt-4o', null, { inputPerMillion: 2.5, outputPerMillion: 10, hoursPerMonth: 730, currency: 'USD' }],

@@ -21,26 +21,52 @@ interface FaultRun {
   summary: string;
 }
 
-async function runAgainst(programme: Record<string, unknown>, flags: string[] = [], signals?: (pid: number) => void, dir = mkdtempSync(join(tmpdir(), 'model-gate-fault-'))): Promise<FaultRun> {
+async function runAgainst(
+  programme: Record<string, unknown>,
+  flags: string[] = [],
+  signals?: (pid: number) => void,
+  dir = mkdtempSync(join(tmpdir(), 'model-gate-fault-')),
+): Promise<FaultRun> {
   const server = await startOpenAIServer(suiteProgramme(programme));
   const started = Date.now();
-  const result = await runCli(['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir, ...flags], { timeoutMs: 60_000, ...(signals ? { onStart: signals } : {}) });
+  const result = await runCli(
+    ['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir, ...flags],
+    { timeoutMs: 60_000, ...(signals ? { onStart: signals } : {}) },
+  );
   const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
-  const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => sampleSchema.parse(JSON.parse(line)));
+  const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => sampleSchema.parse(JSON.parse(line)));
   // Nothing taken is lost: every completed call (retried attempts included) has its line.
   const target = report.targets[0];
-  if (target) expect(samples.filter((sample) => !sample.retried && sample.phase !== 'confirm')).toHaveLength(target.completedCalls);
-  return { code: result.code, seconds: (Date.now() - started) / 1000, report, samples, summary: readFileSync(join(dir, 'summary.md'), 'utf8') };
+  if (target)
+    expect(samples.filter((sample) => !sample.retried && sample.phase !== 'confirm')).toHaveLength(
+      target.completedCalls,
+    );
+  return {
+    code: result.code,
+    seconds: (Date.now() - started) / 1000,
+    report,
+    samples,
+    summary: readFileSync(join(dir, 'summary.md'), 'utf8'),
+  };
 }
 
-const classes = (samples: readonly Sample[]) => [...new Set(samples.map((sample) => sample.errorClass).filter(Boolean))].sort();
+const classes = (samples: readonly Sample[]) =>
+  [...new Set(samples.map((sample) => sample.errorClass).filter(Boolean))].sort();
 
 describe('fault matrix', () => {
   it('the endpoint dies mid-run: refused calls, the target stopped after five in a row, the samples before kept', async () => {
-    const { code, report, samples, seconds } = await runAgainst({ failures: { dieAfterChats: 8 } }, ['--warm-runs', '3']);
+    const { code, report, samples, seconds } = await runAgainst({ failures: { dieAfterChats: 8 } }, [
+      '--warm-runs',
+      '3',
+    ]);
     expect(code).toBe(2);
     expect(report).toMatchObject({ status: 'partial', verdict: 'error' });
-    expect(report.verdictReason).toMatch(/^Target "test-model": 5 calls in a row found nothing listening \(.+\), so its remaining \d+ calls were not made: the endpoint stopped answering after 8 successful calls\. The samples taken are in the report\.$/);
+    expect(report.verdictReason).toMatch(
+      /^Target "test-model": 5 calls in a row found nothing listening \(.+\), so its remaining \d+ calls were not made: the endpoint stopped answering after 8 successful calls\. The samples taken are in the report\.$/,
+    );
     expect(samples.filter((sample) => sample.errorClass === null)).toHaveLength(8);
     expect(classes(samples)).toContain('connection-refused');
     expect(seconds).toBeLessThan(30);
@@ -50,20 +76,32 @@ describe('fault matrix', () => {
     ['connection resets', { resetRate: 0.25 }, 'connection-reset'],
     ['HTTP 500s', { errorRate: 0.25, errorStatus: 500 }, 'http-500'],
     ['truncated streams', { truncateRate: 0.25 }, 'truncated-stream'],
-  ])('%s: classified, retried within the budget, counted in the error rate, the run complete', async (_name, failures, errorClass) => {
-    const { code, report, samples } = await runAgainst({ failures, seed: 5 }, ['--warm-runs', '2']);
-    expect(code).toBe(0);
-    expect(report.status).toBe('complete');
-    expect(classes(samples)).toEqual([errorClass]);
-    expect(report.targets[0]!.retries!.byClass[errorClass]).toBeGreaterThan(0);
-    expect(report.targets[0]!.measurement!.metrics.errorRatePct.count).toBe(samples.filter((sample) => sample.phase === 'warm' && sample.errorClass !== null).length);
-  });
+  ])(
+    '%s: classified, retried within the budget, counted in the error rate, the run complete',
+    async (_name, failures, errorClass) => {
+      const { code, report, samples } = await runAgainst({ failures, seed: 5 }, ['--warm-runs', '2']);
+      expect(code).toBe(0);
+      expect(report.status).toBe('complete');
+      expect(classes(samples)).toEqual([errorClass]);
+      expect(report.targets[0]!.retries!.byClass[errorClass]).toBeGreaterThan(0);
+      expect(report.targets[0]!.measurement!.metrics.errorRatePct.count).toBe(
+        samples.filter((sample) => sample.phase === 'warm' && sample.errorClass !== null).length,
+      );
+    },
+  );
 
   it('HTML error pages from a proxy: http-502, the page never rendered in the summary', async () => {
-    const { report, samples, summary } = await runAgainst({ failures: { htmlRate: 0.3 }, seed: 2 }, ['--warm-runs', '2', '--retries', '0']);
+    const { report, samples, summary } = await runAgainst({ failures: { htmlRate: 0.3 }, seed: 2 }, [
+      '--warm-runs',
+      '2',
+      '--retries',
+      '0',
+    ]);
     expect(report.status).toBe('complete');
     expect(classes(samples)).toEqual(['http-502']);
-    expect(samples.find((sample) => sample.errorClass === 'http-502')!.errorMessage).toBe('HTTP 502: an HTML page titled "502 Bad Gateway", from a proxy or gateway rather than the model server');
+    expect(samples.find((sample) => sample.errorClass === 'http-502')!.errorMessage).toBe(
+      'HTTP 502: an HTML page titled "502 Bad Gateway", from a proxy or gateway rather than the model server',
+    );
     expect(summary).not.toMatch(/<html|<center|<h1/i);
   });
 
@@ -78,7 +116,9 @@ describe('fault matrix', () => {
     const { code, report, samples } = await runAgainst({ failures: { binaryRate: 1 } }, ['--warm-runs', '1']);
     expect(classes(samples)).toEqual([]);
     // The bytes land inside the answer's first key: still JSON, no longer the schema's.
-    expect(samples.every((sample) => sample.excerpt.startsWith('{"ad\uFFFD') && sample.jsonValid && !sample.schemaValid)).toBe(true);
+    expect(
+      samples.every((sample) => sample.excerpt.startsWith('{"ad\uFFFD') && sample.jsonValid && !sample.schemaValid),
+    ).toBe(true);
     expect(report.targets[0]!.measurement!.metrics.schemaValidRatePct).toEqual({ value: 0, n: 9, count: 0 });
     expect(code).toBe(0);
   });
@@ -86,7 +126,9 @@ describe('fault matrix', () => {
   it('a 50 MB answer that ignores max_tokens: cut off at the answer limit, oversized-response, not retried', async () => {
     const { report, samples, seconds } = await runAgainst({ failures: { hugeRate: 1 } }, ['--warm-runs', '1']);
     expect(classes(samples)).toEqual(['oversized-response']);
-    expect(samples[0]!.errorMessage).toBe('the answer passed 256 KB with max-tokens at 512: the server does not honour max_tokens; the rest was not read');
+    expect(samples[0]!.errorMessage).toBe(
+      'the answer passed 256 KB with max-tokens at 512: the server does not honour max_tokens; the rest was not read',
+    );
     expect(report.targets[0]!.retries!.retried).toBe(0);
     expect(seconds).toBeLessThan(20);
   });
@@ -94,15 +136,20 @@ describe('fault matrix', () => {
   it.each([
     ['answers after the timeout', { latency: { ttftMs: 2500 } }],
     ['hangs forever', { failures: { hangRate: 1 } }],
-  ])('%s: timeouts, never retried, the target stopped after five in a row instead of waiting out every call', async (_name, programme) => {
-    const { code, report, samples, seconds } = await runAgainst(programme, ['--warm-runs', '3', '--timeout', '1']);
-    expect(code).toBe(2);
-    expect(classes(samples)).toEqual(['timeout']);
-    expect(samples).toHaveLength(5);
-    expect(report.status).toBe('partial');
-    expect(report.verdictReason).toBe('Target "test-model": 5 calls in a row timed out (no complete answer within 1 s), so its remaining 23 calls were not made: the endpoint stopped answering after 0 successful calls. The samples taken are in the report.');
-    expect(seconds).toBeLessThan(20);
-  });
+  ])(
+    '%s: timeouts, never retried, the target stopped after five in a row instead of waiting out every call',
+    async (_name, programme) => {
+      const { code, report, samples, seconds } = await runAgainst(programme, ['--warm-runs', '3', '--timeout', '1']);
+      expect(code).toBe(2);
+      expect(classes(samples)).toEqual(['timeout']);
+      expect(samples).toHaveLength(5);
+      expect(report.status).toBe('partial');
+      expect(report.verdictReason).toBe(
+        'Target "test-model": 5 calls in a row timed out (no complete answer within 1 s), so its remaining 23 calls were not made: the endpoint stopped answering after 0 successful calls. The samples taken are in the report.',
+      );
+      expect(seconds).toBeLessThan(20);
+    },
+  );
 
   it('the job is cancelled as the runner does it (SIGTERM, then SIGKILL after the grace period): a valid partial report', async () => {
     let pid = 0;
@@ -110,7 +157,8 @@ describe('fault matrix', () => {
     const run = runAgainst({ latency: { ttftMs: 150 } }, ['--warm-runs', '3'], (value) => (pid = value), dir);
     // Mid-run: once a few calls are in samples.jsonl, however long this machine took to start it.
     const samplesFile = join(dir, 'samples.jsonl');
-    while (!existsSync(samplesFile) || readFileSync(samplesFile, 'utf8').split('\n').filter(Boolean).length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!existsSync(samplesFile) || readFileSync(samplesFile, 'utf8').split('\n').filter(Boolean).length < 3)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     process.kill(pid, 'SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     try {

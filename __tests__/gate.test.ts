@@ -22,7 +22,20 @@ afterAll(stopAllServers);
 
 async function gate(command: 'run' | 'baseline', flags: string[] = []) {
   const reportDir = mkdtempSync(join(tmpdir(), 'model-gate-gate-'));
-  const result = await runCli([command, '--base-url', `${server.url}/v1`, '--model', 'test-model', '--target-name', 'vlm', '--baseline-dir', baselineDir, '--report-dir', reportDir, ...flags]);
+  const result = await runCli([
+    command,
+    '--base-url',
+    `${server.url}/v1`,
+    '--model',
+    'test-model',
+    '--target-name',
+    'vlm',
+    '--baseline-dir',
+    baselineDir,
+    '--report-dir',
+    reportDir,
+    ...flags,
+  ]);
   const report: Report = reportSchema.parse(JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')));
   reportDirs.set(report, reportDir);
   return { result, report, summary: readFileSync(join(reportDir, 'summary.md'), 'utf8') };
@@ -30,17 +43,32 @@ async function gate(command: 'run' | 'baseline', flags: string[] = []) {
 
 const reportDirs = new WeakMap<Report, string>();
 const reportDirOf = (report: Report) => reportDirs.get(report)!;
-const verdictOf = (report: Report, metric: string) => report.metricVerdicts.find((verdict) => verdict.metric === metric)!;
+const verdictOf = (report: Report, metric: string) =>
+  report.metricVerdicts.find((verdict) => verdict.metric === metric)!;
 
 describe('baselines and the gate', () => {
   it('writes a baseline from one run', async () => {
     const { result, report } = await gate('baseline');
     expect(result.code).toBe(0);
-    expect(report).toMatchObject({ mode: 'baseline', verdict: 'pass', baselines: [{ target: 'vlm', status: 'written', runs: 1 }] });
-    expect(report.verdictReason).toBe(`Baseline written: ${baselineFile()} (1 run kept). Commit it so that pull requests are gated against it.`);
+    expect(report).toMatchObject({
+      mode: 'baseline',
+      verdict: 'pass',
+      baselines: [{ target: 'vlm', status: 'written', runs: 1 }],
+    });
+    expect(report.verdictReason).toBe(
+      `Baseline written: ${baselineFile()} (1 run kept). Commit it so that pull requests are gated against it.`,
+    );
     const baseline = baselineSchema.parse(JSON.parse(readFileSync(baselineFile(), 'utf8')));
     expect(baseline.suite).toEqual({ id: 'safety-checks', version: 1, fingerprint: report.suite!.fingerprint });
-    expect(baseline.settings).toEqual({ warmRuns: 3, concurrency: 1, latencyConcurrency: 1, timeoutMs: 120000, temperature: 0, maxTokens: 512, jsonMode: 'json_object' });
+    expect(baseline.settings).toEqual({
+      warmRuns: 3,
+      concurrency: 1,
+      latencyConcurrency: 1,
+      timeoutMs: 120000,
+      temperature: 0,
+      maxTokens: 512,
+      jsonMode: 'json_object',
+    });
     expect(baseline.runs[0]!.scenarios).toHaveLength(9);
     expect(baseline.runs[0]!.warmLatencyMs['diagnosis-empty']).toHaveLength(3);
     expect(baseline.runs[0]!.coldStartMs).toBeGreaterThan(0);
@@ -57,7 +85,8 @@ describe('baselines and the gate', () => {
     const again = withRun(baseline, baseline, baseline.runs[0]!, baselineFile());
     expect(again).toEqual(baseline);
     let many = baseline;
-    for (let index = 0; index < MAX_BASELINE_RUNS + 3; index += 1) many = withRun(many, many, { ...baseline.runs[0]!, runId: `run-${index}` }, baselineFile());
+    for (let index = 0; index < MAX_BASELINE_RUNS + 3; index += 1)
+      many = withRun(many, many, { ...baseline.runs[0]!, runId: `run-${index}` }, baselineFile());
     expect(many.runs).toHaveLength(MAX_BASELINE_RUNS);
     expect(many.runs[0]!.runId).toBe(`run-${MAX_BASELINE_RUNS + 2}`);
   });
@@ -67,27 +96,39 @@ describe('baselines and the gate', () => {
     expect(result.code).toBe(0);
     expect(report.verdict).toBe('pass');
     expect(report.regressions).toBe(0);
-    expect(report.verdictReason).toMatch(/^No regression: \d+ gated metrics within their margins or within noise \(run-wide false-alarm rate 1 %\)\.$/);
-    expect(report.baselines).toEqual([{ target: 'vlm', path: baselineFile(), status: 'compared', runs: 2, reason: null }]);
+    expect(report.verdictReason).toMatch(
+      /^No regression: \d+ gated metrics within their margins or within noise \(run-wide false-alarm rate 1 %\)\.$/,
+    );
+    expect(report.baselines).toEqual([
+      { target: 'vlm', path: baselineFile(), status: 'compared', runs: 2, reason: null },
+    ]);
     expect(summary).toContain('| Metric | Baseline | Current | Change | Verdict | Based on |');
     expect(summary).toMatch(/\| Detection rate \| 100\.0 % \| 100\.0 % \| ±0 pts \| ✅ within noise \| 15\/15 \|/);
     expect(summary).toContain('xychart-beta');
     // Trend charts for the artifact: SVG, and PNG here where sharp is installed.
     const png = readFileSync(join(reportDirOf(report), 'charts', 'vlm-trends.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
-    expect(readFileSync(join(reportDirOf(report), 'charts', 'vlm-detectionRatePct.svg'), 'utf8')).toContain('vlm: Detection rate (%)');
+    expect(readFileSync(join(reportDirOf(report), 'charts', 'vlm-detectionRatePct.svg'), 'utf8')).toContain(
+      'vlm: Detection rate (%)',
+    );
   });
 
   it('a passing nightly run with update-baseline-on-pass joins the baseline history', async () => {
     const before = baselineSchema.parse(JSON.parse(readFileSync(baselineFile(), 'utf8'))).runs.length;
     const { report } = await gate('run', ['--update-baseline-on-pass', 'true']);
     expect(report.verdict).toBe('pass');
-    expect(report.verdictReason).toMatch(new RegExp(`This run was added to the baseline history: .+vlm\\.json \\(${before + 1} runs kept\\); commit it\\.$`));
+    expect(report.verdictReason).toMatch(
+      new RegExp(
+        `This run was added to the baseline history: .+vlm\\.json \\(${before + 1} runs kept\\); commit it\\.$`,
+      ),
+    );
     expect(baselineSchema.parse(JSON.parse(readFileSync(baselineFile(), 'utf8'))).runs).toHaveLength(before + 1);
   });
 
   it('fails a run slowed by 50 % on latency, with the evidence in the summary', async () => {
-    await server.setProgramme(suiteProgramme({ latency: { ...LATENCY, ttftMs: LATENCY.ttftMs * 1.5, perTokenMs: LATENCY.perTokenMs * 1.5 } }));
+    await server.setProgramme(
+      suiteProgramme({ latency: { ...LATENCY, ttftMs: LATENCY.ttftMs * 1.5, perTokenMs: LATENCY.perTokenMs * 1.5 } }),
+    );
     try {
       const { result, report, summary } = await gate('run');
       expect(result.code).toBe(1);
@@ -98,9 +139,13 @@ describe('baselines and the gate', () => {
       expect(latency.pValue!).toBeLessThan(latency.threshold!);
       expect(latency.interval![0]).toBeGreaterThan(10);
       expect(report.verdictReason).toMatch(/regression.*Warm latency p50 \+\d+(\.\d)? % on vlm \(p = /);
-      expect(summary).toMatch(/\| Warm latency p50 \| \d+ ms \| \d+ ms \| \+\d+(\.\d)? % \(95 % CI [\d.]+…[\d.]+ %\) \| ❌ regressed \|/);
+      expect(summary).toMatch(
+        /\| Warm latency p50 \| \d+ ms \| \d+ ms \| \+\d+(\.\d)? % \(95 % CI [\d.]+…[\d.]+ %\) \| ❌ regressed \|/,
+      );
       expect(summary).toContain('<details><summary>Evidence');
-      expect(summary).toMatch(/- \*\*Warm latency p50\*\* — ❌ regressed: worse by more than the margin and significant: p = .+ \(Holm threshold .+\), margin 10 %; run-to-run drift SD/);
+      expect(summary).toMatch(
+        /- \*\*Warm latency p50\*\* — ❌ regressed: worse by more than the margin and significant: p = .+ \(Holm threshold .+\), margin 10 %; run-to-run drift SD/,
+      );
       expect(verdictOf(report, 'detectionRatePct').status).toBe('within-noise');
     } finally {
       await server.setProgramme(suiteProgramme({ latency: LATENCY }));
@@ -166,18 +211,28 @@ describe('baselines and the gate', () => {
       const broken = await gate('run');
       expect(broken.result.code).toBe(2);
       expect(broken.report.verdict).toBe('error');
-      expect(broken.report.verdictReason).toMatch(new RegExp(`^Baseline file ${baselineFile().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid JSON \\(.+\\)\\. Restore it from git \\(git checkout -- .+\\) or write a new one with mode: baseline \\(CLI: model-gate baseline\\) and commit it\\.$`));
+      expect(broken.report.verdictReason).toMatch(
+        new RegExp(
+          `^Baseline file ${baselineFile().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid JSON \\(.+\\)\\. Restore it from git \\(git checkout -- .+\\) or write a new one with mode: baseline \\(CLI: model-gate baseline\\) and commit it\\.$`,
+        ),
+      );
       writeFileSync(baselineFile(), JSON.stringify({ ...JSON.parse(original), schemaVersion: 7 }));
       const newer = await gate('run');
-      expect(newer.report.verdictReason).toBe(`Baseline file ${baselineFile()} has schema version 7, written by a newer model-gate; this one reads version 1. Update the action (or CLI) to the version that wrote it.`);
+      expect(newer.report.verdictReason).toBe(
+        `Baseline file ${baselineFile()} has schema version 7, written by a newer model-gate; this one reads version 1. Update the action (or CLI) to the version that wrote it.`,
+      );
       writeFileSync(baselineFile(), JSON.stringify({ ...JSON.parse(original), runs: [] }));
       const edited = await gate('run');
-      expect(edited.report.verdictReason).toMatch(/^Baseline file .+: runs: Too small: expected array to have >=1 items\. The file was edited by hand or damaged: restore it from git or write a new one/);
+      expect(edited.report.verdictReason).toMatch(
+        /^Baseline file .+: runs: Too small: expected array to have >=1 items\. The file was edited by hand or damaged: restore it from git or write a new one/,
+      );
       // Baseline mode replaces a damaged file, and says so.
       writeFileSync(baselineFile(), '{ not json');
       const rewritten = await gate('baseline');
       expect(rewritten.report.verdict).toBe('pass');
-      expect(rewritten.report.verdictReason).toMatch(/ \(1 run kept\)\. Commit it so that pull requests are gated against it\. .+vlm\.json: the previous file could not be read and was replaced: Baseline file .+ is not valid JSON/);
+      expect(rewritten.report.verdictReason).toMatch(
+        / \(1 run kept\)\. Commit it so that pull requests are gated against it\. .+vlm\.json: the previous file could not be read and was replaced: Baseline file .+ is not valid JSON/,
+      );
       expect(baselineSchema.parse(JSON.parse(readFileSync(baselineFile(), 'utf8'))).runs).toHaveLength(1);
     } finally {
       writeFileSync(baselineFile(), original);

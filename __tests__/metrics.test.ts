@@ -4,9 +4,38 @@ import type { Sample } from '../src/run/sample.js';
 
 function sample(fields: Partial<Sample>): Sample {
   return {
-    target: 't', scenario: 's', category: 'c', anomaly: true, run: 1, phase: 'warm', attempt: 1, retried: false, timed: true, startedAt: '', requestId: null, latencyMs: 100, ttftMs: 10,
-    outputTokens: 20, outputTokensSource: 'server', outputTokensPerSecond: 50, jsonValid: true, schemaValid: true, flagged: true,
-    detected: true, matchedKeywords: [], scores: {}, tool: null, inputTokens: null, finishReason: 'stop', interTokenMeanMs: null, interTokenP95Ms: null, serverTimings: null, errorClass: null, errorMessage: null, excerpt: '', ...fields,
+    target: 't',
+    scenario: 's',
+    category: 'c',
+    anomaly: true,
+    run: 1,
+    phase: 'warm',
+    attempt: 1,
+    retried: false,
+    timed: true,
+    startedAt: '',
+    requestId: null,
+    latencyMs: 100,
+    ttftMs: 10,
+    outputTokens: 20,
+    outputTokensSource: 'server',
+    outputTokensPerSecond: 50,
+    jsonValid: true,
+    schemaValid: true,
+    flagged: true,
+    detected: true,
+    matchedKeywords: [],
+    scores: {},
+    tool: null,
+    inputTokens: null,
+    finishReason: 'stop',
+    interTokenMeanMs: null,
+    interTokenP95Ms: null,
+    serverTimings: null,
+    errorClass: null,
+    errorMessage: null,
+    excerpt: '',
+    ...fields,
   };
 }
 
@@ -23,10 +52,25 @@ describe('metrics', () => {
   it('errors count as missed anomalies but not as false positives, and are excluded from latency', () => {
     const samples = [
       sample({ detected: true }),
-      sample({ detected: false, flagged: false, errorClass: 'timeout', jsonValid: false, schemaValid: false, latencyMs: 30000, ttftMs: null }),
+      sample({
+        detected: false,
+        flagged: false,
+        errorClass: 'timeout',
+        jsonValid: false,
+        schemaValid: false,
+        latencyMs: 30000,
+        ttftMs: null,
+      }),
       sample({ anomaly: false, flagged: true, detected: false }),
       sample({ anomaly: false, flagged: false, detected: false }),
-      sample({ anomaly: false, flagged: false, detected: false, errorClass: 'http-500', jsonValid: false, schemaValid: false }),
+      sample({
+        anomaly: false,
+        flagged: false,
+        detected: false,
+        errorClass: 'http-500',
+        jsonValid: false,
+        schemaValid: false,
+      }),
       sample({ phase: 'cold', run: 0, latencyMs: 4000 }),
     ];
     const metrics = computeMetrics(samples);

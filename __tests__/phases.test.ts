@@ -16,12 +16,31 @@ describe('latency and quality phases', () => {
   it('times the first latency-runs runs one at a time, then adds quality runs at full concurrency', async () => {
     const server = await startOpenAIServer(suiteProgramme({ latency: { ttftMs: 30, perTokenMs: 1 } }));
     const dir = mkdtempSync(join(tmpdir(), 'model-gate-phases-'));
-    const result = await runCli(['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir, '--warm-runs', '5', '--concurrency', '8', '--latency-runs', '2']);
+    const result = await runCli([
+      'run',
+      '--base-url',
+      `${server.url}/v1`,
+      '--model',
+      'test-model',
+      '--report-dir',
+      dir,
+      '--warm-runs',
+      '5',
+      '--concurrency',
+      '8',
+      '--latency-runs',
+      '2',
+    ]);
     expect(result.code).toBe(0);
     const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
-    const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => sampleSchema.parse(JSON.parse(line)));
+    const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => sampleSchema.parse(JSON.parse(line)));
     const warm = samples.filter((sample) => sample.phase === 'warm');
-    expect(warm.filter((sample) => sample.timed).map((sample) => sample.run)).toEqual([...Array(9).fill(1), ...Array(9).fill(2)].sort());
+    expect(warm.filter((sample) => sample.timed).map((sample) => sample.run)).toEqual(
+      [...Array(9).fill(1), ...Array(9).fill(2)].sort(),
+    );
     expect(warm.filter((sample) => !sample.timed).every((sample) => sample.run >= 3)).toBe(true);
 
     // The server saw the cold call and the 18 timed calls alone, then up to 8 at once.
@@ -39,8 +58,25 @@ describe('latency and quality phases', () => {
   it('with concurrency at the latency concurrency, every run is timed', async () => {
     const server = await startOpenAIServer(suiteProgramme({ latency: { ttftMs: 30 } }));
     const dir = mkdtempSync(join(tmpdir(), 'model-gate-phases-'));
-    await runCli(['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir, '--warm-runs', '4', '--concurrency', '2', '--latency-concurrency', '2']);
-    const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => sampleSchema.parse(JSON.parse(line)));
+    await runCli([
+      'run',
+      '--base-url',
+      `${server.url}/v1`,
+      '--model',
+      'test-model',
+      '--report-dir',
+      dir,
+      '--warm-runs',
+      '4',
+      '--concurrency',
+      '2',
+      '--latency-concurrency',
+      '2',
+    ]);
+    const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => sampleSchema.parse(JSON.parse(line)));
     expect(samples.every((sample) => sample.timed)).toBe(true);
     expect(Math.max(...(await server.stats()).inFlightAtArrival)).toBe(2);
   });

@@ -4,7 +4,14 @@ import type { Target } from '../src/config/schema.js';
 import { preflightOpenAI } from '../src/endpoint/openai.js';
 import { freePort, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
 
-const target = (fields: Partial<Target> & Pick<Target, 'baseUrl'>): Target => ({ name: 'vllm', kind: 'openai', model: 'qwen2-vl', jsonMode: 'json_object', toolMode: 'native', ...fields });
+const target = (fields: Partial<Target> & Pick<Target, 'baseUrl'>): Target => ({
+  name: 'vllm',
+  kind: 'openai',
+  model: 'qwen2-vl',
+  jsonMode: 'json_object',
+  toolMode: 'native',
+  ...fields,
+});
 const preflight = (t: Target, timeoutMs = 5000) => preflightOpenAI(t, timeoutMs, new AbortController().signal);
 
 let open: TestServer;
@@ -25,7 +32,12 @@ afterAll(stopAllServers);
 describe('preflight', () => {
   it('passes when the model is served, and lists what is served', async () => {
     const result = await preflight(target({ baseUrl: `${open.url}/v1` }));
-    expect(result).toEqual({ ok: true, diagnosis: null, servedModels: ['qwen2-vl', 'llava:latest'], serverVersion: '0.9.2' });
+    expect(result).toEqual({
+      ok: true,
+      diagnosis: null,
+      servedModels: ['qwen2-vl', 'llava:latest'],
+      serverVersion: '0.9.2',
+    });
   });
 
   it('accepts an Ollama model name without its :latest tag', async () => {
@@ -48,16 +60,22 @@ describe('preflight', () => {
   });
 
   it('says the key was rejected, naming where it came from but never the key', async () => {
-    const result = await preflight(target({ baseUrl: `${keyed.url}/v1`, apiKey: 'sk-wrong-key', apiKeySource: 'environment variable VLLM_API_KEY' }));
+    const result = await preflight(
+      target({ baseUrl: `${keyed.url}/v1`, apiKey: 'sk-wrong-key', apiKeySource: 'environment variable VLLM_API_KEY' }),
+    );
     expect(result.diagnosis).toBe(
       `Target "vllm": the server rejected the API key from environment variable VLLM_API_KEY (HTTP 401 on GET ${keyed.url}/v1/models). Pass the key the server was started with (vLLM and llama.cpp: --api-key).`,
     );
     expect(result.diagnosis).not.toContain('sk-wrong-key');
-    expect(await preflight(target({ baseUrl: `${keyed.url}/v1`, apiKey: 'sk-right-key', apiKeySource: 'input "api-key"' }))).toMatchObject({ ok: true, serverVersion: null });
+    expect(
+      await preflight(target({ baseUrl: `${keyed.url}/v1`, apiKey: 'sk-right-key', apiKeySource: 'input "api-key"' })),
+    ).toMatchObject({ ok: true, serverVersion: null });
   });
 
   it('says access was refused (403) for a key without the right permission', async () => {
-    const result = await preflight(target({ baseUrl: `${gateway.url}/v1`, apiKey: 'sk-read-only', apiKeySource: 'input "api-key"' }));
+    const result = await preflight(
+      target({ baseUrl: `${gateway.url}/v1`, apiKey: 'sk-read-only', apiKeySource: 'input "api-key"' }),
+    );
     expect(result.diagnosis).toBe(
       `Target "vllm": the server refused access (HTTP 403 on GET ${gateway.url}/v1/models) with the API key from input "api-key". Use a key that is allowed to list and call models.`,
     );
@@ -97,7 +115,9 @@ describe('preflight', () => {
     const { port } = new URL(open.url);
     const result = await preflight(target({ baseUrl: `https://127.0.0.1:${port}/v1` }));
     expect(result.diagnosis).toMatch(
-      new RegExp(`^Target "vllm": the TLS handshake with 127\\.0\\.0\\.1:${port} failed \\((ERR_SSL_[A-Z_]+|EPROTO)\\)\\. Use http:// if the server does not speak TLS, or make the runner trust its certificate \\(NODE_EXTRA_CA_CERTS\\)\\.$`),
+      new RegExp(
+        `^Target "vllm": the TLS handshake with 127\\.0\\.0\\.1:${port} failed \\((ERR_SSL_[A-Z_]+|EPROTO)\\)\\. Use http:// if the server does not speak TLS, or make the runner trust its certificate \\(NODE_EXTRA_CA_CERTS\\)\\.$`,
+      ),
     );
   });
 

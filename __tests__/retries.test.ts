@@ -16,9 +16,23 @@ afterAll(stopAllServers);
 async function runAgainst(programme: Record<string, unknown>, flags: string[] = []) {
   const server = await startOpenAIServer(suiteProgramme(programme));
   const dir = mkdtempSync(join(tmpdir(), 'model-gate-retries-'));
-  const result = await runCli(['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir, '--warm-runs', '4', ...flags]);
+  const result = await runCli([
+    'run',
+    '--base-url',
+    `${server.url}/v1`,
+    '--model',
+    'test-model',
+    '--report-dir',
+    dir,
+    '--warm-runs',
+    '4',
+    ...flags,
+  ]);
   const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
-  const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => sampleSchema.parse(JSON.parse(line)));
+  const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => sampleSchema.parse(JSON.parse(line)));
   return { result, report, samples, summary: readFileSync(join(dir, 'summary.md'), 'utf8'), server };
 }
 
@@ -29,15 +43,27 @@ describe('transient failures', () => {
     const retried = samples.filter((sample) => sample.retried);
     expect(retried.length).toBeGreaterThan(0);
     expect(retried.every((sample) => sample.errorClass === 'http-503' && sample.errorMessage !== null)).toBe(true);
-    expect(target.retries).toMatchObject({ retried: retried.length, byClass: { 'http-503': retried.length }, budget: 4, exhausted: expect.any(Boolean) });
+    expect(target.retries).toMatchObject({
+      retried: retried.length,
+      byClass: { 'http-503': retried.length },
+      budget: 4,
+      exhausted: expect.any(Boolean),
+    });
     // Each planned call ends in exactly one final sample; the retries come on top.
     expect(samples.filter((sample) => !sample.retried)).toHaveLength(target.plannedCalls);
     expect(target.completedCalls).toBe(target.plannedCalls);
     const metrics = target.measurement!.metrics;
     const warmAttempts = samples.filter((sample) => sample.phase === 'warm');
-    expect(metrics.errorRatePct).toEqual({ value: Math.round((warmAttempts.filter((sample) => sample.errorClass).length / warmAttempts.length) * 10000) / 100, n: warmAttempts.length, count: warmAttempts.filter((sample) => sample.errorClass).length });
+    expect(metrics.errorRatePct).toEqual({
+      value:
+        Math.round((warmAttempts.filter((sample) => sample.errorClass).length / warmAttempts.length) * 10000) / 100,
+      n: warmAttempts.length,
+      count: warmAttempts.filter((sample) => sample.errorClass).length,
+    });
     // Latency rests only on answered calls.
-    expect(metrics.warmLatencyP50Ms.n).toBe(samples.filter((sample) => sample.phase === 'warm' && sample.errorClass === null).length);
+    expect(metrics.warmLatencyP50Ms.n).toBe(
+      samples.filter((sample) => sample.phase === 'warm' && sample.errorClass === null).length,
+    );
     expect(summary).toMatch(/Retried: \d+ transient failures? \(http-503 ×\d+\), each counted in the error rate/);
   });
 
@@ -45,16 +71,26 @@ describe('transient failures', () => {
     const { samples } = await runAgainst({ failures: { errorRate: 0.15, errorStatus: 503 }, seed: 7 });
     const scenarios = loadBuiltinSuite('safety-checks').scenarios.map((scenario) => scenario.id);
     const planned = [`${scenarios[0]}#0`, ...[1, 2, 3, 4].flatMap((run) => scenarios.map((id) => `${id}#${run}`))];
-    expect(samples.filter((sample) => !sample.retried).map((sample) => `${sample.scenario}#${sample.run}`)).toEqual(planned);
+    expect(samples.filter((sample) => !sample.retried).map((sample) => `${sample.scenario}#${sample.run}`)).toEqual(
+      planned,
+    );
     // A retried attempt is followed by the next attempt of the same call.
     samples.forEach((sample, index) => {
-      if (sample.retried) expect(samples[index + 1]).toMatchObject({ scenario: sample.scenario, run: sample.run, attempt: sample.attempt + 1 });
+      if (sample.retried)
+        expect(samples[index + 1]).toMatchObject({
+          scenario: sample.scenario,
+          run: sample.run,
+          attempt: sample.attempt + 1,
+        });
     });
     expect(samples.some((sample) => sample.retried)).toBe(true);
   });
 
   it('classifies a stream cut short without a finish_reason and a socket destroyed mid-answer, and retries both', async () => {
-    const { samples, report } = await runAgainst({ failures: { truncateRate: 0.1, resetRate: 0.1 }, seed: 3 }, ['--retries', '3']);
+    const { samples, report } = await runAgainst({ failures: { truncateRate: 0.1, resetRate: 0.1 }, seed: 3 }, [
+      '--retries',
+      '3',
+    ]);
     const classes = new Set(samples.filter((sample) => sample.retried).map((sample) => sample.errorClass));
     expect(classes).toEqual(new Set(['truncated-stream', 'connection-reset']));
     const truncated = samples.find((sample) => sample.errorClass === 'truncated-stream')!;
@@ -81,7 +117,10 @@ describe('transient failures', () => {
   });
 
   it('stops retrying when the budget is spent, and says so', async () => {
-    const { report, samples, summary } = await runAgainst({ failures: { errorRate: 1, errorStatus: 502 } }, ['--warm-runs', '1']);
+    const { report, samples, summary } = await runAgainst({ failures: { errorRate: 1, errorStatus: 502 } }, [
+      '--warm-runs',
+      '1',
+    ]);
     // 10 planned calls: a budget of 3 retries, then every failure stands.
     expect(report.targets[0]!.retries).toEqual({ retried: 3, byClass: { 'http-502': 3 }, budget: 3, exhausted: true });
     expect(samples).toHaveLength(13);
@@ -89,7 +128,10 @@ describe('transient failures', () => {
   });
 
   it('with retries 0, a failure is final', async () => {
-    const { samples, report } = await runAgainst({ failures: { errorRate: 0.3, errorStatus: 503 }, seed: 5 }, ['--retries', '0']);
+    const { samples, report } = await runAgainst({ failures: { errorRate: 0.3, errorStatus: 503 }, seed: 5 }, [
+      '--retries',
+      '0',
+    ]);
     expect(samples.some((sample) => sample.retried)).toBe(false);
     expect(report.targets[0]!.retries).toEqual({ retried: 0, byClass: {}, budget: 0, exhausted: false });
   });

@@ -1,28 +1,70 @@
 // The decision rule on hand-made data: what regresses, what is noise, and how confirmation works.
 import { describe, expect, it, jest } from '@jest/globals';
 import type { BaselineRun } from '../src/gate/baseline.js';
-import { decideMetrics, decideWithConfirmation, scenariosOfMetric, type CurrentRun, type TargetComparison } from '../src/gate/rules.js';
+import {
+  decideMetrics,
+  decideWithConfirmation,
+  scenariosOfMetric,
+  type CurrentRun,
+  type TargetComparison,
+} from '../src/gate/rules.js';
 import { computeMetrics, scenarioOutcomes } from '../src/measure/metrics.js';
 import type { Sample } from '../src/run/sample.js';
 
 const SCENARIOS = Array.from({ length: 20 }, (_, index) => ({ id: `s${index}`, anomaly: index < 10 }));
 
-function samplesFor(detectedOf: (scenario: number, run: number) => boolean, latencyMs: (scenario: number, run: number) => number, runs = 3): Sample[] {
+function samplesFor(
+  detectedOf: (scenario: number, run: number) => boolean,
+  latencyMs: (scenario: number, run: number) => number,
+  runs = 3,
+): Sample[] {
   const samples: Sample[] = [];
   for (let run = 1; run <= runs; run += 1) {
     SCENARIOS.forEach(({ id, anomaly }, index) => {
       const detected = anomaly && detectedOf(index, run);
       samples.push({
-        target: 't', scenario: id, category: anomaly ? 'a' : 'c', anomaly, run, phase: 'warm', attempt: 1, retried: false, timed: true, startedAt: '', requestId: null, latencyMs: latencyMs(index, run), ttftMs: 50,
-        outputTokens: 30, outputTokensSource: 'server', outputTokensPerSecond: 40, jsonValid: true, schemaValid: true, flagged: detected,
-        detected, matchedKeywords: [], scores: {}, tool: null, inputTokens: null, finishReason: 'stop', interTokenMeanMs: null, interTokenP95Ms: null, serverTimings: null, errorClass: null, errorMessage: null, excerpt: '',
+        target: 't',
+        scenario: id,
+        category: anomaly ? 'a' : 'c',
+        anomaly,
+        run,
+        phase: 'warm',
+        attempt: 1,
+        retried: false,
+        timed: true,
+        startedAt: '',
+        requestId: null,
+        latencyMs: latencyMs(index, run),
+        ttftMs: 50,
+        outputTokens: 30,
+        outputTokensSource: 'server',
+        outputTokensPerSecond: 40,
+        jsonValid: true,
+        schemaValid: true,
+        flagged: detected,
+        detected,
+        matchedKeywords: [],
+        scores: {},
+        tool: null,
+        inputTokens: null,
+        finishReason: 'stop',
+        interTokenMeanMs: null,
+        interTokenP95Ms: null,
+        serverTimings: null,
+        errorClass: null,
+        errorMessage: null,
+        excerpt: '',
       });
     });
   }
   return samples;
 }
 
-const outcomes = (samples: Sample[]) => scenarioOutcomes(samples, SCENARIOS.map(({ id, anomaly }) => ({ id, anomaly, category: anomaly ? 'a' : 'c' })));
+const outcomes = (samples: Sample[]) =>
+  scenarioOutcomes(
+    samples,
+    SCENARIOS.map(({ id, anomaly }) => ({ id, anomaly, category: anomaly ? 'a' : 'c' })),
+  );
 
 function current(samples: Sample[]): CurrentRun {
   return { scenarios: outcomes(samples), samples, metrics: computeMetrics(samples) };
@@ -33,38 +75,85 @@ function baselineRun(samples: Sample[], index: number): BaselineRun {
   for (const sample of samples) (series[sample.scenario] ??= []).push(sample.latencyMs);
   const metrics = computeMetrics(samples);
   return {
-    runId: `b${index}`, createdAt: '', toolVersion: 'test', model: 'm', serverVersion: null, scenarios: outcomes(samples), warmLatencyMs: series,
-    ttftMs: Object.fromEntries(Object.entries(series).map(([id, values]) => [id, values.map(() => 50)])), outputTokensPerSecond: {}, interTokenMeanMs: {}, interTokenP95Ms: {}, coldStartMs: null,
+    runId: `b${index}`,
+    createdAt: '',
+    toolVersion: 'test',
+    model: 'm',
+    serverVersion: null,
+    scenarios: outcomes(samples),
+    warmLatencyMs: series,
+    ttftMs: Object.fromEntries(Object.entries(series).map(([id, values]) => [id, values.map(() => 50)])),
+    outputTokensPerSecond: {},
+    interTokenMeanMs: {},
+    interTokenP95Ms: {},
+    coldStartMs: null,
     metrics: Object.fromEntries(Object.entries(metrics).map(([name, value]) => [name, value.value])),
   };
 }
 
 // Latency: a fixed per-scenario level with ±2 % of run-to-run wobble.
-const steady = (scale: number) => (scenario: number, run: number) => (500 + 40 * scenario) * scale * (1 + 0.02 * Math.sin(scenario * 7 + run * 3));
-const baselineRuns = [0, 1, 2].map((index) => baselineRun(samplesFor(() => true, steady(1 + 0.01 * index)), index));
+const steady = (scale: number) => (scenario: number, run: number) =>
+  (500 + 40 * scenario) * scale * (1 + 0.02 * Math.sin(scenario * 7 + run * 3));
+const baselineRuns = [0, 1, 2].map((index) =>
+  baselineRun(
+    samplesFor(() => true, steady(1 + 0.01 * index)),
+    index,
+  ),
+);
 
 describe('decision rule', () => {
   it('an unchanged run is within noise on every gated metric', () => {
-    const verdicts = decideMetrics([{ target: 't', runs: baselineRuns, current: current(samplesFor(() => true, steady(1))) }], {}, 0.01);
+    const verdicts = decideMetrics(
+      [{ target: 't', runs: baselineRuns, current: current(samplesFor(() => true, steady(1))) }],
+      {},
+      0.01,
+    );
     expect(verdicts.filter((verdict) => verdict.status === 'regressed')).toEqual([]);
-    expect(verdicts.find((verdict) => verdict.metric === 'detectionRatePct')).toMatchObject({ status: 'within-noise', baseline: 100, current: 100, change: 0 });
+    expect(verdicts.find((verdict) => verdict.metric === 'detectionRatePct')).toMatchObject({
+      status: 'within-noise',
+      baseline: 100,
+      current: 100,
+      change: 0,
+    });
   });
 
   it('a large, consistent slowdown regresses; the same change under a wider margin does not', () => {
     const slow = current(samplesFor(() => true, steady(1.6)));
-    const [latency] = decideMetrics([{ target: 't', runs: baselineRuns, current: slow }], {}, 0.01).filter((verdict) => verdict.metric === 'warmLatencyP50Ms');
+    const [latency] = decideMetrics([{ target: 't', runs: baselineRuns, current: slow }], {}, 0.01).filter(
+      (verdict) => verdict.metric === 'warmLatencyP50Ms',
+    );
     expect(latency).toMatchObject({ status: 'regressed', changeUnit: '%', margin: 10 });
     // 1.6 against baselines at 1.00, 1.01 and 1.02 (geometric mean ≈ 1.01): +58.4 %.
     expect(latency!.change!).toBeCloseTo(58.4, 0);
-    const relaxed = decideMetrics([{ target: 't', runs: baselineRuns, current: slow }], { warmLatencyP50Ms: { margin: 80, enabled: true } }, 0.01);
+    const relaxed = decideMetrics(
+      [{ target: 't', runs: baselineRuns, current: slow }],
+      { warmLatencyP50Ms: { margin: 80, enabled: true } },
+      0.01,
+    );
     expect(relaxed.find((verdict) => verdict.metric === 'warmLatencyP50Ms')!.status).toBe('within-noise');
-    const off = decideMetrics([{ target: 't', runs: baselineRuns, current: slow }], { warmLatencyP50Ms: { margin: 10, enabled: false } }, 0.01);
-    expect(off.find((verdict) => verdict.metric === 'warmLatencyP50Ms')).toMatchObject({ status: 'not-gated', pValue: null });
+    const off = decideMetrics(
+      [{ target: 't', runs: baselineRuns, current: slow }],
+      { warmLatencyP50Ms: { margin: 10, enabled: false } },
+      0.01,
+    );
+    expect(off.find((verdict) => verdict.metric === 'warmLatencyP50Ms')).toMatchObject({
+      status: 'not-gated',
+      pValue: null,
+    });
   });
 
   it('a p95 is reported, not gated, below 60 samples a side', () => {
-    const fewer = [baselineRun(samplesFor(() => true, steady(1), 2), 0)];
-    const verdicts = decideMetrics([{ target: 't', runs: fewer, current: current(samplesFor(() => true, steady(1), 2)) }], {}, 0.01);
+    const fewer = [
+      baselineRun(
+        samplesFor(() => true, steady(1), 2),
+        0,
+      ),
+    ];
+    const verdicts = decideMetrics(
+      [{ target: 't', runs: fewer, current: current(samplesFor(() => true, steady(1), 2)) }],
+      {},
+      0.01,
+    );
     expect(verdicts.find((verdict) => verdict.metric === 'warmLatencyP95Ms')).toMatchObject({ status: 'not-gated' });
   });
 });
@@ -81,12 +170,17 @@ describe('confirmation runs', () => {
     expect(stageOne).toMatchObject({ status: 'within-noise', suspicious: true });
 
     const confirm = jest.fn(async () => {
-      const more = samplesFor((scenario) => scenario >= 2, steady(1), 3).map((sample) => ({ ...sample, run: sample.run + 3 }));
+      const more = samplesFor((scenario) => scenario >= 2, steady(1), 3).map((sample) => ({
+        ...sample,
+        run: sample.run + 3,
+      }));
       return [{ ...comparison, current: current([...first.samples, ...more]) }];
     });
     const verdicts = await decideWithConfirmation([comparison], {}, 0.01, confirm);
     expect(confirm).toHaveBeenCalledTimes(1);
-    expect((confirm.mock.calls[0] as unknown[])[0]).toEqual([expect.objectContaining({ metric: 'detectionRatePct', suspicious: true })]);
+    expect((confirm.mock.calls[0] as unknown[])[0]).toEqual([
+      expect.objectContaining({ metric: 'detectionRatePct', suspicious: true }),
+    ]);
     const detection = verdicts.find((verdict) => verdict.metric === 'detectionRatePct')!;
     expect(detection.status).toBe('regressed');
     expect(detection.reason).toMatch(/^confirmed with more samples: worse by more than the margin and significant/);
@@ -99,9 +193,17 @@ describe('confirmation runs', () => {
     // Beyond the 25 % margin against a noisy history, but not significant: suspicious.
     const coldHistory = baselineRuns.map((run, index) => ({ ...run, coldStartMs: [4000, 5000, 6200][index]! }));
     const samples = samplesFor(() => true, steady(1));
-    const withCold: CurrentRun = { ...current(samples), metrics: { ...computeMetrics(samples), coldStartMs: { value: 7000, n: 1 } } };
+    const withCold: CurrentRun = {
+      ...current(samples),
+      metrics: { ...computeMetrics(samples), coldStartMs: { value: 7000, n: 1 } },
+    };
     const confirm = jest.fn(async () => [{ target: 't', runs: coldHistory, current: withCold }]);
-    const verdicts = await decideWithConfirmation([{ target: 't', runs: coldHistory, current: withCold }], {}, 0.01, confirm);
+    const verdicts = await decideWithConfirmation(
+      [{ target: 't', runs: coldHistory, current: withCold }],
+      {},
+      0.01,
+      confirm,
+    );
     const cold = verdicts.find((verdict) => verdict.metric === 'coldStartMs')!;
     expect(cold).toMatchObject({ status: 'within-noise', suspicious: true });
     expect(cold.change).toBeGreaterThan(25);
@@ -110,8 +212,12 @@ describe('confirmation runs', () => {
   });
 
   it('the scenarios re-run are chosen by the metric, never by outcome', () => {
-    expect(scenariosOfMetric('detectionRatePct', SCENARIOS)).toEqual(SCENARIOS.filter((s) => s.anomaly).map((s) => s.id));
-    expect(scenariosOfMetric('falsePositiveRatePct', SCENARIOS)).toEqual(SCENARIOS.filter((s) => !s.anomaly).map((s) => s.id));
+    expect(scenariosOfMetric('detectionRatePct', SCENARIOS)).toEqual(
+      SCENARIOS.filter((s) => s.anomaly).map((s) => s.id),
+    );
+    expect(scenariosOfMetric('falsePositiveRatePct', SCENARIOS)).toEqual(
+      SCENARIOS.filter((s) => !s.anomaly).map((s) => s.id),
+    );
     expect(scenariosOfMetric('warmLatencyP50Ms', SCENARIOS)).toHaveLength(20);
   });
 

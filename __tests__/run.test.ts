@@ -30,7 +30,10 @@ function readRun(dir: string): { report: Report; samples: Sample[]; summary: str
 async function runAgainst(programme: Record<string, unknown>, flags: string[] = [], env: NodeJS.ProcessEnv = {}) {
   const server = await startOpenAIServer(suiteProgramme(programme));
   const dir = tempDir();
-  const result = await runCli(['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir, ...flags], { env });
+  const result = await runCli(
+    ['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir, ...flags],
+    { env },
+  );
   return { server, dir, result, ...readRun(dir) };
 }
 
@@ -73,7 +76,10 @@ describe('a run against a good model', () => {
 
   it('asks for JSON the way json-mode says: the suite schema, or no response_format at all', async () => {
     const withSchema = await runAgainst({}, ['--json-mode', 'json_schema', '--warm-runs', '1']);
-    expect((await withSchema.server.stats()).lastChat?.responseFormat).toEqual({ type: 'json_schema', json_schema: { name: 'answer', schema: suite.output.schema, strict: false } });
+    expect((await withSchema.server.stats()).lastChat?.responseFormat).toEqual({
+      type: 'json_schema',
+      json_schema: { name: 'answer', schema: suite.output.schema, strict: false },
+    });
     const plain = await runAgainst({}, ['--json-mode', 'none', '--warm-runs', '1']);
     expect((await plain.server.stats()).lastChat?.responseFormat).toBeNull();
     expect(plain.report.verdict).toBe('no-baseline');
@@ -86,7 +92,17 @@ describe('a run against a good model', () => {
     expect(measurement.categories.identity!.detectionRatePct).toEqual({ value: 100, n: 4, count: 4 });
     expect(measurement.categories.clean!.falsePositiveRatePct).toEqual({ value: 0, n: 8, count: 0 });
     expect(measurement.scenarios.find((scenario) => scenario.scenario === 'diagnosis-empty')).toEqual({
-      scenario: 'diagnosis-empty', category: 'coding', anomaly: true, runs: 2, detected: 2, flagged: 2, jsonValid: 2, schemaValid: 2, errors: 0, attempts: 2, attemptErrors: 0,
+      scenario: 'diagnosis-empty',
+      category: 'coding',
+      anomaly: true,
+      runs: 2,
+      detected: 2,
+      flagged: 2,
+      jsonValid: 2,
+      schemaValid: 2,
+      errors: 0,
+      attempts: 2,
+      attemptErrors: 0,
     });
   });
 });
@@ -103,8 +119,16 @@ describe('programmable quality and failures', () => {
     expect(detected).toBeLessThan(anomalies.length);
     expect(falseAlarms).toBeGreaterThan(0);
     const metrics = report.targets[0]!.measurement!.metrics;
-    expect(metrics.detectionRatePct).toEqual({ value: Math.round((detected / anomalies.length) * 10000) / 100, n: anomalies.length, count: detected });
-    expect(metrics.falsePositiveRatePct).toEqual({ value: Math.round((falseAlarms / clean.length) * 10000) / 100, n: clean.length, count: falseAlarms });
+    expect(metrics.detectionRatePct).toEqual({
+      value: Math.round((detected / anomalies.length) * 10000) / 100,
+      n: anomalies.length,
+      count: detected,
+    });
+    expect(metrics.falsePositiveRatePct).toEqual({
+      value: Math.round((falseAlarms / clean.length) * 10000) / 100,
+      n: clean.length,
+      count: falseAlarms,
+    });
     expect(summary).toContain('| Detection rate |');
     expect(summary).toMatch(/\| `clean-[a-z-]+` \| \d+ \| false-positive \|/);
     expect(summary).toMatch(/\| `[a-z-]+` \| \d+ \| missed \|/);
@@ -124,40 +148,68 @@ describe('programmable quality and failures', () => {
   });
 
   it('classifies HTTP errors, counts them, and fails a max-error-rate threshold', async () => {
-    const { result, report, samples, summary } = await runAgainst({ failures: { errorRate: 0.4, errorStatus: 503 }, seed: 3 }, ['--max-error-rate-pct', '5']);
+    const { result, report, samples, summary } = await runAgainst(
+      { failures: { errorRate: 0.4, errorStatus: 503 }, seed: 3 },
+      ['--max-error-rate-pct', '5'],
+    );
     const errors = samples.filter((sample) => sample.phase === 'warm' && sample.errorClass !== null);
     expect(errors.length).toBeGreaterThan(0);
     expect(new Set(errors.map((sample) => sample.errorClass))).toEqual(new Set(['http-503']));
     expect(report.targets[0]!.measurement!.metrics.errorRatePct.count).toBe(errors.length);
     expect(report.verdict).toBe('fail');
     expect(result.code).toBe(1);
-    expect(report.verdictReason).toMatch(/^1 of 1 thresholds not met: errorRatePct [\d.]+ > 5 \(max-error-rate-pct\) on test-model\.$/);
+    expect(report.verdictReason).toMatch(
+      /^1 of 1 thresholds not met: errorRatePct [\d.]+ > 5 \(max-error-rate-pct\) on test-model\.$/,
+    );
     expect(summary).toContain('| Errors ❌ |');
     expect(summary).toContain('| `test-model` | max-error-rate-pct 5 |');
   });
 
   it('ends hanging calls at the timeout, and stops the target after five in a row', async () => {
-    const { result, report, samples } = await runAgainst({ failures: { hangRate: 1 } }, ['--timeout', '0.3', '--warm-runs', '1']);
+    const { result, report, samples } = await runAgainst({ failures: { hangRate: 1 } }, [
+      '--timeout',
+      '0.3',
+      '--warm-runs',
+      '1',
+    ]);
     expect(samples).toHaveLength(5);
-    expect(samples.every((sample) => sample.errorClass === 'timeout' && sample.latencyMs >= 250 && sample.latencyMs < 2000)).toBe(true);
+    expect(
+      samples.every((sample) => sample.errorClass === 'timeout' && sample.latencyMs >= 250 && sample.latencyMs < 2000),
+    ).toBe(true);
     expect(report.verdict).toBe('error');
     expect(result.code).toBe(2);
-    expect(report.verdictReason).toBe('Target "test-model": 5 calls in a row timed out (no complete answer within 0.3 s), so its remaining 5 calls were not made: the endpoint stopped answering after 0 successful calls. The samples taken are in the report.');
+    expect(report.verdictReason).toBe(
+      'Target "test-model": 5 calls in a row timed out (no complete answer within 0.3 s), so its remaining 5 calls were not made: the endpoint stopped answering after 0 successful calls. The samples taken are in the report.',
+    );
   });
 
   it('says no call succeeded when every call fails without the endpoint going silent', async () => {
     const { report } = await runAgainst({ failures: { errorRate: 1, errorStatus: 400 } }, ['--warm-runs', '1']);
-    expect(report.verdictReason).toBe('No call to target "test-model" succeeded: http-400 (400 Injected failure (HTTP 400)).');
+    expect(report.verdictReason).toBe(
+      'No call to target "test-model" succeeded: http-400 (400 Injected failure (HTTP 400)).',
+    );
   });
 
   it('passes or fails on absolute thresholds', async () => {
-    const passing = await runAgainst({}, ['--min-detection-rate-pct', '90', '--max-false-positive-rate-pct', '10', '--min-json-valid-rate-pct', '95']);
+    const passing = await runAgainst({}, [
+      '--min-detection-rate-pct',
+      '90',
+      '--max-false-positive-rate-pct',
+      '10',
+      '--min-json-valid-rate-pct',
+      '95',
+    ]);
     expect(passing.report.verdict).toBe('no-baseline');
     expect(passing.result.code).toBe(0);
     expect(passing.report.thresholdChecks.map((check) => check.passed)).toEqual([true, true, true]);
     const failing = await runAgainst({ quality: { hitRate: 0.3 }, seed: 11 }, ['--min-detection-rate-pct', '90']);
     expect(failing.result.code).toBe(1);
-    expect(failing.report.thresholdChecks[0]).toMatchObject({ threshold: 'min-detection-rate-pct', metric: 'detectionRatePct', limit: 90, passed: false });
+    expect(failing.report.thresholdChecks[0]).toMatchObject({
+      threshold: 'min-detection-rate-pct',
+      metric: 'detectionRatePct',
+      limit: 90,
+      passed: false,
+    });
     expect(failing.result.stdout).toContain('## model-gate: ❌ fail');
   });
 });
@@ -165,7 +217,9 @@ describe('programmable quality and failures', () => {
 describe('config files', () => {
   it('runs several targets from a YAML config, keys taken from the environment', async () => {
     const good = await startOpenAIServer(suiteProgramme({ models: ['qwen2-vl-7b'] }));
-    const keyed = await startOpenAIServer(suiteProgramme({ models: ['qwen2-vl-7b-awq'], apiKey: 'sk-test-4f9a2c', quality: { hitRate: 0.6 } }));
+    const keyed = await startOpenAIServer(
+      suiteProgramme({ models: ['qwen2-vl-7b-awq'], apiKey: 'sk-test-4f9a2c', quality: { hitRate: 0.6 } }),
+    );
     const dir = tempDir();
     const config = join(dir, 'model-gate.yml');
     writeFileSync(
@@ -190,7 +244,10 @@ describe('config files', () => {
     const result = await runCli(['run', '--config', config], { env: { AWQ_KEY: 'sk-test-4f9a2c' } });
     const { report, samples } = readRun(join(dir, 'out'));
     expect(result.code).toBe(0);
-    expect(report.targets.map((target) => [target.name, target.completedCalls])).toEqual([['fp16', 19], ['awq', 19]]);
+    expect(report.targets.map((target) => [target.name, target.completedCalls])).toEqual([
+      ['fp16', 19],
+      ['awq', 19],
+    ]);
     expect(new Set(samples.map((sample) => sample.target))).toEqual(new Set(['fp16', 'awq']));
     expect(report.thresholdChecks).toHaveLength(2);
     expect((await keyed.stats()).unauthorized).toBe(0);
@@ -201,9 +258,14 @@ describe('secrets', () => {
   it('never writes the API key to any output, even when the server echoes it', async () => {
     const key = 'sk-fake-7d3e9b1c55';
     // The server answers with the key in its text, as a misbehaving model or error page could.
-    const { result, dir } = await runAgainst({ apiKey: key, defaultAnswer: `{"additional_checks": [{"label": "${key}", "evidence": "${key}"}]}`, answers: {} }, ['--api-key-env', 'TEST_KEY', '--warm-runs', '1'], { TEST_KEY: key });
+    const { result, dir } = await runAgainst(
+      { apiKey: key, defaultAnswer: `{"additional_checks": [{"label": "${key}", "evidence": "${key}"}]}`, answers: {} },
+      ['--api-key-env', 'TEST_KEY', '--warm-runs', '1'],
+      { TEST_KEY: key },
+    );
     expect(result.code).toBe(0);
-    for (const file of ['report.json', 'summary.md', 'samples.jsonl', 'comment.md', 'junit.xml']) expect(readFileSync(join(dir, file), 'utf8')).not.toContain(key);
+    for (const file of ['report.json', 'summary.md', 'samples.jsonl', 'comment.md', 'junit.xml'])
+      expect(readFileSync(join(dir, file), 'utf8')).not.toContain(key);
     expect(result.stdout + result.stderr).not.toContain(key);
   });
 });
@@ -213,11 +275,15 @@ describe('cancellation', () => {
     const server = await startOpenAIServer(suiteProgramme({ latency: { ttftMs: 150 } }));
     const dir = tempDir();
     let pid = 0;
-    const running = runCli(['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir], { onStart: (started) => (pid = started) });
+    const running = runCli(['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir], {
+      onStart: (started) => (pid = started),
+    });
     // Interrupt once a few samples are on disk.
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      const lines = existsSync(join(dir, 'samples.jsonl')) ? readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0;
+      const lines = existsSync(join(dir, 'samples.jsonl'))
+        ? readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).length
+        : 0;
       if (lines >= 3) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -230,7 +296,9 @@ describe('cancellation', () => {
     expect(samples.length).toBeGreaterThanOrEqual(3);
     expect(samples.length).toBeLessThan(28);
     expect(report.targets[0]!.completedCalls).toBe(samples.length);
-    expect(report.verdictReason).toBe(`The run was cancelled after ${samples.length} calls; the report holds the samples taken so far.`);
+    expect(report.verdictReason).toBe(
+      `The run was cancelled after ${samples.length} calls; the report holds the samples taken so far.`,
+    );
   });
 });
 
@@ -244,7 +312,8 @@ describe('recording', () => {
       if (id) onTheWire.push(id);
     };
     let bodiesSent = 0;
-    const onBodySent = (message: unknown) => (bodiesSent += (message as { request?: { method?: string } }).request?.method === 'POST' ? 1 : 0);
+    const onBodySent = (message: unknown) =>
+      (bodiesSent += (message as { request?: { method?: string } }).request?.method === 'POST' ? 1 : 0);
     subscribe('undici:client:sendHeaders', onHeaders);
     subscribe('undici:request:bodySent', onBodySent);
     const recorded: { requestId: string; sentBefore: number }[] = [];

@@ -19,7 +19,8 @@ describe('samples.jsonl', () => {
     log.append(sample(1));
     log.append(sample(2));
     const appendedAt = Date.now();
-    while (lines(path).length < 2 && Date.now() - appendedAt < 5000) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (lines(path).length < 2 && Date.now() - appendedAt < 5000)
+      await new Promise((resolve) => setTimeout(resolve, 5));
     expect(lines(path).map((line) => JSON.parse(line).run)).toEqual([1, 2]);
     // Timers fire late on a loaded machine, never early: the window is an upper bound plus that lateness.
     expect(Date.now() - appendedAt).toBeLessThan(FLUSH_AFTER_MS + 1000);
@@ -35,7 +36,9 @@ describe('samples.jsonl', () => {
     const loader = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
     const logModule = pathToFileURL(join(REPO_ROOT, 'src', 'run', 'sample-log.ts')).href;
     const script = `const { openSampleLog } = await import(${JSON.stringify(logModule)}); const log = openSampleLog(${JSON.stringify(path)}); for (const run of [1, 2, 3]) log.append({ scenario: 'record-01', run }); throw new Error('crash mid-run');`;
-    const result = await runProcess(process.execPath, ['--import', loader, '--input-type=module', '-e', script], { timeoutMs: 30_000 });
+    const result = await runProcess(process.execPath, ['--import', loader, '--input-type=module', '-e', script], {
+      timeoutMs: 30_000,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('crash mid-run');
     expect(lines(path).map((line) => JSON.parse(line).run)).toEqual([1, 2, 3]);

@@ -15,13 +15,35 @@ afterAll(stopAllServers);
 // A server with latency of its own: at zero latency, machine load alone moves latency by more than its margin.
 const LATENCY = { latency: { ttftMs: 20, perTokenMs: 0.5 } };
 
-async function gateRun(server: TestServer, suite: string, baselineDir: string, command: 'run' | 'baseline', flags: string[] = []) {
+async function gateRun(
+  server: TestServer,
+  suite: string,
+  baselineDir: string,
+  command: 'run' | 'baseline',
+  flags: string[] = [],
+) {
   const reportDir = mkdtempSync(join(tmpdir(), 'model-gate-score-gate-'));
-  const result = await runCli([command, '--base-url', `${server.url}/v1`, '--model', 'test-model', '--target-name', 'vlm', '--suite', suite, '--baseline-dir', baselineDir, '--report-dir', reportDir, ...flags]);
+  const result = await runCli([
+    command,
+    '--base-url',
+    `${server.url}/v1`,
+    '--model',
+    'test-model',
+    '--target-name',
+    'vlm',
+    '--suite',
+    suite,
+    '--baseline-dir',
+    baselineDir,
+    '--report-dir',
+    reportDir,
+    ...flags,
+  ]);
   const report: Report = reportSchema.parse(JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')));
   return { result, report, summary: readFileSync(join(reportDir, 'summary.md'), 'utf8') };
 }
-const verdictOf = (report: Report, metric: string) => report.metricVerdicts.find((verdict) => verdict.metric === metric);
+const verdictOf = (report: Report, metric: string) =>
+  report.metricVerdicts.find((verdict) => verdict.metric === metric);
 
 describe('gating scores', () => {
   it('slide-extraction: an unchanged model passes; one that reads half the slide fails on entity recall, paired over the nine slides', async () => {
@@ -30,8 +52,16 @@ describe('gating scores', () => {
     expect((await gateRun(server, 'slide-extraction', baselines, 'baseline')).report.verdict).toBe('pass');
 
     const unchanged = await gateRun(server, 'slide-extraction', baselines, 'run');
-    expect({ verdict: unchanged.report.verdict, reason: unchanged.report.verdictReason }).toMatchObject({ verdict: 'pass' });
-    expect(verdictOf(unchanged.report, 'entityRecallPct')).toMatchObject({ status: 'within-noise', baseline: 100, current: 100, change: 0, changeUnit: 'points' });
+    expect({ verdict: unchanged.report.verdict, reason: unchanged.report.verdictReason }).toMatchObject({
+      verdict: 'pass',
+    });
+    expect(verdictOf(unchanged.report, 'entityRecallPct')).toMatchObject({
+      status: 'within-noise',
+      baseline: 100,
+      current: 100,
+      change: 0,
+      changeUnit: 'points',
+    });
     // A suite without planted anomalies has no detection rate to show or gate.
     expect(verdictOf(unchanged.report, 'detectionRatePct')).toBeUndefined();
 
@@ -53,20 +83,39 @@ describe('gating scores', () => {
     const server = await startOpenAIServer(suiteProgramme(LATENCY, 'voice-commands'));
     const baselines = mkdtempSync(join(tmpdir(), 'model-gate-score-baselines-'));
     await gateRun(server, 'voice-commands', baselines, 'baseline', ['--tool-mode', 'json', '--warm-runs', '1']);
-    const unchanged = await gateRun(server, 'voice-commands', baselines, 'run', ['--tool-mode', 'json', '--warm-runs', '1']);
-    expect({ verdict: unchanged.report.verdict, reason: unchanged.report.verdictReason }).toMatchObject({ verdict: 'pass' });
+    const unchanged = await gateRun(server, 'voice-commands', baselines, 'run', [
+      '--tool-mode',
+      'json',
+      '--warm-runs',
+      '1',
+    ]);
+    expect({ verdict: unchanged.report.verdict, reason: unchanged.report.verdictReason }).toMatchObject({
+      verdict: 'pass',
+    });
     // Without native tools, the tools are described in the system message and answered as JSON.
     const asked = (await server.stats()).lastChat!;
     expect(asked.tools).toBeNull();
     expect(asked.system).toContain('You can call one of these tools:\n- open_app: Open a desktop application.');
-    expect(asked.system).toContain('Answer ONLY with JSON of this form: {"tool": "<tool name>", "arguments": {<arguments>}}');
+    expect(asked.system).toContain(
+      'Answer ONLY with JSON of this form: {"tool": "<tool name>", "arguments": {<arguments>}}',
+    );
 
     await server.setProgramme(suiteProgramme({ ...LATENCY, quality: { hitRate: 0.5 }, seed: 3 }, 'voice-commands'));
-    const worse = await gateRun(server, 'voice-commands', baselines, 'run', ['--tool-mode', 'json', '--warm-runs', '1']);
+    const worse = await gateRun(server, 'voice-commands', baselines, 'run', [
+      '--tool-mode',
+      'json',
+      '--warm-runs',
+      '1',
+    ]);
     expect(verdictOf(worse.report, 'toolAccuracyPct')).toMatchObject({ status: 'regressed', baseline: 100 });
     expect(worse.result.code).toBe(1);
 
-    const native = await gateRun(server, 'voice-commands', baselines, 'run', ['--tool-mode', 'native', '--warm-runs', '1']);
+    const native = await gateRun(server, 'voice-commands', baselines, 'run', [
+      '--tool-mode',
+      'native',
+      '--warm-runs',
+      '1',
+    ]);
     expect(native.report.verdict).toBe('incomparable');
     expect(native.report.verdictReason).toContain('toolMode json → native');
     expect((await server.stats()).lastChat?.tools).toContain('send_message');

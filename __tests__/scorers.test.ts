@@ -26,7 +26,11 @@ describe('extraction scorer (slide-extraction, core-erp-diagram)', () => {
       ],
     };
     expect(score({ text: JSON.stringify(answer) })).toEqual({
-      jsonValid: true, schemaValid: true, flagged: false, detected: false, matchedKeywords: [],
+      jsonValid: true,
+      schemaValid: true,
+      flagged: false,
+      detected: false,
+      matchedKeywords: [],
       scores: { ocrJaccard: 1, ocrRecall: 1, entityRecall: 1, entityPrecision: 1, relationRecall: 1 },
     });
   });
@@ -40,26 +44,42 @@ describe('extraction scorer (slide-extraction, core-erp-diagram)', () => {
         { from: 'SAP S/4HANA Cloud', to: 'SAP HANA', type: 'USES' },
       ],
     };
-    expect(score({ text: JSON.stringify(answer) }).scores).toEqual({ ocrJaccard: 6 / 14, ocrRecall: 6 / 14, entityRecall: 2 / 4, entityPrecision: 2 / 3, relationRecall: 1 / 3 });
+    expect(score({ text: JSON.stringify(answer) }).scores).toEqual({
+      ocrJaccard: 6 / 14,
+      ocrRecall: 6 / 14,
+      entityRecall: 2 / 4,
+      entityPrecision: 2 / 3,
+      relationRecall: 1 / 3,
+    });
   });
 
   it('a wrong answer (valid, empty) scores 0, and naming nothing is no precision', () => {
     expect(score({ text: '{"text": "", "entities": [], "relations": []}' })).toMatchObject({
-      jsonValid: true, schemaValid: true,
+      jsonValid: true,
+      schemaValid: true,
       scores: { ocrJaccard: 0, ocrRecall: 0, entityRecall: 0, entityPrecision: 0, relationRecall: 0 },
     });
   });
 
   it('a malformed answer (fenced JSON) is not JSON and scores 0', () => {
     expect(score({ text: '```json\n{"text": "Core ERP"}\n```' })).toEqual({
-      jsonValid: false, schemaValid: false, flagged: false, detected: false, matchedKeywords: [],
+      jsonValid: false,
+      schemaValid: false,
+      flagged: false,
+      detected: false,
+      matchedKeywords: [],
       scores: { ocrJaccard: 0, ocrRecall: 0, entityRecall: 0, entityPrecision: 0, relationRecall: 0 },
     });
   });
 
   it('a text-only slide has no relation score', () => {
     const textOnly = scorerFor('slide-extraction', 'capabilities-text');
-    expect(Object.keys(textOnly({ text: '{"text": "x", "entities": ["HANA"], "relations": []}' }).scores)).toEqual(['ocrJaccard', 'ocrRecall', 'entityRecall', 'entityPrecision']);
+    expect(Object.keys(textOnly({ text: '{"text": "x", "entities": ["HANA"], "relations": []}' }).scores)).toEqual([
+      'ocrJaccard',
+      'ocrRecall',
+      'entityRecall',
+      'entityPrecision',
+    ]);
   });
 });
 
@@ -67,30 +87,57 @@ describe('tool-call scorer (voice-commands, message-alice: send_message, contact
   const score = scorerFor('voice-commands', 'message-alice');
 
   it('a perfect native tool call', () => {
-    expect(score({ toolCalls: [{ name: 'send_message', arguments: '{"contact": "alice", "text": "I am late"}' }] })).toEqual({
-      jsonValid: true, schemaValid: true, flagged: false, detected: false, matchedKeywords: [],
+    expect(
+      score({ toolCalls: [{ name: 'send_message', arguments: '{"contact": "alice", "text": "I am late"}' }] }),
+    ).toEqual({
+      jsonValid: true,
+      schemaValid: true,
+      flagged: false,
+      detected: false,
+      matchedKeywords: [],
       scores: { toolAccuracy: 1, argumentMatch: 1, keywordMatch: 1 },
     });
   });
 
   it('a perfect JSON fallback answer, for servers without tools', () => {
-    expect(score({ text: '{"tool": "send_message", "arguments": {"contact": "Alice", "text": "late again"}}' })).toMatchObject({ jsonValid: true, schemaValid: true, scores: { toolAccuracy: 1, argumentMatch: 1, keywordMatch: 1 } });
+    expect(
+      score({ text: '{"tool": "send_message", "arguments": {"contact": "Alice", "text": "late again"}}' }),
+    ).toMatchObject({
+      jsonValid: true,
+      schemaValid: true,
+      scores: { toolAccuracy: 1, argumentMatch: 1, keywordMatch: 1 },
+    });
   });
 
   it('a partial answer: the right tool, the wrong contact, the keyword lost', () => {
-    expect(score({ toolCalls: [{ name: 'send_message', arguments: '{"contact": "Alicia", "text": "running behind"}' }] }).scores).toEqual({ toolAccuracy: 1, argumentMatch: 0, keywordMatch: 0 });
+    expect(
+      score({ toolCalls: [{ name: 'send_message', arguments: '{"contact": "Alicia", "text": "running behind"}' }] })
+        .scores,
+    ).toEqual({ toolAccuracy: 1, argumentMatch: 0, keywordMatch: 0 });
   });
 
   it('a wrong tool', () => {
-    expect(score({ toolCalls: [{ name: 'open_app', arguments: '{"app": "messages"}' }] })).toMatchObject({ jsonValid: true, schemaValid: true, scores: { toolAccuracy: 0, argumentMatch: 0, keywordMatch: 0 } });
+    expect(score({ toolCalls: [{ name: 'open_app', arguments: '{"app": "messages"}' }] })).toMatchObject({
+      jsonValid: true,
+      schemaValid: true,
+      scores: { toolAccuracy: 0, argumentMatch: 0, keywordMatch: 0 },
+    });
   });
 
   it('malformed arguments: the tool counts, the arguments do not, the schema fails', () => {
-    expect(score({ toolCalls: [{ name: 'send_message', arguments: '{"contact": "Alice"' }] })).toMatchObject({ jsonValid: false, schemaValid: false, scores: { toolAccuracy: 1, argumentMatch: 0, keywordMatch: 0 } });
+    expect(score({ toolCalls: [{ name: 'send_message', arguments: '{"contact": "Alice"' }] })).toMatchObject({
+      jsonValid: false,
+      schemaValid: false,
+      scores: { toolAccuracy: 1, argumentMatch: 0, keywordMatch: 0 },
+    });
   });
 
   it('prose without a call routes nowhere, though its words still count as keywords', () => {
-    expect(score({ text: "Sure, I'll tell Alice you're running late." })).toMatchObject({ jsonValid: false, schemaValid: false, scores: { toolAccuracy: 0, argumentMatch: 0, keywordMatch: 1 } });
+    expect(score({ text: "Sure, I'll tell Alice you're running late." })).toMatchObject({
+      jsonValid: false,
+      schemaValid: false,
+      scores: { toolAccuracy: 0, argumentMatch: 0, keywordMatch: 1 },
+    });
   });
 });
 
@@ -100,24 +147,39 @@ describe('coordinates scorer (ui-coordinates, circle-and-square: red circle 150,
 
   it('both points within the tolerance, labels matched without regard to case', () => {
     expect(score(points({ label: 'red circle', x: 150, y: 450 }, { label: 'Blue Square', x: 660, y: 140 }))).toEqual({
-      jsonValid: true, schemaValid: true, flagged: false, detected: false, matchedKeywords: [],
+      jsonValid: true,
+      schemaValid: true,
+      flagged: false,
+      detected: false,
+      matchedKeywords: [],
       scores: { coordinateHit: 1, formatAdherence: 1 },
     });
   });
 
   it('one point 30 px off is a miss: half the points hit', () => {
-    expect(score(points({ label: 'red circle', x: 180, y: 450 }, { label: 'blue square', x: 650, y: 150 })).scores).toEqual({ coordinateHit: 0.5, formatAdherence: 1 });
+    expect(
+      score(points({ label: 'red circle', x: 180, y: 450 }, { label: 'blue square', x: 650, y: 150 })).scores,
+    ).toEqual({ coordinateHit: 0.5, formatAdherence: 1 });
   });
 
   it('a point outside the 800 x 600 image breaks the format', () => {
-    expect(score(points({ label: 'red circle', x: 150, y: 450 }, { label: 'blue square', x: 900, y: 150 })).scores).toEqual({ coordinateHit: 0.5, formatAdherence: 0 });
+    expect(
+      score(points({ label: 'red circle', x: 150, y: 450 }, { label: 'blue square', x: 900, y: 150 })).scores,
+    ).toEqual({ coordinateHit: 0.5, formatAdherence: 0 });
   });
 
   it('coordinates as strings: schema-invalid, no hit, no format', () => {
-    expect(score(points({ label: 'red circle', x: '150', y: '450' }))).toMatchObject({ jsonValid: true, schemaValid: false, scores: { coordinateHit: 0, formatAdherence: 0 } });
+    expect(score(points({ label: 'red circle', x: '150', y: '450' }))).toMatchObject({
+      jsonValid: true,
+      schemaValid: false,
+      scores: { coordinateHit: 0, formatAdherence: 0 },
+    });
   });
 
   it('a malformed answer (a tuple in prose)', () => {
-    expect(score({ text: 'The red circle is at (150, 450).' })).toMatchObject({ jsonValid: false, scores: { coordinateHit: 0, formatAdherence: 0 } });
+    expect(score({ text: 'The red circle is at (150, 450).' })).toMatchObject({
+      jsonValid: false,
+      scores: { coordinateHit: 0, formatAdherence: 0 },
+    });
   });
 });

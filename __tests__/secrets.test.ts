@@ -34,14 +34,29 @@ function filesUnder(dir: string): { path: string; text: string }[] {
 
 function expectNoSecret(where: string, text: string) {
   const withoutMasks = text.replace(/^::add-mask::.*$/gm, '');
-  for (const secret of SECRETS) expect({ where, found: withoutMasks.includes(secret) }).toEqual({ where, found: false });
+  for (const secret of SECRETS)
+    expect({ where, found: withoutMasks.includes(secret) }).toEqual({ where, found: false });
 }
 
 describe('secrets', () => {
   it('the action with a key as input, a gateway that echoes it, a baseline, a comment: the key is nowhere', async () => {
-    const server = await startOpenAIServer(suiteProgramme({ apiKey: INPUT_KEY, echoAuthorization: true, failures: { errorRate: 0.3, errorStatus: 400 }, seed: 3 }));
+    const server = await startOpenAIServer(
+      suiteProgramme({
+        apiKey: INPUT_KEY,
+        echoAuthorization: true,
+        failures: { errorRate: 0.3, errorStatus: 400 },
+        seed: 3,
+      }),
+    );
     const github = await startGithubServer({ tokens: { [GITHUB_TOKEN]: 'write' } });
-    const inputs = { 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': INPUT_KEY, 'warm-runs': '2', comment: 'always', 'github-token': GITHUB_TOKEN };
+    const inputs = {
+      'base-url': `${server.url}/v1`,
+      model: 'test-model',
+      'api-key': INPUT_KEY,
+      'warm-runs': '2',
+      comment: 'always',
+      'github-token': GITHUB_TOKEN,
+    };
     const env = { GITHUB_API_URL: github.url };
     const baseline = await runAction(actionDir, { ...inputs, mode: 'baseline' }, { env });
     const gate = await runAction(actionDir, inputs, { env, workspace: baseline.workspace });
@@ -57,7 +72,16 @@ describe('secrets', () => {
     }
     const files = filesUnder(gate.workspace);
     expect(files.map((file) => file.path.slice(gate.workspace.length + 1)).sort()).toEqual(
-      expect.arrayContaining(['baselines/safety-checks/test-model.json', 'github_output', 'model-gate-report/comment.md', 'model-gate-report/junit.xml', 'model-gate-report/report.json', 'model-gate-report/samples.jsonl', 'model-gate-report/summary.md', 'step_summary']),
+      expect.arrayContaining([
+        'baselines/safety-checks/test-model.json',
+        'github_output',
+        'model-gate-report/comment.md',
+        'model-gate-report/junit.xml',
+        'model-gate-report/report.json',
+        'model-gate-report/samples.jsonl',
+        'model-gate-report/summary.md',
+        'step_summary',
+      ]),
     );
     for (const file of files) expectNoSecret(file.path, file.text);
     const { comments, requests } = await github.state();
@@ -67,7 +91,12 @@ describe('secrets', () => {
   });
 
   it('the CLI with keys from the environment, for a target and an embeddings endpoint, compared: the keys are nowhere', async () => {
-    const programme = { apiKey: ENV_KEY, echoAuthorization: true, failures: { errorRate: 0.2, errorStatus: 400 }, seed: 9 };
+    const programme = {
+      apiKey: ENV_KEY,
+      echoAuthorization: true,
+      failures: { errorRate: 0.2, errorStatus: 400 },
+      seed: 9,
+    };
     const a = await startOpenAIServer(suiteProgramme({ ...programme, models: ['a'] }, 'slide-extraction'));
     const b = await startOpenAIServer(suiteProgramme({ ...programme, models: ['b'] }, 'slide-extraction'));
     const embeddings = await startOpenAIServer({ apiKey: EMBEDDINGS_KEY });
@@ -85,8 +114,12 @@ describe('secrets', () => {
       ].join('\n'),
     );
     const report = join(dir, 'report');
-    const result = await runCli(['run', '--config', config, '--report-dir', report, '--warm-runs', '2'], { env: { SCAN_KEY: ENV_KEY, SCAN_EMBED_KEY: EMBEDDINGS_KEY } });
-    expect(JSON.parse(readFileSync(join(report, 'report.json'), 'utf8')).comparisons[0].similarity).toMatchObject({ error: null });
+    const result = await runCli(['run', '--config', config, '--report-dir', report, '--warm-runs', '2'], {
+      env: { SCAN_KEY: ENV_KEY, SCAN_EMBED_KEY: EMBEDDINGS_KEY },
+    });
+    expect(JSON.parse(readFileSync(join(report, 'report.json'), 'utf8')).comparisons[0].similarity).toMatchObject({
+      error: null,
+    });
     expect(readFileSync(join(report, 'samples.jsonl'), 'utf8')).toContain('for Bearer ***');
     expectNoSecret('CLI stdout', result.stdout);
     expectNoSecret('CLI stderr', result.stderr);

@@ -12,7 +12,13 @@ import { loadBuiltinSuite } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { copyAction, runAction } from './helpers/action.js';
 import { runCli } from './helpers/processes.js';
-import { startArtifactServer, startGithubServer, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
+import {
+  startArtifactServer,
+  startGithubServer,
+  startOpenAIServer,
+  stopAllServers,
+  type TestServer,
+} from './helpers/servers.js';
 
 let actionDir: string;
 let server: TestServer;
@@ -28,7 +34,12 @@ describe('the split', () => {
     const costs = expectedCosts(suite.scenarios, undefined);
     const first = shardSlices(suite.scenarios, 4, costs);
     expect(shardSlices(suite.scenarios, 4, costs)).toEqual(first);
-    expect(first.flat().map((scenario) => scenario.id).sort()).toEqual(suite.scenarios.map((scenario) => scenario.id).sort());
+    expect(
+      first
+        .flat()
+        .map((scenario) => scenario.id)
+        .sort(),
+    ).toEqual(suite.scenarios.map((scenario) => scenario.id).sort());
     // Measured costs from a baseline: one slow scenario gets a shard to itself.
     const measured = new Map(suite.scenarios.map((scenario, index) => [scenario.id, index === 0 ? 900 : 100]));
     const slices = shardSlices(suite.scenarios, 2, measured);
@@ -47,32 +58,64 @@ describe('sharding on the Actions matrix', () => {
     mkdirSync(join(mergeWorkspace, '.github'), { recursive: true });
     // Four shard jobs on this machine at once, beside the other test files: latency here is the
     // machine's load, so this test gates quality only (the gate's latency tests are in gate.test.ts).
-    writeFileSync(join(mergeWorkspace, '.github', 'model-gate.yml'), 'gates:\n  warm-latency-p50-ms: { gate: false }\n  warm-latency-p95-ms: { gate: false }\n  cold-start-ms: { gate: false }\n');
+    writeFileSync(
+      join(mergeWorkspace, '.github', 'model-gate.yml'),
+      'gates:\n  warm-latency-p50-ms: { gate: false }\n  warm-latency-p95-ms: { gate: false }\n  cold-start-ms: { gate: false }\n',
+    );
     const shardJobs = (run: string) =>
       Promise.all(
         [1, 2, 3, 4].map((index) => {
           const jobWorkspace = join(workspace, `${run}-shard-${index}`);
           mkdirSync(jobWorkspace, { recursive: true });
-          return runAction(actionDir, { ...inputs, ...commenting, shard: `${index}/4` }, { workspace: jobWorkspace, env: { ...artifacts.jobEnv(run, `job-${index}`), GITHUB_API_URL: github.url } });
+          return runAction(
+            actionDir,
+            { ...inputs, ...commenting, shard: `${index}/4` },
+            { workspace: jobWorkspace, env: { ...artifacts.jobEnv(run, `job-${index}`), GITHUB_API_URL: github.url } },
+          );
         }),
       );
     const mergeJob = (run: string, mode: string) =>
-      runAction(actionDir, { ...inputs, ...commenting, mode }, { workspace: mergeWorkspace, env: { ...artifacts.jobEnv(run, 'job-merge'), RUNNER_TEMP: join(workspace, `${run}-tmp`), GITHUB_API_URL: github.url } });
+      runAction(
+        actionDir,
+        { ...inputs, ...commenting, mode },
+        {
+          workspace: mergeWorkspace,
+          env: {
+            ...artifacts.jobEnv(run, 'job-merge'),
+            RUNNER_TEMP: join(workspace, `${run}-tmp`),
+            GITHUB_API_URL: github.url,
+          },
+        },
+      );
 
     const first = await shardJobs('run-7');
-    for (const job of first) expect({ code: job.result.code, verdict: job.outputs.verdict }).toEqual({ code: 0, verdict: 'pass' });
-    expect(first[1]!.result.stdout).toContain('Shard 2 of 4: report uploaded as artifact model-gate-voice-commands-shard-2-of-4, for the merge job.');
-    expect((await artifacts.state()).artifacts.map((artifact) => artifact.name).sort()).toEqual([1, 2, 3, 4].map((index) => `model-gate-voice-commands-shard-${index}-of-4`));
-    const sliceSizes = first.map((job) => reportSchema.parse(JSON.parse(readFileSync(join(job.workspace, 'model-gate-report', 'report.json'), 'utf8'))).shard!.scenarios.length);
+    for (const job of first)
+      expect({ code: job.result.code, verdict: job.outputs.verdict }).toEqual({ code: 0, verdict: 'pass' });
+    expect(first[1]!.result.stdout).toContain(
+      'Shard 2 of 4: report uploaded as artifact model-gate-voice-commands-shard-2-of-4, for the merge job.',
+    );
+    expect((await artifacts.state()).artifacts.map((artifact) => artifact.name).sort()).toEqual(
+      [1, 2, 3, 4].map((index) => `model-gate-voice-commands-shard-${index}-of-4`),
+    );
+    const sliceSizes = first.map(
+      (job) =>
+        reportSchema.parse(JSON.parse(readFileSync(join(job.workspace, 'model-gate-report', 'report.json'), 'utf8')))
+          .shard!.scenarios.length,
+    );
     expect(sliceSizes.reduce((sum, size) => sum + size, 0)).toBe(30);
     expect(Math.max(...sliceSizes) - Math.min(...sliceSizes)).toBeLessThanOrEqual(2);
     const baseline = await mergeJob('run-7', 'merge-baseline');
     expect(baseline.result.stdout).toContain('Downloaded 4 shard report(s)');
     expect(baseline.outputs.verdict).toBe('pass');
-    expect(JSON.parse(readFileSync(join(mergeWorkspace, 'baselines', 'voice-commands', 'test-model.json'), 'utf8')).settings.shards).toBe(4);
+    expect(
+      JSON.parse(readFileSync(join(mergeWorkspace, 'baselines', 'voice-commands', 'test-model.json'), 'utf8')).settings
+        .shards,
+    ).toBe(4);
 
     // Shard jobs never comment, even with comment: always; the merge job does, once.
-    expect(first[0]!.result.stdout).toContain('No pull-request comment from a shard job: the merge job (mode merge) writes it for all shards.');
+    expect(first[0]!.result.stdout).toContain(
+      'No pull-request comment from a shard job: the merge job (mode merge) writes it for all shards.',
+    );
     expect((await github.state()).comments).toHaveLength(1);
     await shardJobs('run-8');
     expect((await github.state()).comments).toHaveLength(1);
@@ -80,12 +123,25 @@ describe('sharding on the Actions matrix', () => {
     const { comments } = await github.state();
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain('merged from 4 shards');
-    expect({ code: merge.result.code, verdict: merge.outputs.verdict, reason: merge.outputs.summary }).toMatchObject({ code: 0, verdict: 'pass' });
-    const report = reportSchema.parse(JSON.parse(readFileSync(join(mergeWorkspace, 'model-gate-report', 'report.json'), 'utf8')));
-    expect(report).toMatchObject({ mode: 'merge', shard: { index: null, count: 4 }, baselines: [{ status: 'compared' }] });
+    expect({ code: merge.result.code, verdict: merge.outputs.verdict, reason: merge.outputs.summary }).toMatchObject({
+      code: 0,
+      verdict: 'pass',
+    });
+    const report = reportSchema.parse(
+      JSON.parse(readFileSync(join(mergeWorkspace, 'model-gate-report', 'report.json'), 'utf8')),
+    );
+    expect(report).toMatchObject({
+      mode: 'merge',
+      shard: { index: null, count: 4 },
+      baselines: [{ status: 'compared' }],
+    });
     expect(report.targets[0]!.measurement!.metrics.toolAccuracyPct).toEqual({ value: 100, n: 60, count: 60 });
     // Every shard's samples, its cold call included, are in the merged samples.jsonl.
-    expect(readFileSync(join(mergeWorkspace, 'model-gate-report', 'samples.jsonl'), 'utf8').trim().split('\n')).toHaveLength(64);
+    expect(
+      readFileSync(join(mergeWorkspace, 'model-gate-report', 'samples.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(64);
     expect(merge.summary).toContain('merged from 4 shards');
   });
 
@@ -93,13 +149,44 @@ describe('sharding on the Actions matrix', () => {
     let shardsDir: string;
     beforeAll(async () => {
       shardsDir = mkdtempSync(join(tmpdir(), 'model-gate-shard-reports-'));
-      const common = ['--base-url', `${server.url}/v1`, '--model', 'test-model', '--suite', 'voice-commands', '--warm-runs', '1', '--quiet'];
-      await Promise.all([1, 2, 3].map((index) => runCli(['run', ...common, '--shard', `${index}/3`, '--report-dir', join(shardsDir, `shard-${index}`)])));
+      const common = [
+        '--base-url',
+        `${server.url}/v1`,
+        '--model',
+        'test-model',
+        '--suite',
+        'voice-commands',
+        '--warm-runs',
+        '1',
+        '--quiet',
+      ];
+      await Promise.all(
+        [1, 2, 3].map((index) =>
+          runCli(['run', ...common, '--shard', `${index}/3`, '--report-dir', join(shardsDir, `shard-${index}`)]),
+        ),
+      );
     });
     const merge = async (dir: string) => {
       const reportDir = mkdtempSync(join(tmpdir(), 'model-gate-merge-'));
-      const result = await runCli(['merge', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--suite', 'voice-commands', '--warm-runs', '1', '--shards-dir', dir, '--report-dir', reportDir]);
-      return { code: result.code, report: reportSchema.parse(JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8'))) };
+      const result = await runCli([
+        'merge',
+        '--base-url',
+        `${server.url}/v1`,
+        '--model',
+        'test-model',
+        '--suite',
+        'voice-commands',
+        '--warm-runs',
+        '1',
+        '--shards-dir',
+        dir,
+        '--report-dir',
+        reportDir,
+      ]);
+      return {
+        code: result.code,
+        report: reportSchema.parse(JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8'))),
+      };
     };
     const copyOf = (edit: (dir: string) => void) => {
       const dir = mkdtempSync(join(tmpdir(), 'model-gate-shard-reports-'));
@@ -118,29 +205,70 @@ describe('sharding on the Actions matrix', () => {
       const dir = copyOf((copy) => rmSync(join(copy, 'shard-2'), { recursive: true }));
       const { code, report } = await merge(dir);
       expect(code).toBe(2);
-      expect(report.verdictReason).toBe(`Shard 2 of 3 is missing under ${dir} (found 1 and 3): its job failed or was cancelled before uploading. Re-run the failed jobs, then the merge.`);
+      expect(report.verdictReason).toBe(
+        `Shard 2 of 3 is missing under ${dir} (found 1 and 3): its job failed or was cancelled before uploading. Re-run the failed jobs, then the merge.`,
+      );
     });
 
     it('a duplicated shard', async () => {
       const dir = copyOf((copy) => cpSync(join(copy, 'shard-3'), join(copy, 'shard-3-again'), { recursive: true }));
       const { report } = await merge(dir);
-      expect(report.verdictReason).toBe('Shard 3 of 3 appears twice (in shard-3-again and shard-3): two jobs ran the same shard. Give each matrix job its own shard input, 1/3 to 3/3.');
+      expect(report.verdictReason).toBe(
+        'Shard 3 of 3 appears twice (in shard-3-again and shard-3): two jobs ran the same shard. Give each matrix job its own shard input, 1/3 to 3/3.',
+      );
     });
 
     it('a shard of another suite version', async () => {
       const dir = copyOf((copy) => {
         const path = join(copy, 'shard-1', 'report.json');
-        writeFileSync(path, readFileSync(path, 'utf8').replace(/"fingerprint": "sha256:[0-9a-f]+"/, '"fingerprint": "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"'));
+        writeFileSync(
+          path,
+          readFileSync(path, 'utf8').replace(
+            /"fingerprint": "sha256:[0-9a-f]+"/,
+            '"fingerprint": "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"',
+          ),
+        );
       });
       const { report } = await merge(dir);
-      expect(report.verdictReason).toMatch(/^Shard 1 of 3 \(shard-1\) ran suite voice-commands with fingerprint 0123456789ab, but this merge has voice-commands with [0-9a-f]{12}: the jobs ran different versions of the suite\. Run the shards and the merge from one commit\.$/);
+      expect(report.verdictReason).toMatch(
+        /^Shard 1 of 3 \(shard-1\) ran suite voice-commands with fingerprint 0123456789ab, but this merge has voice-commands with [0-9a-f]{12}: the jobs ran different versions of the suite\. Run the shards and the merge from one commit\.$/,
+      );
     });
 
     it('an unsharded baseline is not compared with merged shards', async () => {
       const baselineDir = mkdtempSync(join(tmpdir(), 'model-gate-shard-baselines-'));
-      await runCli(['baseline', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--suite', 'voice-commands', '--warm-runs', '1', '--baseline-dir', baselineDir, '--quiet']);
+      await runCli([
+        'baseline',
+        '--base-url',
+        `${server.url}/v1`,
+        '--model',
+        'test-model',
+        '--suite',
+        'voice-commands',
+        '--warm-runs',
+        '1',
+        '--baseline-dir',
+        baselineDir,
+        '--quiet',
+      ]);
       const reportDir = mkdtempSync(join(tmpdir(), 'model-gate-merge-'));
-      await runCli(['merge', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--suite', 'voice-commands', '--warm-runs', '1', '--shards-dir', shardsDir, '--baseline-dir', baselineDir, '--report-dir', reportDir]);
+      await runCli([
+        'merge',
+        '--base-url',
+        `${server.url}/v1`,
+        '--model',
+        'test-model',
+        '--suite',
+        'voice-commands',
+        '--warm-runs',
+        '1',
+        '--shards-dir',
+        shardsDir,
+        '--baseline-dir',
+        baselineDir,
+        '--report-dir',
+        reportDir,
+      ]);
       const report = reportSchema.parse(JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')));
       expect(report.verdict).toBe('incomparable');
       expect(report.verdictReason).toContain('was measured with other settings (shards 1 → 3)');
@@ -149,7 +277,9 @@ describe('sharding on the Actions matrix', () => {
     it('no shard reports at all', async () => {
       const empty = mkdtempSync(join(tmpdir(), 'model-gate-shard-reports-'));
       const { report } = await merge(empty);
-      expect(report.verdictReason).toBe(`No shard reports under ${empty}: the shard jobs (shard: 1/n … n/n) must finish first and upload their reports; make the merge job depend on them (needs:) and check that their uploads succeeded.`);
+      expect(report.verdictReason).toBe(
+        `No shard reports under ${empty}: the shard jobs (shard: 1/n … n/n) must finish first and upload their reports; make the merge job depend on them (needs:) and check that their uploads succeeded.`,
+      );
     });
   });
 });

@@ -1,14 +1,25 @@
 // The gate's statistics against reference values computed with SciPy 1.17 (the call is beside
 // each value), so an error here cannot hide behind the simulation.
 import { describe, expect, it } from '@jest/globals';
-import { binomialUpperTail, exactStratifiedTest, holm, normalCdf, studentTCdf, wilsonInterval } from '../src/gate/stats.js';
+import {
+  binomialUpperTail,
+  exactStratifiedTest,
+  holm,
+  normalCdf,
+  studentTCdf,
+  wilsonInterval,
+} from '../src/gate/stats.js';
 
 describe('exact stratified test', () => {
-  it('with one stratum is Fisher\'s exact test (one-sided)', () => {
+  it("with one stratum is Fisher's exact test (one-sided)", () => {
     // stats.fisher_exact([[3,1],[1,3]], alternative='greater').pvalue — the lady tasting tea
-    expect(exactStratifiedTest([{ currentCount: 3, currentTotal: 4, baseCount: 1, baseTotal: 4 }], 'greater')).toBeCloseTo(0.24285714285714283, 12);
+    expect(
+      exactStratifiedTest([{ currentCount: 3, currentTotal: 4, baseCount: 1, baseTotal: 4 }], 'greater'),
+    ).toBeCloseTo(0.24285714285714283, 12);
     // stats.fisher_exact([[2,8],[9,1]], alternative='less').pvalue
-    expect(exactStratifiedTest([{ currentCount: 2, currentTotal: 10, baseCount: 9, baseTotal: 10 }], 'less')).toBeCloseTo(0.002738747320790664, 12);
+    expect(
+      exactStratifiedTest([{ currentCount: 2, currentTotal: 10, baseCount: 9, baseTotal: 10 }], 'less'),
+    ).toBeCloseTo(0.002738747320790664, 12);
   });
 
   it('combines scenarios by convolving their hypergeometric laws', () => {

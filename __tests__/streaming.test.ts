@@ -11,8 +11,24 @@ import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
 afterAll(stopAllServers);
 
 const suite = loadBuiltinSuite('safety-checks');
-const settings: RunSettings = { warmRuns: 1, concurrency: 1, timeoutMs: 10_000, temperature: 0, maxTokens: 512, retries: 0, latencyConcurrency: 1, latencyRuns: 3 };
-const targetAt = (url: string): Target => ({ name: 't', kind: 'openai', baseUrl: `${url}/v1`, model: 'test-model', jsonMode: 'json_object', toolMode: 'native' });
+const settings: RunSettings = {
+  warmRuns: 1,
+  concurrency: 1,
+  timeoutMs: 10_000,
+  temperature: 0,
+  maxTokens: 512,
+  retries: 0,
+  latencyConcurrency: 1,
+  latencyRuns: 3,
+};
+const targetAt = (url: string): Target => ({
+  name: 't',
+  kind: 'openai',
+  baseUrl: `${url}/v1`,
+  model: 'test-model',
+  jsonMode: 'json_object',
+  toolMode: 'native',
+});
 const request = () => ({
   prompt: suite.prompt,
   imageDataUrl: `data:image/png;base64,${suite.scenarios[0]!.image!.bytes.toString('base64')}`,
@@ -40,7 +56,12 @@ describe('streaming measurement (openai kind)', () => {
   it("captures llama.cpp's timings from the final chunk next to the client's figures", async () => {
     const server = await startOpenAIServer(suiteProgramme({ timings: true, latency: { ttftMs: 40, perTokenMs: 5 } }));
     const outcome = await openaiEndpoint(targetAt(server.url), settings).call(request());
-    expect(outcome.serverTimings).toMatchObject({ source: 'llama.cpp', loadMs: null, promptTokens: 1000, outputTokens: outcome.outputTokens });
+    expect(outcome.serverTimings).toMatchObject({
+      source: 'llama.cpp',
+      loadMs: null,
+      promptTokens: 1000,
+      outputTokens: outcome.outputTokens,
+    });
     expect(outcome.serverTimings!.promptMs!).toBeGreaterThanOrEqual(39);
     expect(outcome.serverTimings!.decodeMs!).toBeGreaterThan(0);
   });

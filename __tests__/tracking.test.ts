@@ -10,43 +10,95 @@ import { startGithubServer, stopAllServers } from './helpers/servers.js';
 afterAll(stopAllServers);
 
 const marker = commentMarkerFor('nightly/safety-checks');
-const nightly: RunContext = { eventName: 'schedule', repository: { owner: 'acme', repo: 'clinic-bots' }, pullRequest: null, runUrl: 'https://github.com/acme/clinic-bots/actions/runs/11', workflow: 'nightly' };
-const apiFor = (url: string, token: string) => octokitIssueApi(getOctokit(token, { baseUrl: url }) as unknown as OctokitIssues, 'acme', 'clinic-bots');
+const nightly: RunContext = {
+  eventName: 'schedule',
+  repository: { owner: 'acme', repo: 'clinic-bots' },
+  pullRequest: null,
+  runUrl: 'https://github.com/acme/clinic-bots/actions/runs/11',
+  workflow: 'nightly',
+};
+const apiFor = (url: string, token: string) =>
+  octokitIssueApi(getOctokit(token, { baseUrl: url }) as unknown as OctokitIssues, 'acme', 'clinic-bots');
 
 describe('nightly tracking issue', () => {
   it('opens one issue while the gate fails, updates it, and closes it when the gate passes again', async () => {
-    const server = await startGithubServer({ tokens: { ghs_write: 'write' }, issues: [{ number: 7, title: 'unrelated', body: 'x', labels: ['model-gate'] }] });
+    const server = await startGithubServer({
+      tokens: { ghs_write: 'write' },
+      issues: [{ number: 7, title: 'unrelated', body: 'x', labels: ['model-gate'] }],
+    });
     const api = apiFor(server.url, 'ghs_write');
-    const opened = await updateTrackingIssue({ api, context: nightly, enabled: true, marker, failing: true, body: `${marker}\n## model-gate: ❌ fail` });
+    const opened = await updateTrackingIssue({
+      api,
+      context: nightly,
+      enabled: true,
+      marker,
+      failing: true,
+      body: `${marker}\n## model-gate: ❌ fail`,
+    });
     expect(opened.status).toBe('opened');
-    const updated = await updateTrackingIssue({ api, context: nightly, enabled: true, marker, failing: true, body: `${marker}\n## model-gate: ❌ fail (again)` });
+    const updated = await updateTrackingIssue({
+      api,
+      context: nightly,
+      enabled: true,
+      marker,
+      failing: true,
+      body: `${marker}\n## model-gate: ❌ fail (again)`,
+    });
     expect(updated).toMatchObject({ status: 'updated', url: opened.url });
     let { issues, comments } = await server.state();
     const tracked = issues.find((issue) => issue.body.includes(marker))!;
     expect(issues.filter((issue) => issue.body.includes(marker))).toHaveLength(1);
-    expect(tracked).toMatchObject({ title: 'model-gate: the nightly gate fails', state: 'open', labels: ['model-gate'] });
+    expect(tracked).toMatchObject({
+      title: 'model-gate: the nightly gate fails',
+      state: 'open',
+      labels: ['model-gate'],
+    });
     expect(tracked.body).toContain('(again)');
-    const closed = await updateTrackingIssue({ api, context: nightly, enabled: true, marker, failing: false, body: '' });
+    const closed = await updateTrackingIssue({
+      api,
+      context: nightly,
+      enabled: true,
+      marker,
+      failing: false,
+      body: '',
+    });
     expect(closed.status).toBe('closed');
     ({ issues, comments } = await server.state());
     expect(issues.find((issue) => issue.number === tracked.number)!.state).toBe('closed');
     expect(issues.find((issue) => issue.number === 7)!.state).toBe('open');
-    expect(comments.at(-1)!.body).toBe('The gate passes again (https://github.com/acme/clinic-bots/actions/runs/11): closing.');
-    expect((await updateTrackingIssue({ api, context: nightly, enabled: true, marker, failing: false, body: '' })).status).toBe('skipped');
+    expect(comments.at(-1)!.body).toBe(
+      'The gate passes again (https://github.com/acme/clinic-bots/actions/runs/11): closing.',
+    );
+    expect(
+      (await updateTrackingIssue({ api, context: nightly, enabled: true, marker, failing: false, body: '' })).status,
+    ).toBe('skipped');
   });
 
   it('does nothing on pull requests, or when disabled', async () => {
     const pr = { ...nightly, eventName: 'pull_request', pullRequest: { number: 1, fromFork: false } };
-    expect(await updateTrackingIssue({ api: null, context: pr, enabled: true, marker, failing: true, body: '' })).toEqual({ status: 'skipped', message: '', url: null });
-    expect((await updateTrackingIssue({ api: null, context: nightly, enabled: false, marker, failing: true, body: '' })).message).toBe('No tracking issue: tracking-issue is false.');
+    expect(
+      await updateTrackingIssue({ api: null, context: pr, enabled: true, marker, failing: true, body: '' }),
+    ).toEqual({ status: 'skipped', message: '', url: null });
+    expect(
+      (await updateTrackingIssue({ api: null, context: nightly, enabled: false, marker, failing: true, body: '' }))
+        .message,
+    ).toBe('No tracking issue: tracking-issue is false.');
   });
 
   it('without issues: write, a notice and the gate result unchanged', async () => {
     const server = await startGithubServer({ tokens: { ghs_read: 'read' } });
-    const outcome = await updateTrackingIssue({ api: apiFor(server.url, 'ghs_read'), context: nightly, enabled: true, marker, failing: true, body: 'x' });
+    const outcome = await updateTrackingIssue({
+      api: apiFor(server.url, 'ghs_read'),
+      context: nightly,
+      enabled: true,
+      marker,
+      failing: true,
+      body: 'x',
+    });
     expect(outcome).toEqual({
       status: 'not-allowed',
-      message: 'No tracking issue: the token may not write issues (HTTP 403). Give the job "permissions: issues: write", or set tracking-issue to false; the gate result is unchanged.',
+      message:
+        'No tracking issue: the token may not write issues (HTTP 403). Give the job "permissions: issues: write", or set tracking-issue to false; the gate result is unchanged.',
       url: null,
     });
   });

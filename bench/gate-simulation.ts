@@ -83,12 +83,32 @@ interface Change {
 
 const CHANGES: Change[] = [
   { name: 'no change (A/A)', metric: null, apply: (w) => w },
-  { name: 'warm latency +15 %', metric: 'warmLatencyP50Ms', apply: (w) => ({ ...w, latencyMs: w.latencyMs.map((v) => v * 1.15) }) },
-  { name: 'warm latency +25 %', metric: 'warmLatencyP50Ms', apply: (w) => ({ ...w, latencyMs: w.latencyMs.map((v) => v * 1.25) }) },
-  { name: 'detection −10 points', metric: 'detectionRatePct', apply: (w) => ({ ...w, detect: shiftMean(w.detect, -10) }) },
-  { name: 'detection −15 points', metric: 'detectionRatePct', apply: (w) => ({ ...w, detect: shiftMean(w.detect, -15) }) },
+  {
+    name: 'warm latency +15 %',
+    metric: 'warmLatencyP50Ms',
+    apply: (w) => ({ ...w, latencyMs: w.latencyMs.map((v) => v * 1.15) }),
+  },
+  {
+    name: 'warm latency +25 %',
+    metric: 'warmLatencyP50Ms',
+    apply: (w) => ({ ...w, latencyMs: w.latencyMs.map((v) => v * 1.25) }),
+  },
+  {
+    name: 'detection −10 points',
+    metric: 'detectionRatePct',
+    apply: (w) => ({ ...w, detect: shiftMean(w.detect, -10) }),
+  },
+  {
+    name: 'detection −15 points',
+    metric: 'detectionRatePct',
+    apply: (w) => ({ ...w, detect: shiftMean(w.detect, -15) }),
+  },
   { name: 'errors +5 points', metric: 'errorRatePct', apply: (w) => ({ ...w, errorRate: w.errorRate + 0.05 }) },
-  { name: 'JSON validity −10 points', metric: 'jsonValidRatePct', apply: (w) => ({ ...w, jsonValid: shiftMean(w.jsonValid, -10) }) },
+  {
+    name: 'JSON validity −10 points',
+    metric: 'jsonValidRatePct',
+    apply: (w) => ({ ...w, jsonValid: shiftMean(w.jsonValid, -10) }),
+  },
 ];
 
 /** One job's calls: per-call noise, and a drift that moves the whole job (another runner, a warmer GPU). */
@@ -101,29 +121,83 @@ function simulateRun(world: World, size: Size, drift = Math.exp(size.driftSd * g
     for (let s = 0; s < scenarios; s += 1) {
       const anomaly = s < size.anomalyScenarios;
       if (random() < world.errorRate) {
-        samples.push(sample(`s${s}`, anomaly, run, 'warm', 30_000, null, { errorClass: 'timeout', jsonValid: false, schemaValid: false }));
+        samples.push(
+          sample(`s${s}`, anomaly, run, 'warm', 30_000, null, {
+            errorClass: 'timeout',
+            jsonValid: false,
+            schemaValid: false,
+          }),
+        );
         continue;
       }
       const jsonValid = random() < world.jsonValid[s]!;
       const flagged = anomaly ? random() < world.detect[s]! : random() < world.falseFlag[s - size.anomalyScenarios]!;
       const latency = world.latencyMs[s]! * drift * Math.exp(0.12 * gaussian());
       const ttft = world.ttftMs[s]! * drift * Math.exp(0.15 * gaussian());
-      samples.push(sample(`s${s}`, anomaly, run, 'warm', latency, ttft, { jsonValid, schemaValid: jsonValid, flagged: jsonValid && flagged, detected: jsonValid && anomaly && flagged }));
+      samples.push(
+        sample(`s${s}`, anomaly, run, 'warm', latency, ttft, {
+          jsonValid,
+          schemaValid: jsonValid,
+          flagged: jsonValid && flagged,
+          detected: jsonValid && anomaly && flagged,
+        }),
+      );
     }
   }
   return samples;
 }
 
-function sample(scenario: string, anomaly: boolean, run: number, phase: Sample['phase'], latencyMs: number, ttftMs: number | null, fields: Partial<Sample>): Sample {
+function sample(
+  scenario: string,
+  anomaly: boolean,
+  run: number,
+  phase: Sample['phase'],
+  latencyMs: number,
+  ttftMs: number | null,
+  fields: Partial<Sample>,
+): Sample {
   return {
-    target: 't', scenario, category: anomaly ? 'anomaly' : 'clean', anomaly, run, phase, attempt: 1, retried: false, timed: true, startedAt: '', requestId: null, latencyMs, ttftMs, outputTokens: 30,
-    outputTokensSource: 'server', outputTokensPerSecond: ttftMs === null ? null : 29_000 / Math.max(1, latencyMs - ttftMs), jsonValid: true, schemaValid: true,
-    flagged: false, detected: false, matchedKeywords: [], scores: {}, tool: null, inputTokens: null, finishReason: 'stop', interTokenMeanMs: null, interTokenP95Ms: null, serverTimings: null, errorClass: null, errorMessage: null, excerpt: '', ...fields,
+    target: 't',
+    scenario,
+    category: anomaly ? 'anomaly' : 'clean',
+    anomaly,
+    run,
+    phase,
+    attempt: 1,
+    retried: false,
+    timed: true,
+    startedAt: '',
+    requestId: null,
+    latencyMs,
+    ttftMs,
+    outputTokens: 30,
+    outputTokensSource: 'server',
+    outputTokensPerSecond: ttftMs === null ? null : 29_000 / Math.max(1, latencyMs - ttftMs),
+    jsonValid: true,
+    schemaValid: true,
+    flagged: false,
+    detected: false,
+    matchedKeywords: [],
+    scores: {},
+    tool: null,
+    inputTokens: null,
+    finishReason: 'stop',
+    interTokenMeanMs: null,
+    interTokenP95Ms: null,
+    serverTimings: null,
+    errorClass: null,
+    errorMessage: null,
+    excerpt: '',
+    ...fields,
   };
 }
 
 function scenarioOrder(size: Size) {
-  return Array.from({ length: size.anomalyScenarios + size.cleanScenarios }, (_, s) => ({ id: `s${s}`, category: s < size.anomalyScenarios ? 'anomaly' : 'clean', anomaly: s < size.anomalyScenarios }));
+  return Array.from({ length: size.anomalyScenarios + size.cleanScenarios }, (_, s) => ({
+    id: `s${s}`,
+    category: s < size.anomalyScenarios ? 'anomaly' : 'clean',
+    anomaly: s < size.anomalyScenarios,
+  }));
 }
 
 /** Per-scenario outcomes and overall metrics (the category breakdown is not needed here). */
@@ -135,13 +209,24 @@ function asBaselineRun(samples: Sample[], size: Size, index: number): BaselineRu
   const measured = measure(samples, size);
   const series = (pick: (s: Sample) => number | null) => {
     const out: Record<string, number[]> = {};
-    for (const s of samples) if (s.phase === 'warm' && s.errorClass === null && pick(s) !== null) (out[s.scenario] ??= []).push(pick(s)!);
+    for (const s of samples)
+      if (s.phase === 'warm' && s.errorClass === null && pick(s) !== null) (out[s.scenario] ??= []).push(pick(s)!);
     return out;
   };
   return {
-    runId: String(index), createdAt: '', toolVersion: 'sim', model: 'm', serverVersion: null, scenarios: measured.scenarios,
-    warmLatencyMs: series((s) => s.latencyMs), ttftMs: series((s) => s.ttftMs), outputTokensPerSecond: series((s) => s.outputTokensPerSecond), interTokenMeanMs: {}, interTokenP95Ms: {},
-    coldStartMs: measured.metrics.coldStartMs.value, metrics: Object.fromEntries(Object.entries(measured.metrics).map(([k, v]) => [k, v.value])),
+    runId: String(index),
+    createdAt: '',
+    toolVersion: 'sim',
+    model: 'm',
+    serverVersion: null,
+    scenarios: measured.scenarios,
+    warmLatencyMs: series((s) => s.latencyMs),
+    ttftMs: series((s) => s.ttftMs),
+    outputTokensPerSecond: series((s) => s.outputTokensPerSecond),
+    interTokenMeanMs: {},
+    interTokenP95Ms: {},
+    coldStartMs: measured.metrics.coldStartMs.value,
+    metrics: Object.fromEntries(Object.entries(measured.metrics).map(([k, v]) => [k, v.value])),
   };
 }
 
@@ -159,13 +244,24 @@ const NAIVE_METRICS: { metric: MetricName; higherIsWorse: boolean; kind: 'rate' 
   { metric: 'ttftP95Ms', higherIsWorse: true, kind: 'time' },
 ];
 
-type Rule = (baseline: BaselineRun[], current: CurrentRun, confirm: ConfirmRun) => Promise<Set<MetricName>> | Set<MetricName>;
+type Rule = (
+  baseline: BaselineRun[],
+  current: CurrentRun,
+  confirm: ConfirmRun,
+) => Promise<Set<MetricName>> | Set<MetricName>;
 /** More warm runs of some scenarios, in the same job (same drift). */
 type ConfirmRun = (scenarioIds: ReadonlySet<string>) => CurrentRun;
 
 const modelGate: Rule = async (runs, current, confirm) => {
   const verdicts = await decideWithConfirmation([{ target: 't', runs, current }], {}, ALPHA, async (suspicious) => {
-    const ids = new Set(suspicious.flatMap((verdict) => scenariosOfMetric(verdict.metric, current.scenarios.map((o) => ({ id: o.scenario, anomaly: o.anomaly })))));
+    const ids = new Set(
+      suspicious.flatMap((verdict) =>
+        scenariosOfMetric(
+          verdict.metric,
+          current.scenarios.map((o) => ({ id: o.scenario, anomaly: o.anomaly })),
+        ),
+      ),
+    );
     return [{ target: 't', runs, current: confirm(ids) }];
   });
   return new Set(verdicts.filter((v) => v.status === 'regressed').map((v) => v.metric));
@@ -207,14 +303,18 @@ async function simulate(size: Size, change: Change, runsCount: number): Promise<
   const hits = RULES.map(() => 0);
   for (let i = 0; i < runsCount; i += 1) {
     const world = drawWorld(size);
-    const baseline = Array.from({ length: size.baselineRuns }, (_, index) => asBaselineRun(simulateRun(world, size), size, index));
+    const baseline = Array.from({ length: size.baselineRuns }, (_, index) =>
+      asBaselineRun(simulateRun(world, size), size, index),
+    );
     const changed = change.apply(world);
     const drift = Math.exp(size.driftSd * gaussian());
     const samples = simulateRun(changed, size, drift);
     const measured = measure(samples, size);
     const current: CurrentRun = { scenarios: measured.scenarios, samples, metrics: measured.metrics };
     const confirm: ConfirmRun = (ids) => {
-      const extra = simulateRun(changed, size, drift).filter((sample) => sample.phase === 'warm' && ids.has(sample.scenario)).map((sample) => ({ ...sample, run: sample.run + size.warmRuns }));
+      const extra = simulateRun(changed, size, drift)
+        .filter((sample) => sample.phase === 'warm' && ids.has(sample.scenario))
+        .map((sample) => ({ ...sample, run: sample.run + size.warmRuns }));
       const all = [...samples, ...extra];
       const remeasured = measure(all, size);
       return { scenarios: remeasured.scenarios, samples: all, metrics: remeasured.metrics };
@@ -228,16 +328,51 @@ async function simulate(size: Size, change: Change, runsCount: number): Promise<
 }
 
 const SIZES: Size[] = [
-  { label: 'default: 34 anomaly + 33 clean scenarios × 3 warm runs (≈100 rate samples per side), 5 baseline runs, 3 % drift', anomalyScenarios: 34, cleanScenarios: 33, warmRuns: 3, baselineRuns: 5, driftSd: 0.03 },
-  { label: 'same, with 7 % job-to-job drift (baseline from another runner)', anomalyScenarios: 34, cleanScenarios: 33, warmRuns: 3, baselineRuns: 5, driftSd: 0.07 },
-  { label: 'same, a first baseline (1 run)', anomalyScenarios: 34, cleanScenarios: 33, warmRuns: 3, baselineRuns: 1, driftSd: 0.03 },
-  { label: 'built-in safety-checks: 5 anomaly + 4 clean × 3 warm runs, 5 baseline runs, 3 % drift', anomalyScenarios: 5, cleanScenarios: 4, warmRuns: 3, baselineRuns: 5, driftSd: 0.03 },
+  {
+    label:
+      'default: 34 anomaly + 33 clean scenarios × 3 warm runs (≈100 rate samples per side), 5 baseline runs, 3 % drift',
+    anomalyScenarios: 34,
+    cleanScenarios: 33,
+    warmRuns: 3,
+    baselineRuns: 5,
+    driftSd: 0.03,
+  },
+  {
+    label: 'same, with 7 % job-to-job drift (baseline from another runner)',
+    anomalyScenarios: 34,
+    cleanScenarios: 33,
+    warmRuns: 3,
+    baselineRuns: 5,
+    driftSd: 0.07,
+  },
+  {
+    label: 'same, a first baseline (1 run)',
+    anomalyScenarios: 34,
+    cleanScenarios: 33,
+    warmRuns: 3,
+    baselineRuns: 1,
+    driftSd: 0.03,
+  },
+  {
+    label: 'built-in safety-checks: 5 anomaly + 4 clean × 3 warm runs, 5 baseline runs, 3 % drift',
+    anomalyScenarios: 5,
+    cleanScenarios: 4,
+    warmRuns: 3,
+    baselineRuns: 5,
+    driftSd: 0.03,
+  },
 ];
 
 const started = performance.now();
-console.log(`Gate simulation: % of runs failing (A/A: on any metric; otherwise: on the changed metric). Default size: ${AA_RUNS} A/A runs and ${POWER_RUNS} per change; other sizes: ${SIDE_AA_RUNS} and ${SIDE_POWER_RUNS}.`);
-console.log('Noise model: per-scenario rates drawn per run of the simulation (detection mean ≈ 85 %, most scenarios near 0 or 1);');
-console.log('latency lognormal per scenario, 12 % per-call noise, a job-to-job drift (per size); errors 1 % per call.\n');
+console.log(
+  `Gate simulation: % of runs failing (A/A: on any metric; otherwise: on the changed metric). Default size: ${AA_RUNS} A/A runs and ${POWER_RUNS} per change; other sizes: ${SIDE_AA_RUNS} and ${SIDE_POWER_RUNS}.`,
+);
+console.log(
+  'Noise model: per-scenario rates drawn per run of the simulation (detection mean ≈ 85 %, most scenarios near 0 or 1);',
+);
+console.log(
+  'latency lognormal per scenario, 12 % per-call noise, a job-to-job drift (per size); errors 1 % per call.\n',
+);
 for (const [sizeIndex, size] of SIZES.entries()) {
   const [aaRuns, powerRuns] = sizeIndex === 0 ? [AA_RUNS, POWER_RUNS] : [SIDE_AA_RUNS, SIDE_POWER_RUNS];
   console.log(`### ${size.label}\n`);
@@ -249,4 +384,9 @@ for (const [sizeIndex, size] of SIZES.entries()) {
   }
   console.log('');
 }
-console.log(`Default margins: ${Object.entries(DEFAULT_GATE_RULES).filter(([, r]) => r.enabled).map(([m, r]) => `${m} ${r.margin}`).join(', ')}. Took ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+console.log(
+  `Default margins: ${Object.entries(DEFAULT_GATE_RULES)
+    .filter(([, r]) => r.enabled)
+    .map(([m, r]) => `${m} ${r.margin}`)
+    .join(', ')}. Took ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+);

@@ -20,8 +20,14 @@ const ROUNDS = Number(process.env.ROUNDS ?? 60);
 const TARGET_RATIO = 1.15;
 const TARGET_MS_PER_CALL = 2;
 
-const server = spawn(process.execPath, ['test-servers/openai-compatible.mjs', '--programme-json', JSON.stringify(suiteProgramme()), '--ttl', '600'], { stdio: ['pipe', 'pipe', 'inherit'] });
-const url = await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url)));
+const server = spawn(
+  process.execPath,
+  ['test-servers/openai-compatible.mjs', '--programme-json', JSON.stringify(suiteProgramme()), '--ttl', '600'],
+  { stdio: ['pipe', 'pipe', 'inherit'] },
+);
+const url = await new Promise<string>((resolve) =>
+  createInterface({ input: server.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url)),
+);
 const baseUrl = `${url}/v1`;
 
 const suite = loadBuiltinSuite('safety-checks');
@@ -34,22 +40,41 @@ const baselineDir = join(scratch, 'baselines');
 
 async function harness(mode: 'gate' | 'baseline' = 'gate'): Promise<number> {
   const started = performance.now();
-  const outcome = await runPipeline({ mode, 'base-url': baseUrl, model: 'test-model', 'warm-runs': String(WARM_RUNS), 'confirm-runs': 'false', 'baseline-dir': baselineDir, 'report-dir': mkdtempSync(join(scratch, 'report-')) });
+  const outcome = await runPipeline({
+    mode,
+    'base-url': baseUrl,
+    model: 'test-model',
+    'warm-runs': String(WARM_RUNS),
+    'confirm-runs': 'false',
+    'baseline-dir': baselineDir,
+    'report-dir': mkdtempSync(join(scratch, 'report-')),
+  });
   const elapsed = performance.now() - started;
   // A zero-latency server's timings are noise, so the verdict may be either; an error is not.
-  if (outcome.report.verdict === 'error' || outcome.report.targets[0]?.completedCalls !== calls) throw new Error(`harness run failed: ${outcome.report.verdictReason}`);
+  if (outcome.report.verdict === 'error' || outcome.report.targets[0]?.completedCalls !== calls)
+    throw new Error(`harness run failed: ${outcome.report.verdictReason}`);
   return elapsed;
 }
 
 async function bareLoop(): Promise<number> {
   const client = new OpenAI({ baseURL: baseUrl, apiKey: 'no-key-given', maxRetries: 0 });
-  const dataUrls = suite.scenarios.map((scenario) => `data:image/png;base64,${scenario.image!.bytes.toString('base64')}`);
+  const dataUrls = suite.scenarios.map(
+    (scenario) => `data:image/png;base64,${scenario.image!.bytes.toString('base64')}`,
+  );
   const order = [0, ...Array.from({ length: WARM_RUNS }, () => dataUrls.map((_, index) => index)).flat()];
   const started = performance.now();
   for (const index of order) {
     const stream = await client.chat.completions.create({
       model: 'test-model',
-      messages: [{ role: 'user', content: [{ type: 'text', text: suite.prompt }, { type: 'image_url', image_url: { url: dataUrls[index]! } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: suite.prompt },
+            { type: 'image_url', image_url: { url: dataUrls[index]! } },
+          ],
+        },
+      ],
       temperature: 0,
       max_tokens: 512,
       stream: true,
@@ -93,14 +118,20 @@ const ratioLow = ratios[Math.max(0, Math.floor(ROUNDS / 2 - 0.98 * Math.sqrt(ROU
 const ratioHigh = ratios[Math.min(ROUNDS - 1, Math.ceil(ROUNDS / 2 + 0.98 * Math.sqrt(ROUNDS)))]!;
 const overheadPerCall = (harnessMedian - bareMedian) / calls;
 const row = (name: string, ms: number) => `| ${name} | ${ms.toFixed(0)} ms | ${(ms / calls).toFixed(2)} ms |`; // medians
-console.log(`Harness overhead: safety-checks suite, ${calls} calls per run, zero-latency server on loopback, ${ROUNDS} rounds alternating which side goes first\n`);
+console.log(
+  `Harness overhead: safety-checks suite, ${calls} calls per run, zero-latency server on loopback, ${ROUNDS} rounds alternating which side goes first\n`,
+);
 console.log('| Run | Wall time | Per call |');
 console.log('| --- | ---: | ---: |');
 console.log(row('bare openai-client loop', bareMedian));
 console.log(row('model-gate run (whole pipeline)', harnessMedian));
-console.log(`\nRatio model-gate / bare loop (median of the ${ROUNDS} paired rounds): ${ratio.toFixed(3)}×, 95 % interval ${ratioLow.toFixed(3)}–${ratioHigh.toFixed(3)}× (target ≤ ${TARGET_RATIO}×)`);
+console.log(
+  `\nRatio model-gate / bare loop (median of the ${ROUNDS} paired rounds): ${ratio.toFixed(3)}×, 95 % interval ${ratioLow.toFixed(3)}–${ratioHigh.toFixed(3)}× (target ≤ ${TARGET_RATIO}×)`,
+);
 console.log(`Harness time per call: ${overheadPerCall.toFixed(3)} ms (target < ${TARGET_MS_PER_CALL} ms)`);
-console.log(`First run in a fresh process (not in the ratio): model-gate ${firstHarnessMs.toFixed(0)} ms, bare loop ${firstBareMs.toFixed(0)} ms — one-time start-up of ${(firstHarnessMs - firstBareMs - (harnessMedian - bareMedian)).toFixed(0)} ms`);
+console.log(
+  `First run in a fresh process (not in the ratio): model-gate ${firstHarnessMs.toFixed(0)} ms, bare loop ${firstBareMs.toFixed(0)} ms — one-time start-up of ${(firstHarnessMs - firstBareMs - (harnessMedian - bareMedian)).toFixed(0)} ms`,
+);
 console.log(`Node ${process.version}, ${process.platform}/${process.arch}`);
 if (ratio > TARGET_RATIO || overheadPerCall >= TARGET_MS_PER_CALL) {
   console.log('Target missed.');

@@ -26,8 +26,22 @@ const RUNS = [
 ];
 
 async function startServer(perTokenMs: number) {
-  const server = spawn(process.execPath, ['test-servers/openai-compatible.mjs', '--programme-json', JSON.stringify(suiteProgramme({ timings: true, latency: { ttftMs: TTFT_MS, perTokenMs } })), '--ttl', '600'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url)));
+  const server = spawn(
+    process.execPath,
+    [
+      'test-servers/openai-compatible.mjs',
+      '--programme-json',
+      JSON.stringify(suiteProgramme({ timings: true, latency: { ttftMs: TTFT_MS, perTokenMs } })),
+      '--ttl',
+      '600',
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve) =>
+    createInterface({ input: server.stdout! }).once('line', (line) =>
+      resolve((JSON.parse(line) as { url: string }).url),
+    ),
+  );
   return { url, stop: () => (server.stdin!.end(), server.kill('SIGTERM')) };
 }
 const scratch = mkdtempSync(join(tmpdir(), 'model-gate-bench-latency-'));
@@ -41,14 +55,29 @@ async function bareFetchTtftErrors(url: string, calls: number): Promise<number[]
   const body = JSON.stringify({
     model: 'test-model',
     stream: true,
-    messages: [{ role: 'user', content: [{ type: 'text', text: suite.prompt }, { type: 'image_url', image_url: { url: `data:image/png;base64,${suite.scenarios[0]!.image!.bytes.toString('base64')}` } }] }],
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: suite.prompt },
+          {
+            type: 'image_url',
+            image_url: { url: `data:image/png;base64,${suite.scenarios[0]!.image!.bytes.toString('base64')}` },
+          },
+        ],
+      },
+    ],
   });
   let headersSent = 0;
   const onSend = () => (headersSent = performance.now());
   subscribe('undici:client:sendHeaders', onSend);
   const errors: number[] = [];
   for (let call = 0; call < calls; call += 1) {
-    const response = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     const reader = response.body!.getReader();
     await reader.read();
     errors.push(performance.now() - headersSent - TTFT_MS);
@@ -70,11 +99,30 @@ interface Row {
 
 async function measure(url: string, perTokenMs: number, concurrency: number, warmRuns: number): Promise<Row> {
   const reportDir = mkdtempSync(join(scratch, 'run-'));
-  const outcome = await runPipeline({ 'base-url': `${url}/v1`, model: 'test-model', 'warm-runs': String(warmRuns), concurrency: String(concurrency), 'latency-concurrency': String(concurrency), 'report-dir': reportDir, 'baseline-dir': join(scratch, 'baselines') });
+  const outcome = await runPipeline({
+    'base-url': `${url}/v1`,
+    model: 'test-model',
+    'warm-runs': String(warmRuns),
+    concurrency: String(concurrency),
+    'latency-concurrency': String(concurrency),
+    'report-dir': reportDir,
+    'baseline-dir': join(scratch, 'baselines'),
+  });
   if (outcome.report.verdict === 'error') throw new Error(outcome.report.verdictReason);
-  const samples: Sample[] = readFileSync(join(reportDir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => sampleSchema.parse(JSON.parse(line)));
+  const samples: Sample[] = readFileSync(join(reportDir, 'samples.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => sampleSchema.parse(JSON.parse(line)));
   const warm = samples.filter((sample) => sample.phase === 'warm' && sample.errorClass === null);
-  const row: Row = { perTokenMs, bareFetchTtft: concurrency === 1 ? await bareFetchTtftErrors(url, 55) : null, concurrency, calls: samples.length, errors: { ttft: [], itl: [], e2e: [] }, serverErrors: { ttft: [], itl: [] }, gapMsPerCall: null };
+  const row: Row = {
+    perTokenMs,
+    bareFetchTtft: concurrency === 1 ? await bareFetchTtftErrors(url, 55) : null,
+    concurrency,
+    calls: samples.length,
+    errors: { ttft: [], itl: [], e2e: [] },
+    serverErrors: { ttft: [], itl: [] },
+    gapMsPerCall: null,
+  };
   for (const sample of warm) {
     const tokens = sample.outputTokens!;
     row.errors.ttft.push(sample.ttftMs! - TTFT_MS);
@@ -86,7 +134,8 @@ async function measure(url: string, perTokenMs: number, concurrency: number, war
   }
   // One call at a time: the time between one call's end and the next one's request is the harness's.
   if (concurrency === 1) {
-    const spanMs = Date.parse(samples.at(-1)!.startedAt) + samples.at(-1)!.latencyMs - Date.parse(samples[0]!.startedAt);
+    const spanMs =
+      Date.parse(samples.at(-1)!.startedAt) + samples.at(-1)!.latencyMs - Date.parse(samples[0]!.startedAt);
     row.gapMsPerCall = (spanMs - samples.reduce((sum, sample) => sum + sample.latencyMs, 0)) / (samples.length - 1);
   }
   return row;
@@ -102,18 +151,31 @@ for (const perTokenMs of PER_TOKEN_MS) {
 }
 rmSync(scratch, { recursive: true, force: true });
 
-const fmt = (values: number[]) => `${median(values) >= 0 ? '+' : ''}${median(values).toFixed(2)} ms (p95 ${quantile(values, 0.95) >= 0 ? '+' : ''}${quantile(values, 0.95).toFixed(2)})`;
-console.log(`Latency fidelity: injected TTFT ${TTFT_MS} ms and ${PER_TOKEN_MS.join(' or ')} ms between tokens, safety-checks suite, loopback\n`);
-console.log('| Between tokens | Concurrency | Calls | TTFT − injected | ITL − injected | End-to-end − injected | TTFT − server-timed | ITL − server-timed | Bare fetch: TTFT − injected | Client time between calls |');
+const fmt = (values: number[]) =>
+  `${median(values) >= 0 ? '+' : ''}${median(values).toFixed(2)} ms (p95 ${quantile(values, 0.95) >= 0 ? '+' : ''}${quantile(values, 0.95).toFixed(2)})`;
+console.log(
+  `Latency fidelity: injected TTFT ${TTFT_MS} ms and ${PER_TOKEN_MS.join(' or ')} ms between tokens, safety-checks suite, loopback\n`,
+);
+console.log(
+  '| Between tokens | Concurrency | Calls | TTFT − injected | ITL − injected | End-to-end − injected | TTFT − server-timed | ITL − server-timed | Bare fetch: TTFT − injected | Client time between calls |',
+);
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 let missed = false;
 for (const row of rows) {
-  console.log(`| ${row.perTokenMs} ms | ${row.concurrency} | ${row.calls} | ${fmt(row.errors.ttft)} | ${fmt(row.errors.itl)} | ${fmt(row.errors.e2e)} | ${fmt(row.serverErrors.ttft)} | ${fmt(row.serverErrors.itl)} | ${row.bareFetchTtft ? fmt(row.bareFetchTtft) : '—'} | ${row.gapMsPerCall === null ? '—' : `${row.gapMsPerCall.toFixed(2)} ms`} |`);
+  console.log(
+    `| ${row.perTokenMs} ms | ${row.concurrency} | ${row.calls} | ${fmt(row.errors.ttft)} | ${fmt(row.errors.itl)} | ${fmt(row.errors.e2e)} | ${fmt(row.serverErrors.ttft)} | ${fmt(row.serverErrors.itl)} | ${row.bareFetchTtft ? fmt(row.bareFetchTtft) : '—'} | ${row.gapMsPerCall === null ? '—' : `${row.gapMsPerCall.toFixed(2)} ms`} |`,
+  );
   for (const values of Object.values(row.errors)) if (Math.abs(median(values)) > TARGET_MS) missed = true;
 }
-console.log(`\nMedians of each call's error (its p95 in brackets); target: every median within ±${TARGET_MS} ms of the injected values.`);
-console.log('Bare fetch: the same request without model-gate or the openai client, its first chunk timed the same way — the floor any client sees here.');
-console.log("Client time between calls (one at a time): from one call's last token to the next request leaving — the openai client and fetch preparing the request (the answer is scored and logged once that request is out); none of it is in the latency figures.");
+console.log(
+  `\nMedians of each call's error (its p95 in brackets); target: every median within ±${TARGET_MS} ms of the injected values.`,
+);
+console.log(
+  'Bare fetch: the same request without model-gate or the openai client, its first chunk timed the same way — the floor any client sees here.',
+);
+console.log(
+  "Client time between calls (one at a time): from one call's last token to the next request leaving — the openai client and fetch preparing the request (the answer is scored and logged once that request is out); none of it is in the latency figures.",
+);
 console.log(`Node ${process.version}, ${process.platform}/${process.arch}`);
 if (missed) {
   console.log('Target missed.');

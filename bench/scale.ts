@@ -22,14 +22,29 @@ const CLI = resolve('dist/cli/index.js');
 const scratch = mkdtempSync(join(tmpdir(), 'model-gate-bench-scale-'));
 
 async function startServer(latency: Record<string, number>) {
-  const child = spawn(process.execPath, ['test-servers/openai-compatible.mjs', '--programme-json', JSON.stringify(suiteProgramme({ latency }, SUITE)), '--ttl', '900'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((done) => createInterface({ input: child.stdout! }).once('line', (line) => done((JSON.parse(line) as { url: string }).url)));
+  const child = spawn(
+    process.execPath,
+    [
+      'test-servers/openai-compatible.mjs',
+      '--programme-json',
+      JSON.stringify(suiteProgramme({ latency }, SUITE)),
+      '--ttl',
+      '900',
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((done) =>
+    createInterface({ input: child.stdout! }).once('line', (line) => done((JSON.parse(line) as { url: string }).url)),
+  );
   return { url, stop: () => (child.stdin!.end(), child.kill('SIGTERM')) };
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.on('exit', (code) => done({ code, stdout }));
@@ -38,12 +53,45 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
 
 async function sharded(url: string, shards: number): Promise<{ ms: number; shardsMs: number; mergeMs: number }> {
   const dir = join(scratch, `shards-${shards}`);
-  const common = ['--base-url', `${url}/v1`, '--model', 'test-model', '--suite', SUITE, '--warm-runs', String(SHARD_WARM_RUNS), '--quiet', '--baseline-dir', join(scratch, 'baselines')];
+  const common = [
+    '--base-url',
+    `${url}/v1`,
+    '--model',
+    'test-model',
+    '--suite',
+    SUITE,
+    '--warm-runs',
+    String(SHARD_WARM_RUNS),
+    '--quiet',
+    '--baseline-dir',
+    join(scratch, 'baselines'),
+  ];
   const started = performance.now();
-  const results = await Promise.all(Array.from({ length: shards }, (_, index) => run([CLI, 'run', ...common, '--shard', `${index + 1}/${shards}`, '--report-dir', join(dir, `shard-${index + 1}`)])));
+  const results = await Promise.all(
+    Array.from({ length: shards }, (_, index) =>
+      run([
+        CLI,
+        'run',
+        ...common,
+        '--shard',
+        `${index + 1}/${shards}`,
+        '--report-dir',
+        join(dir, `shard-${index + 1}`),
+      ]),
+    ),
+  );
   const shardsDone = performance.now();
-  if (results.some((result) => result.code !== 0)) throw new Error(`a shard failed: exit ${results.map((result) => result.code).join(', ')}`);
-  const merge = await run([CLI, 'merge', ...common, '--shards-dir', dir, '--report-dir', join(scratch, `merged-${shards}`)]);
+  if (results.some((result) => result.code !== 0))
+    throw new Error(`a shard failed: exit ${results.map((result) => result.code).join(', ')}`);
+  const merge = await run([
+    CLI,
+    'merge',
+    ...common,
+    '--shards-dir',
+    dir,
+    '--report-dir',
+    join(scratch, `merged-${shards}`),
+  ]);
   if (merge.code === 2) throw new Error(`the merge of ${shards} shards failed`);
   const finished = performance.now();
   return { ms: finished - started, shardsMs: shardsDone - started, mergeMs: finished - shardsDone };
@@ -59,9 +107,18 @@ for (const shards of [1, 2, 4]) timings.set(shards, await sharded(slow.url, shar
 slow.stop();
 const one = timings.get(1)!.ms;
 const calls = 30 * SHARD_WARM_RUNS;
-lines.push(`Shards: ${SUITE} suite, ${calls} warm calls (and one cold call per shard), test server with 60 ms to the first token and 1 ms a token; shards as parallel processes of the bundled CLI, then the merge`, '');
-lines.push('| Shards | Wall time (shards + merge) | Shards | Merge | Ratio to one shard |', '| ---: | ---: | ---: | ---: | ---: |');
-for (const [shards, timing] of timings) lines.push(`| ${shards} | ${fmt(timing.ms)} | ${fmt(timing.shardsMs)} | ${fmt(timing.mergeMs)} | ${(timing.ms / one).toFixed(3)}× |`);
+lines.push(
+  `Shards: ${SUITE} suite, ${calls} warm calls (and one cold call per shard), test server with 60 ms to the first token and 1 ms a token; shards as parallel processes of the bundled CLI, then the merge`,
+  '',
+);
+lines.push(
+  '| Shards | Wall time (shards + merge) | Shards | Merge | Ratio to one shard |',
+  '| ---: | ---: | ---: | ---: | ---: |',
+);
+for (const [shards, timing] of timings)
+  lines.push(
+    `| ${shards} | ${fmt(timing.ms)} | ${fmt(timing.shardsMs)} | ${fmt(timing.mergeMs)} | ${(timing.ms / one).toFixed(3)}× |`,
+  );
 const ratio4 = timings.get(4)!.ms / one;
 lines.push('', `4 shards: ${ratio4.toFixed(3)}× one shard (target ≤ 0.3×) — ${ratio4 <= 0.3 ? 'met' : 'missed'}.`, '');
 
@@ -71,11 +128,44 @@ const loaded = await startServer({ ttftMs: 100, perTokenMs: 2 });
 async function loadRun(warmRuns: number, nodeFlags: string[] = []) {
   const rssFile = join(scratch, `rss-${warmRuns}`);
   const started = performance.now();
-  const result = await run([...nodeFlags, '--import', resolve('bench/support/max-rss.mjs'), CLI, 'run', '--base-url', `${loaded.url}/v1`, '--model', 'test-model', '--suite', SUITE, '--warm-runs', String(warmRuns), '--concurrency', '64', '--latency-concurrency', '64', '--report-dir', join(scratch, `load-${warmRuns}`), '--baseline-dir', join(scratch, 'no-baselines'), '--quiet'], {
-    MODEL_GATE_RSS_FILE: rssFile,
-  });
-  const report = JSON.parse(readFileSync(join(scratch, `load-${warmRuns}`, 'report.json'), 'utf8')) as { targets: { completedCalls: number }[] };
-  return { ms: performance.now() - started, peakMb: Number(readFileSync(rssFile, 'utf8')) / 1024, calls: report.targets[0]!.completedCalls, code: result.code };
+  const result = await run(
+    [
+      ...nodeFlags,
+      '--import',
+      resolve('bench/support/max-rss.mjs'),
+      CLI,
+      'run',
+      '--base-url',
+      `${loaded.url}/v1`,
+      '--model',
+      'test-model',
+      '--suite',
+      SUITE,
+      '--warm-runs',
+      String(warmRuns),
+      '--concurrency',
+      '64',
+      '--latency-concurrency',
+      '64',
+      '--report-dir',
+      join(scratch, `load-${warmRuns}`),
+      '--baseline-dir',
+      join(scratch, 'no-baselines'),
+      '--quiet',
+    ],
+    {
+      MODEL_GATE_RSS_FILE: rssFile,
+    },
+  );
+  const report = JSON.parse(readFileSync(join(scratch, `load-${warmRuns}`, 'report.json'), 'utf8')) as {
+    targets: { completedCalls: number }[];
+  };
+  return {
+    ms: performance.now() - started,
+    peakMb: Number(readFileSync(rssFile, 'utf8')) / 1024,
+    calls: report.targets[0]!.completedCalls,
+    code: result.code,
+  };
 }
 const small = await loadRun(33);
 const large = await loadRun(LOAD_WARM_RUNS);
@@ -85,19 +175,40 @@ const suite = loadBuiltinSuite(SUITE);
 const requests = Array.from({ length: LOAD_WARM_RUNS }, () => suite.scenarios).flat();
 requests.unshift(suite.scenarios[0]!);
 const requestFile = join(scratch, 'requests.json');
-writeFileSync(requestFile, JSON.stringify(requests.map((scenario) => {
-  const { system, prompt } = messagesFor(suite, scenario, { toolMode: 'native' });
-  return [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content: prompt }];
-})));
-const bare = JSON.parse((await run([resolve('bench/support/bare-loop.mjs'), `${loaded.url}/v1`, 'test-model', '64', requestFile])).stdout) as { ms: number };
+writeFileSync(
+  requestFile,
+  JSON.stringify(
+    requests.map((scenario) => {
+      const { system, prompt } = messagesFor(suite, scenario, { toolMode: 'native' });
+      return [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content: prompt }];
+    }),
+  ),
+);
+const bare = JSON.parse(
+  (await run([resolve('bench/support/bare-loop.mjs'), `${loaded.url}/v1`, 'test-model', '64', requestFile])).stdout,
+) as { ms: number };
 loaded.stop();
-lines.push(`Load: 64-way concurrency, test server with 100 ms to the first token and 2 ms a token (exit ${large.code})`, '');
+lines.push(
+  `Load: 64-way concurrency, test server with 100 ms to the first token and 2 ms a token (exit ${large.code})`,
+  '',
+);
 lines.push('| Run | Calls | Wall time | Peak RSS |', '| --- | ---: | ---: | ---: |');
-lines.push(`| model-gate (bundled CLI, whole pipeline, process start included) | ${small.calls} | ${fmt(small.ms)} | ${small.peakMb.toFixed(0)} MB |`);
-lines.push(`| model-gate (bundled CLI, whole pipeline, process start included) | ${large.calls} | ${fmt(large.ms)} | ${large.peakMb.toFixed(0)} MB |`);
-lines.push(`| model-gate, V8 old space capped at ${CAPPED_OLD_SPACE_MB} MB (exit ${capped.code}) | ${capped.calls} | ${fmt(capped.ms)} | ${capped.peakMb.toFixed(0)} MB |`);
-lines.push(`| bare openai-client loop, same requests, 64-way (in its process, start excluded) | ${large.calls} | ${fmt(bare.ms)} | — |`);
-lines.push('', `Peak RSS ${large.peakMb.toFixed(0)} MB for ${large.calls} calls (target < 300 MB) — ${large.peakMb < 300 ? 'met' : 'missed'}; ${((large.peakMb - small.peakMb) / ((large.calls - small.calls) / 1000)).toFixed(1)} MB more per 1,000 calls. Wall time ${(large.ms / bare.ms).toFixed(3)}× the bare loop, ${((large.ms - bare.ms) / large.calls).toFixed(3)} ms of harness time a call.`);
+lines.push(
+  `| model-gate (bundled CLI, whole pipeline, process start included) | ${small.calls} | ${fmt(small.ms)} | ${small.peakMb.toFixed(0)} MB |`,
+);
+lines.push(
+  `| model-gate (bundled CLI, whole pipeline, process start included) | ${large.calls} | ${fmt(large.ms)} | ${large.peakMb.toFixed(0)} MB |`,
+);
+lines.push(
+  `| model-gate, V8 old space capped at ${CAPPED_OLD_SPACE_MB} MB (exit ${capped.code}) | ${capped.calls} | ${fmt(capped.ms)} | ${capped.peakMb.toFixed(0)} MB |`,
+);
+lines.push(
+  `| bare openai-client loop, same requests, 64-way (in its process, start excluded) | ${large.calls} | ${fmt(bare.ms)} | — |`,
+);
+lines.push(
+  '',
+  `Peak RSS ${large.peakMb.toFixed(0)} MB for ${large.calls} calls (target < 300 MB) — ${large.peakMb < 300 ? 'met' : 'missed'}; ${((large.peakMb - small.peakMb) / ((large.calls - small.calls) / 1000)).toFixed(1)} MB more per 1,000 calls. Wall time ${(large.ms / bare.ms).toFixed(3)}× the bare loop, ${((large.ms - bare.ms) / large.calls).toFixed(3)} ms of harness time a call.`,
+);
 lines.push(`Node ${process.versions.node}, ${process.platform}/${process.arch}`);
 console.log(lines.join('\n'));
 rmSync(scratch, { recursive: true, force: true });

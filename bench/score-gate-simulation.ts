@@ -17,7 +17,8 @@ const WARM_RUNS = 3;
 const BASELINE_RUNS = 2;
 
 const random = seededRandom(20261124);
-const binomial = (n: number, p: number) => Array.from({ length: n }, () => (random() < p ? 1 : 0) as number).reduce((sum, hit) => sum + hit, 0);
+const binomial = (n: number, p: number) =>
+  Array.from({ length: n }, () => (random() < p ? 1 : 0) as number).reduce((sum, hit) => sum + hit, 0);
 
 interface World {
   entities: number[];
@@ -32,8 +33,16 @@ function drawWorld(scenarios: number): World {
   };
 }
 
-const GATE_ONLY_RECALL: GateRules = Object.fromEntries(METRIC_NAMES.map((name) => [name, { margin: 5, enabled: name === 'entityRecallPct' }])) as GateRules;
-const ORDER = (scenarios: number) => Array.from({ length: scenarios }, (_, index) => ({ id: `s${index}`, category: 'c', anomaly: null, primaryScore: { name: 'entityRecall', threshold: 0.8 } }));
+const GATE_ONLY_RECALL: GateRules = Object.fromEntries(
+  METRIC_NAMES.map((name) => [name, { margin: 5, enabled: name === 'entityRecallPct' }]),
+) as GateRules;
+const ORDER = (scenarios: number) =>
+  Array.from({ length: scenarios }, (_, index) => ({
+    id: `s${index}`,
+    category: 'c',
+    anomaly: null,
+    primaryScore: { name: 'entityRecall', threshold: 0.8 },
+  }));
 
 function simulateRun(world: World, pointsDown = 0): Sample[] {
   const samples: Sample[] = [];
@@ -41,9 +50,37 @@ function simulateRun(world: World, pointsDown = 0): Sample[] {
     world.entities.forEach((entities, index) => {
       const p = Math.max(0, world.recall[index]! - pointsDown / 100);
       samples.push({
-        target: 't', scenario: `s${index}`, category: 'c', anomaly: null, run, phase: 'warm', attempt: 1, retried: false, timed: true, startedAt: '', requestId: null, latencyMs: 100, ttftMs: 20,
-        outputTokens: 50, outputTokensSource: 'server', outputTokensPerSecond: 500, jsonValid: true, schemaValid: true, flagged: false, detected: false, matchedKeywords: [],
-        scores: { entityRecall: binomial(entities, p) / entities }, tool: null, inputTokens: null, finishReason: 'stop', interTokenMeanMs: null, interTokenP95Ms: null, serverTimings: null, errorClass: null, errorMessage: null, excerpt: '',
+        target: 't',
+        scenario: `s${index}`,
+        category: 'c',
+        anomaly: null,
+        run,
+        phase: 'warm',
+        attempt: 1,
+        retried: false,
+        timed: true,
+        startedAt: '',
+        requestId: null,
+        latencyMs: 100,
+        ttftMs: 20,
+        outputTokens: 50,
+        outputTokensSource: 'server',
+        outputTokensPerSecond: 500,
+        jsonValid: true,
+        schemaValid: true,
+        flagged: false,
+        detected: false,
+        matchedKeywords: [],
+        scores: { entityRecall: binomial(entities, p) / entities },
+        tool: null,
+        inputTokens: null,
+        finishReason: 'stop',
+        interTokenMeanMs: null,
+        interTokenP95Ms: null,
+        serverTimings: null,
+        errorClass: null,
+        errorMessage: null,
+        excerpt: '',
       });
     });
   }
@@ -51,7 +88,16 @@ function simulateRun(world: World, pointsDown = 0): Sample[] {
 }
 
 function asBaseline(samples: Sample[], scenarios: number, index: number): BaselineRun {
-  return baselineRun({ runId: `b${index}`, createdAt: '', toolVersion: 'sim', model: 'm', serverVersion: null, scenarios: scenarioOutcomes(samples, ORDER(scenarios)), metrics: computeMetrics(samples), samples });
+  return baselineRun({
+    runId: `b${index}`,
+    createdAt: '',
+    toolVersion: 'sim',
+    model: 'm',
+    serverVersion: null,
+    scenarios: scenarioOutcomes(samples, ORDER(scenarios)),
+    metrics: computeMetrics(samples),
+    samples,
+  });
 }
 
 function failRate(scenarios: number, pointsDown: number, runs: number): number {
@@ -60,17 +106,34 @@ function failRate(scenarios: number, pointsDown: number, runs: number): number {
     const world = drawWorld(scenarios);
     const baselines = Array.from({ length: BASELINE_RUNS }, (_, run) => asBaseline(simulateRun(world), scenarios, run));
     const samples = simulateRun(world, pointsDown);
-    const current: CurrentRun = { scenarios: scenarioOutcomes(samples, ORDER(scenarios)), samples, metrics: computeMetrics(samples) };
+    const current: CurrentRun = {
+      scenarios: scenarioOutcomes(samples, ORDER(scenarios)),
+      samples,
+      metrics: computeMetrics(samples),
+    };
     const verdicts = decideMetrics([{ target: 't', runs: baselines, current }], GATE_ONLY_RECALL, ALPHA);
-    if (verdicts.some((verdict) => verdict.metric === ('entityRecallPct' satisfies MetricName) && verdict.status === 'regressed')) fails += 1;
+    if (
+      verdicts.some(
+        (verdict) => verdict.metric === ('entityRecallPct' satisfies MetricName) && verdict.status === 'regressed',
+      )
+    )
+      fails += 1;
   }
   return fails / runs;
 }
 
-const lines = [`Entity recall gated alone (margin 5 points, alpha ${ALPHA}), ${WARM_RUNS} warm runs, a baseline of ${BASELINE_RUNS} runs; answers drawn per run (each entity named with the scenario's probability)`, ''];
-lines.push('| Suite | Unchanged: false fails | −10 points caught | −15 points caught | −25 points caught |', '| --- | ---: | ---: | ---: | ---: |');
+const lines = [
+  `Entity recall gated alone (margin 5 points, alpha ${ALPHA}), ${WARM_RUNS} warm runs, a baseline of ${BASELINE_RUNS} runs; answers drawn per run (each entity named with the scenario's probability)`,
+  '',
+];
+lines.push(
+  '| Suite | Unchanged: false fails | −10 points caught | −15 points caught | −25 points caught |',
+  '| --- | ---: | ---: | ---: | ---: |',
+);
 for (const scenarios of [9, 36]) {
   const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
-  lines.push(`| ${scenarios} scenarios | ${pct(failRate(scenarios, 0, AA_RUNS))} (${AA_RUNS} runs) | ${pct(failRate(scenarios, 10, POWER_RUNS))} | ${pct(failRate(scenarios, 15, POWER_RUNS))} | ${pct(failRate(scenarios, 25, POWER_RUNS))} |`);
+  lines.push(
+    `| ${scenarios} scenarios | ${pct(failRate(scenarios, 0, AA_RUNS))} (${AA_RUNS} runs) | ${pct(failRate(scenarios, 10, POWER_RUNS))} | ${pct(failRate(scenarios, 15, POWER_RUNS))} | ${pct(failRate(scenarios, 25, POWER_RUNS))} |`,
+  );
 }
 console.log(lines.join('\n'));

@@ -31,9 +31,17 @@ const labels = tiles.map((tile, index) => {
   const y = GAP + Math.floor(index / COLUMNS) * (cellHeight + GAP) + tile.height + 18;
   return labelPaths(fonts.regular, `${tile.suite} / ${tile.scenario}`, x, y, 12, '#111827');
 });
-const frame = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="${width}" height="${height}" fill="#e5e7eb"/>${labels.join('')}</svg>`);
+const frame = Buffer.from(
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="${width}" height="${height}" fill="#e5e7eb"/>${labels.join('')}</svg>`,
+);
 const sheet = await sharp(frame)
-  .composite(tiles.map((tile, index) => ({ input: tile.png, left: GAP + (index % COLUMNS) * (THUMB_WIDTH + GAP), top: GAP + Math.floor(index / COLUMNS) * (cellHeight + GAP) })))
+  .composite(
+    tiles.map((tile, index) => ({
+      input: tile.png,
+      left: GAP + (index % COLUMNS) * (THUMB_WIDTH + GAP),
+      top: GAP + Math.floor(index / COLUMNS) * (cellHeight + GAP),
+    })),
+  )
   .png({ compressionLevel: 9 })
   .toBuffer();
 writeFileSync('docs/suites-contact-sheet.png', sheet);

@@ -10,13 +10,23 @@ import { suiteProgramme } from '../test-servers/programmes.mjs';
 
 const REPORTS = 'model-gate-report';
 const BASELINES = `${REPORTS}/demo-baselines`;
-const model = (overrides) => suiteProgramme({ models: ['demo-vlm'], latency: { ttftMs: 120, perTokenMs: 6, jitterPct: 10 }, quality: { hitRate: 0.97 }, ...overrides });
+const model = (overrides) =>
+  suiteProgramme({
+    models: ['demo-vlm'],
+    latency: { ttftMs: 120, perTokenMs: 6, jitterPct: 10 },
+    quality: { hitRate: 0.97 },
+    ...overrides,
+  });
 
 rmSync(REPORTS, { recursive: true, force: true });
 mkdirSync(REPORTS, { recursive: true });
 
 async function startSimulatedServer(programme) {
-  const child = spawn(process.execPath, ['test-servers/openai-compatible.mjs', '--programme-json', JSON.stringify(programme), '--ttl', '600'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['test-servers/openai-compatible.mjs', '--programme-json', JSON.stringify(programme), '--ttl', '600'],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const address = await new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line).url));
     child.once('exit', (code) => reject(new Error(`the simulated endpoint did not start (exit ${code})`)));
@@ -25,7 +35,8 @@ async function startSimulatedServer(programme) {
 }
 
 const { child: server, url } = await startSimulatedServer(model({ seed: 1 }));
-const setModel = (programme) => fetch(`${url}/__control/programme`, { method: 'POST', body: JSON.stringify(programme) });
+const setModel = (programme) =>
+  fetch(`${url}/__control/programme`, { method: 'POST', body: JSON.stringify(programme) });
 
 const cli = (args) =>
   new Promise((resolve) => {
@@ -51,9 +62,26 @@ console.log('\n4) A pull request that swaps in a slower, less attentive model â€
 await setModel(model({ latency: { ttftMs: 200, perTokenMs: 9, jitterPct: 10 }, quality: { hitRate: 0.55 }, seed: 4 }));
 const code = await cli(['run', '--base-url', `${url}/v1`, ...target, '--report-dir', `${REPORTS}/4-regressed`]);
 
-console.log('\n5) A versus B: the self-hosted model against a hosted reference on the slide-extraction suite, with costs:\n');
-await setModel(suiteProgramme({ models: ['demo-vlm'], latency: { ttftMs: 120, perTokenMs: 6, jitterPct: 10 }, quality: { hitRate: 0.8 }, seed: 5 }, 'slide-extraction'));
-const reference = await startSimulatedServer(suiteProgramme({ models: ['gpt-4o'], latency: { ttftMs: 60, perTokenMs: 3, jitterPct: 10 }, quality: { hitRate: 0.97 }, seed: 6 }, 'slide-extraction'));
+console.log(
+  '\n5) A versus B: the self-hosted model against a hosted reference on the slide-extraction suite, with costs:\n',
+);
+await setModel(
+  suiteProgramme(
+    {
+      models: ['demo-vlm'],
+      latency: { ttftMs: 120, perTokenMs: 6, jitterPct: 10 },
+      quality: { hitRate: 0.8 },
+      seed: 5,
+    },
+    'slide-extraction',
+  ),
+);
+const reference = await startSimulatedServer(
+  suiteProgramme(
+    { models: ['gpt-4o'], latency: { ttftMs: 60, perTokenMs: 3, jitterPct: 10 }, quality: { hitRate: 0.97 }, seed: 6 },
+    'slide-extraction',
+  ),
+);
 const compareConfig = `${REPORTS}/5-compare.yml`;
 writeFileSync(
   compareConfig,
@@ -66,13 +94,28 @@ writeFileSync(
     '',
   ].join('\n'),
 );
-await cli(['run', '--config', compareConfig, '--baseline-dir', BASELINES, '--warm-runs', '2', '--report-dir', `${REPORTS}/5-compare`, '--quiet']);
+await cli([
+  'run',
+  '--config',
+  compareConfig,
+  '--baseline-dir',
+  BASELINES,
+  '--warm-runs',
+  '2',
+  '--report-dir',
+  `${REPORTS}/5-compare`,
+  '--quiet',
+]);
 const compared = JSON.parse(readFileSync(`${REPORTS}/5-compare/report.json`, 'utf8')).comparisons[0];
-console.log(`\nSelf-hosted and hosted agree on ${compared.agreementPct} % of ${compared.pairs} answer pairs; ${compared.breakEven?.reason ?? ''}.`);
+console.log(
+  `\nSelf-hosted and hosted agree on ${compared.agreementPct} % of ${compared.pairs} answer pairs; ${compared.breakEven?.reason ?? ''}.`,
+);
 
 for (const child of [server, reference.child]) {
   child.stdin.end();
   child.kill('SIGTERM');
 }
-console.log(`\nThe gate ${code === 1 ? 'failed step 4, as it should' : `exited ${code} on step 4`}. Each step's report.json, summary.md, comment.md, junit.xml and samples.jsonl are under ${REPORTS}/.`);
+console.log(
+  `\nThe gate ${code === 1 ? 'failed step 4, as it should' : `exited ${code} on step 4`}. Each step's report.json, summary.md, comment.md, junit.xml and samples.jsonl are under ${REPORTS}/.`,
+);
 process.exitCode = code === 1 ? 0 : 1;

@@ -10,7 +10,14 @@ import { DEFAULT_CONFIG_PATH } from './config/schema.js';
 import { errorMessage, ModelGateError } from './errors.js';
 import { RUN_INPUT_NAMES } from './inputs.js';
 import { runModelGate } from './pipeline.js';
-import { builtinSuiteDefinition, builtinSuiteIds, isSuiteFile, loadBuiltinSuite, loadSuite, readCatalog } from './suite/load.js';
+import {
+  builtinSuiteDefinition,
+  builtinSuiteIds,
+  isSuiteFile,
+  loadBuiltinSuite,
+  loadSuite,
+  readCatalog,
+} from './suite/load.js';
 import { VERSION } from './version.js';
 
 const EXIT = { pass: 0, fail: 1, 'no-baseline': 0, incomparable: 0, error: 2, cancelled: 130 } as const;
@@ -64,25 +71,38 @@ async function runCommand(args: string[], mode: 'gate' | 'baseline' | 'merge' | 
   const runFlags = RUN_INPUT_NAMES.filter((name) => name !== 'api-key' && name !== 'mode');
   const { values } = parseArgs({
     args,
-    options: { ...Object.fromEntries(runFlags.map((name) => [name, { type: 'string' as const }])), quiet: { type: 'boolean' } },
+    options: {
+      ...Object.fromEntries(runFlags.map((name) => [name, { type: 'string' as const }])),
+      quiet: { type: 'boolean' },
+    },
     strict: true,
     allowPositionals: false,
   });
   const flagValues = values as Record<string, string | boolean | undefined>;
-  const inputs: Record<string, string | undefined> = { ...Object.fromEntries(runFlags.map((name) => [name, flagValues[name] as string | undefined])), mode };
+  const inputs: Record<string, string | undefined> = {
+    ...Object.fromEntries(runFlags.map((name) => [name, flagValues[name] as string | undefined])),
+    mode,
+  };
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts += 1;
     if (interrupts > 1) process.exit(EXIT.cancelled);
-    process.stderr.write(`\n${signal}: cancelling; writing the report with the samples taken so far (again to quit at once).\n`);
+    process.stderr.write(
+      `\n${signal}: cancelling; writing the report with the samples taken so far (again to quit at once).\n`,
+    );
     controller.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   const interactive = Boolean(process.stderr.isTTY) && !values.quiet;
-  const bar = interactive ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} calls · {target} · {last}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+  const bar = interactive
+    ? new cliProgress.SingleBar(
+        { format: ' {bar} {value}/{total} calls · {target} · {last}', hideCursor: true, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
   const quiet = Boolean(values.quiet);
   const say = (line: string) => {
     if (!quiet) process.stderr.write(`${line}\n`);
@@ -97,9 +117,15 @@ async function runCommand(args: string[], mode: 'gate' | 'baseline' | 'merge' | 
       nameOf: cliFlagName,
       signal: controller.signal,
       toolVersion: VERSION,
-      log: { info: say, warn: (line) => process.stderr.write(`warning: ${line}\n`), debug: (line) => (process.env.MODEL_GATE_DEBUG ? process.stderr.write(`${line}\n`) : undefined) },
+      log: {
+        info: say,
+        warn: (line) => process.stderr.write(`warning: ${line}\n`),
+        debug: (line) => (process.env.MODEL_GATE_DEBUG ? process.stderr.write(`${line}\n`) : undefined),
+      },
       onPlan: (plan, suite, totalCalls) => {
-        say(`model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls`);
+        say(
+          `model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls`,
+        );
         bar?.start(totalCalls, 0, { target: '', last: 'preflight' });
       },
       onPreflight: (_target, result) => {
@@ -109,9 +135,14 @@ async function runCommand(args: string[], mode: 'gate' | 'baseline' | 'merge' | 
         }
       },
       onSample: (sample, progress) => {
-        const last = sample.errorClass ? `error ${sample.errorClass}` : `${sample.scenario} ${Math.round(sample.latencyMs)} ms`;
+        const last = sample.errorClass
+          ? `error ${sample.errorClass}`
+          : `${sample.scenario} ${Math.round(sample.latencyMs)} ms`;
         if (bar) bar.increment(1, { target: progress.target, last });
-        else say(`[${progress.done}/${progress.total}] ${progress.target} · ${sample.scenario} · ${sample.phase} · ${last}`);
+        else
+          say(
+            `[${progress.done}/${progress.total}] ${progress.target} · ${sample.scenario} · ${sample.phase} · ${last}`,
+          );
       },
     });
     bar?.stop();
@@ -131,16 +162,25 @@ function suitesCommand(): number {
   const catalog = readCatalog();
   for (const id of builtinSuiteIds()) {
     const suite = loadBuiltinSuite(id);
-    const committed = catalog[id] === suite.fingerprint ? '' : '  (differs from suites/catalog.json: run npm run suites:render)';
-    process.stdout.write(`${id}\tv${suite.version}\t${suite.scenarios.length} scenarios\t${suite.fingerprint}${committed}\n\t${suite.title}\n`);
+    const committed =
+      catalog[id] === suite.fingerprint ? '' : '  (differs from suites/catalog.json: run npm run suites:render)';
+    process.stdout.write(
+      `${id}\tv${suite.version}\t${suite.scenarios.length} scenarios\t${suite.fingerprint}${committed}\n\t${suite.title}\n`,
+    );
   }
   return EXIT.pass;
 }
 
 async function renderCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { out: { type: 'string' }, fresh: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { out: { type: 'string' }, fresh: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
   const id = positionals[0];
-  if (!id || positionals.length > 1) throw new UsageError('render takes one suite id, e.g. "model-gate render safety-checks --out images".');
+  if (!id || positionals.length > 1)
+    throw new UsageError('render takes one suite id, e.g. "model-gate render safety-checks --out images".');
   if (!values.out) throw new UsageError('render needs --out DIR, the folder to write the images to.');
   const suite = await loadSuite(id);
   let fresh: Map<string, Buffer> | undefined;
@@ -158,8 +198,15 @@ async function renderCommand(args: string[]): Promise<number> {
     writeFileSync(join(values.out, `${scenario.id}.${image.mediaType === 'image/jpeg' ? 'jpg' : 'png'}`), bytes);
   }
   const textOnly = suite.scenarios.length - shown.length;
-  process.stdout.write(`${shown.length} images of ${suite.id} written to ${resolve(values.out)}${textOnly ? ` (${textOnly} scenarios are text only)` : ''}\n`);
-  if (fresh) process.stdout.write(differing === 0 ? 'Re-rendered images are byte-identical to the committed ones.\n' : `${differing} re-rendered images differ from the committed ones.\n`);
+  process.stdout.write(
+    `${shown.length} images of ${suite.id} written to ${resolve(values.out)}${textOnly ? ` (${textOnly} scenarios are text only)` : ''}\n`,
+  );
+  if (fresh)
+    process.stdout.write(
+      differing === 0
+        ? 'Re-rendered images are byte-identical to the committed ones.\n'
+        : `${differing} re-rendered images differ from the committed ones.\n`,
+    );
   return differing === 0 ? EXIT.pass : EXIT.fail;
 }
 
@@ -194,7 +241,12 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`Unknown command "${command}".`);
     }
   } catch (error) {
-    const message = error instanceof ModelGateError ? error.message : (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? `${errorMessage(error)}. Run "model-gate --help" for usage.` : `Unexpected error: ${errorMessage(error)}`;
+    const message =
+      error instanceof ModelGateError
+        ? error.message
+        : (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+          ? `${errorMessage(error)}. Run "model-gate --help" for usage.`
+          : `Unexpected error: ${errorMessage(error)}`;
     process.stderr.write(`model-gate: ${message}\n`);
     if (process.env.MODEL_GATE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     return EXIT.error;

@@ -62,7 +62,8 @@ export async function run(): Promise<void> {
       comment: { marker, runUrl: context.runUrl },
       // The artifact client (and the Azure storage client under it) is loaded only by sharded runs.
       publishShard: async ({ reportDir, names }, suite, shard) => {
-        const { artifactServiceAvailable, shardArtifactPrefix, uploadShardReport } = await import('./github/artifacts.js');
+        const { artifactServiceAvailable, shardArtifactPrefix, uploadShardReport } =
+          await import('./github/artifacts.js');
         if (!artifactServiceAvailable(process.env)) {
           core.info(`No artifact service here (not a GitHub Actions job): the shard's report stays in ${reportDir}.`);
           return;
@@ -71,7 +72,8 @@ export async function run(): Promise<void> {
         core.info(`Shard ${shard.index} of ${shard.count}: report uploaded as artifact ${name}, for the merge job.`);
       },
       fetchShards: async (suite) => {
-        const { artifactServiceAvailable, downloadShardReports, shardArtifactPrefix } = await import('./github/artifacts.js');
+        const { artifactServiceAvailable, downloadShardReports, shardArtifactPrefix } =
+          await import('./github/artifacts.js');
         const into = join(process.env.RUNNER_TEMP ?? tmpdir(), 'model-gate-shards');
         if (!artifactServiceAvailable(process.env)) return into;
         const names = await downloadShardReports(shardArtifactPrefix(commentKey || suite.id), into);
@@ -80,15 +82,30 @@ export async function run(): Promise<void> {
       },
       onPlan: (plan, suite, totalCalls) => {
         for (const target of plan.targets) mask(target.apiKey);
-        core.info(`model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls.`);
+        core.info(
+          `model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls.`,
+        );
       },
       onPreflight: (target, result) => {
-        if (result.ok) core.info(`Preflight ${target.name}: ${target.model} is served (${result.servedModels.length} model(s) listed).`);
+        if (result.ok)
+          core.info(
+            `Preflight ${target.name}: ${target.model} is served (${result.servedModels.length} model(s) listed).`,
+          );
         else core.info(`Preflight ${target.name} failed (see the error below).`);
       },
       onSample: (sample, progress) => {
-        const outcome = sample.errorClass ? `error ${sample.errorClass}` : sample.anomaly ? (sample.detected ? 'detected' : 'missed') : sample.flagged ? 'false positive' : 'clean';
-        core.info(`[${progress.done}/${progress.total}] ${progress.target} · ${sample.scenario} · ${sample.phase}${sample.phase === 'warm' ? ` run ${sample.run}` : ''} · ${Math.round(sample.latencyMs)} ms · ${outcome}${sample.jsonValid || sample.errorClass ? '' : ' · invalid JSON'}`);
+        const outcome = sample.errorClass
+          ? `error ${sample.errorClass}`
+          : sample.anomaly
+            ? sample.detected
+              ? 'detected'
+              : 'missed'
+            : sample.flagged
+              ? 'false positive'
+              : 'clean';
+        core.info(
+          `[${progress.done}/${progress.total}] ${progress.target} · ${sample.scenario} · ${sample.phase}${sample.phase === 'warm' ? ` run ${sample.run}` : ''} · ${Math.round(sample.latencyMs)} ms · ${outcome}${sample.jsonValid || sample.errorClass ? '' : ' · invalid JSON'}`,
+        );
       },
     });
 
@@ -102,24 +119,45 @@ export async function run(): Promise<void> {
     core.info(`Report: ${outcome.reportPath}`);
 
     // Checked after the run, so that a mistake here still leaves the report written.
-    if (!COMMENT_MODES.includes(commentMode as CommentMode)) throw new Error(`input "comment" is "${commentMode}": expected always, on-regression or never.`);
+    if (!COMMENT_MODES.includes(commentMode as CommentMode))
+      throw new Error(`input "comment" is "${commentMode}": expected always, on-regression or never.`);
     const trackingIssue = core.getInput('tracking-issue') === '' || core.getBooleanInput('tracking-issue');
     // The comment never changes the gate's result: a read-only token or an API error is a notice.
-    const octokit = token && context.repository ? getOctokit(token, { baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com' }) : null;
+    const octokit =
+      token && context.repository
+        ? getOctokit(token, { baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com' })
+        : null;
     const repository = context.repository;
-    const api = octokit && repository ? octokitCommentApi(octokit as unknown as OctokitIssues, repository.owner, repository.repo) : null;
+    const api =
+      octokit && repository
+        ? octokitCommentApi(octokit as unknown as OctokitIssues, repository.owner, repository.repo)
+        : null;
     // A shard job holds a slice: the merge job comments and tracks, once, for all of them.
     const shardJob = outcome.report.shard !== null && outcome.report.shard.index !== null;
     const published = shardJob
-      ? { status: 'skipped' as const, url: null, message: 'No pull-request comment from a shard job: the merge job (mode merge) writes it for all shards.' }
-      : await publishComment({ api, context, mode: commentMode as CommentMode, marker, body: outcome.commentMarkdown, regressed: outcome.report.verdict === 'fail' });
+      ? {
+          status: 'skipped' as const,
+          url: null,
+          message: 'No pull-request comment from a shard job: the merge job (mode merge) writes it for all shards.',
+        }
+      : await publishComment({
+          api,
+          context,
+          mode: commentMode as CommentMode,
+          marker,
+          body: outcome.commentMarkdown,
+          regressed: outcome.report.verdict === 'fail',
+        });
     if (published.status === 'failed') core.warning(published.message);
     else if (published.status === 'not-allowed') core.notice(published.message);
     else core.info(published.message);
     core.setOutput('comment-url', published.url ?? '');
 
     const tracking = await updateTrackingIssue({
-      api: octokit && repository ? octokitIssueApi(octokit as unknown as OctokitIssues, repository.owner, repository.repo) : null,
+      api:
+        octokit && repository
+          ? octokitIssueApi(octokit as unknown as OctokitIssues, repository.owner, repository.repo)
+          : null,
       context,
       enabled: trackingIssue && !shardJob,
       marker,
@@ -131,7 +169,9 @@ export async function run(): Promise<void> {
     else if (tracking.message) core.info(tracking.message);
     const { verdict, verdictReason, gate } = outcome.report;
     for (const regression of outcome.report.metricVerdicts.filter((entry) => entry.status === 'regressed')) {
-      core.warning(`${regression.metric} regressed on ${regression.target}: ${regression.reason}`, { title: 'model-gate regression' });
+      core.warning(`${regression.metric} regressed on ${regression.target}: ${regression.reason}`, {
+        title: 'model-gate regression',
+      });
     }
     if (verdict === 'error' || (verdict === 'fail' && gate?.onRegression !== 'warn')) core.setFailed(verdictReason);
     else if (verdict !== 'pass') core.warning(verdictReason);

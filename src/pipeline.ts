@@ -8,15 +8,47 @@ import { createEndpoint } from './endpoint/index.js';
 import type { PreflightResult } from './endpoint/types.js';
 import { displayUrl } from './endpoint/url.js';
 import { configError, errorMessage, ModelGateError } from './errors.js';
-import { baselinePath, baselineRun, incomparableReason, readBaseline, withRun, writeBaseline } from './gate/baseline.js';
-import { decideWithConfirmation, formatP, scenariosOfMetric, type CurrentRun, type MetricVerdict, type TargetComparison } from './gate/rules.js';
+import {
+  baselinePath,
+  baselineRun,
+  incomparableReason,
+  readBaseline,
+  withRun,
+  writeBaseline,
+} from './gate/baseline.js';
+import {
+  decideWithConfirmation,
+  formatP,
+  scenariosOfMetric,
+  type CurrentRun,
+  type MetricVerdict,
+  type TargetComparison,
+} from './gate/rules.js';
 import { checkThresholds, type ThresholdCheck } from './gate/thresholds.js';
-import { computeMetrics, METRIC_INFO, measureTarget, scenarioOutcomes, scenarioPasses, type ScenarioOutcome } from './measure/metrics.js';
+import {
+  computeMetrics,
+  METRIC_INFO,
+  measureTarget,
+  scenarioOutcomes,
+  scenarioPasses,
+  type ScenarioOutcome,
+} from './measure/metrics.js';
 import { writeTrendCharts } from './report/charts.js';
 import { loadSharp } from './sharp.js';
 import { commentBody } from './report/comment.js';
 import { summaryLine, summaryMarkdown } from './report/markdown.js';
-import { COMMENT_FILE, JUNIT_FILE, REPORT_FILE, REPORT_SCHEMA_VERSION, SAMPLES_FILE, SUMMARY_FILE, writeReportFiles, type Report, type TargetReport, type Verdict } from './report/report.js';
+import {
+  COMMENT_FILE,
+  JUNIT_FILE,
+  REPORT_FILE,
+  REPORT_SCHEMA_VERSION,
+  SAMPLES_FILE,
+  SUMMARY_FILE,
+  writeReportFiles,
+  type Report,
+  type TargetReport,
+  type Verdict,
+} from './report/report.js';
 import { runSuite, type Progress, type RunResult, type TargetRun } from './run/runner.js';
 import type { Sample } from './run/sample.js';
 import { openSampleLog, type SampleLog } from './run/sample-log.js';
@@ -76,7 +108,10 @@ function redactor(secrets: readonly string[]): (text: string) => string {
   return (text) => active.reduce((result, secret) => result.split(secret).join('***'), text);
 }
 
-function notableSamples(samples: readonly Sample[], primary: Suite['scenarios'][number]['primaryScore']): TargetReport['notableSamples'] {
+function notableSamples(
+  samples: readonly Sample[],
+  primary: Suite['scenarios'][number]['primaryScore'],
+): TargetReport['notableSamples'] {
   const seen = new Set<string>();
   const notable: TargetReport['notableSamples'] = [];
   for (const sample of samples) {
@@ -97,7 +132,14 @@ function notableSamples(samples: readonly Sample[], primary: Suite['scenarios'][
                   : null;
     if (!problem || seen.has(`${sample.scenario}/${problem}`)) continue;
     seen.add(`${sample.scenario}/${problem}`);
-    notable.push({ scenario: sample.scenario, run: sample.run, problem, excerpt: sample.excerpt, errorClass: sample.errorClass, errorMessage: sample.errorMessage });
+    notable.push({
+      scenario: sample.scenario,
+      run: sample.run,
+      problem,
+      excerpt: sample.excerpt,
+      errorClass: sample.errorClass,
+      errorMessage: sample.errorMessage,
+    });
     if (notable.length >= NOTABLE_SAMPLES_PER_TARGET) break;
   }
   return notable;
@@ -128,7 +170,9 @@ function targetReport(run: TargetRun, suite: Suite): TargetReport {
 }
 
 function serverTimingsSummary(samples: readonly Sample[]): TargetReport['serverTimings'] {
-  const reported = samples.filter((sample) => sample.phase === 'warm' && sample.timed && sample.errorClass === null && sample.serverTimings !== null);
+  const reported = samples.filter(
+    (sample) => sample.phase === 'warm' && sample.timed && sample.errorClass === null && sample.serverTimings !== null,
+  );
   const cold = samples.find((sample) => sample.phase === 'cold' && sample.serverTimings !== null);
   if (reported.length === 0 && !cold) return null;
   const medianOf = (values: (number | null)[]) => {
@@ -152,7 +196,10 @@ function mostCommonError(samples: readonly Sample[]): string {
     entry.count += 1;
     counts.set(sample.errorClass, entry);
   }
-  const [errorClass, entry] = [...counts].sort((a, b) => b[1].count - a[1].count)[0] ?? ['unknown', { count: 0, message: '' }];
+  const [errorClass, entry] = [...counts].sort((a, b) => b[1].count - a[1].count)[0] ?? [
+    'unknown',
+    { count: 0, message: '' },
+  ];
   return `${errorClass}${entry.message ? ` (${entry.message.slice(0, 160)})` : ''}`;
 }
 
@@ -180,28 +227,51 @@ function flipsSince(before: readonly ScenarioOutcome[], now: readonly ScenarioOu
 
 function describeRegression(verdict: MetricVerdict): string {
   const unit = verdict.changeUnit === 'points' ? ' points' : ' %';
-  const change = verdict.change === null ? '' : ` ${verdict.change > 0 ? '+' : verdict.change < 0 ? '−' : '±'}${Math.abs(verdict.change)}${unit}`;
+  const change =
+    verdict.change === null
+      ? ''
+      : ` ${verdict.change > 0 ? '+' : verdict.change < 0 ? '−' : '±'}${Math.abs(verdict.change)}${unit}`;
   return `${METRIC_INFO[verdict.metric].label}${change} on ${verdict.target} (p = ${formatP(verdict.pValue ?? 1)})`;
 }
 
-function decide(plan: Plan | undefined, run: RunResult | undefined, error: ModelGateError | undefined, checks: readonly ThresholdCheck[], gate: GateOutcome): Decision {
+function decide(
+  plan: Plan | undefined,
+  run: RunResult | undefined,
+  error: ModelGateError | undefined,
+  checks: readonly ThresholdCheck[],
+  gate: GateOutcome,
+): Decision {
   if (run?.cancelled || error?.kind === 'cancelled') {
     const taken = run?.targets.reduce((sum, target) => sum + target.samples.length, 0) ?? 0;
-    return { status: 'cancelled', verdict: 'error', verdictReason: `The run was cancelled after ${taken} calls; the report holds the samples taken so far.` };
+    return {
+      status: 'cancelled',
+      verdict: 'error',
+      verdictReason: `The run was cancelled after ${taken} calls; the report holds the samples taken so far.`,
+    };
   }
-  if (error || !plan || !run) return { status: 'failed', verdict: 'error', verdictReason: error?.message ?? 'The run did not start.' };
+  if (error || !plan || !run)
+    return { status: 'failed', verdict: 'error', verdictReason: error?.message ?? 'The run did not start.' };
   const unreachable = run.targets.filter((target) => !target.preflight.ok);
   if (unreachable.length > 0) {
-    return { status: 'partial', verdict: 'error', verdictReason: unreachable.map((target) => target.preflight.diagnosis).join(' ') };
+    return {
+      status: 'partial',
+      verdict: 'error',
+      verdictReason: unreachable.map((target) => target.preflight.diagnosis).join(' '),
+    };
   }
   const stopped = run.targets.filter((target) => target.stopped);
-  if (stopped.length > 0) return { status: 'partial', verdict: 'error', verdictReason: stopped.map((target) => target.stopped).join(' ') };
-  const silent = run.targets.filter((target) => !target.samples.some((sample) => sample.phase === 'warm' && sample.errorClass === null));
+  if (stopped.length > 0)
+    return { status: 'partial', verdict: 'error', verdictReason: stopped.map((target) => target.stopped).join(' ') };
+  const silent = run.targets.filter(
+    (target) => !target.samples.some((sample) => sample.phase === 'warm' && sample.errorClass === null),
+  );
   if (silent.length > 0) {
     return {
       status: 'complete',
       verdict: 'error',
-      verdictReason: silent.map((target) => `No call to target "${target.target.name}" succeeded: ${mostCommonError(target.samples)}.`).join(' '),
+      verdictReason: silent
+        .map((target) => `No call to target "${target.target.name}" succeeded: ${mostCommonError(target.samples)}.`)
+        .join(' '),
     };
   }
   const prose = run.targets.filter((target) => {
@@ -221,20 +291,38 @@ function decide(plan: Plan | undefined, run: RunResult | undefined, error: Model
     };
   }
   if (plan.shard) {
-    const scenarios = run.targets[0]?.samples.filter((sample) => sample.phase === 'warm').map((sample) => sample.scenario) ?? [];
-    return { status: 'complete', verdict: 'pass', verdictReason: `Shard ${plan.shard.index} of ${plan.shard.count}: ${new Set(scenarios).size} scenarios measured; the merge job (mode: merge) gates all shards together.` };
+    const scenarios =
+      run.targets[0]?.samples.filter((sample) => sample.phase === 'warm').map((sample) => sample.scenario) ?? [];
+    return {
+      status: 'complete',
+      verdict: 'pass',
+      verdictReason: `Shard ${plan.shard.index} of ${plan.shard.count}: ${new Set(scenarios).size} scenarios measured; the merge job (mode: merge) gates all shards together.`,
+    };
   }
   const failed = checks.filter((check) => !check.passed);
   const regressed = gate.verdicts.filter((verdict) => verdict.status === 'regressed');
   if (failed.length > 0 || regressed.length > 0) {
     const parts = [
-      ...(regressed.length > 0 ? [`${regressed.length} regression${regressed.length === 1 ? '' : 's'} beyond margin and noise: ${regressed.map(describeRegression).join('; ')}`] : []),
-      ...(failed.length > 0 ? [`${failed.length} of ${checks.length} thresholds not met: ${failed.map((check) => `${check.reason} on ${check.target}`).join('; ')}`] : []),
+      ...(regressed.length > 0
+        ? [
+            `${regressed.length} regression${regressed.length === 1 ? '' : 's'} beyond margin and noise: ${regressed.map(describeRegression).join('; ')}`,
+          ]
+        : []),
+      ...(failed.length > 0
+        ? [
+            `${failed.length} of ${checks.length} thresholds not met: ${failed.map((check) => `${check.reason} on ${check.target}`).join('; ')}`,
+          ]
+        : []),
     ];
     return { status: 'complete', verdict: 'fail', verdictReason: `${parts.join('. ')}.` };
   }
   const incomparable = gate.baselines.filter((entry) => entry.status === 'incomparable');
-  if (incomparable.length > 0) return { status: 'complete', verdict: 'incomparable', verdictReason: incomparable.map((entry) => entry.reason).join(' ') };
+  if (incomparable.length > 0)
+    return {
+      status: 'complete',
+      verdict: 'incomparable',
+      verdictReason: incomparable.map((entry) => entry.reason).join(' '),
+    };
   const missing = gate.baselines.filter((entry) => entry.status === 'missing');
   if (missing.length > 0) {
     return {
@@ -245,13 +333,27 @@ function decide(plan: Plan | undefined, run: RunResult | undefined, error: Model
   }
   const written = gate.baselines.filter((entry) => entry.status === 'written');
   if (written.length > 0 && writesBaselines(plan.gate.mode)) {
-    const notes = written.filter((entry) => entry.reason).map((entry) => ` ${entry.path}: ${entry.reason}.`).join('');
-    return { status: 'complete', verdict: 'pass', verdictReason: `Baseline written: ${written.map((entry) => `${entry.path} (${entry.runs} run${entry.runs === 1 ? '' : 's'} kept)`).join(', ')}. Commit it so that pull requests are gated against it.${notes}` };
+    const notes = written
+      .filter((entry) => entry.reason)
+      .map((entry) => ` ${entry.path}: ${entry.reason}.`)
+      .join('');
+    return {
+      status: 'complete',
+      verdict: 'pass',
+      verdictReason: `Baseline written: ${written.map((entry) => `${entry.path} (${entry.runs} run${entry.runs === 1 ? '' : 's'} kept)`).join(', ')}. Commit it so that pull requests are gated against it.${notes}`,
+    };
   }
   const gated = gate.verdicts.filter((verdict) => verdict.pValue !== null).length;
   const thresholdText = checks.length > 0 ? ` All ${checks.length} thresholds met.` : '';
-  const historyText = written.length > 0 ? ` This run was added to the baseline history: ${written.map((entry) => `${entry.path} (${entry.runs} runs kept)`).join(', ')}; commit it.` : '';
-  return { status: 'complete', verdict: 'pass', verdictReason: `No regression: ${gated} gated metrics within their margins or within noise (run-wide false-alarm rate ${plan.gate.alpha * 100} %).${thresholdText}${historyText}` };
+  const historyText =
+    written.length > 0
+      ? ` This run was added to the baseline history: ${written.map((entry) => `${entry.path} (${entry.runs} runs kept)`).join(', ')}; commit it.`
+      : '';
+  return {
+    status: 'complete',
+    verdict: 'pass',
+    verdictReason: `No regression: ${gated} gated metrics within their margins or within noise (run-wide false-alarm rate ${plan.gate.alpha * 100} %).${thresholdText}${historyText}`,
+  };
 }
 
 /** What the gate decides on: warm and confirmation calls together, the report's metrics unchanged. */
@@ -263,7 +365,10 @@ function currentRunOf(samples: readonly Sample[], suite: Suite): CurrentRun {
 function asModelGateError(error: unknown, log: RunLogger): ModelGateError {
   if (error instanceof ModelGateError) return error;
   log.debug(error instanceof Error && error.stack ? error.stack : String(error));
-  return new ModelGateError('report', `Unexpected internal error: ${errorMessage(error)}. This is a bug in model-gate; please report it with the log (run with debug logging for the stack).`);
+  return new ModelGateError(
+    'report',
+    `Unexpected internal error: ${errorMessage(error)}. This is a bug in model-gate; please report it with the log (run with debug logging for the stack).`,
+  );
 }
 
 interface GateContext {
@@ -278,13 +383,21 @@ interface GateContext {
 
 /** Baseline mode writes each measured target's baseline; gate mode compares with them and decides. */
 async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context: GateContext): Promise<GateOutcome> {
-  const measured = run.targets.filter((target) => target.preflight.ok && target.samples.some((sample) => sample.phase === 'warm' && sample.errorClass === null));
+  const measured = run.targets.filter(
+    (target) =>
+      target.preflight.ok && target.samples.some((sample) => sample.phase === 'warm' && sample.errorClass === null),
+  );
   const identityOf = (target: Target) => ({
     suite: { id: suite.id, version: suite.version, fingerprint: suite.fingerprint },
     target: { name: target.name, kind: target.kind },
     // The tool mode changes what a routing suite asks, so it is part of what a baseline was measured with.
     // Shards share the endpoint (or run on other runners): latency from n shards is comparable only with n shards.
-    settings: { ...plan.settings, jsonMode: target.jsonMode, ...(suite.tools?.length ? { toolMode: target.toolMode } : {}), ...(context.shards > 1 ? { shards: context.shards } : {}) },
+    settings: {
+      ...plan.settings,
+      jsonMode: target.jsonMode,
+      ...(suite.tools?.length ? { toolMode: target.toolMode } : {}),
+      ...(context.shards > 1 ? { shards: context.shards } : {}),
+    },
   });
   const baselines: Report['baselines'] = [];
 
@@ -299,12 +412,27 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
         replaced = `the previous file could not be read and was replaced: ${errorMessage(error)}`;
       }
       const measurement = measureTarget(targetRun.samples, suite.scenarios);
-      const entry = baselineRun({ runId: context.startedAt, createdAt: context.startedAt, toolVersion: context.toolVersion, model: targetRun.target.model, serverVersion: targetRun.preflight.serverVersion, scenarios: measurement.scenarios, metrics: measurement.metrics, samples: targetRun.samples });
+      const entry = baselineRun({
+        runId: context.startedAt,
+        createdAt: context.startedAt,
+        toolVersion: context.toolVersion,
+        model: targetRun.target.model,
+        serverVersion: targetRun.preflight.serverVersion,
+        scenarios: measurement.scenarios,
+        metrics: measurement.metrics,
+        samples: targetRun.samples,
+      });
       const baseline = withRun(existing, identityOf(targetRun.target), entry, path);
       writeBaseline(path, baseline);
       const index = baselines.findIndex((entry) => entry.target === targetRun.target.name);
       if (index >= 0) baselines.splice(index, 1);
-      baselines.push({ target: targetRun.target.name, path, status: 'written', runs: baseline.runs.length, reason: replaced });
+      baselines.push({
+        target: targetRun.target.name,
+        path,
+        status: 'written',
+        runs: baseline.runs.length,
+        reason: replaced,
+      });
     }
   };
 
@@ -322,8 +450,19 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
       continue;
     }
     const reason = incomparableReason(baseline, identityOf(targetRun.target), path);
-    baselines.push({ target: targetRun.target.name, path, status: reason ? 'incomparable' : 'compared', runs: baseline.runs.length, reason });
-    if (!reason) comparisons.push({ target: targetRun.target.name, runs: baseline.runs, current: currentRunOf(targetRun.samples, suite) });
+    baselines.push({
+      target: targetRun.target.name,
+      path,
+      status: reason ? 'incomparable' : 'compared',
+      runs: baseline.runs.length,
+      reason,
+    });
+    if (!reason)
+      comparisons.push({
+        target: targetRun.target.name,
+        runs: baseline.runs,
+        current: currentRunOf(targetRun.samples, suite),
+      });
   }
   let confirmed = false;
   const confirm = plan.gate.confirmRuns
@@ -332,9 +471,16 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
         const again: TargetComparison[] = [];
         for (const comparison of comparisons) {
           const targetRun = measured.find((entry) => entry.target.name === comparison.target)!;
-          const ids = new Set(suspicious.filter((verdict) => verdict.target === comparison.target).flatMap((verdict) => scenariosOfMetric(verdict.metric, suite.scenarios)));
+          const ids = new Set(
+            suspicious
+              .filter((verdict) => verdict.target === comparison.target)
+              .flatMap((verdict) => scenariosOfMetric(verdict.metric, suite.scenarios)),
+          );
           if (ids.size > 0 && !context.signal.aborted) {
-            const extra = await context.confirmPass({ ...suite, scenarios: suite.scenarios.filter((scenario) => ids.has(scenario.id)) }, targetRun.target);
+            const extra = await context.confirmPass(
+              { ...suite, scenarios: suite.scenarios.filter((scenario) => ids.has(scenario.id)) },
+              targetRun.target,
+            );
             targetRun.samples.push(...(extra.targets[0]?.samples ?? []));
           }
           again.push({ ...comparison, current: currentRunOf(targetRun.samples, suite) });
@@ -347,18 +493,35 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
   const flips = Object.fromEntries(
     comparisons.map((comparison) => {
       const targetRun = measured.find((entry) => entry.target.name === comparison.target)!;
-      return [comparison.target, flipsSince(comparison.runs[0]!.scenarios, scenarioOutcomes(targetRun.samples, suite.scenarios))];
+      return [
+        comparison.target,
+        flipsSince(comparison.runs[0]!.scenarios, scenarioOutcomes(targetRun.samples, suite.scenarios)),
+      ];
     }),
   );
   // Nightly runs on the main branch grow the history when the gate passes (never with a regression).
   if (plan.gate.updateBaselineOnPass && !verdicts.some((verdict) => verdict.status === 'regressed')) {
-    writeBaselines(measured.filter((targetRun) => baselines.some((entry) => entry.target === targetRun.target.name && entry.status === 'compared')));
+    writeBaselines(
+      measured.filter((targetRun) =>
+        baselines.some((entry) => entry.target === targetRun.target.name && entry.status === 'compared'),
+      ),
+    );
   }
   const trends = Object.fromEntries(
     comparisons.map((comparison) => {
-      const gated = verdicts.filter((verdict) => verdict.target === comparison.target && verdict.pValue !== null).map((verdict) => verdict.metric);
+      const gated = verdicts
+        .filter((verdict) => verdict.target === comparison.target && verdict.pValue !== null)
+        .map((verdict) => verdict.metric);
       const history = [...comparison.runs].reverse();
-      return [comparison.target, Object.fromEntries(gated.map((metric) => [metric, [...history.map((run) => run.metrics[metric] ?? null), comparison.current.metrics[metric].value]]))];
+      return [
+        comparison.target,
+        Object.fromEntries(
+          gated.map((metric) => [
+            metric,
+            [...history.map((run) => run.metrics[metric] ?? null), comparison.current.metrics[metric].value],
+          ]),
+        ),
+      ];
     }),
   );
   return { verdicts, baselines, confirmed, flips, trends };
@@ -367,7 +530,9 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
 /** The newest baseline run of the first target, which sets the shards' expected costs; none is fine. */
 function latestBaselineRun(plan: Plan, suite: Suite) {
   try {
-    return plan.targets[0] ? readBaseline(baselinePath(plan.gate.baselineDir, suite.id, plan.targets[0].name))?.runs[0] : undefined;
+    return plan.targets[0]
+      ? readBaseline(baselinePath(plan.gate.baselineDir, suite.id, plan.targets[0].name))?.runs[0]
+      : undefined;
   } catch {
     return undefined;
   }
@@ -391,9 +556,21 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     plan = resolvePlan(request.inputs, configFile, request.env, request.nameOf, request.configPath);
     reportDir = plan.reportDir;
     const fullSuite = await loadSuite(plan.suite);
-    if (mergesShards(plan.gate.mode) && plan.shard) throw configError(`${request.nameOf('shard')} and mode ${plan.gate.mode} do not go together: the shard jobs run with shard: i/n, and one merge job without it gathers their reports.`);
+    if (mergesShards(plan.gate.mode) && plan.shard)
+      throw configError(
+        `${request.nameOf('shard')} and mode ${plan.gate.mode} do not go together: the shard jobs run with shard: i/n, and one merge job without it gathers their reports.`,
+      );
     // A shard runs its slice of the suite; the report names the whole suite's fingerprint.
-    suite = plan.shard ? { ...fullSuite, scenarios: shardSlices(fullSuite.scenarios, plan.shard.count, expectedCosts(fullSuite.scenarios, latestBaselineRun(plan, fullSuite)))[plan.shard.index - 1]! } : fullSuite;
+    suite = plan.shard
+      ? {
+          ...fullSuite,
+          scenarios: shardSlices(
+            fullSuite.scenarios,
+            plan.shard.count,
+            expectedCosts(fullSuite.scenarios, latestBaselineRun(plan, fullSuite)),
+          )[plan.shard.index - 1]!,
+        }
+      : fullSuite;
     if (mergesShards(plan.gate.mode)) plan = { ...plan, gate: { ...plan.gate, confirmRuns: false } };
     const redact = redactor(plan.targets.flatMap((target) => (target.apiKey ? [target.apiKey] : [])));
     sampleLog = openSampleLog(join(reportDir, SAMPLES_FILE));
@@ -409,28 +586,56 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
       request.onSample?.(sample, progress);
     };
     if (mergesShards(plan.gate.mode)) {
-      const shardsDir = request.inputs['shards-dir']?.trim() || (request.fetchShards ? await request.fetchShards(suite) : '');
-      if (!shardsDir) throw configError(`mode ${plan.gate.mode} needs the shards' reports: give ${request.nameOf('shards-dir')}, the folder that holds them.`);
+      const shardsDir =
+        request.inputs['shards-dir']?.trim() || (request.fetchShards ? await request.fetchShards(suite) : '');
+      if (!shardsDir)
+        throw configError(
+          `mode ${plan.gate.mode} needs the shards' reports: give ${request.nameOf('shards-dir')}, the folder that holds them.`,
+        );
       const merged = mergeShards(shardsDir, plan, suite);
       run.targets.push(...merged.targets);
       for (const targetRun of merged.targets) for (const sample of targetRun.samples) samplesFile.append(sample);
       shardInfo = { index: null, count: merged.count, scenarios: suite.scenarios.map((scenario) => scenario.id) };
     } else {
-      await runSuite({
-        plan,
-        suite,
-        signal: request.signal,
-        endpointFor: (target) => createEndpoint(target, settings),
-        scoreAnswer,
-        onPreflight: request.onPreflight,
-        onSample: record,
-        keepAnswers: plan.embeddings !== undefined && plan.targets.some((target) => target.compareTo),
-      }, run);
+      await runSuite(
+        {
+          plan,
+          suite,
+          signal: request.signal,
+          endpointFor: (target) => createEndpoint(target, settings),
+          scoreAnswer,
+          onPreflight: request.onPreflight,
+          onSample: record,
+          keepAnswers: plan.embeddings !== undefined && plan.targets.some((target) => target.compareTo),
+        },
+        run,
+      );
     }
-    if (plan.shard) shardInfo = { index: plan.shard.index, count: plan.shard.count, scenarios: suite.scenarios.map((scenario) => scenario.id) };
+    if (plan.shard)
+      shardInfo = {
+        index: plan.shard.index,
+        count: plan.shard.count,
+        scenarios: suite.scenarios.map((scenario) => scenario.id),
+      };
     comparisons = await runComparisons(plan, suite, run.targets, request.signal);
     // A shard is gated with the others, once they are merged.
-    if (!run.cancelled && !plan.shard) gate = await applyBaselines(plan, suite, run, { shards: shardInfo?.count ?? 1, startedAt, toolVersion: request.toolVersion, signal: request.signal, confirmPass: (subset, target) => runSuite({ plan: { ...plan!, targets: [target] }, suite: subset, signal: request.signal, endpointFor: (entry) => createEndpoint(entry, settings), scoreAnswer, onSample: record, confirmation: { runOffset: settings.warmRuns } }) });
+    if (!run.cancelled && !plan.shard)
+      gate = await applyBaselines(plan, suite, run, {
+        shards: shardInfo?.count ?? 1,
+        startedAt,
+        toolVersion: request.toolVersion,
+        signal: request.signal,
+        confirmPass: (subset, target) =>
+          runSuite({
+            plan: { ...plan!, targets: [target] },
+            suite: subset,
+            signal: request.signal,
+            endpointFor: (entry) => createEndpoint(entry, settings),
+            scoreAnswer,
+            onSample: record,
+            confirmation: { runOffset: settings.warmRuns },
+          }),
+      });
   } catch (error) {
     failure = asModelGateError(error, log);
   } finally {
@@ -442,11 +647,26 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   // which would land inside a timed call. It then rasterizes the PNG charts on libuv's thread pool
   // while this thread builds and writes the rest.
   const sharp = trends.length > 0 ? (await loadSharp()).sharp : null;
-  const charts = writeTrendCharts(reportDir, trends, sharp).catch((error: unknown) => log.warn(`Trend charts were not written: ${errorMessage(error)}`));
+  const charts = writeTrendCharts(reportDir, trends, sharp).catch((error: unknown) =>
+    log.warn(`Trend charts were not written: ${errorMessage(error)}`),
+  );
   // A run that threw midway still reports the samples it took.
   const runForReport = run ? { ...run, cancelled: run.cancelled || request.signal.aborted } : undefined;
-  const targets = suite && runForReport ? runForReport.targets.map((target) => ({ ...targetReport(target, suite!), cost: plan ? costOf(target, plan) : null, flips: gate.flips[target.target.name] ?? [], trends: gate.trends[target.target.name] ?? {} })) : [];
-  const checks = plan && !plan.shard ? targets.flatMap((target) => (target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan!.thresholds) : [])) : [];
+  const targets =
+    suite && runForReport
+      ? runForReport.targets.map((target) => ({
+          ...targetReport(target, suite!),
+          cost: plan ? costOf(target, plan) : null,
+          flips: gate.flips[target.target.name] ?? [],
+          trends: gate.trends[target.target.name] ?? {},
+        }))
+      : [];
+  const checks =
+    plan && !plan.shard
+      ? targets.flatMap((target) =>
+          target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan!.thresholds) : [],
+        )
+      : [];
   const decision = decide(plan, runForReport, failure, checks, gate);
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -454,14 +674,35 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     ...decision,
     startedAt,
     finishedAt: new Date().toISOString(),
-    suite: suite ? { id: suite.id, version: suite.version, title: suite.title, fingerprint: suite.fingerprint, scenarios: suite.scenarios.length, ...(suite.file ? { file: suite.file } : {}) } : null,
+    suite: suite
+      ? {
+          id: suite.id,
+          version: suite.version,
+          title: suite.title,
+          fingerprint: suite.fingerprint,
+          scenarios: suite.scenarios.length,
+          ...(suite.file ? { file: suite.file } : {}),
+        }
+      : null,
     settings: plan ? { ...plan.settings } : null,
-    thresholds: plan ? (Object.fromEntries(Object.entries(plan.thresholds).filter(([, value]) => value !== undefined)) as Record<string, number>) : {},
+    thresholds: plan
+      ? (Object.fromEntries(Object.entries(plan.thresholds).filter(([, value]) => value !== undefined)) as Record<
+          string,
+          number
+        >)
+      : {},
     mode: plan?.gate.mode ?? 'gate',
     regressions: gate.verdicts.filter((verdict) => verdict.status === 'regressed').length,
     targets,
     thresholdChecks: checks,
-    gate: plan ? { alpha: plan.gate.alpha, onRegression: plan.gate.onRegression, confirmRuns: plan.gate.confirmRuns, confirmed: gate.confirmed } : null,
+    gate: plan
+      ? {
+          alpha: plan.gate.alpha,
+          onRegression: plan.gate.onRegression,
+          confirmRuns: plan.gate.confirmRuns,
+          confirmed: gate.confirmed,
+        }
+      : null,
     baselines: gate.baselines,
     metricVerdicts: gate.verdicts,
     comparisons,
@@ -470,11 +711,23 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     files: { samples: SAMPLES_FILE, summary: SUMMARY_FILE, comment: COMMENT_FILE, junit: JUNIT_FILE },
   };
   const markdown = summaryMarkdown(report);
-  const comment = commentBody(report, request.comment ?? { marker: commentMarkerFor(report.suite?.id ?? 'model-gate'), runUrl: null });
+  const comment = commentBody(
+    report,
+    request.comment ?? { marker: commentMarkerFor(report.suite?.id ?? 'model-gate'), runUrl: null },
+  );
   const reportPath = writeReportFiles(reportDir, report, markdown, comment);
   await charts;
   if (plan?.shard && suite && request.publishShard && report.status !== 'failed') {
-    await request.publishShard({ reportDir, names: [REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE] }, suite, plan.shard).catch((error: unknown) => log.warn(`The shard's report was not uploaded: ${errorMessage(error)}`));
+    await request
+      .publishShard({ reportDir, names: [REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE] }, suite, plan.shard)
+      .catch((error: unknown) => log.warn(`The shard's report was not uploaded: ${errorMessage(error)}`));
   }
-  return { report, reportPath, reportDir, summaryMarkdown: markdown, summaryLine: summaryLine(report), commentMarkdown: comment };
+  return {
+    report,
+    reportPath,
+    reportDir,
+    summaryMarkdown: markdown,
+    summaryLine: summaryLine(report),
+    commentMarkdown: comment,
+  };
 }

@@ -33,5 +33,7 @@ export function flowNestingDepth(text: string): number {
 /** One sentence when a YAML text is nested too deeply to be a real config or suite, else null. */
 export function nestingProblem(text: string): string | null {
   const depth = flowNestingDepth(text);
-  return depth > MAX_NESTING ? `nests brackets ${depth} levels deep, more than the ${MAX_NESTING} any config or suite needs; it cannot be a real one` : null;
+  return depth > MAX_NESTING
+    ? `nests brackets ${depth} levels deep, more than the ${MAX_NESTING} any config or suite needs; it cannot be a real one`
+    : null;
 }

@@ -13,11 +13,21 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { serveBounded } from './lifecycle.mjs';
 
-const { values } = parseArgs({ options: { 'programme-json': { type: 'string' }, ttl: { type: 'string', default: '300' } } });
-const programme = { tokens: { 'ghs_write-token': 'write' }, comments: [], issues: [], ...(values['programme-json'] ? JSON.parse(values['programme-json']) : {}) };
+const { values } = parseArgs({
+  options: { 'programme-json': { type: 'string' }, ttl: { type: 'string', default: '300' } },
+});
+const programme = {
+  tokens: { 'ghs_write-token': 'write' },
+  comments: [],
+  issues: [],
+  ...(values['programme-json'] ? JSON.parse(values['programme-json']) : {}),
+};
 const issues = programme.issues.map((issue) => ({ state: 'open', labels: [], ...issue }));
 let nextIssue = 100 + issues.length;
-const comments = programme.comments.map((comment) => ({ user: { login: comment.login ?? 'someone', type: comment.type ?? 'User' }, ...comment }));
+const comments = programme.comments.map((comment) => ({
+  user: { login: comment.login ?? 'someone', type: comment.type ?? 'User' },
+  ...comment,
+}));
 let nextId = 1000 + comments.length;
 const requests = [];
 
@@ -34,7 +44,12 @@ const readBody = (req) =>
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
 
-const asApi = (comment, url) => ({ id: comment.id, body: comment.body, user: comment.user, html_url: `${url}/acme/repo/pull/${comment.issue}#issuecomment-${comment.id}` });
+const asApi = (comment, url) => ({
+  id: comment.id,
+  body: comment.body,
+  user: comment.user,
+  html_url: `${url}/acme/repo/pull/${comment.issue}#issuecomment-${comment.id}`,
+});
 
 const server = createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -46,18 +61,44 @@ const server = createServer(async (req, res) => {
   requests.push({ method: req.method, path: url.pathname + url.search, access: access ?? null });
   if (!access) return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
 
-  const forbidden = () => send(res, 403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' });
-  const asIssue = (issue) => ({ number: issue.number, title: issue.title, body: issue.body, state: issue.state, labels: issue.labels.map((name) => ({ name })), html_url: `${origin}/acme/repo/issues/${issue.number}` });
+  const forbidden = () =>
+    send(res, 403, {
+      message: 'Resource not accessible by integration',
+      documentation_url: 'https://docs.github.com/rest',
+    });
+  const asIssue = (issue) => ({
+    number: issue.number,
+    title: issue.title,
+    body: issue.body,
+    state: issue.state,
+    labels: issue.labels.map((name) => ({ name })),
+    html_url: `${origin}/acme/repo/issues/${issue.number}`,
+  });
   if (/^\/repos\/[^/]+\/[^/]+\/issues$/.test(url.pathname)) {
     if (req.method === 'GET') {
       const state = url.searchParams.get('state') ?? 'open';
       const labels = (url.searchParams.get('labels') ?? '').split(',').filter(Boolean);
-      return send(res, 200, issues.filter((issue) => (state === 'all' || issue.state === state) && labels.every((label) => issue.labels.includes(label))).map(asIssue));
+      return send(
+        res,
+        200,
+        issues
+          .filter(
+            (issue) =>
+              (state === 'all' || issue.state === state) && labels.every((label) => issue.labels.includes(label)),
+          )
+          .map(asIssue),
+      );
     }
     if (req.method === 'POST') {
       if (access !== 'write') return forbidden();
       const fields = JSON.parse(body);
-      const issue = { number: (nextIssue += 1), title: fields.title, body: fields.body ?? '', state: 'open', labels: fields.labels ?? [] };
+      const issue = {
+        number: (nextIssue += 1),
+        title: fields.title,
+        body: fields.body ?? '',
+        state: 'open',
+        labels: fields.labels ?? [],
+      };
       issues.push(issue);
       return send(res, 201, asIssue(issue));
     }
@@ -67,7 +108,10 @@ const server = createServer(async (req, res) => {
     if (access !== 'write') return forbidden();
     const issue = issues.find((entry) => entry.number === Number(issueMatch[1]));
     if (!issue) return send(res, 404, { message: 'Not Found' });
-    Object.assign(issue, Object.fromEntries(Object.entries(JSON.parse(body)).filter(([key]) => ['body', 'state', 'title'].includes(key))));
+    Object.assign(
+      issue,
+      Object.fromEntries(Object.entries(JSON.parse(body)).filter(([key]) => ['body', 'state', 'title'].includes(key))),
+    );
     return send(res, 200, asIssue(issue));
   }
   let match = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/);
@@ -78,18 +122,41 @@ const server = createServer(async (req, res) => {
     const all = comments.filter((comment) => comment.issue === issue);
     const slice = all.slice((page - 1) * perPage, page * perPage);
     const last = Math.max(1, Math.ceil(all.length / perPage));
-    const link = page < last ? { link: `<${origin}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next", <${origin}${url.pathname}?per_page=${perPage}&page=${last}>; rel="last"` } : {};
-    return send(res, 200, slice.map((comment) => asApi(comment, origin)), link);
+    const link =
+      page < last
+        ? {
+            link: `<${origin}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next", <${origin}${url.pathname}?per_page=${perPage}&page=${last}>; rel="last"`,
+          }
+        : {};
+    return send(
+      res,
+      200,
+      slice.map((comment) => asApi(comment, origin)),
+      link,
+    );
   }
   if (match && req.method === 'POST') {
-    if (access !== 'write') return send(res, 403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' });
-    const comment = { id: (nextId += 1), issue: Number(match[3]), body: JSON.parse(body).body, user: { login: 'github-actions[bot]', type: 'Bot' } };
+    if (access !== 'write')
+      return send(res, 403, {
+        message: 'Resource not accessible by integration',
+        documentation_url: 'https://docs.github.com/rest',
+      });
+    const comment = {
+      id: (nextId += 1),
+      issue: Number(match[3]),
+      body: JSON.parse(body).body,
+      user: { login: 'github-actions[bot]', type: 'Bot' },
+    };
     comments.push(comment);
     return send(res, 201, asApi(comment, origin));
   }
   match = url.pathname.match(/^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/);
   if (match && req.method === 'PATCH') {
-    if (access !== 'write') return send(res, 403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' });
+    if (access !== 'write')
+      return send(res, 403, {
+        message: 'Resource not accessible by integration',
+        documentation_url: 'https://docs.github.com/rest',
+      });
     const comment = comments.find((entry) => entry.id === Number(match[3]));
     if (!comment) return send(res, 404, { message: 'Not Found' });
     comment.body = JSON.parse(body).body;

@@ -8,7 +8,9 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
 
-const { values } = parseArgs({ options: { ttl: { type: 'string', default: '120' }, 'programme-json': { type: 'string' } } });
+const { values } = parseArgs({
+  options: { ttl: { type: 'string', default: '120' }, 'programme-json': { type: 'string' } },
+});
 const SERVICE = '/twirp/github.actions.results.api.v1.ArtifactService/';
 const artifacts = [];
 let nextId = 1;
@@ -31,29 +33,62 @@ async function readRaw(req) {
 const server = createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const base = `http://127.0.0.1:${server.address().port}`;
-  if (url.pathname === '/__control/state') return sendJson(res, 200, { artifacts: artifacts.map((artifact) => ({ id: artifact.id, name: artifact.name, run: artifact.run, job: artifact.job, size: artifact.blob?.length ?? 0 })) });
+  if (url.pathname === '/__control/state')
+    return sendJson(res, 200, {
+      artifacts: artifacts.map((artifact) => ({
+        id: artifact.id,
+        name: artifact.name,
+        run: artifact.run,
+        job: artifact.job,
+        size: artifact.blob?.length ?? 0,
+      })),
+    });
 
   if (url.pathname.startsWith(SERVICE) && req.method === 'POST') {
     const body = JSON.parse((await readBody(req)) || '{}');
     const method = url.pathname.slice(SERVICE.length);
     if (method === 'CreateArtifact') {
-      const artifact = { id: nextId++, name: body.name, run: body.workflow_run_backend_id, job: body.workflow_job_run_backend_id, blocks: new Map(), blob: null, createdAt: new Date().toISOString() };
+      const artifact = {
+        id: nextId++,
+        name: body.name,
+        run: body.workflow_run_backend_id,
+        job: body.workflow_job_run_backend_id,
+        blocks: new Map(),
+        blob: null,
+        createdAt: new Date().toISOString(),
+      };
       artifacts.push(artifact);
       return sendJson(res, 200, { ok: true, signed_upload_url: `${base}/blob/upload/${artifact.id}?sig=test` });
     }
     if (method === 'FinalizeArtifact') {
-      const artifact = artifacts.find((entry) => entry.name === body.name && entry.run === body.workflow_run_backend_id && entry.job === body.workflow_job_run_backend_id && entry.blob);
-      return artifact ? sendJson(res, 200, { ok: true, artifact_id: String(artifact.id) }) : sendJson(res, 404, { code: 'not_found', msg: 'no uploaded artifact of that name' });
+      const artifact = artifacts.find(
+        (entry) =>
+          entry.name === body.name &&
+          entry.run === body.workflow_run_backend_id &&
+          entry.job === body.workflow_job_run_backend_id &&
+          entry.blob,
+      );
+      return artifact
+        ? sendJson(res, 200, { ok: true, artifact_id: String(artifact.id) })
+        : sendJson(res, 404, { code: 'not_found', msg: 'no uploaded artifact of that name' });
     }
     if (method === 'ListArtifacts') {
       const found = artifacts.filter(
-        (artifact) => artifact.blob && artifact.run === body.workflow_run_backend_id && (!body.name_filter || artifact.name === body.name_filter) && (!body.id_filter || String(artifact.id) === String(body.id_filter)),
+        (artifact) =>
+          artifact.blob &&
+          artifact.run === body.workflow_run_backend_id &&
+          (!body.name_filter || artifact.name === body.name_filter) &&
+          (!body.id_filter || String(artifact.id) === String(body.id_filter)),
       );
       return sendJson(res, 200, { artifacts: found.map(listed) });
     }
     if (method === 'GetSignedArtifactURL') {
-      const artifact = artifacts.find((entry) => entry.name === body.name && entry.run === body.workflow_run_backend_id && entry.blob);
-      return artifact ? sendJson(res, 200, { name: artifact.name, signed_url: `${base}/blob/download/${artifact.id}.zip?sig=test` }) : sendJson(res, 404, { code: 'not_found', msg: 'no such artifact' });
+      const artifact = artifacts.find(
+        (entry) => entry.name === body.name && entry.run === body.workflow_run_backend_id && entry.blob,
+      );
+      return artifact
+        ? sendJson(res, 200, { name: artifact.name, signed_url: `${base}/blob/download/${artifact.id}.zip?sig=test` })
+        : sendJson(res, 404, { code: 'not_found', msg: 'no such artifact' });
     }
     return sendJson(res, 404, { code: 'bad_route', msg: `no method ${method}` });
   }
@@ -64,14 +99,21 @@ const server = createServer(async (req, res) => {
     const artifact = artifacts.find((entry) => entry.id === Number(match[1]));
     if (!artifact) return sendJson(res, 404, {});
     const data = await readRaw(req);
-    const headers = { 'x-ms-request-id': String(Date.now()), 'x-ms-version': '2025-01-05', etag: `"${artifact.id}"`, 'last-modified': new Date().toUTCString() };
+    const headers = {
+      'x-ms-request-id': String(Date.now()),
+      'x-ms-version': '2025-01-05',
+      etag: `"${artifact.id}"`,
+      'last-modified': new Date().toUTCString(),
+    };
     if (url.searchParams.get('comp') === 'block') {
       artifact.blocks.set(url.searchParams.get('blockid'), data);
       res.writeHead(201, headers);
       return res.end();
     }
     if (url.searchParams.get('comp') === 'blocklist') {
-      const ids = [...data.toString('utf8').matchAll(/<(?:Latest|Uncommitted|Committed)>([^<]+)<\//g)].map((entry) => entry[1]);
+      const ids = [...data.toString('utf8').matchAll(/<(?:Latest|Uncommitted|Committed)>([^<]+)<\//g)].map(
+        (entry) => entry[1],
+      );
       artifact.blob = Buffer.concat(ids.map((id) => artifact.blocks.get(id) ?? Buffer.alloc(0)));
       res.writeHead(201, headers);
       return res.end();

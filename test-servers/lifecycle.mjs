@@ -4,7 +4,9 @@
 import { fstatSync } from 'node:fs';
 
 export function serveBounded(server, ttlSeconds) {
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`));
+  server.listen(0, '127.0.0.1', () =>
+    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`),
+  );
   const stop = () => {
     server.closeAllConnections?.();
     server.close();
@@ -22,7 +24,10 @@ export function serveBounded(server, ttlSeconds) {
 
 export function sendJson(res, status, body) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 

@@ -32,9 +32,15 @@ const DEFAULT_PROGRAMME = {
   version: '0.9.0',
 };
 
-const { values } = parseArgs({ options: { 'programme-json': { type: 'string' }, ttl: { type: 'string', default: '300' } } });
+const { values } = parseArgs({
+  options: { 'programme-json': { type: 'string' }, ttl: { type: 'string', default: '300' } },
+});
 const given = values['programme-json'] ? JSON.parse(values['programme-json']) : {};
-const programme = { ...DEFAULT_PROGRAMME, ...given, latency: { ...DEFAULT_PROGRAMME.latency, ...(given.latency ?? {}) } };
+const programme = {
+  ...DEFAULT_PROGRAMME,
+  ...given,
+  latency: { ...DEFAULT_PROGRAMME.latency, ...(given.latency ?? {}) },
+};
 
 const loaded = new Map(programme.loaded.map((name) => [name, { unloadAt: null }]));
 const events = [];
@@ -65,12 +71,25 @@ async function chat(req, res, request) {
   const wasLoaded = isLoaded(model);
   const user = [...(request.messages ?? [])].reverse().find((message) => message.role === 'user');
   const image = user?.images?.[0];
-  const sha = typeof image === 'string' ? createHash('sha256').update(Buffer.from(image, 'base64')).digest('hex') : null;
+  const sha =
+    typeof image === 'string' ? createHash('sha256').update(Buffer.from(image, 'base64')).digest('hex') : null;
   // Text-only scenarios are keyed by the user message, as in the OpenAI-compatible server.
-  const key = sha ?? (typeof user?.content === 'string' ? createHash('sha256').update(user.content).digest('hex') : null);
+  const key =
+    sha ?? (typeof user?.content === 'string' ? createHash('sha256').update(user.content).digest('hex') : null);
   const tools = Array.isArray(request.tools) ? request.tools.map((tool) => tool.function?.name) : null;
   const system = request.messages?.find((message) => message.role === 'system')?.content ?? null;
-  events.push({ type: 'chat', model, wasLoaded, format: request.format ?? null, keepAlive: request.keep_alive ?? null, options: request.options ?? null, imageSha256: sha, tools, system, at: Date.now() });
+  events.push({
+    type: 'chat',
+    model,
+    wasLoaded,
+    format: request.format ?? null,
+    keepAlive: request.keep_alive ?? null,
+    options: request.options ?? null,
+    imageSha256: sha,
+    tools,
+    system,
+    at: Date.now(),
+  });
   const started = process.hrtime.bigint();
   if (!wasLoaded) await sleep(programme.loadMs);
   loaded.set(model, { unloadAt: request.keep_alive === 0 ? Date.now() : null });
@@ -78,7 +97,12 @@ async function chat(req, res, request) {
   const scripted = (key && programme.answers[key]?.hit) || programme.defaultAnswer;
   // A scripted tool call goes out as Ollama sends one, whole, with its arguments as an object.
   const toolCall = typeof scripted === 'object' && scripted.toolCall && tools ? scripted.toolCall : null;
-  const text = typeof scripted === 'object' && scripted.toolCall ? (toolCall ? '' : JSON.stringify({ tool: scripted.toolCall.name, arguments: scripted.toolCall.arguments })) : scripted;
+  const text =
+    typeof scripted === 'object' && scripted.toolCall
+      ? toolCall
+        ? ''
+        : JSON.stringify({ tool: scripted.toolCall.name, arguments: scripted.toolCall.arguments })
+      : scripted;
   const tokens = text.match(/[\s\S]{1,4}/g) ?? [];
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
   res.flushHeaders();
@@ -91,7 +115,15 @@ async function chat(req, res, request) {
     if (index > 0) await sleepUntil(decodeStartedMs + index * programme.latency.perTokenMs);
     line({ message: { role: 'assistant', content: tokens[index] }, done: false });
   }
-  if (toolCall) line({ message: { role: 'assistant', content: '', tool_calls: [{ function: { name: toolCall.name, arguments: toolCall.arguments } }] }, done: false });
+  if (toolCall)
+    line({
+      message: {
+        role: 'assistant',
+        content: '',
+        tool_calls: [{ function: { name: toolCall.name, arguments: toolCall.arguments } }],
+      },
+      done: false,
+    });
   const end = process.hrtime.bigint();
   line({
     message: { role: 'assistant', content: '' },
@@ -111,12 +143,23 @@ const server = createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const body = await readBody(req);
   try {
-    if (url.pathname === '/__control/stats') return sendJson(res, 200, { events, loaded: [...loaded.keys()].filter(isLoaded) });
+    if (url.pathname === '/__control/stats')
+      return sendJson(res, 200, { events, loaded: [...loaded.keys()].filter(isLoaded) });
     if (url.pathname === '/' && req.method === 'GET') return res.end('Ollama is running');
     if (url.pathname === '/api/version') return sendJson(res, 200, { version: programme.version });
-    if (url.pathname === '/api/tags') return sendJson(res, 200, { models: programme.models.map((name) => ({ name, model: name, size: 4_700_000_000, details: { format: 'gguf' } })) });
+    if (url.pathname === '/api/tags')
+      return sendJson(res, 200, {
+        models: programme.models.map((name) => ({
+          name,
+          model: name,
+          size: 4_700_000_000,
+          details: { format: 'gguf' },
+        })),
+      });
     if (url.pathname === '/api/ps') {
-      return sendJson(res, 200, { models: [...loaded.keys()].filter(isLoaded).map((name) => ({ name, model: name, size_vram: 5_000_000_000 })) });
+      return sendJson(res, 200, {
+        models: [...loaded.keys()].filter(isLoaded).map((name) => ({ name, model: name, size_vram: 5_000_000_000 })),
+      });
     }
     if (url.pathname === '/api/generate' && req.method === 'POST') {
       const request = JSON.parse(body);
@@ -124,7 +167,13 @@ const server = createServer(async (req, res) => {
       if (!model) return sendJson(res, 404, { error: `model "${request.model}" not found, try pulling it first` });
       if (request.keep_alive === 0 && !request.prompt) {
         unload(model);
-        return sendJson(res, 200, { model, created_at: new Date().toISOString(), response: '', done: true, done_reason: 'unload' });
+        return sendJson(res, 200, {
+          model,
+          created_at: new Date().toISOString(),
+          response: '',
+          done: true,
+          done_reason: 'unload',
+        });
       }
       return sendJson(res, 400, { error: 'this test server only unloads through /api/generate' });
     }

@@ -47,7 +47,19 @@ const DEFAULT_PROGRAMME = {
   answers: {},
   defaultAnswer: '{"additional_checks": []}',
   quality: { hitRate: 1, invalidJsonRate: 0, proseRate: 0 },
-  failures: { errorRate: 0, errorStatus: 500, hangRate: 0, truncateRate: 0, resetRate: 0, malformedRate: 0, htmlRate: 0, binaryRate: 0, hugeRate: 0, hugeBytes: 50 * 1024 * 1024, dieAfterChats: 0 },
+  failures: {
+    errorRate: 0,
+    errorStatus: 500,
+    hangRate: 0,
+    truncateRate: 0,
+    resetRate: 0,
+    malformedRate: 0,
+    htmlRate: 0,
+    binaryRate: 0,
+    hugeRate: 0,
+    hugeBytes: 50 * 1024 * 1024,
+    dieAfterChats: 0,
+  },
   usage: true,
   serverVersion: null,
   timings: false,
@@ -73,7 +85,11 @@ function withDefaults(partial) {
 }
 
 let programme = withDefaults(
-  values.programme ? JSON.parse(readFileSync(values.programme, 'utf8')) : values['programme-json'] ? JSON.parse(values['programme-json']) : {},
+  values.programme
+    ? JSON.parse(readFileSync(values.programme, 'utf8'))
+    : values['programme-json']
+      ? JSON.parse(values['programme-json'])
+      : {},
 );
 
 // Seeded PRNG (mulberry32) so a programme gives the same outcomes in the same request order.
@@ -95,7 +111,19 @@ const sleep = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)
 // tokens of an answer: token i leaves at decode start + i × perTokenMs, as near as timers allow.
 const sleepUntil = (deadline) => sleep(deadline - performance.now());
 
-const stats = { requests: 0, models: 0, chat: 0, unauthorized: 0, lastChat: null, chatCompleted: 0, restarts: 0, chatsSinceRestart: 0, notReadyAnswers: 0, cut: 0, inFlightAtArrival: [] };
+const stats = {
+  requests: 0,
+  models: 0,
+  chat: 0,
+  unauthorized: 0,
+  lastChat: null,
+  chatCompleted: 0,
+  restarts: 0,
+  chatsSinceRestart: 0,
+  notReadyAnswers: 0,
+  cut: 0,
+  inFlightAtArrival: [],
+};
 let chatsInFlight = 0;
 let downUntil = 0;
 
@@ -105,7 +133,9 @@ function imageSha(messages) {
     for (const part of message.content) {
       const url = part?.image_url?.url;
       if (typeof url === 'string' && url.startsWith('data:')) {
-        return createHash('sha256').update(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64')).digest('hex');
+        return createHash('sha256')
+          .update(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64'))
+          .digest('hex');
       }
     }
   }
@@ -115,7 +145,10 @@ function imageSha(messages) {
 /** Text-only scenarios are keyed by their user message (the last one's text). */
 function promptSha(messages) {
   const last = [...(messages ?? [])].reverse().find((message) => message.role === 'user');
-  const text = typeof last?.content === 'string' ? last.content : (last?.content ?? []).find?.((part) => part.type === 'text')?.text;
+  const text =
+    typeof last?.content === 'string'
+      ? last.content
+      : (last?.content ?? []).find?.((part) => part.type === 'text')?.text;
   return typeof text === 'string' ? createHash('sha256').update(text).digest('hex') : null;
 }
 
@@ -134,14 +167,18 @@ function chooseAnswer(key, offeredTools) {
     return { text: JSON.stringify({ tool: scripted.toolCall.name, arguments: scripted.toolCall.arguments }) };
   }
   const text = String(scripted);
-  if (roll < quality.proseRate + quality.invalidJsonRate) return { text: text.slice(0, Math.max(1, Math.floor(text.length / 2))) };
+  if (roll < quality.proseRate + quality.invalidJsonRate)
+    return { text: text.slice(0, Math.max(1, Math.floor(text.length / 2))) };
   return { text };
 }
 
 /** A deterministic embedding: words hashed into 64 dimensions, unit length (cosine = overlap of words). */
 function embed(text) {
   const vector = new Array(64).fill(0);
-  for (const word of String(text).toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) vector[createHash('sha256').update(word).digest()[0] % 64] += 1;
+  for (const word of String(text)
+    .toLowerCase()
+    .match(/[\p{L}\p{N}]+/gu) ?? [])
+    vector[createHash('sha256').update(word).digest()[0] % 64] += 1;
   const norm = Math.hypot(...vector) || 1;
   return vector.map((value) => value / norm);
 }
@@ -176,7 +213,9 @@ async function handleChat(req, res, body, arrivedAt) {
     requestId: req.headers['x-request-id'] ?? null,
   };
   if (!programme.models.includes(request.model)) {
-    return sendJson(res, 404, { error: { message: `The model \`${request.model}\` does not exist.`, type: 'NotFoundError', code: 404 } });
+    return sendJson(res, 404, {
+      error: { message: `The model \`${request.model}\` does not exist.`, type: 'NotFoundError', code: 404 },
+    });
   }
   const { failures, latency } = programme;
   if (failures.dieAfterChats > 0 && stats.chat > failures.dieAfterChats) {
@@ -190,14 +229,21 @@ async function handleChat(req, res, body, arrivedAt) {
   const special = failures.htmlRate + failures.hugeRate + failures.binaryRate > 0 ? random() : 1;
   if (special < failures.htmlRate) {
     res.writeHead(502, { 'content-type': 'text/html' });
-    return res.end('<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n');
+    return res.end(
+      '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n',
+    );
   }
-  if (special >= failures.htmlRate && special < failures.htmlRate + failures.hugeRate) return streamHuge(res, request, failures.hugeBytes);
-  const binary = special >= failures.htmlRate + failures.hugeRate && special < failures.htmlRate + failures.hugeRate + failures.binaryRate;
+  if (special >= failures.htmlRate && special < failures.htmlRate + failures.hugeRate)
+    return streamHuge(res, request, failures.hugeBytes);
+  const binary =
+    special >= failures.htmlRate + failures.hugeRate &&
+    special < failures.htmlRate + failures.hugeRate + failures.binaryRate;
   if (roll < failures.hangRate + failures.errorRate) {
     // Some gateways echo the request's credentials in their errors: echoAuthorization does too.
     const echoed = programme.echoAuthorization ? ` for ${req.headers.authorization ?? 'no authorization'}` : '';
-    return sendJson(res, failures.errorStatus, { error: { message: `Injected failure (HTTP ${failures.errorStatus})${echoed}`, type: 'server_error' } });
+    return sendJson(res, failures.errorStatus, {
+      error: { message: `Injected failure (HTTP ${failures.errorStatus})${echoed}`, type: 'server_error' },
+    });
   }
   const answer = chooseAnswer(key, Array.isArray(request.tools) && request.tools.length > 0);
   const text = answer.text;
@@ -206,7 +252,9 @@ async function handleChat(req, res, body, arrivedAt) {
   const cut = roll - failures.hangRate - failures.errorRate;
   const truncate = cut >= 0 && cut < failures.truncateRate;
   const reset = cut >= failures.truncateRate && cut < failures.truncateRate + failures.resetRate;
-  const malformed = cut >= failures.truncateRate + failures.resetRate && cut < failures.truncateRate + failures.resetRate + failures.malformedRate;
+  const malformed =
+    cut >= failures.truncateRate + failures.resetRate &&
+    cut < failures.truncateRate + failures.resetRate + failures.malformedRate;
   const id = `chatcmpl-${stats.chat}`;
   const created = Math.floor(Date.now() / 1000);
   const usage = { prompt_tokens: 1000, completion_tokens: tokens.length, total_tokens: 1000 + tokens.length };
@@ -215,9 +263,22 @@ async function handleChat(req, res, body, arrivedAt) {
     await sleep(jittered(latency.ttftMs) + tokens.length * latency.perTokenMs);
     stats.chatCompleted += 1;
     const message = answer.toolCall
-      ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: answer.toolCall.name, arguments: toolArguments } }] }
+      ? {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_1', type: 'function', function: { name: answer.toolCall.name, arguments: toolArguments } },
+          ],
+        }
       : { role: 'assistant', content: text };
-    return sendJson(res, 200, { id, object: 'chat.completion', created, model: request.model, choices: [{ index: 0, message, finish_reason: answer.toolCall ? 'tool_calls' : 'stop' }], usage });
+    return sendJson(res, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model: request.model,
+      choices: [{ index: 0, message, finish_reason: answer.toolCall ? 'tool_calls' : 'stop' }],
+      usage,
+    });
   }
 
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -246,23 +307,46 @@ async function handleChat(req, res, body, arrivedAt) {
     }
     if (answer.toolCall) {
       // As vLLM streams a tool call: the name and id in the first piece, then the arguments' text.
-      const call = index === 0 ? { index: 0, id: 'call_1', type: 'function', function: { name: answer.toolCall.name, arguments: tokens[index] } } : { index: 0, function: { arguments: tokens[index] } };
+      const call =
+        index === 0
+          ? {
+              index: 0,
+              id: 'call_1',
+              type: 'function',
+              function: { name: answer.toolCall.name, arguments: tokens[index] },
+            }
+          : { index: 0, function: { arguments: tokens[index] } };
       res.write(chunk(index === 0 ? { role: 'assistant', content: null, tool_calls: [call] } : { tool_calls: [call] }));
     } else if (binary && index === 1) {
       // Raw bytes that are not UTF-8, inside the JSON string of the content.
       const line = chunk({ content: 'XX' });
-      res.write(Buffer.concat([Buffer.from(line.slice(0, line.indexOf('XX'))), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(line.slice(line.indexOf('XX') + 2))]));
+      res.write(
+        Buffer.concat([
+          Buffer.from(line.slice(0, line.indexOf('XX'))),
+          Buffer.from([0xff, 0xfe, 0xc3]),
+          Buffer.from(line.slice(line.indexOf('XX') + 2)),
+        ]),
+      );
     } else {
       res.write(chunk(index === 0 ? { role: 'assistant', content: tokens[index] } : { content: tokens[index] }));
     }
   }
   if (closed) return;
   const timings = programme.timings
-    ? { timings: { prompt_n: 1000, prompt_ms: decodeStarted - promptStarted, predicted_n: tokens.length, predicted_ms: performance.now() - decodeStarted } }
+    ? {
+        timings: {
+          prompt_n: 1000,
+          prompt_ms: decodeStarted - promptStarted,
+          predicted_n: tokens.length,
+          predicted_ms: performance.now() - decodeStarted,
+        },
+      }
     : {};
   res.write(chunk({}, answer.toolCall ? 'tool_calls' : 'stop', timings));
   if (programme.usage && request.stream_options?.include_usage) {
-    res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model, choices: [], usage })}\n\n`);
+    res.write(
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: request.model, choices: [], usage })}\n\n`,
+    );
   }
   res.end('data: [DONE]\n\n');
   stats.chatCompleted += 1;
@@ -305,25 +389,36 @@ const server = createServer(async (req, res) => {
       stats.notReadyAnswers += 1;
       return sendJson(res, 503, { error: { message: 'Model is loading', type: 'server_error' } });
     }
-    if (url.pathname === '/version' && programme.serverVersion) return sendJson(res, 200, { version: programme.serverVersion });
+    if (url.pathname === '/version' && programme.serverVersion)
+      return sendJson(res, 200, { version: programme.serverVersion });
 
     const prefix = programme.pathPrefix;
     if (!url.pathname.startsWith(`${prefix}/`)) return sendJson(res, 404, { detail: 'Not Found' });
     if (programme.apiKey && req.headers.authorization !== `Bearer ${programme.apiKey}`) {
       stats.unauthorized += 1;
-      return sendJson(res, programme.authStatus, { error: programme.authStatus === 403 ? 'Forbidden' : 'Unauthorized' });
+      return sendJson(res, programme.authStatus, {
+        error: programme.authStatus === 403 ? 'Forbidden' : 'Unauthorized',
+      });
     }
     const route = url.pathname.slice(prefix.length);
     if (route === '/models' && req.method === 'GET') {
       stats.models += 1;
       await sleep(programme.latency.modelsDelayMs);
-      return sendJson(res, 200, { object: 'list', data: programme.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })) });
+      return sendJson(res, 200, {
+        object: 'list',
+        data: programme.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'test' })),
+      });
     }
     if (route === '/embeddings' && req.method === 'POST') {
       stats.embeddings = (stats.embeddings ?? 0) + 1;
       const request = JSON.parse(body);
       const inputs = Array.isArray(request.input) ? request.input : [request.input];
-      return sendJson(res, 200, { object: 'list', model: request.model, data: inputs.map((input, index) => ({ object: 'embedding', index, embedding: embed(input) })), usage: { prompt_tokens: 0, total_tokens: 0 } });
+      return sendJson(res, 200, {
+        object: 'list',
+        model: request.model,
+        data: inputs.map((input, index) => ({ object: 'embedding', index, embedding: embed(input) })),
+        usage: { prompt_tokens: 0, total_tokens: 0 },
+      });
     }
     if (route === '/chat/completions' && req.method === 'POST') {
       chatsInFlight += 1;

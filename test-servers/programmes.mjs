@@ -33,16 +33,32 @@ function answerPair(suite, scenario) {
     const words = text.split(/\s+/);
     return {
       hit: JSON.stringify({ text, entities: names, relations }),
-      miss: JSON.stringify({ text: words.slice(0, Math.ceil(words.length / 2)).join(' '), entities: names.slice(0, Math.ceil(names.length / 2)), relations: [] }),
+      miss: JSON.stringify({
+        text: words.slice(0, Math.ceil(words.length / 2)).join(' '),
+        entities: names.slice(0, Math.ceil(names.length / 2)),
+        relations: [],
+      }),
     };
   }
   if (kind === 'tool-call') {
     const { tool, arguments: args = {}, keywords = [] } = scenario.expect;
     const wrong = suite.tools.find((entry) => entry.name !== tool);
     // Required parameters the expectation leaves open get the scenario's keywords, as a model would fill them.
-    const filled = (definition, given) => Object.fromEntries([...(definition.parameters.required ?? []).map((name) => [name, keywords.join(' ') || name]), ...Object.entries(given)]);
+    const filled = (definition, given) =>
+      Object.fromEntries([
+        ...(definition.parameters.required ?? []).map((name) => [name, keywords.join(' ') || name]),
+        ...Object.entries(given),
+      ]);
     return {
-      hit: { toolCall: { name: tool, arguments: filled(suite.tools.find((entry) => entry.name === tool), args) } },
+      hit: {
+        toolCall: {
+          name: tool,
+          arguments: filled(
+            suite.tools.find((entry) => entry.name === tool),
+            args,
+          ),
+        },
+      },
       miss: { toolCall: { name: wrong.name, arguments: filled(wrong, {}) } },
     };
   }
@@ -50,13 +66,22 @@ function answerPair(suite, scenario) {
     const points = scenario.expect.points;
     return {
       hit: JSON.stringify({ points }),
-      miss: JSON.stringify({ points: points.map((point) => ({ ...point, x: Math.max(0, point.x - 100), y: point.y })) }),
+      miss: JSON.stringify({
+        points: points.map((point) => ({ ...point, x: Math.max(0, point.x - 100), y: point.y })),
+      }),
     };
   }
   const seen = scenario.anomaly
-    ? [{ label: `Check ${scenario.keywords[0]}`, evidence: `The screen shows ${scenario.keywords[0]}, which looks wrong for this record.` }]
+    ? [
+        {
+          label: `Check ${scenario.keywords[0]}`,
+          evidence: `The screen shows ${scenario.keywords[0]}, which looks wrong for this record.`,
+        },
+      ]
     : [];
-  const wrong = scenario.anomaly ? [] : [{ label: 'Verify the record', evidence: 'Something may be off on this screen.' }];
+  const wrong = scenario.anomaly
+    ? []
+    : [{ label: 'Verify the record', evidence: 'Something may be off on this screen.' }];
   return { hit: JSON.stringify({ additional_checks: seen }), miss: JSON.stringify({ additional_checks: wrong }) };
 }
 

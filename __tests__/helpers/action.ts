@@ -21,9 +21,17 @@ export function parseGithubOutput(text: string): Record<string, string> {
   return outputs;
 }
 
-export async function runAction(actionDir: string, inputs: Record<string, string>, options: { onStart?: (pid: number) => void; workspace?: string; env?: NodeJS.ProcessEnv } = {}) {
+export async function runAction(
+  actionDir: string,
+  inputs: Record<string, string>,
+  options: { onStart?: (pid: number) => void; workspace?: string; env?: NodeJS.ProcessEnv } = {},
+) {
   const workspace = options.workspace ?? mkdtempSync(join(tmpdir(), 'model-gate-workspace-'));
-  const files = { output: join(workspace, 'github_output'), summary: join(workspace, 'step_summary'), event: join(workspace, 'event.json') };
+  const files = {
+    output: join(workspace, 'github_output'),
+    summary: join(workspace, 'step_summary'),
+    event: join(workspace, 'event.json'),
+  };
   writeFileSync(files.output, '');
   writeFileSync(files.summary, '');
   cpSync(join(REPO_ROOT, '__tests__', 'fixtures', 'pull_request.json'), files.event);
@@ -42,6 +50,16 @@ export async function runAction(actionDir: string, inputs: Record<string, string
     ...options.env,
     ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
   };
-  const result = await runProcess(process.execPath, [join(actionDir, 'dist', 'index.js')], { cwd: workspace, env, timeoutMs: 60_000, onStart: options.onStart });
-  return { workspace, result, outputs: parseGithubOutput(readFileSync(files.output, 'utf8')), summary: readFileSync(files.summary, 'utf8') };
+  const result = await runProcess(process.execPath, [join(actionDir, 'dist', 'index.js')], {
+    cwd: workspace,
+    env,
+    timeoutMs: 60_000,
+    onStart: options.onStart,
+  });
+  return {
+    workspace,
+    result,
+    outputs: parseGithubOutput(readFileSync(files.output, 'utf8')),
+    summary: readFileSync(files.summary, 'utf8'),
+  };
 }

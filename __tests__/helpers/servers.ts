@@ -48,8 +48,16 @@ export interface TestServer {
 const running = new Set<ChildProcess>();
 
 /** Starts one of test-servers/*.mjs with a programme and waits for the address it prints. */
-async function spawnServer(script: string, programme: Record<string, unknown>, ttlSeconds: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'test-servers', script), '--programme-json', JSON.stringify(programme), '--ttl', String(ttlSeconds)], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function spawnServer(
+  script: string,
+  programme: Record<string, unknown>,
+  ttlSeconds: number,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'test-servers', script), '--programme-json', JSON.stringify(programme), '--ttl', String(ttlSeconds)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   running.add(child);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start within 10 s`)), 10_000);
@@ -126,11 +134,15 @@ export interface OllamaServer {
 }
 
 /** The Ollama native API test server, as a real process on 127.0.0.1. */
-export async function startOllamaServer(programme: Record<string, unknown> = {}, ttlSeconds = 120): Promise<OllamaServer> {
+export async function startOllamaServer(
+  programme: Record<string, unknown> = {},
+  ttlSeconds = 120,
+): Promise<OllamaServer> {
   const { child, url } = await spawnServer('ollama.mjs', programme, ttlSeconds);
   return {
     url,
-    stats: async () => (await (await fetch(`${url}/__control/stats`)).json()) as Awaited<ReturnType<OllamaServer['stats']>>,
+    stats: async () =>
+      (await (await fetch(`${url}/__control/stats`)).json()) as Awaited<ReturnType<OllamaServer['stats']>>,
     stop: () => stopChild(child),
   };
 }
@@ -146,11 +158,15 @@ export interface GithubServer {
 }
 
 /** The GitHub REST API test server (issue comments), as a real process on 127.0.0.1. */
-export async function startGithubServer(programme: Record<string, unknown> = {}, ttlSeconds = 120): Promise<GithubServer> {
+export async function startGithubServer(
+  programme: Record<string, unknown> = {},
+  ttlSeconds = 120,
+): Promise<GithubServer> {
   const { child, url } = await spawnServer('github-api.mjs', programme, ttlSeconds);
   return {
     url,
-    state: async () => (await (await fetch(`${url}/__control/state`)).json()) as Awaited<ReturnType<GithubServer['state']>>,
+    state: async () =>
+      (await (await fetch(`${url}/__control/state`)).json()) as Awaited<ReturnType<GithubServer['state']>>,
     stop: () => stopChild(child),
   };
 }
@@ -169,9 +185,13 @@ export async function startArtifactServer(ttlSeconds = 120): Promise<ArtifactSer
   const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return {
     url,
-    state: async () => (await (await fetch(`${url}/__control/state`)).json()) as Awaited<ReturnType<ArtifactServer['state']>>,
+    state: async () =>
+      (await (await fetch(`${url}/__control/state`)).json()) as Awaited<ReturnType<ArtifactServer['state']>>,
     // The runtime token is a JWT whose scp claim names the run and the job; the client only decodes it.
-    jobEnv: (run, job) => ({ ACTIONS_RUNTIME_TOKEN: `${base64url({ alg: 'none' })}.${base64url({ scp: `Actions.GenericRead Actions.Results:${run}:${job}` })}.signature`, ACTIONS_RESULTS_URL: `${url}/` }),
+    jobEnv: (run, job) => ({
+      ACTIONS_RUNTIME_TOKEN: `${base64url({ alg: 'none' })}.${base64url({ scp: `Actions.GenericRead Actions.Results:${run}:${job}` })}.signature`,
+      ACTIONS_RESULTS_URL: `${url}/`,
+    }),
     stop: () => stopChild(child),
   };
 }

@@ -13,7 +13,14 @@ const started = performance.now();
 await Promise.all(
   requests.map((messages) =>
     limit(async () => {
-      const stream = await client.chat.completions.create({ model, messages, stream: true, stream_options: { include_usage: true }, temperature: 0, max_tokens: 512 });
+      const stream = await client.chat.completions.create({
+        model,
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        temperature: 0,
+        max_tokens: 512,
+      });
       for await (const chunk of stream) void chunk;
     }),
   ),

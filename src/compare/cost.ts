@@ -24,9 +24,14 @@ const meanOrNull = (values: readonly number[]) => (values.length === 0 ? null : 
 const money = (value: number) => Math.round(value * 1e6) / 1e6;
 
 /** Amounts as people read them: cents from 1 up, four significant digits below. */
-export const formatMoney = (value: number, currency: string) => `${value >= 1 ? value.toFixed(2) : Number(value.toPrecision(4)).toString()} ${currency}`;
+export const formatMoney = (value: number, currency: string) =>
+  `${value >= 1 ? value.toFixed(2) : Number(value.toPrecision(4)).toString()} ${currency}`;
 
-export function targetCost(cost: TargetCost, samples: readonly Sample[], latencyConcurrency: number): TargetCostReport | null {
+export function targetCost(
+  cost: TargetCost,
+  samples: readonly Sample[],
+  latencyConcurrency: number,
+): TargetCostReport | null {
   const answered = samples.filter((sample) => sample.phase === 'warm' && !sample.retried && sample.errorClass === null);
   if (answered.length === 0) return null;
   if (cost.gpuPerHour !== undefined) {
@@ -45,10 +50,18 @@ export function targetCost(cost: TargetCost, samples: readonly Sample[], latency
       detail: `${cost.gpuPerHour} ${cost.currency}/GPU-hour × ${gpuSeconds.toFixed(3)} GPU-seconds a call (mean warm latency ${Math.round(latencyMs)} ms at concurrency ${latencyConcurrency}); ${cost.hoursPerMonth} h a month`,
     };
   }
-  const inputTokens = meanOrNull(answered.map((sample) => sample.inputTokens).filter((value): value is number => value !== null));
-  const outputTokens = meanOrNull(answered.map((sample) => sample.outputTokens).filter((value): value is number => value !== null));
-  const perCall = ((inputTokens ?? 0) * (cost.inputPerMillion ?? 0) + (outputTokens ?? 0) * (cost.outputPerMillion ?? 0)) / 1e6;
-  const missing = [cost.inputPerMillion !== undefined && inputTokens === null ? 'input' : null, cost.outputPerMillion !== undefined && outputTokens === null ? 'output' : null].filter(Boolean);
+  const inputTokens = meanOrNull(
+    answered.map((sample) => sample.inputTokens).filter((value): value is number => value !== null),
+  );
+  const outputTokens = meanOrNull(
+    answered.map((sample) => sample.outputTokens).filter((value): value is number => value !== null),
+  );
+  const perCall =
+    ((inputTokens ?? 0) * (cost.inputPerMillion ?? 0) + (outputTokens ?? 0) * (cost.outputPerMillion ?? 0)) / 1e6;
+  const missing = [
+    cost.inputPerMillion !== undefined && inputTokens === null ? 'input' : null,
+    cost.outputPerMillion !== undefined && outputTokens === null ? 'output' : null,
+  ].filter(Boolean);
   return {
     currency: cost.currency,
     basis: 'tokens',
@@ -69,16 +82,38 @@ export const breakEvenSchema = z.object({
 export type BreakEven = z.infer<typeof breakEvenSchema>;
 
 /** A self-hosted GPU costs the same every month; a per-token API costs per call: they cost the same at fixed ÷ per-call. */
-export function breakEven(a: { name: string; cost: TargetCostReport | null }, b: { name: string; cost: TargetCostReport | null }): BreakEven {
-  if (!a.cost || !b.cost) return { scenariosPerMonth: null, selfHosted: null, reason: 'give both targets a cost to compare what they cost' };
-  if (a.cost.currency !== b.cost.currency) return { scenariosPerMonth: null, selfHosted: null, reason: `the two costs are in different currencies (${a.cost.currency}, ${b.cost.currency})` };
+export function breakEven(
+  a: { name: string; cost: TargetCostReport | null },
+  b: { name: string; cost: TargetCostReport | null },
+): BreakEven {
+  if (!a.cost || !b.cost)
+    return { scenariosPerMonth: null, selfHosted: null, reason: 'give both targets a cost to compare what they cost' };
+  if (a.cost.currency !== b.cost.currency)
+    return {
+      scenariosPerMonth: null,
+      selfHosted: null,
+      reason: `the two costs are in different currencies (${a.cost.currency}, ${b.cost.currency})`,
+    };
   const gpu = a.cost.basis === 'gpu-hours' ? a : b.cost.basis === 'gpu-hours' ? b : null;
   const api = gpu === a ? b : a;
-  if (!gpu || api.cost!.basis !== 'tokens') return { scenariosPerMonth: null, selfHosted: null, reason: 'a break-even volume needs one self-hosted target (gpu-per-hour) and one priced per token' };
-  if (api.cost!.perCall <= 0) return { scenariosPerMonth: null, selfHosted: gpu.name, reason: `${api.name} costs nothing a call, so ${gpu.name} never breaks even` };
+  if (!gpu || api.cost!.basis !== 'tokens')
+    return {
+      scenariosPerMonth: null,
+      selfHosted: null,
+      reason: 'a break-even volume needs one self-hosted target (gpu-per-hour) and one priced per token',
+    };
+  if (api.cost!.perCall <= 0)
+    return {
+      scenariosPerMonth: null,
+      selfHosted: gpu.name,
+      reason: `${api.name} costs nothing a call, so ${gpu.name} never breaks even`,
+    };
   const volume = Math.ceil(gpu.cost!.monthlyFixed! / api.cost!.perCall);
   const capacity = gpu.cost!.monthlyCapacity!;
-  const within = volume <= capacity ? `within what one GPU serves at the measured speed (${capacity.toLocaleString('en-US')} a month)` : `beyond what one GPU serves at the measured speed (${capacity.toLocaleString('en-US')} a month), so more GPUs would be needed first`;
+  const within =
+    volume <= capacity
+      ? `within what one GPU serves at the measured speed (${capacity.toLocaleString('en-US')} a month)`
+      : `beyond what one GPU serves at the measured speed (${capacity.toLocaleString('en-US')} a month), so more GPUs would be needed first`;
   return {
     scenariosPerMonth: volume,
     selfHosted: gpu.name,

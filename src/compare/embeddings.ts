@@ -21,23 +21,41 @@ export function cosine(a: readonly number[], b: readonly number[]): number {
 }
 
 /** Cosine similarity for each pair of texts, keyed as given; on failure, an empty map and the reason. */
-export async function pairSimilarities(endpoint: EmbeddingsEndpoint, pairs: ReadonlyMap<string, [string, string]>, timeoutMs: number, signal: AbortSignal): Promise<{ byPair: Map<string, number>; error: string | null }> {
-  const client = new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.apiKey ?? 'no-key-given', maxRetries: 1, timeout: timeoutMs });
+export async function pairSimilarities(
+  endpoint: EmbeddingsEndpoint,
+  pairs: ReadonlyMap<string, [string, string]>,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<{ byPair: Map<string, number>; error: string | null }> {
+  const client = new OpenAI({
+    baseURL: endpoint.baseUrl,
+    apiKey: endpoint.apiKey ?? 'no-key-given',
+    maxRetries: 1,
+    timeout: timeoutMs,
+  });
   const keys = [...pairs.keys()];
   const texts = keys.flatMap((key) => pairs.get(key)!).map((text) => text || ' ');
   const vectors: number[][] = [];
   try {
     for (let start = 0; start < texts.length; start += BATCH) {
-      const response = await client.embeddings.create({ model: endpoint.model, input: texts.slice(start, start + BATCH), encoding_format: 'float' }, { signal });
+      const response = await client.embeddings.create(
+        { model: endpoint.model, input: texts.slice(start, start + BATCH), encoding_format: 'float' },
+        { signal },
+      );
       const ordered = [...response.data].sort((a, b) => a.index - b.index);
       vectors.push(...ordered.map((entry) => entry.embedding));
     }
   } catch (error) {
     const secret = endpoint.apiKey;
     const message = shortMessage(error);
-    return { byPair: new Map(), error: `no similarity: POST ${endpoint.baseUrl}/embeddings failed (${secret ? message.split(secret).join('***') : message})` };
+    return {
+      byPair: new Map(),
+      error: `no similarity: POST ${endpoint.baseUrl}/embeddings failed (${secret ? message.split(secret).join('***') : message})`,
+    };
   }
   const byPair = new Map<string, number>();
-  keys.forEach((key, index) => byPair.set(key, Math.round(cosine(vectors[2 * index]!, vectors[2 * index + 1]!) * 1000) / 1000));
+  keys.forEach((key, index) =>
+    byPair.set(key, Math.round(cosine(vectors[2 * index]!, vectors[2 * index + 1]!) * 1000) / 1000),
+  );
   return { byPair, error: null };
 }

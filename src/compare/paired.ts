@@ -42,7 +42,9 @@ export const comparisonSchema = z.object({
     }),
   ),
   metrics: z.array(pairedMetricSchema),
-  similarity: z.object({ model: z.string(), mean: z.number().nullable(), pairs: z.number().int(), error: z.string().nullable() }).nullable(),
+  similarity: z
+    .object({ model: z.string(), mean: z.number().nullable(), pairs: z.number().int(), error: z.string().nullable() })
+    .nullable(),
   breakEven: breakEvenSchema.nullable(),
 });
 export type Comparison = z.infer<typeof comparisonSchema>;
@@ -63,16 +65,22 @@ export function answerPasses(sample: Sample, scenario: Pick<Scenario, 'anomaly' 
 function scenarioValue(metric: MetricName, samples: readonly Sample[]): number | undefined {
   const warm = samples.filter((sample) => sample.phase === 'warm' && !sample.retried);
   const answered = warm.filter((sample) => sample.errorClass === null);
-  const fraction = (list: readonly Sample[], test: (sample: Sample) => boolean) => (list.length === 0 ? undefined : (list.filter(test).length / list.length) * 100);
-  if (metric === 'detectionRatePct') return warm[0]?.anomaly === true ? fraction(warm, (sample) => sample.detected) : undefined;
-  if (metric === 'falsePositiveRatePct') return warm[0]?.anomaly === false ? fraction(answered, (sample) => sample.flagged) : undefined;
+  const fraction = (list: readonly Sample[], test: (sample: Sample) => boolean) =>
+    list.length === 0 ? undefined : (list.filter(test).length / list.length) * 100;
+  if (metric === 'detectionRatePct')
+    return warm[0]?.anomaly === true ? fraction(warm, (sample) => sample.detected) : undefined;
+  if (metric === 'falsePositiveRatePct')
+    return warm[0]?.anomaly === false ? fraction(answered, (sample) => sample.flagged) : undefined;
   if (metric === 'jsonValidRatePct') return fraction(answered, (sample) => sample.jsonValid);
   if (metric === 'errorRatePct') {
     const attempts = samples.filter((sample) => sample.phase === 'warm');
     return fraction(attempts, (sample) => sample.errorClass !== null);
   }
   if (metric === 'warmLatencyP50Ms' || metric === 'ttftP50Ms') {
-    const values = answered.filter((sample) => sample.timed).map((sample) => (metric === 'ttftP50Ms' ? sample.ttftMs : sample.latencyMs)).filter((value): value is number => value !== null && value > 0);
+    const values = answered
+      .filter((sample) => sample.timed)
+      .map((sample) => (metric === 'ttftP50Ms' ? sample.ttftMs : sample.latencyMs))
+      .filter((value): value is number => value !== null && value > 0);
     return values.length === 0 ? undefined : median(values);
   }
   if ((SCORE_METRIC_NAMES as readonly string[]).includes(metric)) {
@@ -86,7 +94,11 @@ function scenarioValue(metric: MetricName, samples: readonly Sample[]): number |
 const LATENCY_METRICS = new Set<MetricName>(['warmLatencyP50Ms', 'ttftP50Ms']);
 
 /** The paired difference over scenarios, target minus reference, with its 95 % t-interval. */
-export function pairedDifference(metric: MetricName, target: ReadonlyMap<string, Sample[]>, reference: ReadonlyMap<string, Sample[]>): { difference: number | null; interval: [number, number] | null; scenarios: number } {
+export function pairedDifference(
+  metric: MetricName,
+  target: ReadonlyMap<string, Sample[]>,
+  reference: ReadonlyMap<string, Sample[]>,
+): { difference: number | null; interval: [number, number] | null; scenarios: number } {
   const logScale = LATENCY_METRICS.has(metric);
   const differences: number[] = [];
   for (const [scenario, samples] of target) {
@@ -101,12 +113,17 @@ export function pairedDifference(metric: MetricName, target: ReadonlyMap<string,
   if (differences.length < 2) return { difference: asShown(centre), interval: null, scenarios: 1 };
   const sd = Math.sqrt(differences.reduce((sum, value) => sum + (value - centre) ** 2, 0) / (differences.length - 1));
   const spread = studentTQuantile(0.975, differences.length - 1) * (sd / Math.sqrt(differences.length));
-  return { difference: asShown(centre), interval: [asShown(centre - spread), asShown(centre + spread)], scenarios: differences.length };
+  return {
+    difference: asShown(centre),
+    interval: [asShown(centre - spread), asShown(centre + spread)],
+    scenarios: differences.length,
+  };
 }
 
 const byScenario = (samples: readonly Sample[]) => {
   const map = new Map<string, Sample[]>();
-  for (const sample of samples) (map.get(sample.scenario) ?? map.set(sample.scenario, []).get(sample.scenario)!).push(sample);
+  for (const sample of samples)
+    (map.get(sample.scenario) ?? map.set(sample.scenario, []).get(sample.scenario)!).push(sample);
   return map;
 };
 
@@ -122,7 +139,8 @@ export interface ComparisonInput {
 export const pairKey = (sample: Pick<Sample, 'scenario' | 'run'>) => `${sample.scenario}#${sample.run}`;
 
 export function compareTargets(input: ComparisonInput): Comparison {
-  const settled = (samples: readonly Sample[]) => samples.filter((sample) => sample.phase === 'warm' && !sample.retried);
+  const settled = (samples: readonly Sample[]) =>
+    samples.filter((sample) => sample.phase === 'warm' && !sample.retried);
   const targetRuns = new Map(settled(input.target.samples).map((sample) => [pairKey(sample), sample]));
   const referenceRuns = new Map(settled(input.reference.samples).map((sample) => [pairKey(sample), sample]));
   let pairs = 0;
@@ -186,7 +204,14 @@ export function compareTargets(input: ComparisonInput): Comparison {
     agreementPct: pairs === 0 ? null : round((agreeing / pairs) * 100, 1),
     scenarios,
     metrics,
-    similarity: input.similarity ? { model: input.similarity.model, mean: allSimilarities.length === 0 ? null : round(mean(allSimilarities), 3), pairs: allSimilarities.length, error: input.similarity.error } : null,
+    similarity: input.similarity
+      ? {
+          model: input.similarity.model,
+          mean: allSimilarities.length === 0 ? null : round(mean(allSimilarities), 3),
+          pairs: allSimilarities.length,
+          error: input.similarity.error,
+        }
+      : null,
     breakEven: input.breakEven ?? null,
   };
 }

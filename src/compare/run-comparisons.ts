@@ -9,9 +9,15 @@ import { breakEven, targetCost, type TargetCostReport } from './cost.js';
 import { pairSimilarities } from './embeddings.js';
 import { compareTargets, type Comparison } from './paired.js';
 
-export const costOf = (run: TargetRun, plan: Plan): TargetCostReport | null => (run.target.cost ? targetCost(run.target.cost, run.samples, plan.settings.latencyConcurrency) : null);
+export const costOf = (run: TargetRun, plan: Plan): TargetCostReport | null =>
+  run.target.cost ? targetCost(run.target.cost, run.samples, plan.settings.latencyConcurrency) : null;
 
-export async function runComparisons(plan: Plan, suite: Suite, runs: readonly TargetRun[], signal: AbortSignal): Promise<Comparison[]> {
+export async function runComparisons(
+  plan: Plan,
+  suite: Suite,
+  runs: readonly TargetRun[],
+  signal: AbortSignal,
+): Promise<Comparison[]> {
   const comparisons: Comparison[] = [];
   for (const targetRun of runs) {
     const referenceName = targetRun.target.compareTo;
@@ -31,10 +37,21 @@ export async function runComparisons(plan: Plan, suite: Suite, runs: readonly Ta
     comparisons.push(
       compareTargets({
         target: { name: targetRun.target.name, samples: targetRun.samples, metrics: computeMetrics(targetRun.samples) },
-        reference: { name: referenceRun.target.name, samples: referenceRun.samples, metrics: computeMetrics(referenceRun.samples) },
+        reference: {
+          name: referenceRun.target.name,
+          samples: referenceRun.samples,
+          metrics: computeMetrics(referenceRun.samples),
+        },
         scenarios: suite.scenarios,
         ...(similarity ? { similarity } : {}),
-        ...(bothCosted ? { breakEven: breakEven({ name: targetRun.target.name, cost: costOf(targetRun, plan) }, { name: referenceRun.target.name, cost: costOf(referenceRun, plan) }) } : {}),
+        ...(bothCosted
+          ? {
+              breakEven: breakEven(
+                { name: targetRun.target.name, cost: costOf(targetRun, plan) },
+                { name: referenceRun.target.name, cost: costOf(referenceRun, plan) },
+              ),
+            }
+          : {}),
       }),
     );
   }

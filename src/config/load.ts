@@ -41,11 +41,15 @@ export const actionInputName: InputNamer = (name) => `input "${name}"`;
 export const cliFlagName: InputNamer = (name) => `--${name}`;
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
+  return path.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
+    '',
+  );
 }
 
 function issueText(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   return issue.message;
 }
 
@@ -53,7 +57,15 @@ function issueText(issue: z.core.$ZodIssue): string {
 function allowedKeys(path: readonly PropertyKey[]): string {
   const section = path.find((key) => typeof key === 'string');
   const shape =
-    section === 'settings' ? settingsSchema.shape : section === 'thresholds' ? thresholdsSchema.shape : section === 'targets' ? targetSchema.shape : section === 'gates' ? { margin: 0, gate: 0 } : configFileSchema.shape;
+    section === 'settings'
+      ? settingsSchema.shape
+      : section === 'thresholds'
+        ? thresholdsSchema.shape
+        : section === 'targets'
+          ? targetSchema.shape
+          : section === 'gates'
+            ? { margin: 0, gate: 0 }
+            : configFileSchema.shape;
   return Object.keys(shape).join(', ');
 }
 
@@ -61,13 +73,17 @@ function allowedKeys(path: readonly PropertyKey[]): string {
 export function loadConfigFile(path: string, options: { required: boolean }): ConfigFile | undefined {
   if (!existsSync(path)) {
     if (options.required) {
-      throw configError(`Config file ${path} does not exist. Create it (see the README's "Config file" section) or point the config input / --config flag at the right path.`);
+      throw configError(
+        `Config file ${path} does not exist. Create it (see the README's "Config file" section) or point the config input / --config flag at the right path.`,
+      );
     }
     return undefined;
   }
   const text = readFileSync(path, 'utf8');
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
-    throw configError(`Config file ${path} is larger than 1 MiB; a model-gate config is a few dozen lines. Check that the path points at the right file.`);
+    throw configError(
+      `Config file ${path} is larger than 1 MiB; a model-gate config is a few dozen lines. Check that the path points at the right file.`,
+    );
   }
   const nesting = nestingProblem(text);
   if (nesting) throw configError(`Config file ${path} ${nesting}. Check that the path points at the right file.`);
@@ -76,20 +92,27 @@ export function loadConfigFile(path: string, options: { required: boolean }): Co
   const lineOf = (offset: number | undefined) => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
   if (document.errors.length > 0) {
     const first = document.errors[0]!;
-    throw configError(`Config file ${path} is not valid YAML (line ${lineOf(first.pos[0]) ?? '?'}): ${first.message.split('\n')[0]}. Fix the YAML syntax there.`);
+    throw configError(
+      `Config file ${path} is not valid YAML (line ${lineOf(first.pos[0]) ?? '?'}): ${first.message.split('\n')[0]}. Fix the YAML syntax there.`,
+    );
   }
   let data: unknown;
   try {
     data = document.toJS({ maxAliasCount: 50 }) ?? {};
   } catch (error) {
-    throw configError(`Config file ${path} could not be read as data: ${(error as Error).message}. Remove YAML aliases that expand into huge documents.`);
+    throw configError(
+      `Config file ${path} could not be read as data: ${(error as Error).message}. Remove YAML aliases that expand into huge documents.`,
+    );
   }
   const parsed = configFileSchema.safeParse(data);
   if (!parsed.success) {
     // One entry per problem, unknown keys pointed at themselves, in file order.
     const problems = parsed.error.issues.flatMap((issue) =>
       issue.code === 'unrecognized_keys'
-        ? issue.keys.map((key) => ({ path: [...issue.path, key], text: `unknown key (allowed here: ${allowedKeys(issue.path)})` }))
+        ? issue.keys.map((key) => ({
+            path: [...issue.path, key],
+            text: `unknown key (allowed here: ${allowedKeys(issue.path)})`,
+          }))
         : [{ path: issue.path, text: issue.message }],
     );
     const located = problems.map((problem) => {
@@ -98,9 +121,16 @@ export function loadConfigFile(path: string, options: { required: boolean }): Co
       return { ...problem, line };
     });
     located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-    const shown = located.slice(0, 5).map((problem) => `${formatPath(problem.path) || '(top level)'}${problem.line ? ` (line ${problem.line})` : ''}: ${problem.text}`);
+    const shown = located
+      .slice(0, 5)
+      .map(
+        (problem) =>
+          `${formatPath(problem.path) || '(top level)'}${problem.line ? ` (line ${problem.line})` : ''}: ${problem.text}`,
+      );
     const more = located.length > 5 ? ` (and ${located.length - 5} more)` : '';
-    throw configError(`Config file ${path}: ${shown.join('; ')}${more}. See the README's "Config file" section for the allowed fields.`);
+    throw configError(
+      `Config file ${path}: ${shown.join('; ')}${more}. See the README's "Config file" section for the allowed fields.`,
+    );
   }
   return parsed.data;
 }
@@ -110,7 +140,12 @@ function present(value: string | undefined): value is string {
 }
 
 /** Parses one numeric input against the same schema the config file uses. */
-function numericInput(inputs: RawInputs, name: string, schema: z.ZodType<number | undefined>, nameOf: InputNamer): number | undefined {
+function numericInput(
+  inputs: RawInputs,
+  name: string,
+  schema: z.ZodType<number | undefined>,
+  nameOf: InputNamer,
+): number | undefined {
   const raw = inputs[name];
   if (!present(raw)) return undefined;
   const value = Number(raw.trim());
@@ -146,12 +181,22 @@ function targetFromConfig(config: TargetConfig, env: RawInputs, configPath: stri
     jsonMode: config['json-mode'],
     ...(config['keep-alive'] !== undefined ? { keepAlive: config['keep-alive'] } : {}),
     ...(config['cold-start']
-      ? { coldStart: { command: config['cold-start'].command, readyUrl: config['cold-start']['ready-url'] ?? null, readyTimeoutMs: Math.round(config['cold-start']['ready-timeout'] * 1000) } }
+      ? {
+          coldStart: {
+            command: config['cold-start'].command,
+            readyUrl: config['cold-start']['ready-url'] ?? null,
+            readyTimeoutMs: Math.round(config['cold-start']['ready-timeout'] * 1000),
+          },
+        }
       : {}),
     toolMode: config['tool-mode'],
     ...(config['compare-to'] ? { compareTo: config['compare-to'] } : {}),
     ...(config.cost ? { cost: costFromConfig(config.cost) } : {}),
-    ...resolveApiKey({ name: config.name, apiKeyEnv: config['api-key-env'] }, env, `${configPath}: targets.${config.name}`),
+    ...resolveApiKey(
+      { name: config.name, apiKeyEnv: config['api-key-env'] },
+      env,
+      `${configPath}: targets.${config.name}`,
+    ),
   };
 }
 
@@ -172,17 +217,27 @@ function checkComparisons(targets: readonly Target[], configPath: string): void 
   for (const target of targets) {
     if (!target.compareTo) continue;
     const where = `${configPath}: targets.${target.name}.compare-to`;
-    if (target.compareTo === target.name) throw configError(`${where} names the target itself; name the other target to compare with.`);
-    if (!names.has(target.compareTo)) throw configError(`${where} is "${target.compareTo}", which is not a target in this config (targets: ${[...names].join(', ')}).`);
+    if (target.compareTo === target.name)
+      throw configError(`${where} names the target itself; name the other target to compare with.`);
+    if (!names.has(target.compareTo))
+      throw configError(
+        `${where} is "${target.compareTo}", which is not a target in this config (targets: ${[...names].join(', ')}).`,
+      );
     for (const name of [target.name, target.compareTo]) {
-      if (paired.has(name)) throw configError(`${where}: "${name}" is already in another comparison; each target takes part in one comparison at most.`);
+      if (paired.has(name))
+        throw configError(
+          `${where}: "${name}" is already in another comparison; each target takes part in one comparison at most.`,
+        );
       paired.add(name);
     }
   }
 }
 
 function defaultTargetName(model: string): string {
-  const name = model.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  const name = model
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 64);
   return name || 'default';
 }
 
@@ -190,9 +245,19 @@ function targetFromInputs(inputs: RawInputs, env: RawInputs, nameOf: InputNamer)
   const baseUrl = inputs['base-url'];
   const model = inputs.model;
   if (!present(baseUrl) && !present(model)) return undefined;
-  if (!present(baseUrl)) throw configError(`${nameOf('model')} is set but ${nameOf('base-url')} is not: give the server's OpenAI-compatible base URL, such as http://127.0.0.1:8000/v1.`);
-  if (!present(model)) throw configError(`${nameOf('base-url')} is set but ${nameOf('model')} is not: give the model name the server serves (GET {base-url}/models lists them).`);
-  const fields: Record<string, unknown> = { name: present(inputs['target-name']) ? inputs['target-name'].trim() : defaultTargetName(model.trim()), 'base-url': baseUrl, model };
+  if (!present(baseUrl))
+    throw configError(
+      `${nameOf('model')} is set but ${nameOf('base-url')} is not: give the server's OpenAI-compatible base URL, such as http://127.0.0.1:8000/v1.`,
+    );
+  if (!present(model))
+    throw configError(
+      `${nameOf('base-url')} is set but ${nameOf('model')} is not: give the model name the server serves (GET {base-url}/models lists them).`,
+    );
+  const fields: Record<string, unknown> = {
+    name: present(inputs['target-name']) ? inputs['target-name'].trim() : defaultTargetName(model.trim()),
+    'base-url': baseUrl,
+    model,
+  };
   if (present(inputs['api-key-env'])) fields['api-key-env'] = inputs['api-key-env'].trim();
   if (present(inputs['json-mode'])) fields['json-mode'] = inputs['json-mode'].trim();
   if (present(inputs.kind)) fields.kind = inputs.kind.trim();
@@ -207,7 +272,11 @@ function targetFromInputs(inputs: RawInputs, env: RawInputs, nameOf: InputNamer)
     jsonMode: parsed['json-mode'],
     toolMode: parsed['tool-mode'],
     ...resolveApiKey(
-      { name: parsed.name, apiKeyEnv: parsed['api-key-env'], apiKey: present(apiKeyInput) ? apiKeyInput.trim() : undefined },
+      {
+        name: parsed.name,
+        apiKeyEnv: parsed['api-key-env'],
+        apiKey: present(apiKeyInput) ? apiKeyInput.trim() : undefined,
+      },
       env,
       present(apiKeyInput) ? nameOf('api-key') : nameOf('api-key-env'),
     ),
@@ -231,9 +300,17 @@ function configTargetFromInputs(fields: Record<string, unknown>, inputs: RawInpu
  * Builds the plan: inputs (or flags) win over the config file, which wins over defaults.
  * `env` is the process environment, passed in so that nothing below the shells reads it.
  */
-export function resolvePlan(inputs: RawInputs, configFile: ConfigFile | undefined, env: RawInputs, nameOf: InputNamer, configPath = 'config file'): Plan {
+export function resolvePlan(
+  inputs: RawInputs,
+  configFile: ConfigFile | undefined,
+  env: RawInputs,
+  nameOf: InputNamer,
+  configPath = 'config file',
+): Plan {
   const inputTarget = targetFromInputs(inputs, env, nameOf);
-  const targets = inputTarget ? [inputTarget] : (configFile?.targets ?? []).map((target) => targetFromConfig(target, env, configPath));
+  const targets = inputTarget
+    ? [inputTarget]
+    : (configFile?.targets ?? []).map((target) => targetFromConfig(target, env, configPath));
   if (targets.length === 0) {
     throw configError(
       `No endpoint to test: set ${nameOf('base-url')} and ${nameOf('model')}, or list targets in the config file (${configPath}). Example: base-url http://127.0.0.1:8000/v1, model Qwen/Qwen2.5-VL-7B-Instruct.`,
@@ -241,7 +318,10 @@ export function resolvePlan(inputs: RawInputs, configFile: ConfigFile | undefine
   }
   const seen = new Set<string>();
   for (const target of targets) {
-    if (seen.has(target.name)) throw configError(`${configPath}: two targets are named "${target.name}"; each target needs its own name (it names its baseline file).`);
+    if (seen.has(target.name))
+      throw configError(
+        `${configPath}: two targets are named "${target.name}"; each target needs its own name (it names its baseline file).`,
+      );
     seen.add(target.name);
   }
   checkComparisons(targets, configPath);
@@ -268,7 +348,10 @@ export function resolvePlan(inputs: RawInputs, configFile: ConfigFile | undefine
   let shard: ShardSpec | undefined;
   if (present(inputs.shard)) {
     shard = parseShard(inputs.shard) ?? undefined;
-    if (!shard) throw configError(`${nameOf('shard')} is "${inputs.shard}": expected i/n with 1 ≤ i ≤ n ≤ 256, such as 2/4 (the second of four shards; in a matrix, \${{ matrix.shard }}/4).`);
+    if (!shard)
+      throw configError(
+        `${nameOf('shard')} is "${inputs.shard}": expected i/n with 1 ≤ i ≤ n ≤ 256, such as 2/4 (the second of four shards; in a matrix, \${{ matrix.shard }}/4).`,
+      );
   }
   return {
     ...(shard ? { shard } : {}),
@@ -278,7 +361,11 @@ export function resolvePlan(inputs: RawInputs, configFile: ConfigFile | undefine
           embeddings: {
             baseUrl: embeddings['base-url'],
             model: embeddings.model,
-            ...resolveApiKey({ name: 'compare.embeddings', apiKeyEnv: embeddings['api-key-env'] }, env, `${configPath}: compare.embeddings`),
+            ...resolveApiKey(
+              { name: 'compare.embeddings', apiKeyEnv: embeddings['api-key-env'] },
+              env,
+              `${configPath}: compare.embeddings`,
+            ),
           },
         }
       : {}),
@@ -286,15 +373,23 @@ export function resolvePlan(inputs: RawInputs, configFile: ConfigFile | undefine
     settings: toRunSettings(mergedSettings),
     thresholds,
     gate: resolveGateSettings(inputs, configFile, nameOf),
-    reportDir: present(inputs['report-dir']) ? inputs['report-dir'].trim() : (configFile?.['report-dir'] ?? DEFAULT_REPORT_DIR),
+    reportDir: present(inputs['report-dir'])
+      ? inputs['report-dir'].trim()
+      : (configFile?.['report-dir'] ?? DEFAULT_REPORT_DIR),
   };
 }
 
-function choiceInput<T extends string>(inputs: RawInputs, name: string, schema: z.ZodType<T>, nameOf: InputNamer): T | undefined {
+function choiceInput<T extends string>(
+  inputs: RawInputs,
+  name: string,
+  schema: z.ZodType<T>,
+  nameOf: InputNamer,
+): T | undefined {
   const raw = inputs[name];
   if (!present(raw)) return undefined;
   const result = schema.safeParse(raw.trim());
-  if (!result.success) throw configError(`${nameOf(name)} is "${raw}": ${result.error.issues[0]?.message ?? 'invalid value'}.`);
+  if (!result.success)
+    throw configError(`${nameOf(name)} is "${raw}": ${result.error.issues[0]?.message ?? 'invalid value'}.`);
   return result.data;
 }
 
@@ -311,13 +406,19 @@ function resolveGateSettings(inputs: RawInputs, configFile: ConfigFile | undefin
   const rules: GateSettings['rules'] = {};
   for (const [name, rule] of Object.entries(configFile?.gates ?? {})) {
     const metric = metricFromConfigName(name)!;
-    rules[metric] = { ...(rule.margin !== undefined ? { margin: rule.margin } : {}), ...(rule.gate !== undefined ? { enabled: rule.gate } : {}) };
+    rules[metric] = {
+      ...(rule.margin !== undefined ? { margin: rule.margin } : {}),
+      ...(rule.gate !== undefined ? { enabled: rule.gate } : {}),
+    };
   }
   return {
     mode: choiceInput(inputs, 'mode', modeSchema, nameOf) ?? 'gate',
-    baselineDir: present(inputs['baseline-dir']) ? inputs['baseline-dir'].trim() : (configFile?.['baseline-dir'] ?? DEFAULT_BASELINE_DIR),
+    baselineDir: present(inputs['baseline-dir'])
+      ? inputs['baseline-dir'].trim()
+      : (configFile?.['baseline-dir'] ?? DEFAULT_BASELINE_DIR),
     alpha: numericInput(inputs, 'alpha', alphaSchema, nameOf) ?? configFile?.alpha ?? DEFAULT_ALPHA,
-    onRegression: choiceInput(inputs, 'on-regression', onRegressionSchema, nameOf) ?? configFile?.['on-regression'] ?? 'fail',
+    onRegression:
+      choiceInput(inputs, 'on-regression', onRegressionSchema, nameOf) ?? configFile?.['on-regression'] ?? 'fail',
     confirmRuns: booleanInput(inputs, 'confirm-runs', nameOf) ?? configFile?.['confirm-runs'] ?? true,
     updateBaselineOnPass: booleanInput(inputs, 'update-baseline-on-pass', nameOf) ?? false,
     rules,

@@ -11,7 +11,8 @@ export const DEFAULT_BASELINE_DIR = 'baselines';
 export const DEFAULT_ALPHA = 0.01;
 
 /** detectionRatePct ↔ detection-rate-pct: config files use the kebab-case spelling. */
-export const metricConfigName = (metric: MetricName) => metric.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+export const metricConfigName = (metric: MetricName) =>
+  metric.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 const METRIC_BY_CONFIG_NAME = new Map(METRIC_NAMES.map((metric) => [metricConfigName(metric), metric]));
 export const metricFromConfigName = (name: string) => METRIC_BY_CONFIG_NAME.get(name);
 
@@ -24,26 +25,32 @@ const httpUrl = z
   .transform((value) => value.replace(/\/+$/, ''));
 
 function numberBetween(min: number, max: number, unit = '') {
-  return z.number({ error: `expected a number from ${min} to ${max}${unit}` }).min(min, { error: `expected a number from ${min} to ${max}${unit}` }).max(max, { error: `expected a number from ${min} to ${max}${unit}` });
+  return z
+    .number({ error: `expected a number from ${min} to ${max}${unit}` })
+    .min(min, { error: `expected a number from ${min} to ${max}${unit}` })
+    .max(max, { error: `expected a number from ${min} to ${max}${unit}` });
 }
 
 const envVarName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the name of an environment variable, such as VLLM_API_KEY' });
 
-export const targetNameSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
-    error: 'expected a short name of letters, digits, ".", "_" or "-" (it names the baseline file)',
-  });
+export const targetNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+  error: 'expected a short name of letters, digits, ".", "_" or "-" (it names the baseline file)',
+});
 
 export const jsonModeSchema = z.enum(['json_object', 'json_schema', 'none']);
 
-export const endpointKindSchema = z.enum(['openai', 'ollama'], { error: 'expected "openai" (any OpenAI-compatible server, Ollama\'s /v1 included) or "ollama" (Ollama\'s native API)' });
+export const endpointKindSchema = z.enum(['openai', 'ollama'], {
+  error: 'expected "openai" (any OpenAI-compatible server, Ollama\'s /v1 included) or "ollama" (Ollama\'s native API)',
+});
 
 /** How the server is reset before the cold call: a shell command, then readiness polling. */
 export const coldStartSchema = z.strictObject({
-  command: z.string().trim().min(1, { error: 'expected a shell command that restarts the server, such as "docker restart vllm"' }),
+  command: z
+    .string()
+    .trim()
+    .min(1, { error: 'expected a shell command that restarts the server, such as "docker restart vllm"' }),
   'ready-url': httpUrl.optional(),
   'ready-timeout': numberBetween(1, 3600, ' (seconds)').default(300),
 });
@@ -56,11 +63,20 @@ export const costSchema = z
     'gpu-per-hour': numberBetween(0, 10_000, ' (price of the GPU per hour)').optional(),
     /** Hours a month the GPU is paid for: 730 for a machine that runs all month. */
     'hours-per-month': numberBetween(1, 744, ' (hours)').default(730),
-    currency: z.string().regex(/^[A-Z]{3}$/, { error: 'expected a currency code such as USD or EUR' }).default('USD'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, { error: 'expected a currency code such as USD or EUR' })
+      .default('USD'),
   })
-  .refine((cost) => cost['gpu-per-hour'] !== undefined || cost['input-per-million'] !== undefined || cost['output-per-million'] !== undefined, {
-    error: 'expected gpu-per-hour (self-hosted) or input-per-million and output-per-million (token prices)',
-  });
+  .refine(
+    (cost) =>
+      cost['gpu-per-hour'] !== undefined ||
+      cost['input-per-million'] !== undefined ||
+      cost['output-per-million'] !== undefined,
+    {
+      error: 'expected gpu-per-hour (self-hosted) or input-per-million and output-per-million (token prices)',
+    },
+  );
 
 export const targetSchema = z.strictObject({
   name: targetNameSchema,
@@ -72,18 +88,29 @@ export const targetSchema = z.strictObject({
   /** Ollama only: how long the model stays loaded after a call (Ollama's keep_alive). */
   'keep-alive': z
     .string()
-    .regex(/^(-1|0|\d+(\.\d+)?(ms|s|m|h))$/, { error: 'expected an Ollama duration such as "5m", "30s", "1h", "0" or "-1"' })
+    .regex(/^(-1|0|\d+(\.\d+)?(ms|s|m|h))$/, {
+      error: 'expected an Ollama duration such as "5m", "30s", "1h", "0" or "-1"',
+    })
     .optional(),
   'cold-start': coldStartSchema.optional(),
   /** Tool-call suites: the server's own function calling (native), or tools described in the prompt and a JSON answer (json). */
   /** Runs this target and the named one interleaved on the same scenarios and compares them, paired. */
   'compare-to': targetNameSchema.optional(),
   cost: costSchema.optional(),
-  'tool-mode': z.enum(['native', 'json'], { error: 'expected "native" (the server\'s function calling: OpenAI tools) or "json" (tools described in the prompt, answered as JSON)' }).default('native'),
+  'tool-mode': z
+    .enum(['native', 'json'], {
+      error:
+        'expected "native" (the server\'s function calling: OpenAI tools) or "json" (tools described in the prompt, answered as JSON)',
+    })
+    .default('native'),
 });
 
 const wholeNumber = (min: number, max: number) =>
-  z.number({ error: `expected a whole number from ${min} to ${max}` }).int({ error: `expected a whole number from ${min} to ${max}` }).min(min, { error: `expected a whole number from ${min} to ${max}` }).max(max, { error: `expected a whole number from ${min} to ${max}` });
+  z
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int({ error: `expected a whole number from ${min} to ${max}` })
+    .min(min, { error: `expected a whole number from ${min} to ${max}` })
+    .max(max, { error: `expected a whole number from ${min} to ${max}` });
 
 export const settingsSchema = z.strictObject({
   'warm-runs': wholeNumber(1, 1000).default(3),
@@ -114,13 +141,16 @@ export const thresholdsSchema = z.strictObject({
 });
 
 export const modeSchema = z.enum(['gate', 'baseline', 'merge', 'merge-baseline'], {
-  error: 'expected "gate" (compare with the baselines), "baseline" (write them), "merge" (gate the merged reports of sharded jobs) or "merge-baseline" (write the baselines from them)',
+  error:
+    'expected "gate" (compare with the baselines), "baseline" (write them), "merge" (gate the merged reports of sharded jobs) or "merge-baseline" (write the baselines from them)',
 });
 /** Whether a mode writes baselines rather than gating against them. */
 export const writesBaselines = (mode: z.infer<typeof modeSchema>) => mode === 'baseline' || mode === 'merge-baseline';
 /** Whether a mode merges shard reports rather than calling endpoints. */
 export const mergesShards = (mode: z.infer<typeof modeSchema>) => mode === 'merge' || mode === 'merge-baseline';
-export const onRegressionSchema = z.enum(['fail', 'warn'], { error: 'expected "fail" (fail the step) or "warn" (report only)' });
+export const onRegressionSchema = z.enum(['fail', 'warn'], {
+  error: 'expected "fail" (fail the step) or "warn" (report only)',
+});
 export const alphaSchema = numberBetween(0.0001, 0.2, ' (the false-alarm rate of a whole run, e.g. 0.01)');
 
 export const gateRuleSchema = z.strictObject({
@@ -129,15 +159,17 @@ export const gateRuleSchema = z.strictObject({
   gate: z.boolean({ error: 'expected true or false' }).optional(),
 });
 
-export const gatesSchema = z
-  .record(z.string(), gateRuleSchema)
-  .superRefine((gates, context) => {
-    for (const name of Object.keys(gates)) {
-      if (!metricFromConfigName(name)) {
-        context.addIssue({ code: 'custom', path: [name], message: `unknown metric (allowed: ${METRIC_NAMES.map(metricConfigName).join(', ')})` });
-      }
+export const gatesSchema = z.record(z.string(), gateRuleSchema).superRefine((gates, context) => {
+  for (const name of Object.keys(gates)) {
+    if (!metricFromConfigName(name)) {
+      context.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `unknown metric (allowed: ${METRIC_NAMES.map(metricConfigName).join(', ')})`,
+      });
     }
-  });
+  }
+});
 
 /** An embeddings endpoint for the semantic similarity of compared answers (OpenAI /embeddings). */
 export const embeddingsSchema = z.strictObject({
@@ -149,7 +181,10 @@ export const embeddingsSchema = z.strictObject({
 export const configFileSchema = z.strictObject({
   version: z.literal(1, { error: 'expected 1 (the config format version)' }).optional(),
   suite: z.string().min(1).optional(),
-  targets: z.array(targetSchema, { error: 'expected a list of targets, each with name, base-url and model' }).min(1, { error: 'expected at least one target' }).optional(),
+  targets: z
+    .array(targetSchema, { error: 'expected a list of targets, each with name, base-url and model' })
+    .min(1, { error: 'expected at least one target' })
+    .optional(),
   settings: settingsSchema.partial().optional(),
   thresholds: thresholdsSchema.optional(),
   gates: gatesSchema.optional(),

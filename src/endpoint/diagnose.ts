@@ -16,7 +16,8 @@ function causeCodes(error: unknown): string[] {
 export function socketErrorClass(error: unknown): 'connection-refused' | 'connection-reset' | null {
   const codes = causeCodes(error);
   if (codes.includes('ECONNREFUSED')) return 'connection-refused';
-  if (codes.some((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) return 'connection-reset';
+  if (codes.some((code) => code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE'))
+    return 'connection-reset';
   return null;
 }
 
@@ -25,7 +26,8 @@ export function isServedModel(model: string, served: readonly string[]): boolean
   return served.includes(model) || (!model.includes(':') && served.includes(`${model}:latest`));
 }
 
-export const isTlsCode = (code: string) => /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|EPROTO)/.test(code);
+export const isTlsCode = (code: string) =>
+  /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|EPROTO)/.test(code);
 
 export function shortMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -44,7 +46,10 @@ export function htmlPageSummary(message: string): string | null {
 }
 
 /** One sentence for a request that never got an HTTP answer (refused, DNS, TLS, reset), or null. */
-export function networkDiagnosis(error: unknown, where: { who: string; host: string; port: string; url: string }): string | null {
+export function networkDiagnosis(
+  error: unknown,
+  where: { who: string; host: string; port: string; url: string },
+): string | null {
   const { who, host, port, url } = where;
   const codes = causeCodes(error);
   if (codes.includes('ECONNREFUSED')) {

@@ -4,7 +4,16 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { RunSettings, Target } from '../config/schema.js';
 import type { CallOutcome, ChatRequest, Endpoint, ErrorClass, PreflightResult, ServerTimings } from './types.js';
 import { isServedModel, networkDiagnosis, shortMessage, socketErrorClass } from './diagnose.js';
-import { answerCharLimit, callDeadline, failedCall, oversizedMessage, REQUEST_ID_HEADER, requestSending, StreamClock, trackRequest } from './stream-timing.js';
+import {
+  answerCharLimit,
+  callDeadline,
+  failedCall,
+  oversizedMessage,
+  REQUEST_ID_HEADER,
+  requestSending,
+  StreamClock,
+  trackRequest,
+} from './stream-timing.js';
 import { displayUrl } from './url.js';
 import type { ToolCall } from '../score/tool-call.js';
 
@@ -22,15 +31,22 @@ export function classifyError(error: unknown, flags: { timedOut: boolean; cancel
   return 'invalid-response';
 }
 
-const finiteOrNull = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? Math.round(value * 100) / 100 : null);
+const finiteOrNull = (value: unknown) =>
+  typeof value === 'number' && Number.isFinite(value) ? Math.round(value * 100) / 100 : null;
 
 /** llama.cpp server's `timings` object (final stream chunk): prompt_n, prompt_ms, predicted_n, predicted_ms. */
 export function llamaCppTimings(timings: unknown): ServerTimings | null {
   if (typeof timings !== 'object' || timings === null) return null;
   const value = timings as Record<string, unknown>;
-  return { source: 'llama.cpp', loadMs: null, promptMs: finiteOrNull(value.prompt_ms), promptTokens: finiteOrNull(value.prompt_n), decodeMs: finiteOrNull(value.predicted_ms), outputTokens: finiteOrNull(value.predicted_n) };
+  return {
+    source: 'llama.cpp',
+    loadMs: null,
+    promptMs: finiteOrNull(value.prompt_ms),
+    promptTokens: finiteOrNull(value.prompt_n),
+    decodeMs: finiteOrNull(value.predicted_ms),
+    outputTokens: finiteOrNull(value.predicted_n),
+  };
 }
-
 
 // The client library calls fetch once it has built the request; timed from there (and from its
 // headers going out, see stream-timing.ts), its own serialization is not the server's latency.
@@ -52,7 +68,12 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
   function responseFormat(outputSchema: Record<string, unknown>) {
     if (target.jsonMode === 'json_object') return { response_format: { type: 'json_object' as const } };
     if (target.jsonMode === 'json_schema') {
-      return { response_format: { type: 'json_schema' as const, json_schema: { name: 'answer', schema: outputSchema, strict: false } } };
+      return {
+        response_format: {
+          type: 'json_schema' as const,
+          json_schema: { name: 'answer', schema: outputSchema, strict: false },
+        },
+      };
     }
     return {};
   }
@@ -92,7 +113,13 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
           stream_options: { include_usage: true },
           // With tools, the answer is a tool call: a JSON response format would forbid it on most servers.
           ...(request.tools?.length
-            ? { tools: request.tools.map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } })), tool_choice: 'auto' as const }
+            ? {
+                tools: request.tools.map((tool) => ({
+                  type: 'function' as const,
+                  function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+                })),
+                tool_choice: 'auto' as const,
+              }
             : responseFormat(request.outputSchema)),
         },
         { signal, maxRetries: 0, timeout: settings.timeoutMs, headers: { [REQUEST_ID_HEADER]: tracked.requestId } },
@@ -116,19 +143,33 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
         // Leaving the loop ends the response: the rest of an endless answer is never read.
         if (received > charLimit) break;
         if (choice?.finish_reason) finishReason = choice.finish_reason;
-        if (chunk.usage && typeof chunk.usage.completion_tokens === 'number') usageTokens = chunk.usage.completion_tokens;
+        if (chunk.usage && typeof chunk.usage.completion_tokens === 'number')
+          usageTokens = chunk.usage.completion_tokens;
         if (chunk.usage && typeof chunk.usage.prompt_tokens === 'number') inputTokens = chunk.usage.prompt_tokens;
         const timings = (chunk as { timings?: unknown }).timings;
         if (timings) serverTimings = llamaCppTimings(timings);
       }
-      if (received > charLimit) return failedCall(clock, parts.join('').slice(0, 1000), 'oversized-response', oversizedMessage(charLimit, settings.maxTokens), { serverTimings });
+      if (received > charLimit)
+        return failedCall(
+          clock,
+          parts.join('').slice(0, 1000),
+          'oversized-response',
+          oversizedMessage(charLimit, settings.maxTokens),
+          { serverTimings },
+        );
       // An aborted stream can end quietly instead of throwing: that is our deadline or a cancellation.
       const stopped = deadline.stopped();
       if (stopped) return failedCall(clock, parts.join(''), stopped.errorClass, stopped.message, { serverTimings });
       if (finishReason === null) {
         // Every OpenAI-compatible server ends a stream with a finish_reason; without one the
         // answer was cut short (a proxy or a crashing worker ending the response early).
-        return failedCall(clock, parts.join(''), 'truncated-stream', `the stream ended without a finish_reason after ${clock.chunks} content chunks`, { serverTimings });
+        return failedCall(
+          clock,
+          parts.join(''),
+          'truncated-stream',
+          `the stream ended without a finish_reason after ${clock.chunks} content chunks`,
+          { serverTimings },
+        );
       }
       const outputTokens = usageTokens ?? (clock.chunks > 0 ? clock.chunks : null);
       return {
@@ -147,7 +188,13 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
       };
     } catch (error) {
       const errorClass = classifyError(error, { timedOut: deadline.timedOut(), cancelled: request.signal.aborted });
-      return failedCall(clock, parts.join(''), errorClass, errorClass === 'timeout' ? deadline.timeoutMessage : shortMessage(error), { finishReason, serverTimings });
+      return failedCall(
+        clock,
+        parts.join(''),
+        errorClass,
+        errorClass === 'timeout' ? deadline.timeoutMessage : shortMessage(error),
+        { finishReason, serverTimings },
+      );
     } finally {
       deadline.dispose();
       tracked.release();
@@ -161,19 +208,32 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
   };
 }
 
-async function listModels(baseUrl: string, apiKey: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<unknown> {
-  const client = new OpenAI({ baseURL: baseUrl, apiKey: apiKey ?? NO_KEY_PLACEHOLDER, maxRetries: 0, timeout: timeoutMs });
+async function listModels(
+  baseUrl: string,
+  apiKey: string | undefined,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<unknown> {
+  const client = new OpenAI({
+    baseURL: baseUrl,
+    apiKey: apiKey ?? NO_KEY_PLACEHOLDER,
+    maxRetries: 0,
+    timeout: timeoutMs,
+  });
   const page = await client.models.list({ signal, timeout: timeoutMs, maxRetries: 0 });
   return (page as unknown as { data?: unknown }).data;
 }
-
 
 /**
  * GET {base}/models before any scenario, and one sentence for each way a configuration goes
  * wrong: the failures that otherwise cost a whole bench (a 404 for a missing /v1, a 401 from a
  * server started with --api-key, a model name the server does not serve).
  */
-export async function preflightOpenAI(target: Target, timeoutMs: number, signal: AbortSignal): Promise<PreflightResult> {
+export async function preflightOpenAI(
+  target: Target,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<PreflightResult> {
   // The version probes go out with the model listing rather than after it; a failed check drops them.
   const probes = new AbortController();
   const version = serverVersion(target, AbortSignal.any([signal, probes.signal]));
@@ -193,7 +253,12 @@ async function checkModels(target: Target, timeoutMs: number, signal: AbortSigna
     return { host: url.hostname, port: url.port || (url.protocol === 'https:' ? '443' : '80') };
   })();
   const who = `Target "${target.name}"`;
-  const fail = (diagnosis: string): PreflightResult => ({ ok: false, diagnosis, servedModels: [], serverVersion: null });
+  const fail = (diagnosis: string): PreflightResult => ({
+    ok: false,
+    diagnosis,
+    servedModels: [],
+    serverVersion: null,
+  });
 
   let data: unknown;
   let timedOut = false;
@@ -203,11 +268,18 @@ async function checkModels(target: Target, timeoutMs: number, signal: AbortSigna
     deadline.abort();
   }, timeoutMs);
   try {
-    data = await listModels(target.baseUrl, target.apiKey, timeoutMs + 1000, AbortSignal.any([signal, deadline.signal]));
+    data = await listModels(
+      target.baseUrl,
+      target.apiKey,
+      timeoutMs + 1000,
+      AbortSignal.any([signal, deadline.signal]),
+    );
   } catch (error) {
     if (signal.aborted) return fail(`${who}: the run was cancelled during the preflight check.`);
     if (timedOut || error instanceof APIConnectionTimeoutError) {
-      return fail(`${who}: no answer from GET ${modelsUrl} within ${timeoutMs / 1000} s. The server may still be loading a model; raise timeout, or check that base-url points at it.`);
+      return fail(
+        `${who}: no answer from GET ${modelsUrl} within ${timeoutMs / 1000} s. The server may still be loading a model; raise timeout, or check that base-url points at it.`,
+      );
     }
     if (error instanceof APIError && typeof error.status === 'number') {
       if (error.status === 401) {
@@ -218,10 +290,17 @@ async function checkModels(target: Target, timeoutMs: number, signal: AbortSigna
         );
       }
       if (error.status === 403) {
-        return fail(`${who}: the server refused access (HTTP 403 on GET ${modelsUrl})${target.apiKey ? ` with the API key from ${target.apiKeySource}` : ' and no API key was given'}. Use a key that is allowed to list and call models.`);
+        return fail(
+          `${who}: the server refused access (HTTP 403 on GET ${modelsUrl})${target.apiKey ? ` with the API key from ${target.apiKeySource}` : ' and no API key was given'}. Use a key that is allowed to list and call models.`,
+        );
       }
-      if (error.status === 404) return fail(`${who}: GET ${modelsUrl} answered HTTP 404, so there is no OpenAI-compatible API at base-url ${base}. ${await missingV1Hint(target, timeoutMs, signal)}`);
-      return fail(`${who}: GET ${modelsUrl} answered HTTP ${error.status}. The server is up but failing; check its log.`);
+      if (error.status === 404)
+        return fail(
+          `${who}: GET ${modelsUrl} answered HTTP 404, so there is no OpenAI-compatible API at base-url ${base}. ${await missingV1Hint(target, timeoutMs, signal)}`,
+        );
+      return fail(
+        `${who}: GET ${modelsUrl} answered HTTP ${error.status}. The server is up but failing; check its log.`,
+      );
     }
     const network = networkDiagnosis(error, { who, host, port, url: modelsUrl });
     if (network) return fail(network);
@@ -231,13 +310,18 @@ async function checkModels(target: Target, timeoutMs: number, signal: AbortSigna
   }
 
   if (!Array.isArray(data)) {
-    return fail(`${who}: GET ${modelsUrl} answered, but not with an OpenAI model list (JSON with a "data" array). Check that base-url points at the OpenAI-compatible API, which usually ends in /v1.`);
+    return fail(
+      `${who}: GET ${modelsUrl} answered, but not with an OpenAI model list (JSON with a "data" array). Check that base-url points at the OpenAI-compatible API, which usually ends in /v1.`,
+    );
   }
   const servedModels = data
     .map((entry) => (entry && typeof entry === 'object' ? (entry as { id?: unknown }).id : undefined))
     .filter((id): id is string => typeof id === 'string');
   if (!isServedModel(target.model, servedModels)) {
-    const served = servedModels.length > 0 ? `It serves: ${servedModels.slice(0, 20).join(', ')}${servedModels.length > 20 ? ', …' : ''}.` : 'It lists no models.';
+    const served =
+      servedModels.length > 0
+        ? `It serves: ${servedModels.slice(0, 20).join(', ')}${servedModels.length > 20 ? ', …' : ''}.`
+        : 'It lists no models.';
     return {
       ok: false,
       diagnosis: `${who}: the server at ${base} does not serve model "${target.model}". ${served} Set model to one of these (vLLM: the --served-model-name; Ollama: ollama pull it first).`,

@@ -77,7 +77,8 @@ export function requestSending(requestId: string | null | undefined): void {
 // event loop can run after the answer has started arriving; it would shorten the figures.)
 subscribe('undici:client:sendHeaders', (message) => {
   const headers = (message as { headers?: unknown }).headers;
-  if (clocksByRequestId.size > 0 && typeof headers === 'string') requestSending(/\r\nx-request-id: *([^\r\n]+)/i.exec(headers)?.[1]);
+  if (clocksByRequestId.size > 0 && typeof headers === 'string')
+    requestSending(/\r\nx-request-id: *([^\r\n]+)/i.exec(headers)?.[1]);
 });
 
 let waitingForBodySent: (() => void)[] = [];
@@ -128,7 +129,12 @@ export function callDeadline(timeoutMs: number, cancel: AbortSignal): CallDeadli
     signal: controller.signal,
     timedOut: () => timedOut,
     timeoutMessage,
-    stopped: () => (controller.signal.aborted ? (timedOut ? { errorClass: 'timeout', message: timeoutMessage } : { errorClass: 'cancelled', message: 'cancelled' }) : null),
+    stopped: () =>
+      controller.signal.aborted
+        ? timedOut
+          ? { errorClass: 'timeout', message: timeoutMessage }
+          : { errorClass: 'cancelled', message: 'cancelled' }
+        : null,
     dispose: () => {
       clearTimeout(timer);
       cancel.removeEventListener('abort', onCancel);
@@ -142,9 +148,16 @@ export function callDeadline(timeoutMs: number, cancel: AbortSignal): CallDeadli
  * and every character would be held in memory. Generous: 64 characters a token, 256 KB at least.
  */
 export const answerCharLimit = (maxTokens: number) => Math.max(256 * 1024, maxTokens * 64);
-export const oversizedMessage = (limit: number, maxTokens: number) => `the answer passed ${Math.round(limit / 1024)} KB with max-tokens at ${maxTokens}: the server does not honour max_tokens; the rest was not read`;
+export const oversizedMessage = (limit: number, maxTokens: number) =>
+  `the answer passed ${Math.round(limit / 1024)} KB with max-tokens at ${maxTokens}: the server does not honour max_tokens; the rest was not read`;
 
-export function failedCall(clock: StreamClock, text: string, errorClass: ErrorClass, errorMessage: string, known: { finishReason?: string | null; serverTimings?: ServerTimings | null } = {}): CallOutcome {
+export function failedCall(
+  clock: StreamClock,
+  text: string,
+  errorClass: ErrorClass,
+  errorMessage: string,
+  known: { finishReason?: string | null; serverTimings?: ServerTimings | null } = {},
+): CallOutcome {
   return {
     text,
     latencyMs: clock.elapsedMs(),

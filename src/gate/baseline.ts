@@ -60,7 +60,8 @@ export type BaselineRun = z.infer<typeof baselineRunSchema>;
 export type BaselineSettings = z.infer<typeof baselineSettingsSchema>;
 export type BaselineIdentity = Pick<Baseline, 'suite' | 'target' | 'settings'>;
 
-export const baselinePath = (dir: string, suiteId: string, targetName: string) => join(dir, suiteId, `${targetName}.json`);
+export const baselinePath = (dir: string, suiteId: string, targetName: string) =>
+  join(dir, suiteId, `${targetName}.json`);
 
 const REFRESH = 'Write a new one with mode: baseline (CLI: model-gate baseline) and commit it';
 const refreshInSentence = `w${REFRESH.slice(1)}`;
@@ -71,16 +72,22 @@ export function readBaseline(path: string): Baseline | undefined {
   try {
     data = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw baselineError(`Baseline file ${path} is not valid JSON (${(error as Error).message}). Restore it from git (git checkout -- ${path}) or ${refreshInSentence}.`);
+    throw baselineError(
+      `Baseline file ${path} is not valid JSON (${(error as Error).message}). Restore it from git (git checkout -- ${path}) or ${refreshInSentence}.`,
+    );
   }
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof version === 'number' && version > BASELINE_SCHEMA_VERSION) {
-    throw baselineError(`Baseline file ${path} has schema version ${version}, written by a newer model-gate; this one reads version ${BASELINE_SCHEMA_VERSION}. Update the action (or CLI) to the version that wrote it.`);
+    throw baselineError(
+      `Baseline file ${path} has schema version ${version}, written by a newer model-gate; this one reads version ${BASELINE_SCHEMA_VERSION}. Update the action (or CLI) to the version that wrote it.`,
+    );
   }
   const parsed = baselineSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw baselineError(`Baseline file ${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}. The file was edited by hand or damaged: restore it from git or ${refreshInSentence}.`);
+    throw baselineError(
+      `Baseline file ${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}. The file was edited by hand or damaged: restore it from git or ${refreshInSentence}.`,
+    );
   }
   return parsed.data;
 }
@@ -92,7 +99,11 @@ export function incomparableReason(baseline: Baseline, current: BaselineIdentity
   }
   // Settings that change what is asked or how latency behaves; warm runs, timeout and the
   // concurrency of quality-only runs do not.
-  const settingsOf = (settings: Baseline['settings']) => ({ ...settings, latencyConcurrency: settings.latencyConcurrency ?? settings.concurrency, shards: settings.shards ?? 1 });
+  const settingsOf = (settings: Baseline['settings']) => ({
+    ...settings,
+    latencyConcurrency: settings.latencyConcurrency ?? settings.concurrency,
+    shards: settings.shards ?? 1,
+  });
   const [before, now] = [settingsOf(baseline.settings), settingsOf(current.settings)];
   const keys = ['latencyConcurrency', 'temperature', 'maxTokens', 'jsonMode', 'toolMode', 'shards'] as const;
   const differing = keys.filter((key) => before[key] !== now[key]);
@@ -147,8 +158,16 @@ export function baselineRun(run: RunForBaseline): BaselineRun {
  * The baseline after adding a run: prepended to a comparable baseline's history (a run already
  * there, by id, is replaced, so writing twice changes nothing), or a fresh baseline otherwise.
  */
-export function withRun(existing: Baseline | undefined, identity: BaselineIdentity, run: BaselineRun, path: string): Baseline {
-  const keep = existing && incomparableReason(existing, identity, path) === null ? existing.runs.filter((entry) => entry.runId !== run.runId) : [];
+export function withRun(
+  existing: Baseline | undefined,
+  identity: BaselineIdentity,
+  run: BaselineRun,
+  path: string,
+): Baseline {
+  const keep =
+    existing && incomparableReason(existing, identity, path) === null
+      ? existing.runs.filter((entry) => entry.runId !== run.runId)
+      : [];
   return { schemaVersion: BASELINE_SCHEMA_VERSION, ...identity, runs: [run, ...keep].slice(0, MAX_BASELINE_RUNS) };
 }
 

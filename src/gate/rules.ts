@@ -4,10 +4,26 @@
 // latency: per-scenario log ratios, with run-to-run drift from the baseline's history. p95: an
 // exceedance test, only with enough samples. Cold start: against the history of cold starts.
 import { z } from 'zod';
-import { METRIC_NAMES, SCORE_METRIC_NAMES, SCORE_METRICS, type MetricName, type Metrics, type ScenarioOutcome, type ScoreMetricName } from '../measure/metrics.js';
+import {
+  METRIC_NAMES,
+  SCORE_METRIC_NAMES,
+  SCORE_METRICS,
+  type MetricName,
+  type Metrics,
+  type ScenarioOutcome,
+  type ScoreMetricName,
+} from '../measure/metrics.js';
 import type { Sample } from '../run/sample.js';
 import type { BaselineRun } from './baseline.js';
-import { binomialUpperTail, exactStratifiedTest, holm, normalCdf, studentTCdf, studentTQuantile, type Stratum } from './stats.js';
+import {
+  binomialUpperTail,
+  exactStratifiedTest,
+  holm,
+  normalCdf,
+  studentTCdf,
+  studentTQuantile,
+  type Stratum,
+} from './stats.js';
 
 export const metricStatusSchema = z.enum(['regressed', 'improved', 'within-noise', 'not-gated']);
 export type MetricStatus = z.infer<typeof metricStatusSchema>;
@@ -96,11 +112,23 @@ interface Candidate {
 }
 
 const RATE_METRICS = {
-  detectionRatePct: { worse: 'less', pick: (o: ScenarioOutcome) => (o.anomaly ? { count: o.detected, total: o.runs } : null) },
-  falsePositiveRatePct: { worse: 'greater', pick: (o: ScenarioOutcome) => (o.anomaly ? null : { count: o.flagged, total: o.runs - o.errors }) },
+  detectionRatePct: {
+    worse: 'less',
+    pick: (o: ScenarioOutcome) => (o.anomaly ? { count: o.detected, total: o.runs } : null),
+  },
+  falsePositiveRatePct: {
+    worse: 'greater',
+    pick: (o: ScenarioOutcome) => (o.anomaly ? null : { count: o.flagged, total: o.runs - o.errors }),
+  },
   jsonValidRatePct: { worse: 'less', pick: (o: ScenarioOutcome) => ({ count: o.jsonValid, total: o.runs - o.errors }) },
-  schemaValidRatePct: { worse: 'less', pick: (o: ScenarioOutcome) => ({ count: o.schemaValid, total: o.runs - o.errors }) },
-  errorRatePct: { worse: 'greater', pick: (o: ScenarioOutcome) => ({ count: o.attemptErrors ?? o.errors, total: o.attempts ?? o.runs }) },
+  schemaValidRatePct: {
+    worse: 'less',
+    pick: (o: ScenarioOutcome) => ({ count: o.schemaValid, total: o.runs - o.errors }),
+  },
+  errorRatePct: {
+    worse: 'greater',
+    pick: (o: ScenarioOutcome) => ({ count: o.attemptErrors ?? o.errors, total: o.attempts ?? o.runs }),
+  },
 } as const;
 
 /** A score's per-run sum and count on one scenario, as a rate's count and total (binary scores only). */
@@ -112,7 +140,11 @@ const scoreCounts = (metric: ScoreMetricName) => (o: ScenarioOutcome) => {
 const LOCATION_METRICS = {
   warmLatencyP50Ms: { worse: 'greater', samples: 'warmLatencyMs', pick: (s: Sample) => s.latencyMs },
   ttftP50Ms: { worse: 'greater', samples: 'ttftMs', pick: (s: Sample) => s.ttftMs },
-  outputTokensPerSecond: { worse: 'less', samples: 'outputTokensPerSecond', pick: (s: Sample) => s.outputTokensPerSecond },
+  outputTokensPerSecond: {
+    worse: 'less',
+    samples: 'outputTokensPerSecond',
+    pick: (s: Sample) => s.outputTokensPerSecond,
+  },
   interTokenMeanMs: { worse: 'greater', samples: 'interTokenMeanMs', pick: (s: Sample) => s.interTokenMeanMs },
   interTokenP95Ms: { worse: 'greater', samples: 'interTokenP95Ms', pick: (s: Sample) => s.interTokenP95Ms },
 } as const;
@@ -136,21 +168,60 @@ function currentSeries(samples: readonly Sample[], pick: (sample: Sample) => num
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-function newVerdict(fields: Pick<MetricVerdict, 'target' | 'metric' | 'baseline' | 'current' | 'changeUnit' | 'margin'>): MetricVerdict {
-  return { ...fields, status: 'not-gated', change: null, pValue: null, threshold: null, interval: null, reason: '', suspicious: false };
+function newVerdict(
+  fields: Pick<MetricVerdict, 'target' | 'metric' | 'baseline' | 'current' | 'changeUnit' | 'margin'>,
+): MetricVerdict {
+  return {
+    ...fields,
+    status: 'not-gated',
+    change: null,
+    pValue: null,
+    threshold: null,
+    interval: null,
+    reason: '',
+    suspicious: false,
+  };
 }
 
-const untested = (verdict: MetricVerdict): Candidate => ({ verdict, pWorse: null, pBetter: null, beyondMarginWorse: false, beyondMarginBetter: false });
+const untested = (verdict: MetricVerdict): Candidate => ({
+  verdict,
+  pWorse: null,
+  pBetter: null,
+  beyondMarginWorse: false,
+  beyondMarginBetter: false,
+});
 
 /** The candidate for a test: which way is worse, and whether the change is beyond the margin each way. */
-function tested(verdict: MetricVerdict, pWorse: number, pBetter: number | null, worseChange: number, margin: number): Candidate {
-  return { verdict, pWorse, pBetter, beyondMarginWorse: worseChange > margin, beyondMarginBetter: -worseChange > margin };
+function tested(
+  verdict: MetricVerdict,
+  pWorse: number,
+  pBetter: number | null,
+  worseChange: number,
+  margin: number,
+): Candidate {
+  return {
+    verdict,
+    pWorse,
+    pBetter,
+    beyondMarginWorse: worseChange > margin,
+    beyondMarginBetter: -worseChange > margin,
+  };
 }
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
-type RateDefinition = { worse: 'less' | 'greater'; pick: (o: ScenarioOutcome) => { count: number; total: number } | null };
+type RateDefinition = {
+  worse: 'less' | 'greater';
+  pick: (o: ScenarioOutcome) => { count: number; total: number } | null;
+};
 
-function rateCandidate(target: string, metric: MetricName, definition: RateDefinition, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
+function rateCandidate(
+  target: string,
+  metric: MetricName,
+  definition: RateDefinition,
+  runs: readonly BaselineRun[],
+  current: CurrentRun,
+  rule: GateRule,
+): Candidate {
   const pooled = new Map<string, { count: number; total: number }>();
   for (const run of runs) {
     for (const outcome of run.scenarios) {
@@ -171,7 +242,12 @@ function rateCandidate(target: string, metric: MetricName, definition: RateDefin
     const picked = definition.pick(outcome);
     const base = pooled.get(outcome.scenario);
     if (!picked || !base || picked.total === 0 || base.total === 0) continue;
-    strata.push({ baseCount: base.count, baseTotal: base.total, currentCount: picked.count, currentTotal: picked.total });
+    strata.push({
+      baseCount: base.count,
+      baseTotal: base.total,
+      currentCount: picked.count,
+      currentTotal: picked.total,
+    });
     baseCount += base.count;
     baseTotal += base.total;
     currentCount += picked.count;
@@ -179,7 +255,14 @@ function rateCandidate(target: string, metric: MetricName, definition: RateDefin
   }
   const baseRate = baseTotal ? (baseCount / baseTotal) * 100 : null;
   const currentRate = currentTotal ? (currentCount / currentTotal) * 100 : null;
-  const verdict = newVerdict({ target, metric, baseline: baseRate === null ? null : round(baseRate), current: currentRate === null ? null : round(currentRate), changeUnit: 'points', margin: rule.margin });
+  const verdict = newVerdict({
+    target,
+    metric,
+    baseline: baseRate === null ? null : round(baseRate),
+    current: currentRate === null ? null : round(currentRate),
+    changeUnit: 'points',
+    margin: rule.margin,
+  });
   if (baseRate === null || currentRate === null) {
     verdict.reason = 'no scenario measured on both sides';
     return untested(verdict);
@@ -189,7 +272,13 @@ function rateCandidate(target: string, metric: MetricName, definition: RateDefin
   const pLess = exactStratifiedTest(strata, 'less');
   const pGreater = exactStratifiedTest(strata, 'greater');
   const worseIsLower = definition.worse === 'less';
-  return tested(verdict, worseIsLower ? pLess : pGreater, worseIsLower ? pGreater : pLess, worseIsLower ? -change : change, rule.margin);
+  return tested(
+    verdict,
+    worseIsLower ? pLess : pGreater,
+    worseIsLower ? pGreater : pLess,
+    worseIsLower ? -change : change,
+    rule.margin,
+  );
 }
 
 /**
@@ -197,7 +286,13 @@ function rateCandidate(target: string, metric: MetricName, definition: RateDefin
  * scenarios are the units. Each scenario's mean now minus its mean over the baseline runs, and a
  * paired t-test over scenarios; answers within one scenario are too alike to count as independent.
  */
-function scoreCandidate(target: string, metric: ScoreMetricName, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
+function scoreCandidate(
+  target: string,
+  metric: ScoreMetricName,
+  runs: readonly BaselineRun[],
+  current: CurrentRun,
+  rule: GateRule,
+): Candidate {
   const score = SCORE_METRICS[metric].score;
   const pooled = new Map<string, { sum: number; n: number }>();
   for (const run of runs) {
@@ -214,9 +309,19 @@ function scoreCandidate(target: string, metric: ScoreMetricName, runs: readonly 
     const base = pooled.get(outcome.scenario);
     if (now && now.n > 0 && base) differences.push(now.sum / now.n - base.sum / base.n);
   }
-  const verdict = newVerdict({ target, metric, baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value, changeUnit: 'points', margin: rule.margin });
+  const verdict = newVerdict({
+    target,
+    metric,
+    baseline: runs[0]?.metrics[metric] ?? null,
+    current: current.metrics[metric].value,
+    changeUnit: 'points',
+    margin: rule.margin,
+  });
   if (differences.length < 2) {
-    verdict.reason = differences.length === 0 ? 'no scenario measured on both sides' : 'reported, not gated: one scenario on both sides cannot show noise';
+    verdict.reason =
+      differences.length === 0
+        ? 'no scenario measured on both sides'
+        : 'reported, not gated: one scenario on both sides cannot show noise';
     return untested(verdict);
   }
   const k = differences.length;
@@ -243,11 +348,24 @@ function scoreCandidate(target: string, metric: ScoreMetricName, runs: readonly 
  * per-scenario mean of logs. Its variance: sampling (pooled within-scenario variance) plus
  * run-to-run drift, estimated from the spread of the baseline runs when there are three or more.
  */
-function locationCandidate(target: string, metric: keyof typeof LOCATION_METRICS, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
+function locationCandidate(
+  target: string,
+  metric: keyof typeof LOCATION_METRICS,
+  runs: readonly BaselineRun[],
+  current: CurrentRun,
+  rule: GateRule,
+): Candidate {
   const definition = LOCATION_METRICS[metric];
   const series = definition.samples as SampleSeries;
   const now = currentSeries(current.samples, definition.pick);
-  const verdict = newVerdict({ target, metric, baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value, changeUnit: '%', margin: rule.margin });
+  const verdict = newVerdict({
+    target,
+    metric,
+    baseline: runs[0]?.metrics[metric] ?? null,
+    current: current.metrics[metric].value,
+    changeUnit: '%',
+    margin: rule.margin,
+  });
   const scenarioIds = Object.keys(now).filter((id) => runs.some((run) => (run[series][id]?.length ?? 0) > 0));
   if (scenarioIds.length === 0) {
     verdict.reason = 'no scenario measured on both sides';
@@ -272,23 +390,37 @@ function locationCandidate(target: string, metric: keyof typeof LOCATION_METRICS
   const samplingVariance = (withinVariance * inverseCounts) / scenarioIds.length ** 2;
   // Drift: how much a whole run's level moves between jobs, from the baseline runs' levels.
   const runLevels = runs
-    .map((run) => scenarioIds.map((id) => run[series][id]?.filter((value) => value > 0) ?? []).filter((values) => values.length > 0))
+    .map((run) =>
+      scenarioIds
+        .map((id) => run[series][id]?.filter((value) => value > 0) ?? [])
+        .filter((values) => values.length > 0),
+    )
     .filter((perScenario) => perScenario.length === scenarioIds.length)
     .map((perScenario) => mean(perScenario.map((values) => mean(values.map(Math.log)))));
   const observedDf = Math.max(0, runLevels.length - 1);
-  const observedSquares = observedDf > 0 ? runLevels.reduce((sum, level) => sum + (level - mean(runLevels)) ** 2, 0) : 0;
+  const observedSquares =
+    observedDf > 0 ? runLevels.reduce((sum, level) => sum + (level - mean(runLevels)) ** 2, 0) : 0;
   const driftVariance = (DRIFT_PRIOR_RUNS * DEFAULT_DRIFT_SD ** 2 + observedSquares) / (DRIFT_PRIOR_RUNS + observedDf);
   const sd = Math.sqrt(samplingVariance + driftVariance * (1 + 1 / Math.max(1, runs.length)));
   const difference = mean(differences);
   const z = difference / sd;
   const ratioPct = (Math.exp(difference) - 1) * 100;
   verdict.change = round(ratioPct, 1);
-  verdict.interval = [round((Math.exp(difference - 1.959963984540054 * sd) - 1) * 100, 1), round((Math.exp(difference + 1.959963984540054 * sd) - 1) * 100, 1)];
+  verdict.interval = [
+    round((Math.exp(difference - 1.959963984540054 * sd) - 1) * 100, 1),
+    round((Math.exp(difference + 1.959963984540054 * sd) - 1) * 100, 1),
+  ];
   const worseIsHigher = definition.worse === 'greater';
   const pHigher = 1 - normalCdf(z);
   const pLower = normalCdf(z);
   verdict.reason = `run-to-run drift SD ${(Math.sqrt(driftVariance) * 100).toFixed(1)} % (${runLevels.length} baseline run${runLevels.length === 1 ? '' : 's'} and a ${DEFAULT_DRIFT_SD * 100} % prior)`;
-  return tested(verdict, worseIsHigher ? pHigher : pLower, worseIsHigher ? pLower : pHigher, worseIsHigher ? ratioPct : -ratioPct, rule.margin);
+  return tested(
+    verdict,
+    worseIsHigher ? pHigher : pLower,
+    worseIsHigher ? pLower : pHigher,
+    worseIsHigher ? ratioPct : -ratioPct,
+    rule.margin,
+  );
 }
 
 /**
@@ -296,12 +428,28 @@ function locationCandidate(target: string, metric: keyof typeof LOCATION_METRICS
  * plus the margin, each current sample would exceed that bound with probability at most 5 %; many
  * more exceedances than Binomial(n, 0.05) allows is the evidence.
  */
-function tailCandidate(target: string, metric: keyof typeof TAIL_METRICS, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
+function tailCandidate(
+  target: string,
+  metric: keyof typeof TAIL_METRICS,
+  runs: readonly BaselineRun[],
+  current: CurrentRun,
+  rule: GateRule,
+): Candidate {
   const definition = TAIL_METRICS[metric];
   const now = Object.values(currentSeries(current.samples, definition.pick)).flat();
-  const base = runs.flatMap((run) => Object.values(run[definition.samples as SampleSeries]).flat()).sort((a, b) => a - b);
-  const verdict = newVerdict({ target, metric, baseline: runs[0]?.metrics[metric] ?? null, current: current.metrics[metric].value, changeUnit: '%', margin: rule.margin });
-  if (verdict.baseline !== null && verdict.current !== null && verdict.baseline > 0) verdict.change = round((verdict.current / verdict.baseline - 1) * 100, 1);
+  const base = runs
+    .flatMap((run) => Object.values(run[definition.samples as SampleSeries]).flat())
+    .sort((a, b) => a - b);
+  const verdict = newVerdict({
+    target,
+    metric,
+    baseline: runs[0]?.metrics[metric] ?? null,
+    current: current.metrics[metric].value,
+    changeUnit: '%',
+    margin: rule.margin,
+  });
+  if (verdict.baseline !== null && verdict.current !== null && verdict.baseline > 0)
+    verdict.change = round((verdict.current / verdict.baseline - 1) * 100, 1);
   if (now.length < MIN_SAMPLES_FOR_P95 || base.length < MIN_SAMPLES_FOR_P95) {
     verdict.reason = `reported, not gated: a p95 needs at least ${MIN_SAMPLES_FOR_P95} warm samples on each side (here ${now.length} and ${base.length}); raise warm-runs to gate it`;
     return untested(verdict);
@@ -312,14 +460,24 @@ function tailCandidate(target: string, metric: keyof typeof TAIL_METRICS, runs: 
   const exceedances = now.filter((value) => value > bound).length;
   verdict.reason = `${exceedances} of ${now.length} samples above ${Math.round(bound)} ms (baseline p95 + ${rule.margin} %)`;
   // One-sided by construction: an exceedance count can show a worse tail, not a better one.
-  return { ...tested(verdict, binomialUpperTail(exceedances, now.length, 0.05), null, verdict.change ?? 0, rule.margin), beyondMarginBetter: false };
+  return {
+    ...tested(verdict, binomialUpperTail(exceedances, now.length, 0.05), null, verdict.change ?? 0, rule.margin),
+    beyondMarginBetter: false,
+  };
 }
 
 /** The cold call against the baseline history's cold calls: a one-sided t prediction test on logs. */
 function coldCandidate(target: string, runs: readonly BaselineRun[], current: CurrentRun, rule: GateRule): Candidate {
   const history = runs.map((run) => run.coldStartMs).filter((value): value is number => value !== null && value > 0);
   const value = current.metrics.coldStartMs.value;
-  const verdict = newVerdict({ target, metric: 'coldStartMs', baseline: history.length ? round(Math.exp(mean(history.map(Math.log)))) : null, current: value, changeUnit: '%', margin: rule.margin });
+  const verdict = newVerdict({
+    target,
+    metric: 'coldStartMs',
+    baseline: history.length ? round(Math.exp(mean(history.map(Math.log)))) : null,
+    current: value,
+    changeUnit: '%',
+    margin: rule.margin,
+  });
   if (verdict.baseline !== null && value !== null) verdict.change = round((value / verdict.baseline - 1) * 100, 1);
   if (value === null || history.length < MIN_COLD_HISTORY) {
     verdict.reason = `reported, not gated: one cold call is judged against the history of cold calls, and the baseline holds ${history.length} (needs ${MIN_COLD_HISTORY})`;
@@ -327,10 +485,19 @@ function coldCandidate(target: string, runs: readonly BaselineRun[], current: Cu
   }
   const logs = history.map(Math.log);
   const centre = mean(logs);
-  const spread = Math.max(Math.sqrt(logs.reduce((sum, entry) => sum + (entry - centre) ** 2, 0) / (logs.length - 1)), 0.02);
+  const spread = Math.max(
+    Math.sqrt(logs.reduce((sum, entry) => sum + (entry - centre) ** 2, 0) / (logs.length - 1)),
+    0.02,
+  );
   const t = (Math.log(value) - centre) / (spread * Math.sqrt(1 + 1 / logs.length));
   verdict.reason = `against ${history.length} baseline cold starts (geometric mean ${Math.round(verdict.baseline!)} ms, log SD ${spread.toFixed(2)})`;
-  return tested(verdict, 1 - studentTCdf(t, logs.length - 1), studentTCdf(t, logs.length - 1), verdict.change ?? 0, rule.margin);
+  return tested(
+    verdict,
+    1 - studentTCdf(t, logs.length - 1),
+    studentTCdf(t, logs.length - 1),
+    verdict.change ?? 0,
+    rule.margin,
+  );
 }
 
 export interface TargetComparison {
@@ -343,7 +510,8 @@ function candidatesFor(comparison: TargetComparison, rules: GateRules): Candidat
   const ruleOf = (metric: MetricName) => ({ ...DEFAULT_GATE_RULES[metric], ...(rules[metric] ?? {}) });
   const { target, runs, current } = comparison;
   const candidates: Candidate[] = [];
-  for (const metric of Object.keys(RATE_METRICS) as (keyof typeof RATE_METRICS)[]) candidates.push(rateCandidate(target, metric, RATE_METRICS[metric], runs, current, ruleOf(metric)));
+  for (const metric of Object.keys(RATE_METRICS) as (keyof typeof RATE_METRICS)[])
+    candidates.push(rateCandidate(target, metric, RATE_METRICS[metric], runs, current, ruleOf(metric)));
   for (const metric of SCORE_METRIC_NAMES) {
     candidates.push(
       SCORE_METRICS[metric].binary
@@ -352,12 +520,16 @@ function candidatesFor(comparison: TargetComparison, rules: GateRules): Candidat
     );
   }
   candidates.push(coldCandidate(target, runs, current, ruleOf('coldStartMs')));
-  for (const metric of Object.keys(LOCATION_METRICS) as (keyof typeof LOCATION_METRICS)[]) candidates.push(locationCandidate(target, metric, runs, current, ruleOf(metric)));
-  for (const metric of Object.keys(TAIL_METRICS) as (keyof typeof TAIL_METRICS)[]) candidates.push(tailCandidate(target, metric, runs, current, ruleOf(metric)));
+  for (const metric of Object.keys(LOCATION_METRICS) as (keyof typeof LOCATION_METRICS)[])
+    candidates.push(locationCandidate(target, metric, runs, current, ruleOf(metric)));
+  for (const metric of Object.keys(TAIL_METRICS) as (keyof typeof TAIL_METRICS)[])
+    candidates.push(tailCandidate(target, metric, runs, current, ruleOf(metric)));
   for (const candidate of candidates) {
     if (!ruleOf(candidate.verdict.metric).enabled) {
       candidate.pWorse = null;
-      candidate.verdict.reason = candidate.verdict.reason ? `reported, not gated (disabled); ${candidate.verdict.reason}` : 'reported, not gated (disabled)';
+      candidate.verdict.reason = candidate.verdict.reason
+        ? `reported, not gated (disabled); ${candidate.verdict.reason}`
+        : 'reported, not gated (disabled)';
     }
   }
   // A metric the suite does not measure (detection in a routing suite, entity recall in a screen
@@ -370,11 +542,21 @@ function candidatesFor(comparison: TargetComparison, rules: GateRules): Candidat
  * With `only` (the confirmation stage), the others stay in the Holm family with p = 1: the family
  * is never narrowed to what the data picked, which would let a lone suspect face all of alpha.
  */
-export function decideMetrics(comparisons: readonly TargetComparison[], rules: GateRules, alpha: number, only?: ReadonlySet<string>): MetricVerdict[] {
+export function decideMetrics(
+  comparisons: readonly TargetComparison[],
+  rules: GateRules,
+  alpha: number,
+  only?: ReadonlySet<string>,
+): MetricVerdict[] {
   const candidates = comparisons.flatMap((comparison) => candidatesFor(comparison, rules));
-  if (only) for (const candidate of candidates) if (!only.has(verdictKey(candidate.verdict)) && candidate.pWorse !== null) candidate.pWorse = 1;
+  if (only)
+    for (const candidate of candidates)
+      if (!only.has(verdictKey(candidate.verdict)) && candidate.pWorse !== null) candidate.pWorse = 1;
   const tested = candidates.filter((candidate) => candidate.pWorse !== null);
-  const decisions = holm(tested.map((candidate) => candidate.pWorse!), alpha);
+  const decisions = holm(
+    tested.map((candidate) => candidate.pWorse!),
+    alpha,
+  );
   tested.forEach((candidate, index) => {
     const { verdict } = candidate;
     const decision = decisions[index]!;
@@ -400,12 +582,18 @@ export function decideMetrics(comparisons: readonly TargetComparison[], rules: G
   return only ? verdicts.filter((verdict) => only.has(verdictKey(verdict))) : verdicts;
 }
 
-export const verdictKey = (verdict: Pick<MetricVerdict, 'target' | 'metric'>) => `${verdict.target}\u0000${verdict.metric}`;
+export const verdictKey = (verdict: Pick<MetricVerdict, 'target' | 'metric'>) =>
+  `${verdict.target}\u0000${verdict.metric}`;
 
 /** The scenarios a metric is made of: re-running them (all of them, never a pick by outcome) confirms it. */
-export function scenariosOfMetric(metric: MetricName, scenarios: readonly { id: string; anomaly: boolean | null }[]): string[] {
-  if (metric === 'detectionRatePct') return scenarios.filter((scenario) => scenario.anomaly === true).map((scenario) => scenario.id);
-  if (metric === 'falsePositiveRatePct') return scenarios.filter((scenario) => scenario.anomaly === false).map((scenario) => scenario.id);
+export function scenariosOfMetric(
+  metric: MetricName,
+  scenarios: readonly { id: string; anomaly: boolean | null }[],
+): string[] {
+  if (metric === 'detectionRatePct')
+    return scenarios.filter((scenario) => scenario.anomaly === true).map((scenario) => scenario.id);
+  if (metric === 'falsePositiveRatePct')
+    return scenarios.filter((scenario) => scenario.anomaly === false).map((scenario) => scenario.id);
   return scenarios.map((scenario) => scenario.id);
 }
 

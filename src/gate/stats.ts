@@ -24,7 +24,8 @@ function hypergeometric(population: number, successes: number, draws: number): {
   const hi = Math.min(draws, successes);
   const denominator = logChoose(population, draws);
   const pmf: number[] = [];
-  for (let k = lo; k <= hi; k += 1) pmf.push(Math.exp(logChoose(successes, k) + logChoose(population - successes, draws - k) - denominator));
+  for (let k = lo; k <= hi; k += 1)
+    pmf.push(Math.exp(logChoose(successes, k) + logChoose(population - successes, draws - k) - denominator));
   return { lo, pmf };
 }
 
@@ -46,7 +47,11 @@ export function exactStratifiedTest(strata: readonly Stratum[], alternative: 'le
   let observed = 0;
   for (const stratum of strata) {
     if (stratum.currentTotal === 0 || stratum.baseTotal === 0) continue;
-    const { lo, pmf } = hypergeometric(stratum.baseTotal + stratum.currentTotal, stratum.baseCount + stratum.currentCount, stratum.currentTotal);
+    const { lo, pmf } = hypergeometric(
+      stratum.baseTotal + stratum.currentTotal,
+      stratum.baseCount + stratum.currentCount,
+      stratum.currentTotal,
+    );
     const next = new Array<number>(distribution.length + pmf.length - 1).fill(0);
     for (let i = 0; i < distribution.length; i += 1) {
       for (let j = 0; j < pmf.length; j += 1) next[i + j]! += distribution[i]! * pmf[j]!;
@@ -100,7 +105,10 @@ export function holm(pValues: readonly number[], alpha: number): { threshold: nu
 
 /** ln Γ(x) (Lanczos, g = 7), for the incomplete beta function below. */
 function logGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   const z = x - 1;
   let a = c[0]!;
@@ -121,7 +129,12 @@ function incompleteBeta(x: number, a: number, b: number): number {
   let d = 0;
   for (let i = 0; i <= 300; i += 1) {
     const m = Math.floor(i / 2);
-    const numerator = i === 0 ? 1 : i % 2 === 0 ? (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)) : -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
+    const numerator =
+      i === 0
+        ? 1
+        : i % 2 === 0
+          ? (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m))
+          : -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
     d = 1 + numerator * d;
     d = Math.abs(d) < tiny ? tiny : d;
     d = 1 / d;

@@ -31,10 +31,28 @@ export function checkThresholds(target: string, metrics: Metrics, thresholds: Th
       const { metric, bound } = THRESHOLD_METRIC[threshold];
       const value = metrics[metric].value;
       if (value === null) {
-        return { target, threshold, metric, bound, limit, value, passed: false, reason: `${metric} could not be measured (no successful samples), so ${threshold} ${limit} is not met` };
+        return {
+          target,
+          threshold,
+          metric,
+          bound,
+          limit,
+          value,
+          passed: false,
+          reason: `${metric} could not be measured (no successful samples), so ${threshold} ${limit} is not met`,
+        };
       }
       const passed = bound === 'min' ? value >= limit : value <= limit;
       const relation = bound === 'min' ? (passed ? '≥' : '<') : passed ? '≤' : '>';
-      return { target, threshold, metric, bound, limit, value, passed, reason: `${metric} ${value} ${relation} ${limit} (${threshold})` };
+      return {
+        target,
+        threshold,
+        metric,
+        bound,
+        limit,
+        value,
+        passed,
+        reason: `${metric} ${value} ${relation} ${limit} (${threshold})`,
+      };
     });
 }

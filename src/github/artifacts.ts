@@ -6,14 +6,31 @@ import { DefaultArtifactClient } from '@actions/artifact';
 import type { ShardSpec } from '../shard/slice.js';
 
 /** Artifact names: one prefix per gate step, so two sharded steps in one workflow keep apart. */
-export const shardArtifactPrefix = (key: string) => `model-gate-${key.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'suite'}-shard-`;
+export const shardArtifactPrefix = (key: string) =>
+  `model-gate-${
+    key
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'suite'
+  }-shard-`;
 
 /** The runner gives jobs an artifact service (ACTIONS_RUNTIME_TOKEN, ACTIONS_RESULTS_URL); elsewhere there is none. */
-export const artifactServiceAvailable = (env: NodeJS.ProcessEnv) => Boolean(env.ACTIONS_RUNTIME_TOKEN && env.ACTIONS_RESULTS_URL);
+export const artifactServiceAvailable = (env: NodeJS.ProcessEnv) =>
+  Boolean(env.ACTIONS_RUNTIME_TOKEN && env.ACTIONS_RESULTS_URL);
 
-export async function uploadShardReport(prefix: string, shard: ShardSpec, reportDir: string, names: readonly string[]): Promise<string> {
+export async function uploadShardReport(
+  prefix: string,
+  shard: ShardSpec,
+  reportDir: string,
+  names: readonly string[],
+): Promise<string> {
   const name = `${prefix}${shard.index}-of-${shard.count}`;
-  await new DefaultArtifactClient().uploadArtifact(name, names.map((file) => join(reportDir, file)), reportDir, { retentionDays: 1 });
+  await new DefaultArtifactClient().uploadArtifact(
+    name,
+    names.map((file) => join(reportDir, file)),
+    reportDir,
+    { retentionDays: 1 },
+  );
   return name;
 }
 

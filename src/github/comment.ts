@@ -35,9 +35,14 @@ function asComment(data: unknown): IssueComment {
 export function octokitCommentApi(octokit: OctokitIssues, owner: string, repo: string): CommentApi {
   return {
     // Every page: the earlier comment may be far down a long discussion.
-    listComments: async (issue) => (await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100 })).map(asComment),
-    createComment: async (issue, body) => asComment((await octokit.rest.issues.createComment({ owner, repo, issue_number: issue, body })).data),
-    updateComment: async (id, body) => asComment((await octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body })).data),
+    listComments: async (issue) =>
+      (
+        await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100 })
+      ).map(asComment),
+    createComment: async (issue, body) =>
+      asComment((await octokit.rest.issues.createComment({ owner, repo, issue_number: issue, body })).data),
+    updateComment: async (id, body) =>
+      asComment((await octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body })).data),
   };
 }
 
@@ -46,19 +51,37 @@ function status(error: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
 
-export async function publishComment(options: { api: CommentApi | null; context: RunContext; mode: CommentMode; marker: string; body: string; regressed: boolean }): Promise<CommentOutcome> {
+export async function publishComment(options: {
+  api: CommentApi | null;
+  context: RunContext;
+  mode: CommentMode;
+  marker: string;
+  body: string;
+  regressed: boolean;
+}): Promise<CommentOutcome> {
   const { api, context, mode, marker, body, regressed } = options;
   const skip = (message: string): CommentOutcome => ({ status: 'skipped', message, url: null });
   if (mode === 'never') return skip('No pull-request comment: comment is "never".');
-  if (!context.pullRequest) return skip(`No pull-request comment: this run was started by ${context.eventName || 'something other than a pull request'}; the job summary has the tables.`);
+  if (!context.pullRequest)
+    return skip(
+      `No pull-request comment: this run was started by ${context.eventName || 'something other than a pull request'}; the job summary has the tables.`,
+    );
   if (context.pullRequest.fromFork) {
-    return { status: 'not-allowed', message: 'No pull-request comment: this pull request comes from a fork, whose token is read-only and has no secrets; the job summary has the tables.', url: null };
+    return {
+      status: 'not-allowed',
+      message:
+        'No pull-request comment: this pull request comes from a fork, whose token is read-only and has no secrets; the job summary has the tables.',
+      url: null,
+    };
   }
   if (!api) return skip('No pull-request comment: no github-token was given.');
   try {
-    const existing = (await api.listComments(context.pullRequest.number)).find((comment) => comment.authorIsBot && comment.body.includes(marker));
+    const existing = (await api.listComments(context.pullRequest.number)).find(
+      (comment) => comment.authorIsBot && comment.body.includes(marker),
+    );
     // on-regression: comment when something regressed, and keep an earlier comment up to date so it never shows stale bad news.
-    if (mode === 'on-regression' && !regressed && !existing) return skip('No pull-request comment: nothing regressed (comment is "on-regression").');
+    if (mode === 'on-regression' && !regressed && !existing)
+      return skip('No pull-request comment: nothing regressed (comment is "on-regression").');
     if (existing) {
       const updated = await api.updateComment(existing.id, body);
       return { status: 'updated', message: `Updated the model-gate comment: ${updated.url}`, url: updated.url };
@@ -73,6 +96,10 @@ export async function publishComment(options: { api: CommentApi | null; context:
         url: null,
       };
     }
-    return { status: 'failed', message: `The pull-request comment could not be written (${(error as Error).message.split('\n')[0]}); the gate result is unchanged.`, url: null };
+    return {
+      status: 'failed',
+      message: `The pull-request comment could not be written (${(error as Error).message.split('\n')[0]}); the gate result is unchanged.`,
+      url: null,
+    };
   }
 }

@@ -36,8 +36,16 @@ export function readRunContext(env: Record<string, string | undefined>): RunCont
   return {
     eventName: env.GITHUB_EVENT_NAME ?? '',
     repository: owner && repo ? { owner, repo } : null,
-    pullRequest: pr ? { number: pr.number, fromFork: Boolean(pr.head.repo && pr.head.repo.full_name !== pr.base.repo.full_name) || !pr.head.repo } : null,
-    runUrl: env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : null,
+    pullRequest: pr
+      ? {
+          number: pr.number,
+          fromFork: Boolean(pr.head.repo && pr.head.repo.full_name !== pr.base.repo.full_name) || !pr.head.repo,
+        }
+      : null,
+    runUrl:
+      env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+        ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+        : null,
     workflow: env.GITHUB_WORKFLOW ?? 'model-gate',
   };
 }

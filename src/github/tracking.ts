@@ -20,16 +20,33 @@ export interface IssueApi {
 
 function asIssue(data: unknown): TrackedIssue & { isPullRequest: boolean } {
   const entry = data as { number: number; body?: string | null; html_url?: string; pull_request?: unknown };
-  return { number: entry.number, body: entry.body ?? '', url: entry.html_url ?? '', isPullRequest: entry.pull_request !== undefined };
+  return {
+    number: entry.number,
+    body: entry.body ?? '',
+    url: entry.html_url ?? '',
+    isPullRequest: entry.pull_request !== undefined,
+  };
 }
 
 export function octokitIssueApi(octokit: OctokitIssues, owner: string, repo: string): IssueApi {
   return {
     // The issues list includes pull requests; every page is read.
     listOpenIssues: async (label) =>
-      (await octokit.paginate(octokit.rest.issues.listForRepo, { owner, repo, state: 'open', labels: label, per_page: 100 })).map(asIssue).filter((issue) => !issue.isPullRequest),
-    createIssue: async (title, body, labels) => asIssue((await octokit.rest.issues.create({ owner, repo, title, body, labels })).data),
-    updateIssue: async (number, fields) => asIssue((await octokit.rest.issues.update({ owner, repo, issue_number: number, ...fields })).data),
+      (
+        await octokit.paginate(octokit.rest.issues.listForRepo, {
+          owner,
+          repo,
+          state: 'open',
+          labels: label,
+          per_page: 100,
+        })
+      )
+        .map(asIssue)
+        .filter((issue) => !issue.isPullRequest),
+    createIssue: async (title, body, labels) =>
+      asIssue((await octokit.rest.issues.create({ owner, repo, title, body, labels })).data),
+    updateIssue: async (number, fields) =>
+      asIssue((await octokit.rest.issues.update({ owner, repo, issue_number: number, ...fields })).data),
     commentOnIssue: async (number, body) => {
       await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
     },
@@ -42,7 +59,14 @@ export interface TrackingOutcome {
   url: string | null;
 }
 
-export async function updateTrackingIssue(options: { api: IssueApi | null; context: RunContext; enabled: boolean; marker: string; failing: boolean; body: string }): Promise<TrackingOutcome> {
+export async function updateTrackingIssue(options: {
+  api: IssueApi | null;
+  context: RunContext;
+  enabled: boolean;
+  marker: string;
+  failing: boolean;
+  body: string;
+}): Promise<TrackingOutcome> {
   const { api, context, marker, failing } = options;
   const skip = (message: string): TrackingOutcome => ({ status: 'skipped', message, url: null });
   if (!options.enabled) return skip('No tracking issue: tracking-issue is false.');
@@ -53,23 +77,46 @@ export async function updateTrackingIssue(options: { api: IssueApi | null; conte
     const body = `${options.body}\n\nThis issue is kept up to date by model-gate's nightly run${context.runUrl ? ` (latest: ${context.runUrl})` : ''} and closed when the gate passes again.\n`;
     if (failing && existing) {
       const updated = await api.updateIssue(existing.number, { body });
-      return { status: 'updated', message: `The nightly gate still fails: tracking issue updated, ${updated.url}`, url: updated.url };
+      return {
+        status: 'updated',
+        message: `The nightly gate still fails: tracking issue updated, ${updated.url}`,
+        url: updated.url,
+      };
     }
     if (failing) {
       const created = await api.createIssue(`model-gate: the ${context.workflow} gate fails`, body, [TRACKING_LABEL]);
-      return { status: 'opened', message: `The nightly gate fails: tracking issue opened, ${created.url}`, url: created.url };
+      return {
+        status: 'opened',
+        message: `The nightly gate fails: tracking issue opened, ${created.url}`,
+        url: created.url,
+      };
     }
     if (existing) {
-      await api.commentOnIssue(existing.number, `The gate passes again${context.runUrl ? ` (${context.runUrl})` : ''}: closing.`);
+      await api.commentOnIssue(
+        existing.number,
+        `The gate passes again${context.runUrl ? ` (${context.runUrl})` : ''}: closing.`,
+      );
       const closed = await api.updateIssue(existing.number, { state: 'closed' });
-      return { status: 'closed', message: `The gate passes again: tracking issue closed, ${closed.url}`, url: closed.url };
+      return {
+        status: 'closed',
+        message: `The gate passes again: tracking issue closed, ${closed.url}`,
+        url: closed.url,
+      };
     }
     return skip('No tracking issue: the gate passes and none is open.');
   } catch (error) {
     const status = (error as { status?: unknown }).status;
     if (status === 403 || status === 401) {
-      return { status: 'not-allowed', message: `No tracking issue: the token may not write issues (HTTP ${status}). Give the job "permissions: issues: write", or set tracking-issue to false; the gate result is unchanged.`, url: null };
+      return {
+        status: 'not-allowed',
+        message: `No tracking issue: the token may not write issues (HTTP ${status}). Give the job "permissions: issues: write", or set tracking-issue to false; the gate result is unchanged.`,
+        url: null,
+      };
     }
-    return { status: 'failed', message: `The tracking issue could not be updated (${(error as Error).message.split('\n')[0]}); the gate result is unchanged.`, url: null };
+    return {
+      status: 'failed',
+      message: `The tracking issue could not be updated (${(error as Error).message.split('\n')[0]}); the gate result is unchanged.`,
+      url: null,
+    };
   }
 }

@@ -64,7 +64,12 @@ export const metricValueSchema = z.object({
 
 // Score metrics came after the first baselines: absent from older files, they read as unmeasured.
 export const metricsSchema = z.object(
-  Object.fromEntries(METRIC_NAMES.map((name) => [name, isScoreMetric(name) ? metricValueSchema.default({ value: null, n: 0 }) : metricValueSchema])) as Record<MetricName, typeof metricValueSchema>,
+  Object.fromEntries(
+    METRIC_NAMES.map((name) => [
+      name,
+      isScoreMetric(name) ? metricValueSchema.default({ value: null, n: 0 }) : metricValueSchema,
+    ]),
+  ) as Record<MetricName, typeof metricValueSchema>,
 );
 
 export const scenarioOutcomeSchema = z.object({
@@ -91,7 +96,9 @@ export const targetMeasurementSchema = z.object({
   metrics: metricsSchema,
   categories: z.record(z.string(), metricsSchema),
   scenarios: z.array(scenarioOutcomeSchema),
-  coldStart: z.object({ scenario: z.string(), errorClass: z.string().nullable(), errorMessage: z.string().nullable() }).nullable(),
+  coldStart: z
+    .object({ scenario: z.string(), errorClass: z.string().nullable(), errorMessage: z.string().nullable() })
+    .nullable(),
 });
 
 export type MetricValue = z.infer<typeof metricValueSchema>;
@@ -124,18 +131,37 @@ export function computeMetrics(samples: readonly Sample[]): Metrics {
   const latencies = timed.map((sample) => sample.latencyMs);
   const ttfts = timed.map((sample) => sample.ttftMs).filter((value): value is number => value !== null);
   const speeds = timed.map((sample) => sample.outputTokensPerSecond).filter((value): value is number => value !== null);
-  const interTokenMeans = timed.map((sample) => sample.interTokenMeanMs).filter((value): value is number => value !== null);
-  const interTokenP95s = timed.map((sample) => sample.interTokenP95Ms).filter((value): value is number => value !== null);
+  const interTokenMeans = timed
+    .map((sample) => sample.interTokenMeanMs)
+    .filter((value): value is number => value !== null);
+  const interTokenP95s = timed
+    .map((sample) => sample.interTokenP95Ms)
+    .filter((value): value is number => value !== null);
   const count = (list: readonly Sample[], predicate: (sample: Sample) => boolean) => list.filter(predicate).length;
 
   return {
     // A failed call is a missed anomaly: the gate asks whether the setup still spots what it must.
-    detectionRatePct: rate(count(anomalies, (sample) => sample.detected), anomalies.length),
+    detectionRatePct: rate(
+      count(anomalies, (sample) => sample.detected),
+      anomalies.length,
+    ),
     // An error cannot show a false alarm, so false positives count answered clean screens only.
-    falsePositiveRatePct: rate(count(cleanAnswered, (sample) => sample.flagged), cleanAnswered.length),
-    jsonValidRatePct: rate(count(answered, (sample) => sample.jsonValid), answered.length),
-    schemaValidRatePct: rate(count(answered, (sample) => sample.schemaValid), answered.length),
-    errorRatePct: rate(count(attempts, (sample) => sample.errorClass !== null), attempts.length),
+    falsePositiveRatePct: rate(
+      count(cleanAnswered, (sample) => sample.flagged),
+      cleanAnswered.length,
+    ),
+    jsonValidRatePct: rate(
+      count(answered, (sample) => sample.jsonValid),
+      answered.length,
+    ),
+    schemaValidRatePct: rate(
+      count(answered, (sample) => sample.schemaValid),
+      answered.length,
+    ),
+    errorRatePct: rate(
+      count(attempts, (sample) => sample.errorClass !== null),
+      attempts.length,
+    ),
     coldStartMs: cold ? { value: cold.latencyMs, n: 1 } : { value: null, n: 0 },
     warmLatencyMeanMs: stat(latencies, (sorted) => mean(sorted)),
     warmLatencyP50Ms: stat(latencies, (sorted) => quantileSorted(sorted, 0.5)),
@@ -155,12 +181,24 @@ function scoreMetrics(warm: readonly Sample[]): Record<ScoreMetricName, MetricVa
     const values = warm.map((sample) => sample.scores[score]).filter((value): value is number => value !== undefined);
     if (values.length === 0) return [name, { value: null, n: 0 }];
     const total = values.reduce((sum, value) => sum + value, 0);
-    return [name, { value: round((total / values.length) * 100), n: values.length, ...(binary ? { count: Math.round(total) } : {}) }];
+    return [
+      name,
+      {
+        value: round((total / values.length) * 100),
+        n: values.length,
+        ...(binary ? { count: Math.round(total) } : {}),
+      },
+    ];
   });
   return Object.fromEntries(entries) as Record<ScoreMetricName, MetricValue>;
 }
 
-export type ScenarioRef = { id: string; category: string; anomaly: boolean | null; primaryScore?: { name: string; threshold: number } };
+export type ScenarioRef = {
+  id: string;
+  category: string;
+  anomaly: boolean | null;
+  primaryScore?: { name: string; threshold: number };
+};
 
 /** Warm outcome counts per scenario, in the suite's order. */
 export function scenarioOutcomes(samples: readonly Sample[], scenarioOrder: readonly ScenarioRef[]): ScenarioOutcome[] {
@@ -203,7 +241,9 @@ export function measureTarget(samples: readonly Sample[], scenarioOrder: readonl
     metrics: computeMetrics(samples),
     categories,
     scenarios: scenarioOutcomes(samples, scenarioOrder),
-    coldStart: coldSample ? { scenario: coldSample.scenario, errorClass: coldSample.errorClass, errorMessage: coldSample.errorMessage } : null,
+    coldStart: coldSample
+      ? { scenario: coldSample.scenario, errorClass: coldSample.errorClass, errorMessage: coldSample.errorMessage }
+      : null,
   };
 }
 
@@ -228,12 +268,22 @@ export function scenarioProblems(outcome: ScenarioOutcome): string[] {
   const problems: string[] = [];
   const answered = outcome.runs - outcome.errors;
   if (outcome.errors > 0) problems.push(`${outcome.errors} of ${outcome.runs} calls failed`);
-  if (outcome.anomaly === true && outcome.detected * 2 <= outcome.runs) problems.push(`the planted anomaly was detected in ${outcome.detected} of ${outcome.runs} runs`);
-  if (outcome.anomaly === false && outcome.flagged * 2 >= answered && answered > 0) problems.push(`the clean screen was flagged in ${outcome.flagged} of ${answered} answers`);
+  if (outcome.anomaly === true && outcome.detected * 2 <= outcome.runs)
+    problems.push(`the planted anomaly was detected in ${outcome.detected} of ${outcome.runs} runs`);
+  if (outcome.anomaly === false && outcome.flagged * 2 >= answered && answered > 0)
+    problems.push(`the clean screen was flagged in ${outcome.flagged} of ${answered} answers`);
   const primary = primaryMean(outcome);
-  if (outcome.anomaly === null && outcome.primaryScore && primary !== null && primary < outcome.primaryScore.threshold) {
-    problems.push(`${outcome.primaryScore.name} averaged ${Math.round(primary * 100)} %, under the ${Math.round(outcome.primaryScore.threshold * 100)} % a pass needs`);
+  if (
+    outcome.anomaly === null &&
+    outcome.primaryScore &&
+    primary !== null &&
+    primary < outcome.primaryScore.threshold
+  ) {
+    problems.push(
+      `${outcome.primaryScore.name} averaged ${Math.round(primary * 100)} %, under the ${Math.round(outcome.primaryScore.threshold * 100)} % a pass needs`,
+    );
   }
-  if (outcome.jsonValid < answered) problems.push(`${answered - outcome.jsonValid} of ${answered} answers were not valid JSON`);
+  if (outcome.jsonValid < answered)
+    problems.push(`${answered - outcome.jsonValid} of ${answered} answers were not valid JSON`);
   return scenarioPasses(outcome) ? [] : problems;
 }

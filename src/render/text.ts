@@ -24,10 +24,18 @@ export function loadFonts(): Fonts {
 export type TextAnchor = 'start' | 'middle' | 'end';
 
 /** One glyph outline placed with its origin at (x, y), font units scaled and flipped to SVG's y-down. */
-const placedGlyph = (data: string, x: string, y: string, scale: number) => `<path transform="translate(${x} ${y}) scale(${scale.toFixed(6)} ${(-scale).toFixed(6)})" d="${data}"/>`;
+const placedGlyph = (data: string, x: string, y: string, scale: number) =>
+  `<path transform="translate(${x} ${y}) scale(${scale.toFixed(6)} ${(-scale).toFixed(6)})" d="${data}"/>`;
 
 /** SVG paths for one shaped line of text with its baseline at (x, y). Fixed decimals keep output stable. */
-export function textPaths(font: fontkit.Font, text: string, x: number, y: number, sizePx: number, fill: string): string {
+export function textPaths(
+  font: fontkit.Font,
+  text: string,
+  x: number,
+  y: number,
+  sizePx: number,
+  fill: string,
+): string {
   const scale = sizePx / font.unitsPerEm;
   const run = font.layout(text);
   let penX = x;
@@ -35,7 +43,15 @@ export function textPaths(font: fontkit.Font, text: string, x: number, y: number
   run.glyphs.forEach((glyph, index) => {
     const position = run.positions[index]!;
     const data = glyph.path.toSVG();
-    if (data) paths.push(placedGlyph(data, (penX + position.xOffset * scale).toFixed(3), (y - position.yOffset * scale).toFixed(3), scale));
+    if (data)
+      paths.push(
+        placedGlyph(
+          data,
+          (penX + position.xOffset * scale).toFixed(3),
+          (y - position.yOffset * scale).toFixed(3),
+          scale,
+        ),
+      );
     penX += position.xAdvance * scale;
   });
   return `<g fill="${fill}">${paths.join('')}</g>`;
@@ -44,7 +60,13 @@ export function textPaths(font: fontkit.Font, text: string, x: number, y: number
 const glyphOutlines = new WeakMap<fontkit.Font, Map<number, string>>();
 
 /** The glyphs of a label straight from the character map, each with its pen position, the label anchored at x. */
-function unshapedLabel(font: fontkit.Font, text: string, x: number, scale: number, anchor: TextAnchor): { glyph: fontkit.Glyph; penX: number }[] {
+function unshapedLabel(
+  font: fontkit.Font,
+  text: string,
+  x: number,
+  scale: number,
+  anchor: TextAnchor,
+): { glyph: fontkit.Glyph; penX: number }[] {
   const glyphs = font.glyphsForString(text);
   const width = glyphs.reduce((sum, glyph) => sum + glyph.advanceWidth, 0) * scale;
   let penX = anchor === 'start' ? x : anchor === 'middle' ? x - width / 2 : x - width;
@@ -67,7 +89,15 @@ function cacheFor<K, V>(caches: WeakMap<fontkit.Font, Map<K, V>>, font: fontkit.
  * shaping (no kerning or ligatures, invisible at label sizes), each outline converted once per process.
  * Full shaping costs about 0.3 ms a string, which a chart sheet with dozens of labels would pay per run.
  */
-export function labelPaths(font: fontkit.Font, text: string, x: number, y: number, sizePx: number, fill: string, anchor: TextAnchor = 'start'): string {
+export function labelPaths(
+  font: fontkit.Font,
+  text: string,
+  x: number,
+  y: number,
+  sizePx: number,
+  fill: string,
+  anchor: TextAnchor = 'start',
+): string {
   const scale = sizePx / font.unitsPerEm;
   const outlines = cacheFor(glyphOutlines, font);
   const paths: string[] = [];
@@ -95,9 +125,12 @@ function relativeOutline(glyph: fontkit.Glyph, scale: number): string {
       continue;
     }
     const points: { x: number; y: number }[] = [];
-    for (let index = 0; index + 1 < args.length; index += 2) points.push({ x: at(args[index]!), y: -at(args[index + 1]!) });
+    for (let index = 0; index + 1 < args.length; index += 2)
+      points.push({ x: at(args[index]!), y: -at(args[index + 1]!) });
     const letter = command === 'moveTo' ? 'm' : command === 'lineTo' ? 'l' : command === 'quadraticCurveTo' ? 'q' : 'c';
-    parts.push(letter + points.map((point) => `${(point.x - current.x) / 100} ${(point.y - current.y) / 100}`).join(' '));
+    parts.push(
+      letter + points.map((point) => `${(point.x - current.x) / 100} ${(point.y - current.y) / 100}`).join(' '),
+    );
     current = points[points.length - 1]!;
     if (command === 'moveTo') start = current;
   }
@@ -109,7 +142,15 @@ function relativeOutline(glyph: fontkit.Glyph, scale: number): string {
  * process and size. For charts, rasterized on every run: librsvg pays per element and per
  * transform, so one element per label rasterizes about 15 % faster than a <path> per glyph.
  */
-export function labelOutline(font: fontkit.Font, text: string, x: number, y: number, sizePx: number, fill: string, anchor: TextAnchor = 'start'): string {
+export function labelOutline(
+  font: fontkit.Font,
+  text: string,
+  x: number,
+  y: number,
+  sizePx: number,
+  fill: string,
+  anchor: TextAnchor = 'start',
+): string {
   const scale = sizePx / font.unitsPerEm;
   const outlines = cacheFor(relativeOutlines, font);
   let data = '';

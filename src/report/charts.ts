@@ -19,11 +19,13 @@ const escapeXml = (text: string) => text.replace(/[<>&"']/g, (char) => `&#${char
 
 type DrawText = (text: string, x: number, y: number, sizePx: number, anchor: TextAnchor) => string;
 
-const svgText: DrawText = (text, x, y, sizePx, anchor) => `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="${sizePx}" text-anchor="${anchor}" fill="${INK}">${escapeXml(text)}</text>`;
+const svgText: DrawText = (text, x, y, sizePx, anchor) =>
+  `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="${sizePx}" text-anchor="${anchor}" fill="${INK}">${escapeXml(text)}</text>`;
 
 function outlineText(bold = false): DrawText {
   const fonts = loadFonts();
-  return (text, x, y, sizePx, anchor) => labelOutline(bold ? fonts.bold : fonts.regular, text, x, y, sizePx, INK, anchor);
+  return (text, x, y, sizePx, anchor) =>
+    labelOutline(bold ? fonts.bold : fonts.regular, text, x, y, sizePx, INK, anchor);
 }
 
 interface Box {
@@ -34,9 +36,18 @@ interface Box {
 }
 
 /** One metric's trend in a box: title, axes, three ticks, the line, b-N labels and `now` last. */
-function trendPanel(draw: DrawText, title: string, unit: string, values: readonly (number | null)[], box: Box, fontPx: number): string[] {
+function trendPanel(
+  draw: DrawText,
+  title: string,
+  unit: string,
+  values: readonly (number | null)[],
+  box: Box,
+  fontPx: number,
+): string[] {
   const pad = { left: 6 * fontPx, right: 3 * fontPx, top: 3 * fontPx, bottom: 3 * fontPx };
-  const points = values.map((value, index) => ({ index, value })).filter((point): point is { index: number; value: number } => point.value !== null);
+  const points = values
+    .map((value, index) => ({ index, value }))
+    .filter((point): point is { index: number; value: number } => point.value !== null);
   const max = Math.max(...points.map((point) => point.value), 0);
   const min = Math.min(...points.map((point) => point.value), max);
   const span = max - min || Math.max(1, Math.abs(max) * 0.1);
@@ -49,14 +60,29 @@ function trendPanel(draw: DrawText, title: string, unit: string, values: readonl
   const bottom = box.y + box.height - pad.bottom;
   const x = (index: number) => left + (values.length === 1 ? 0 : (index / (values.length - 1)) * (right - left));
   const y = (value: number) => top + (1 - (value - low) / (high - low)) * (bottom - top);
-  const path = points.map((point, order) => `${order === 0 ? 'M' : 'L'}${x(point.index).toFixed(1)},${y(point.value).toFixed(1)}`).join(' ');
+  const path = points
+    .map((point, order) => `${order === 0 ? 'M' : 'L'}${x(point.index).toFixed(1)},${y(point.value).toFixed(1)}`)
+    .join(' ');
   return [
     draw(`${title} (${unit})`, box.x + box.width / 2, box.y + 2 * fontPx, fontPx + 2, 'middle'),
     `<path d="M${left},${top}V${bottom}H${right}" fill="none" stroke="${AXIS}"/>`,
-    ...[low, (low + high) / 2, high].map((value) => draw(String(Number(value.toPrecision(3))), left - 8, y(value) + fontPx / 3, fontPx, 'end')),
+    ...[low, (low + high) / 2, high].map((value) =>
+      draw(String(Number(value.toPrecision(3))), left - 8, y(value) + fontPx / 3, fontPx, 'end'),
+    ),
     `<path d="${path}" fill="none" stroke="${LINE}" stroke-width="2"/>`,
-    ...points.map((point) => `<circle cx="${x(point.index).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="4" fill="${point.index === values.length - 1 ? NOW : LINE}"/>`),
-    ...values.map((_, index) => draw(index === values.length - 1 ? 'now' : `b${index - values.length + 1}`, x(index), bottom + 1.5 * fontPx, fontPx, 'middle')),
+    ...points.map(
+      (point) =>
+        `<circle cx="${x(point.index).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="4" fill="${point.index === values.length - 1 ? NOW : LINE}"/>`,
+    ),
+    ...values.map((_, index) =>
+      draw(
+        index === values.length - 1 ? 'now' : `b${index - values.length + 1}`,
+        x(index),
+        bottom + 1.5 * fontPx,
+        fontPx,
+        'middle',
+      ),
+    ),
   ];
 }
 
@@ -71,13 +97,21 @@ const svgDocument = (width: number, height: number, title: string, parts: readon
 
 /** One metric's chart, with real text (selectable, scalable) for browsers. */
 export function trendSvg(title: string, unit: string, values: readonly (number | null)[]): string {
-  return svgDocument(640, 320, `${title} (${unit})`, trendPanel(svgText, title, unit, values, { x: 0, y: 0, width: 640, height: 320 }, 12));
+  return svgDocument(
+    640,
+    320,
+    `${title} (${unit})`,
+    trendPanel(svgText, title, unit, values, { x: 0, y: 0, width: 640, height: 320 }, 12),
+  );
 }
 
 const SHEET_PANEL = { width: 360, height: 190 };
 
 /** Every charted metric of one target on one sheet, two panels a row, text as font outlines. */
-export function trendSheetSvg(targetName: string, charts: readonly { label: string; unit: string; values: readonly (number | null)[] }[]): string {
+export function trendSheetSvg(
+  targetName: string,
+  charts: readonly { label: string; unit: string; values: readonly (number | null)[] }[],
+): string {
   const columns = Math.min(2, charts.length);
   const header = 34;
   const width = columns * SHEET_PANEL.width;
@@ -85,7 +119,18 @@ export function trendSheetSvg(targetName: string, charts: readonly { label: stri
   const regular = outlineText();
   const title = `${targetName}: trends`;
   const panels = charts.flatMap((chart, index) =>
-    trendPanel(regular, chart.label, chart.unit, chart.values, { x: (index % columns) * SHEET_PANEL.width, y: header + Math.floor(index / columns) * SHEET_PANEL.height, ...SHEET_PANEL }, 11),
+    trendPanel(
+      regular,
+      chart.label,
+      chart.unit,
+      chart.values,
+      {
+        x: (index % columns) * SHEET_PANEL.width,
+        y: header + Math.floor(index / columns) * SHEET_PANEL.height,
+        ...SHEET_PANEL,
+      },
+      11,
+    ),
   );
   return svgDocument(width, height, title, [outlineText(true)(title, width / 2, 22, 14, 'middle'), ...panels]);
 }
@@ -94,7 +139,11 @@ export function trendSheetSvg(targetName: string, charts: readonly { label: stri
  * Writes charts/<target>-<metric>.svg now and, given sharp, starts rendering charts/<target>-trends.png
  * on libuv's thread pool, so the caller can write its other files meanwhile; the promise lists the files.
  */
-export function writeTrendCharts(reportDir: string, trends: readonly Pick<Report['targets'][number], 'name' | 'trends'>[], sharp: Sharp | null): Promise<string[]> {
+export function writeTrendCharts(
+  reportDir: string,
+  trends: readonly Pick<Report['targets'][number], 'name' | 'trends'>[],
+  sharp: Sharp | null,
+): Promise<string[]> {
   try {
     const targets = trends
       .map((target) => ({

@@ -9,8 +9,12 @@ export const COMMENT_MAX_CHARS = 60_000;
 const COMMENT_MAX_BYTES = 262_144;
 
 function footer(report: Report, runUrl: string | null): string {
-  const fingerprint = report.suite ? `suite ${report.suite.id} v${report.suite.version}, fingerprint \`${report.suite.fingerprint.slice(7, 19)}\`` : 'no suite loaded';
-  const run = runUrl ? ` · [workflow run](${runUrl}) — report.json, summary.md and samples.jsonl are in its artifacts` : '';
+  const fingerprint = report.suite
+    ? `suite ${report.suite.id} v${report.suite.version}, fingerprint \`${report.suite.fingerprint.slice(7, 19)}\``
+    : 'no suite loaded';
+  const run = runUrl
+    ? ` · [workflow run](${runUrl}) — report.json, summary.md and samples.jsonl are in its artifacts`
+    : '';
   return `\n<sub>model-gate ${report.tool.version} · ${fingerprint}${run}</sub>\n`;
 }
 
@@ -22,12 +26,16 @@ export function commentBody(report: Report, options: { marker: string; runUrl: s
     const body = `${options.marker}\n${summaryMarkdown(report, detail)}${tail}`;
     if (fits(body)) return body;
   }
-  const note = '\n\n… The rest did not fit in a comment: see the job summary and the report in the run\'s artifacts.\n';
+  const note = "\n\n… The rest did not fit in a comment: see the job summary and the report in the run's artifacts.\n";
   const budget = COMMENT_MAX_CHARS - note.length - tail.length - 200;
   const kept: string[] = [];
   let size = 0;
   for (const line of `${options.marker}\n${summaryMarkdown(report, 'minimal')}`.split('\n')) {
-    if (size + line.length + 1 > budget || Buffer.byteLength(kept.join('\n')) + Buffer.byteLength(line) > COMMENT_MAX_BYTES / 2) break;
+    if (
+      size + line.length + 1 > budget ||
+      Buffer.byteLength(kept.join('\n')) + Buffer.byteLength(line) > COMMENT_MAX_BYTES / 2
+    )
+      break;
     kept.push(line);
     size += line.length + 1;
   }

@@ -7,23 +7,38 @@ import type { Report } from './report.js';
 
 // A CommonJS default export: Node's ESM loader hands over module.exports (the builder under
 // .default), the bundler hands over the builder itself; accept both.
-const junitReportBuilder = ((junitReportBuilderModule as unknown as { default?: Builder }).default ?? junitReportBuilderModule) as unknown as Builder;
+const junitReportBuilder = ((junitReportBuilderModule as unknown as { default?: Builder }).default ??
+  junitReportBuilderModule) as unknown as Builder;
 
 export function junitXml(report: Report): string {
   const builder = junitReportBuilder.newBuilder();
   for (const target of report.targets) {
     const suite = builder.testSuite().name(`model-gate ${report.suite?.id ?? ''} · ${target.name}`.trim());
     if (!target.preflight.ok || !target.measurement) {
-      suite.testCase().className(`model-gate.${target.name}`).name('preflight').failure(target.preflight.diagnosis ?? 'The target could not be measured.', 'preflight');
+      suite
+        .testCase()
+        .className(`model-gate.${target.name}`)
+        .name('preflight')
+        .failure(target.preflight.diagnosis ?? 'The target could not be measured.', 'preflight');
       continue;
     }
     for (const outcome of target.measurement.scenarios) {
-      const testCase = suite.testCase().className(`model-gate.${target.name}.${outcome.category}`).name(outcome.scenario);
+      const testCase = suite
+        .testCase()
+        .className(`model-gate.${target.name}.${outcome.category}`)
+        .name(outcome.scenario);
       const problems = scenarioProblems(outcome);
-      if (problems.length > 0) testCase.failure(`${outcome.scenario}: ${problems.join('; ')}.`, outcome.anomaly ? 'anomaly' : 'clean');
+      if (problems.length > 0)
+        testCase.failure(`${outcome.scenario}: ${problems.join('; ')}.`, outcome.anomaly ? 'anomaly' : 'clean');
     }
-    for (const verdict of report.metricVerdicts.filter((entry) => entry.target === target.name && entry.status === 'regressed')) {
-      suite.testCase().className(`model-gate.${target.name}.gate`).name(verdict.metric).failure(`${verdict.metric} regressed: ${verdict.reason}`, 'regression');
+    for (const verdict of report.metricVerdicts.filter(
+      (entry) => entry.target === target.name && entry.status === 'regressed',
+    )) {
+      suite
+        .testCase()
+        .className(`model-gate.${target.name}.gate`)
+        .name(verdict.metric)
+        .failure(`${verdict.metric} regressed: ${verdict.reason}`, 'regression');
     }
   }
   return builder.build();

@@ -7,13 +7,19 @@ import type { Report, TargetReport } from './report.js';
 import { inlineText, inlineUntrusted } from './untrusted.js';
 
 const VERDICT_ICON = { pass: '✅', fail: '❌', 'no-baseline': 'ℹ️', incomparable: '⚠️', error: '⚠️' } as const;
-const STATUS_TEXT = { regressed: '❌ regressed', improved: '🟢 improved', 'within-noise': '✅ within noise', 'not-gated': 'not gated' } as const;
+const STATUS_TEXT = {
+  regressed: '❌ regressed',
+  improved: '🟢 improved',
+  'within-noise': '✅ within noise',
+  'not-gated': 'not gated',
+} as const;
 
 export function formatMetric(name: MetricName, metric: MetricValue): string {
   if (metric.value === null) return '—';
   const unit = METRIC_INFO[name].unit;
   if (unit === '%') return `${metric.value.toFixed(1)} %`;
-  if (unit === 'ms') return metric.value >= 10_000 ? `${(metric.value / 1000).toFixed(2)} s` : `${Math.round(metric.value)} ms`;
+  if (unit === 'ms')
+    return metric.value >= 10_000 ? `${(metric.value / 1000).toFixed(2)} s` : `${Math.round(metric.value)} ms`;
   return metric.value.toFixed(1);
 }
 
@@ -34,14 +40,26 @@ function basis(name: MetricName, metric: MetricValue): string {
 
 /** Quality metrics that only some suites measure, in the order a per-category table shows them. */
 const SUITE_QUALITY_METRICS: readonly MetricName[] = [
-  'detectionRatePct', 'falsePositiveRatePct', 'entityRecallPct', 'entityPrecisionPct', 'relationRecallPct', 'ocrRecallPct', 'ocrJaccardPct',
-  'toolAccuracyPct', 'argumentMatchPct', 'keywordMatchPct', 'coordinateHitPct', 'formatAdherencePct',
+  'detectionRatePct',
+  'falsePositiveRatePct',
+  'entityRecallPct',
+  'entityPrecisionPct',
+  'relationRecallPct',
+  'ocrRecallPct',
+  'ocrJaccardPct',
+  'toolAccuracyPct',
+  'argumentMatchPct',
+  'keywordMatchPct',
+  'coordinateHitPct',
+  'formatAdherencePct',
 ];
 const SUITE_SPECIFIC = new Set(SUITE_QUALITY_METRICS);
 
 /** The metrics worth a row: every general one, and the suite's own quality metrics where measured or compared. */
 const shownMetrics = (metrics: Metrics, compared: ReadonlyMap<MetricName, unknown> = new Map()) =>
-  METRIC_NAMES.filter((name) => !SUITE_SPECIFIC.has(name) || metrics[name].n > 0 || metrics[name].value !== null || compared.has(name));
+  METRIC_NAMES.filter(
+    (name) => !SUITE_SPECIFIC.has(name) || metrics[name].n > 0 || metrics[name].value !== null || compared.has(name),
+  );
 const qualityMetrics = (metrics: Metrics) => SUITE_QUALITY_METRICS.filter((name) => metrics[name].n > 0);
 
 /** Text that came from configuration, shown in code spans; backticks would end the span early. */
@@ -52,7 +70,15 @@ function trendChart(name: MetricName, values: readonly (number | null)[]): strin
   const labels = values.map((_, index) => (index === values.length - 1 ? '"now"' : `"b${index - values.length + 1}"`));
   const points = values.map((value) => (value === null ? 0 : Math.round(value * 10) / 10));
   const { label, unit } = METRIC_INFO[name];
-  return ['```mermaid', 'xychart-beta', `  title "${label} (${unit})"`, `  x-axis [${labels.join(', ')}]`, `  y-axis "${unit}"`, `  line [${points.join(', ')}]`, '```'];
+  return [
+    '```mermaid',
+    'xychart-beta',
+    `  title "${label} (${unit})"`,
+    `  x-axis [${labels.join(', ')}]`,
+    `  y-axis "${unit}"`,
+    `  line [${points.join(', ')}]`,
+    '```',
+  ];
 }
 
 /** How much a summary shows: everything, or less of it when it must fit a pull-request comment. */
@@ -62,21 +88,48 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
   const lines = [`### Target ${code(target.name)} — model ${code(target.model)} at ${code(target.baseUrl)}`, ''];
   if (!target.preflight.ok) {
     const diagnosis = target.preflight.diagnosis ?? 'The preflight check failed.';
-    lines.push(report.verdictReason.includes(diagnosis) ? 'Not measured: the preflight check failed (above).' : `⚠️ ${inlineText(diagnosis)}`, '');
+    lines.push(
+      report.verdictReason.includes(diagnosis)
+        ? 'Not measured: the preflight check failed (above).'
+        : `⚠️ ${inlineText(diagnosis)}`,
+      '',
+    );
     return lines;
   }
-  if (target.stopped && !report.verdictReason.includes(target.stopped)) lines.push(`⚠️ ${inlineText(target.stopped)}`, '');
+  if (target.stopped && !report.verdictReason.includes(target.stopped))
+    lines.push(`⚠️ ${inlineText(target.stopped)}`, '');
   const measurement = target.measurement;
   if (!measurement) return [...lines, 'No measurement.', ''];
-  const failedMetrics = new Set(report.thresholdChecks.filter((check) => check.target === target.name && !check.passed).map((check) => check.metric));
-  const verdicts = new Map(report.metricVerdicts.filter((verdict) => verdict.target === target.name).map((verdict) => [verdict.metric, verdict]));
+  const failedMetrics = new Set(
+    report.thresholdChecks
+      .filter((check) => check.target === target.name && !check.passed)
+      .map((check) => check.metric),
+  );
+  const verdicts = new Map(
+    report.metricVerdicts
+      .filter((verdict) => verdict.target === target.name)
+      .map((verdict) => [verdict.metric, verdict]),
+  );
   const baselineEntry = report.baselines.find((entry) => entry.target === target.name);
   if (baselineEntry && baselineEntry.status !== 'compared') {
-    lines.push(baselineEntry.status === 'written' ? `Baseline written to ${code(baselineEntry.path)} (${baselineEntry.runs} run(s) kept).` : baselineEntry.status === 'missing' ? `No baseline at ${code(baselineEntry.path)}.` : `Baseline ${code(baselineEntry.path)} is not comparable: ${inlineText(baselineEntry.reason ?? '')}`, '');
+    lines.push(
+      baselineEntry.status === 'written'
+        ? `Baseline written to ${code(baselineEntry.path)} (${baselineEntry.runs} run(s) kept).`
+        : baselineEntry.status === 'missing'
+          ? `No baseline at ${code(baselineEntry.path)}.`
+          : `Baseline ${code(baselineEntry.path)} is not comparable: ${inlineText(baselineEntry.reason ?? '')}`,
+      '',
+    );
   }
   if (verdicts.size > 0) {
-    lines.push(`Compared with ${code(baselineEntry?.path ?? 'the baseline')} (${baselineEntry?.runs ?? 0} run(s)).`, '');
-    lines.push('| Metric | Baseline | Current | Change | Verdict | Based on |', '| --- | ---: | ---: | ---: | --- | ---: |');
+    lines.push(
+      `Compared with ${code(baselineEntry?.path ?? 'the baseline')} (${baselineEntry?.runs ?? 0} run(s)).`,
+      '',
+    );
+    lines.push(
+      '| Metric | Baseline | Current | Change | Verdict | Based on |',
+      '| --- | ---: | ---: | ---: | --- | ---: |',
+    );
     let hidden = 0;
     for (const name of shownMetrics(measurement.metrics, verdicts)) {
       const metric = measurement.metrics[name];
@@ -87,7 +140,9 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
         continue;
       }
       const baseline = verdict?.baseline == null ? '—' : formatMetric(name, { value: verdict.baseline, n: 1 });
-      lines.push(`| ${METRIC_INFO[name].label}${mark} | ${baseline} | ${formatMetric(name, metric)} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? STATUS_TEXT[verdict.status] : 'not gated'} | ${basis(name, metric)} |`);
+      lines.push(
+        `| ${METRIC_INFO[name].label}${mark} | ${baseline} | ${formatMetric(name, metric)} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? STATUS_TEXT[verdict.status] : 'not gated'} | ${basis(name, metric)} |`,
+      );
     }
     if (hidden > 0) lines.push('', `${hidden} other metrics within noise or not gated (in the job summary).`);
   } else {
@@ -99,12 +154,19 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
     }
   }
   lines.push('');
-  const evidence = [...verdicts.values()].filter((verdict) => (detail === 'full' ? verdict.status === 'regressed' || verdict.suspicious || verdict.status === 'improved' : detail === 'compact' && verdict.status === 'regressed'));
+  const evidence = [...verdicts.values()].filter((verdict) =>
+    detail === 'full'
+      ? verdict.status === 'regressed' || verdict.suspicious || verdict.status === 'improved'
+      : detail === 'compact' && verdict.status === 'regressed',
+  );
   if (target.flips.length > 0) {
-    const flip = (entry: TargetReport['flips'][number]) => `${entry.now ? '✅' : '❌'} ${code(entry.scenario)} ${entry.now ? 'failed in the baseline, passes now' : 'passed in the baseline, fails now'}`;
+    const flip = (entry: TargetReport['flips'][number]) =>
+      `${entry.now ? '✅' : '❌'} ${code(entry.scenario)} ${entry.now ? 'failed in the baseline, passes now' : 'passed in the baseline, fails now'}`;
     lines.push(`Scenarios that flipped: ${target.flips.map(flip).join(' · ')}`, '');
   }
-  const trendMetrics = (Object.keys(target.trends) as MetricName[]).filter((name) => (target.trends[name] ?? []).filter((value) => value !== null).length >= 2);
+  const trendMetrics = (Object.keys(target.trends) as MetricName[]).filter(
+    (name) => (target.trends[name] ?? []).filter((value) => value !== null).length >= 2,
+  );
   if (detail === 'full' && trendMetrics.length > 0) {
     lines.push(`<details><summary>Trends: the baseline's runs, then this run</summary>`, '');
     for (const name of trendMetrics) lines.push(...trendChart(name, target.trends[name]!), '');
@@ -112,14 +174,22 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
   }
   if (evidence.length > 0) {
     lines.push(`<details><summary>Evidence (${evidence.length})</summary>`, '');
-    for (const verdict of evidence) lines.push(`- **${METRIC_INFO[verdict.metric].label}** — ${STATUS_TEXT[verdict.status]}: ${inlineText(verdict.reason)}`);
+    for (const verdict of evidence)
+      lines.push(
+        `- **${METRIC_INFO[verdict.metric].label}** — ${STATUS_TEXT[verdict.status]}: ${inlineText(verdict.reason)}`,
+      );
     lines.push('', '</details>', '');
   }
   if (measurement.coldStart?.errorClass) {
-    lines.push(`The cold call (${code(measurement.coldStart.scenario)}) failed: ${measurement.coldStart.errorClass}.`, '');
+    lines.push(
+      `The cold call (${code(measurement.coldStart.scenario)}) failed: ${measurement.coldStart.errorClass}.`,
+      '',
+    );
   }
   if (target.retries && target.retries.retried > 0) {
-    const classes = Object.entries(target.retries.byClass).map(([errorClass, count]) => `${errorClass} ×${count}`).join(', ');
+    const classes = Object.entries(target.retries.byClass)
+      .map(([errorClass, count]) => `${errorClass} ×${count}`)
+      .join(', ');
     lines.push(
       `Retried: ${target.retries.retried} transient failure${target.retries.retried === 1 ? '' : 's'} (${classes}), each counted in the error rate${target.retries.exhausted ? `; the run's budget of ${target.retries.budget} retries ran out, later failures stand` : ''}.`,
       '',
@@ -127,29 +197,63 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
   }
   if (detail !== 'minimal' && target.serverTimings) {
     const { source, calls, promptMsP50, decodeMsP50, coldLoadMs } = target.serverTimings;
-    const parts = [promptMsP50 !== null ? `prompt p50 ${promptMsP50} ms` : null, decodeMsP50 !== null ? `decode p50 ${decodeMsP50} ms` : null].filter(Boolean);
-    lines.push(`Server-reported (${source}, ${calls} calls): ${parts.join(', ') || 'no timings'}${coldLoadMs !== null ? `; model load on the cold call ${coldLoadMs} ms` : ''}.`, '');
+    const parts = [
+      promptMsP50 !== null ? `prompt p50 ${promptMsP50} ms` : null,
+      decodeMsP50 !== null ? `decode p50 ${decodeMsP50} ms` : null,
+    ].filter(Boolean);
+    lines.push(
+      `Server-reported (${source}, ${calls} calls): ${parts.join(', ') || 'no timings'}${coldLoadMs !== null ? `; model load on the cold call ${coldLoadMs} ms` : ''}.`,
+      '',
+    );
   }
   if (detail !== 'minimal' && target.cost) lines.push(`Cost: ${costText(target.cost)}.`, '');
   if (detail !== 'minimal' && target.coldStart) {
-    const how = { unloaded: 'measured after unloading the model', 'reset-command': 'measured after the cold-start command', 'first-call': 'a first-call figure' }[target.coldStart.method];
+    const how = {
+      unloaded: 'measured after unloading the model',
+      'reset-command': 'measured after the cold-start command',
+      'first-call': 'a first-call figure',
+    }[target.coldStart.method];
     lines.push(`Cold start: ${how} (${inlineText(target.coldStart.detail)}).`, '');
   }
   const categoryNames = Object.keys(measurement.categories);
   if (detail === 'full' && categoryNames.length > 1) {
-    const columns: MetricName[] = [...qualityMetrics(measurement.metrics).slice(0, 4), 'jsonValidRatePct', 'errorRatePct'];
-    lines.push('<details><summary>Per category</summary>', '', `| Category | ${columns.map((name) => METRIC_INFO[name].label).join(' | ')} | Warm p50 |`, `| --- | ${columns.map(() => '---:').join(' | ')} | ---: |`);
+    const columns: MetricName[] = [
+      ...qualityMetrics(measurement.metrics).slice(0, 4),
+      'jsonValidRatePct',
+      'errorRatePct',
+    ];
+    lines.push(
+      '<details><summary>Per category</summary>',
+      '',
+      `| Category | ${columns.map((name) => METRIC_INFO[name].label).join(' | ')} | Warm p50 |`,
+      `| --- | ${columns.map(() => '---:').join(' | ')} | ---: |`,
+    );
     for (const category of categoryNames) {
       const metrics = measurement.categories[category]!;
-      const cell = (name: MetricName) => (metrics[name].n === 0 ? '—' : metrics[name].count !== undefined ? `${formatMetric(name, metrics[name])} (${basis(name, metrics[name])})` : formatMetric(name, metrics[name]));
-      lines.push(`| ${code(category)} | ${columns.map(cell).join(' | ')} | ${formatMetric('warmLatencyP50Ms', metrics.warmLatencyP50Ms)} |`);
+      const cell = (name: MetricName) =>
+        metrics[name].n === 0
+          ? '—'
+          : metrics[name].count !== undefined
+            ? `${formatMetric(name, metrics[name])} (${basis(name, metrics[name])})`
+            : formatMetric(name, metrics[name]);
+      lines.push(
+        `| ${code(category)} | ${columns.map(cell).join(' | ')} | ${formatMetric('warmLatencyP50Ms', metrics.warmLatencyP50Ms)} |`,
+      );
     }
     lines.push('', '</details>', '');
   }
   if (detail === 'full' && target.notableSamples.length > 0) {
-    lines.push(`<details><summary>Calls worth a look (${target.notableSamples.length})</summary>`, '', '| Scenario | Run | Problem | Answer (start) |', '| --- | ---: | --- | --- |');
+    lines.push(
+      `<details><summary>Calls worth a look (${target.notableSamples.length})</summary>`,
+      '',
+      '| Scenario | Run | Problem | Answer (start) |',
+      '| --- | ---: | --- | --- |',
+    );
     for (const sample of target.notableSamples) {
-      const detail = sample.problem === 'error' ? `${sample.errorClass}: ${inlineUntrusted(sample.errorMessage ?? '', 120)}` : inlineUntrusted(sample.excerpt, 160);
+      const detail =
+        sample.problem === 'error'
+          ? `${sample.errorClass}: ${inlineUntrusted(sample.errorMessage ?? '', 120)}`
+          : inlineUntrusted(sample.excerpt, 160);
       lines.push(`| ${code(sample.scenario)} | ${sample.run} | ${sample.problem} | ${detail} |`);
     }
     lines.push('', '</details>', '');
@@ -160,7 +264,8 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
 const signed = (value: number) => `${value > 0 ? '+' : value < 0 ? '−' : '±'}${Math.abs(value)}`;
 
 function costText(cost: NonNullable<TargetReport['cost']>): string {
-  const fixed = cost.monthlyFixed !== null ? `, ${formatMoney(cost.monthlyFixed, cost.currency)} a month for the GPU` : '';
+  const fixed =
+    cost.monthlyFixed !== null ? `, ${formatMoney(cost.monthlyFixed, cost.currency)} a month for the GPU` : '';
   return `${formatMoney(cost.per1000, cost.currency)} per 1,000 scenarios${fixed} (${inlineText(cost.detail)})`;
 }
 
@@ -168,7 +273,10 @@ function comparisonSection(comparison: Report['comparisons'][number], report: Re
   const a = code(comparison.target);
   const b = code(comparison.reference);
   const lines = [`### A versus B: ${a} against ${b}`, ''];
-  const agreement = comparison.agreementPct === null ? 'no answer pairs to compare' : `${comparison.pairs} answer pairs, agreeing on ${comparison.agreementPct} % (both pass or both fail)`;
+  const agreement =
+    comparison.agreementPct === null
+      ? 'no answer pairs to compare'
+      : `${comparison.pairs} answer pairs, agreeing on ${comparison.agreementPct} % (both pass or both fail)`;
   lines.push(`Run interleaved on the same ${comparison.scenarios.length} scenarios: ${agreement}.`);
   if (comparison.similarity) {
     lines.push(
@@ -177,22 +285,40 @@ function comparisonSection(comparison: Report['comparisons'][number], report: Re
         : `Semantic similarity of the answers (embeddings from ${code(comparison.similarity.model)}): mean cosine ${comparison.similarity.mean ?? '—'} over ${comparison.similarity.pairs} pairs.`,
     );
   }
-  lines.push('', `| Metric | ${a} | ${b} | Difference | 95 % CI, paired over scenarios |`, '| --- | ---: | ---: | ---: | ---: |');
+  lines.push(
+    '',
+    `| Metric | ${a} | ${b} | Difference | 95 % CI, paired over scenarios |`,
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
   for (const metric of comparison.metrics) {
     const unit = metric.unit === 'points' ? ' pts' : ' %';
     const value = (number: number | null) => formatMetric(metric.metric, { value: number, n: 1 });
-    const interval = metric.interval ? `${signed(metric.interval[0])}…${signed(metric.interval[1])}${unit} (${metric.scenarios} scenarios)` : `— (${metric.scenarios} scenario${metric.scenarios === 1 ? '' : 's'})`;
-    lines.push(`| ${METRIC_INFO[metric.metric].label} | ${value(metric.target)} | ${value(metric.reference)} | ${metric.difference === null ? '—' : `${signed(metric.difference)}${unit}`} | ${interval} |`);
+    const interval = metric.interval
+      ? `${signed(metric.interval[0])}…${signed(metric.interval[1])}${unit} (${metric.scenarios} scenarios)`
+      : `— (${metric.scenarios} scenario${metric.scenarios === 1 ? '' : 's'})`;
+    lines.push(
+      `| ${METRIC_INFO[metric.metric].label} | ${value(metric.target)} | ${value(metric.reference)} | ${metric.difference === null ? '—' : `${signed(metric.difference)}${unit}`} | ${interval} |`,
+    );
   }
   lines.push('');
-  const costs = [comparison.target, comparison.reference].map((name) => report.targets.find((target) => target.name === name)).filter((target) => target?.cost);
-  if (costs.length > 0) lines.push(`Cost: ${costs.map((target) => `${code(target!.name)} ${costText(target!.cost!)}`).join('; ')}.`, '');
+  const costs = [comparison.target, comparison.reference]
+    .map((name) => report.targets.find((target) => target.name === name))
+    .filter((target) => target?.cost);
+  if (costs.length > 0)
+    lines.push(`Cost: ${costs.map((target) => `${code(target!.name)} ${costText(target!.cost!)}`).join('; ')}.`, '');
   if (comparison.breakEven) lines.push(`Break-even: ${inlineText(comparison.breakEven.reason)}.`, '');
   if (detail === 'full') {
-    lines.push('<details><summary>Per scenario</summary>', '', `| Scenario | Agreement | ${a} passes | ${b} passes |${comparison.similarity ? ' Similarity |' : ''}`, `| --- | ---: | ---: | ---: |${comparison.similarity ? ' ---: |' : ''}`);
+    lines.push(
+      '<details><summary>Per scenario</summary>',
+      '',
+      `| Scenario | Agreement | ${a} passes | ${b} passes |${comparison.similarity ? ' Similarity |' : ''}`,
+      `| --- | ---: | ---: | ---: |${comparison.similarity ? ' ---: |' : ''}`,
+    );
     const pct = (value: number | null) => (value === null ? '—' : `${value} %`);
     for (const entry of comparison.scenarios) {
-      lines.push(`| ${code(entry.scenario)} | ${pct(entry.agreementPct)} | ${pct(entry.targetPassPct)} | ${pct(entry.referencePassPct)} |${comparison.similarity ? ` ${entry.similarity ?? '—'} |` : ''}`);
+      lines.push(
+        `| ${code(entry.scenario)} | ${pct(entry.agreementPct)} | ${pct(entry.targetPassPct)} | ${pct(entry.referencePassPct)} |${comparison.similarity ? ` ${entry.similarity ?? '—'} |` : ''}`,
+      );
     }
     lines.push('', '</details>', '');
   }
@@ -200,20 +326,28 @@ function comparisonSection(comparison: Report['comparisons'][number], report: Re
 }
 
 export function summaryMarkdown(report: Report, detail: Detail = 'full'): string {
-  const lines = [`## model-gate: ${VERDICT_ICON[report.verdict]} ${report.verdict}`, '', inlineText(report.verdictReason), ''];
+  const lines = [
+    `## model-gate: ${VERDICT_ICON[report.verdict]} ${report.verdict}`,
+    '',
+    inlineText(report.verdictReason),
+    '',
+  ];
   if (report.suite && report.settings) {
     lines.push(
       `Suite ${code(report.suite.id)} v${report.suite.version} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.shard?.index ? `shard ${report.shard.index} of ${report.shard.count}: ${report.shard.scenarios.length} of ${report.suite.scenarios}` : report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm runs + 1 cold call${report.shard && report.shard.index === null ? ` each, merged from ${report.shard.count} shards` : ''} · concurrency ${report.settings.concurrency} · status ${report.status}`,
       '',
     );
   }
-  if (report.error && report.error.message !== report.verdictReason) lines.push(`⚠️ ${inlineText(report.error.message)}`, '');
+  if (report.error && report.error.message !== report.verdictReason)
+    lines.push(`⚠️ ${inlineText(report.error.message)}`, '');
   for (const comparison of report.comparisons) lines.push(...comparisonSection(comparison, report, detail));
   for (const target of report.targets) lines.push(...targetSection(target, report, detail));
   if (report.thresholdChecks.length > 0) {
     lines.push('### Thresholds', '', '| Target | Threshold | Value | Result |', '| --- | --- | ---: | --- |');
     for (const check of report.thresholdChecks) {
-      lines.push(`| ${code(check.target)} | ${check.threshold} ${check.limit} | ${check.value ?? '—'} | ${check.passed ? '✅ met' : '❌ not met'} |`);
+      lines.push(
+        `| ${code(check.target)} | ${check.threshold} ${check.limit} | ${check.value ?? '—'} | ${check.passed ? '✅ met' : '❌ not met'} |`,
+      );
     }
     lines.push('');
   }
@@ -225,8 +359,15 @@ export function summaryLine(report: Report): string {
   const parts = report.targets.map((target) => {
     const metrics = target.measurement?.metrics;
     if (!target.preflight.ok || !metrics) return `${target.name}: not measured`;
-    const shortLabel = (name: MetricName) => (name === 'detectionRatePct' ? 'detection' : name === 'falsePositiveRatePct' ? 'false positives' : METRIC_INFO[name].label.toLowerCase());
-    const quality = qualityMetrics(metrics).slice(0, 2).map((name) => `${shortLabel(name)} ${formatMetric(name, metrics[name])}`);
+    const shortLabel = (name: MetricName) =>
+      name === 'detectionRatePct'
+        ? 'detection'
+        : name === 'falsePositiveRatePct'
+          ? 'false positives'
+          : METRIC_INFO[name].label.toLowerCase();
+    const quality = qualityMetrics(metrics)
+      .slice(0, 2)
+      .map((name) => `${shortLabel(name)} ${formatMetric(name, metrics[name])}`);
     return `${target.name}: ${quality.length ? `${quality.join(', ')}, ` : ''}JSON valid ${formatMetric('jsonValidRatePct', metrics.jsonValidRatePct)}, errors ${formatMetric('errorRatePct', metrics.errorRatePct)}, warm p95 ${formatMetric('warmLatencyP95Ms', metrics.warmLatencyP95Ms)}`;
   });
   return `${report.verdict}: ${report.verdictReason}${parts.length ? ` — ${parts.join('; ')}` : ''}`;

@@ -36,16 +36,38 @@ export const targetReportSchema = z.object({
   baseUrl: z.string(),
   model: z.string(),
   jsonMode: z.string(),
-  preflight: z.object({ ok: z.boolean(), diagnosis: z.string().nullable(), servedModels: z.array(z.string()), serverVersion: z.string().nullable() }),
+  preflight: z.object({
+    ok: z.boolean(),
+    diagnosis: z.string().nullable(),
+    servedModels: z.array(z.string()),
+    serverVersion: z.string().nullable(),
+  }),
   /** How the cold call's state was reached: unloaded (Ollama), reset-command, or first-call (nothing reset). */
-  coldStart: z.object({ method: z.enum(['unloaded', 'reset-command', 'first-call']), detail: z.string() }).nullable().default(null),
+  coldStart: z
+    .object({ method: z.enum(['unloaded', 'reset-command', 'first-call']), detail: z.string() })
+    .nullable()
+    .default(null),
   /** Medians of what the server itself reported (llama.cpp timings, Ollama durations), next to the client's figures. */
   serverTimings: z
-    .object({ source: z.string(), calls: z.number().int(), promptMsP50: z.number().nullable(), decodeMsP50: z.number().nullable(), coldLoadMs: z.number().nullable() })
+    .object({
+      source: z.string(),
+      calls: z.number().int(),
+      promptMsP50: z.number().nullable(),
+      decodeMsP50: z.number().nullable(),
+      coldLoadMs: z.number().nullable(),
+    })
     .nullable()
     .default(null),
   /** Transient failures retried (each still in the error rate), by class, against the run's budget. */
-  retries: z.object({ retried: z.number().int(), byClass: z.record(z.string(), z.number().int()), budget: z.number().int(), exhausted: z.boolean() }).nullable().default(null),
+  retries: z
+    .object({
+      retried: z.number().int(),
+      byClass: z.record(z.string(), z.number().int()),
+      budget: z.number().int(),
+      exhausted: z.boolean(),
+    })
+    .nullable()
+    .default(null),
   /** Why the target's calls stopped before the plan was done (its endpoint stopped answering); null otherwise. */
   stopped: z.string().nullable().default(null),
   plannedCalls: z.number().int(),
@@ -86,7 +108,16 @@ export const reportSchema = z.object({
   startedAt: z.string(),
   finishedAt: z.string(),
   /** `file`: the YAML file of a user's suite (absent for built-in suites). */
-  suite: z.object({ id: z.string(), version: z.number(), title: z.string(), fingerprint: z.string(), scenarios: z.number().int(), file: z.string().optional() }).nullable(),
+  suite: z
+    .object({
+      id: z.string(),
+      version: z.number(),
+      title: z.string(),
+      fingerprint: z.string(),
+      scenarios: z.number().int(),
+      file: z.string().optional(),
+    })
+    .nullable(),
   settings: z
     .object({
       warmRuns: z.number(),
@@ -102,7 +133,14 @@ export const reportSchema = z.object({
   thresholds: z.record(z.string(), z.number()),
   targets: z.array(targetReportSchema),
   thresholdChecks: z.array(thresholdCheckSchema),
-  gate: z.object({ alpha: z.number(), onRegression: z.enum(['fail', 'warn']), confirmRuns: z.boolean(), confirmed: z.boolean() }).nullable(),
+  gate: z
+    .object({
+      alpha: z.number(),
+      onRegression: z.enum(['fail', 'warn']),
+      confirmRuns: z.boolean(),
+      confirmed: z.boolean(),
+    })
+    .nullable(),
   baselines: z.array(
     z.object({
       target: z.string(),
@@ -114,7 +152,10 @@ export const reportSchema = z.object({
   ),
   metricVerdicts: z.array(metricVerdictSchema),
   /** Sharded runs: this shard's index (null for the merge of all of them), the shard count, the scenarios covered. */
-  shard: z.object({ index: z.number().int().nullable(), count: z.number().int(), scenarios: z.array(z.string()) }).nullable().default(null),
+  shard: z
+    .object({ index: z.number().int().nullable(), count: z.number().int(), scenarios: z.array(z.string()) })
+    .nullable()
+    .default(null),
   /** A-versus-B comparisons of targets run interleaved (compare-to). */
   comparisons: z.array(comparisonSchema).default([]),
   error: z.object({ kind: z.string(), message: z.string() }).nullable(),
@@ -125,7 +166,12 @@ export type Report = z.infer<typeof reportSchema>;
 export type TargetReport = z.infer<typeof targetReportSchema>;
 export type ThresholdCheckReport = z.infer<typeof thresholdCheckSchema>;
 
-export function writeReportFiles(reportDir: string, report: Report, summaryMarkdown: string, commentMarkdown: string): string {
+export function writeReportFiles(
+  reportDir: string,
+  report: Report,
+  summaryMarkdown: string,
+  commentMarkdown: string,
+): string {
   const reportPath = join(reportDir, REPORT_FILE);
   writeFileAtomic(join(reportDir, SUMMARY_FILE), summaryMarkdown);
   writeFileAtomic(join(reportDir, COMMENT_FILE), commentMarkdown);

@@ -20,5 +20,7 @@ export function inlineUntrusted(text: string, maxChars = 160): string {
 export function inlineText(text: string, maxChars = 4000): string {
   const oneLine = text.replace(CONTROL_AND_BIDI, ' ').replace(/\s+/g, ' ').trim();
   const capped = oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
-  return capped.replace(/[<>&@[\]|\\`]/g, (char) => (char in HTML_ENTITY ? HTML_ENTITY[char]! : char === '@' ? '&#64;' : `\\${char}`));
+  return capped.replace(/[<>&@[\]|\\`]/g, (char) =>
+    char in HTML_ENTITY ? HTML_ENTITY[char]! : char === '@' ? '&#64;' : `\\${char}`,
+  );
 }

@@ -25,7 +25,11 @@ function runCommand(target: Target, command: string, timeoutMs: number, signal: 
     };
     const timer = setTimeout(() => {
       killGroup();
-      reject(new Error(`${who}: the cold-start command did not finish within ${timeoutMs / 1000} s (cold-start.ready-timeout); it was stopped. Make it return once the restart is under way, or raise ready-timeout.`));
+      reject(
+        new Error(
+          `${who}: the cold-start command did not finish within ${timeoutMs / 1000} s (cold-start.ready-timeout); it was stopped. Make it return once the restart is under way, or raise ready-timeout.`,
+        ),
+      );
     }, timeoutMs);
     const onAbort = () => killGroup();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -38,18 +42,36 @@ function runCommand(target: Target, command: string, timeoutMs: number, signal: 
       signal.removeEventListener('abort', onAbort);
       if (code === 0) return resolve();
       // The key never goes into a message, even if the command echoed it.
-      const tail = (target.apiKey ? stderr.split(target.apiKey).join('***') : stderr).trim().split('\n').slice(-1)[0]?.slice(-STDERR_TAIL_CHARS) ?? '';
-      reject(new Error(`${who}: the cold-start command failed (${killedBy ? `killed by ${killedBy}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}. Fix cold-start.command in the config file.`));
+      const tail =
+        (target.apiKey ? stderr.split(target.apiKey).join('***') : stderr)
+          .trim()
+          .split('\n')
+          .slice(-1)[0]
+          ?.slice(-STDERR_TAIL_CHARS) ?? '';
+      reject(
+        new Error(
+          `${who}: the cold-start command failed (${killedBy ? `killed by ${killedBy}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}. Fix cold-start.command in the config file.`,
+        ),
+      );
     });
   });
 }
 
-async function awaitReady(target: Target, url: string, deadline: number, timeoutMs: number, signal: AbortSignal): Promise<number> {
+async function awaitReady(
+  target: Target,
+  url: string,
+  deadline: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<number> {
   const started = performance.now();
   let last = 'no answer yet';
   while (!signal.aborted) {
     try {
-      const response = await fetch(url, { headers: target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {}, signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, Math.min(5000, deadline - Date.now())))]) });
+      const response = await fetch(url, {
+        headers: target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {},
+        signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, Math.min(5000, deadline - Date.now())))]),
+      });
       await response.arrayBuffer();
       if (response.status === 200) return performance.now() - started;
       last = `HTTP ${response.status}`;
@@ -59,7 +81,9 @@ async function awaitReady(target: Target, url: string, deadline: number, timeout
     if (Date.now() + READY_POLL_MS > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
   }
-  throw new Error(`Target "${target.name}": after the cold-start command, GET ${displayUrl(url)} did not answer 200 within ${timeoutMs / 1000} s (last: ${last}). Raise cold-start.ready-timeout if the server loads slowly, or set cold-start.ready-url to its health check.`);
+  throw new Error(
+    `Target "${target.name}": after the cold-start command, GET ${displayUrl(url)} did not answer 200 within ${timeoutMs / 1000} s (last: ${last}). Raise cold-start.ready-timeout if the server loads slowly, or set cold-start.ready-url to its health check.`,
+  );
 }
 
 export async function makeServerCold(target: Target, endpoint: Endpoint, signal: AbortSignal): Promise<ColdStartNote> {
@@ -69,8 +93,15 @@ export async function makeServerCold(target: Target, endpoint: Endpoint, signal:
     await runCommand(target, command, readyTimeoutMs, signal);
     const url = readyUrl ?? endpoint.readinessUrl;
     const waitedMs = await awaitReady(target, url, deadline, readyTimeoutMs, signal);
-    return { method: 'reset-command', detail: `the cold-start command ran and GET ${displayUrl(url)} answered after ${(waitedMs / 1000).toFixed(1)} s` };
+    return {
+      method: 'reset-command',
+      detail: `the cold-start command ran and GET ${displayUrl(url)} answered after ${(waitedMs / 1000).toFixed(1)} s`,
+    };
   }
   if (endpoint.makeCold) return endpoint.makeCold(signal);
-  return { method: 'first-call', detail: 'no cold-start command: the cold figure is the first call of this run, on a server that may already hold the model' };
+  return {
+    method: 'first-call',
+    detail:
+      'no cold-start command: the cold figure is the first call of this run, on a server that may already hold the model',
+  };
 }

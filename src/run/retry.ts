@@ -3,7 +3,17 @@
 // budget keeps a failing server from being hammered and its failures from being hidden.
 import type { ErrorClass } from '../endpoint/types.js';
 
-const TRANSIENT = new Set<string>(['connection-reset', 'connection-refused', 'connection', 'truncated-stream', 'http-429', 'http-500', 'http-502', 'http-503', 'http-504']);
+const TRANSIENT = new Set<string>([
+  'connection-reset',
+  'connection-refused',
+  'connection',
+  'truncated-stream',
+  'http-429',
+  'http-500',
+  'http-502',
+  'http-503',
+  'http-504',
+]);
 /** Share of a target's planned calls that may be retried in one run (at least 3 retries). */
 const RETRY_BUDGET_SHARE = 0.1;
 const BACKOFF_BASE_MS = 250;
@@ -26,7 +36,12 @@ export class RetryBudget {
     plannedCalls: number,
     private readonly retriesPerCall: number,
   ) {
-    this.summary = { retried: 0, byClass: {}, budget: retriesPerCall === 0 ? 0 : Math.max(3, Math.ceil(plannedCalls * RETRY_BUDGET_SHARE)), exhausted: false };
+    this.summary = {
+      retried: 0,
+      byClass: {},
+      budget: retriesPerCall === 0 ? 0 : Math.max(3, Math.ceil(plannedCalls * RETRY_BUDGET_SHARE)),
+      exhausted: false,
+    };
   }
 
   /** Whether this attempt's failure is retried (and spends one from the budget). */

@@ -70,13 +70,20 @@ interface PlannedCall {
  * alike. With a concurrency above the latency concurrency, the first latency-runs runs are timed
  * at the latency concurrency; the rest only add quality samples, fast.
  */
-export function plannedCalls(suite: Suite, settings: Pick<RunSettings, 'warmRuns' | 'concurrency' | 'latencyConcurrency' | 'latencyRuns'>, confirmation?: { runOffset: number }): PlannedCall[] {
-  const calls: PlannedCall[] = confirmation ? [] : [{ scenario: suite.scenarios[0]!, run: 0, phase: 'cold', timed: true }];
+export function plannedCalls(
+  suite: Suite,
+  settings: Pick<RunSettings, 'warmRuns' | 'concurrency' | 'latencyConcurrency' | 'latencyRuns'>,
+  confirmation?: { runOffset: number },
+): PlannedCall[] {
+  const calls: PlannedCall[] = confirmation
+    ? []
+    : [{ scenario: suite.scenarios[0]!, run: 0, phase: 'cold', timed: true }];
   const offset = confirmation?.runOffset ?? 0;
   const split = settings.concurrency > settings.latencyConcurrency;
   for (let run = 1; run <= settings.warmRuns; run += 1) {
     const timed = confirmation !== undefined || !split || run <= settings.latencyRuns;
-    for (const scenario of suite.scenarios) calls.push({ scenario, run: offset + run, phase: confirmation ? 'confirm' : 'warm', timed });
+    for (const scenario of suite.scenarios)
+      calls.push({ scenario, run: offset + run, phase: confirmation ? 'confirm' : 'warm', timed });
   }
   return calls;
 }
@@ -88,7 +95,9 @@ export function targetGroups(targets: readonly Target[]): Target[][] {
   const groups: Target[][] = [];
   for (const target of targets) {
     if (grouped.has(target.name)) continue;
-    const partner = target.compareTo ? byName.get(target.compareTo) : targets.find((other) => other.compareTo === target.name);
+    const partner = target.compareTo
+      ? byName.get(target.compareTo)
+      : targets.find((other) => other.compareTo === target.name);
     const group = partner && !grouped.has(partner.name) ? [target, partner] : [target];
     for (const member of group) grouped.add(member.name);
     groups.push(group);
@@ -97,15 +106,24 @@ export function targetGroups(targets: readonly Target[]): Target[][] {
 }
 
 /** Fills `result` as it goes, so a caller whose run throws midway still holds every sample taken. */
-export async function runSuite(options: RunOptions, result: RunResult = { targets: [], cancelled: false }): Promise<RunResult> {
+export async function runSuite(
+  options: RunOptions,
+  result: RunResult = { targets: [], cancelled: false },
+): Promise<RunResult> {
   const { plan, suite, signal } = options;
   // Every call in flight listens to the run's signal: more than Node's default of 10 is expected.
   setMaxListeners(Math.max(10, 2 * plan.settings.concurrency + 10), signal);
-  const dataUrls = new Map(suite.scenarios.map((scenario) => [scenario.id, scenario.image ? `data:${scenario.image.mediaType};base64,${scenario.image.bytes.toString('base64')}` : null]));
+  const dataUrls = new Map(
+    suite.scenarios.map((scenario) => [
+      scenario.id,
+      scenario.image ? `data:${scenario.image.mediaType};base64,${scenario.image.bytes.toString('base64')}` : null,
+    ]),
+  );
   const calls = plannedCalls(suite, plan.settings, options.confirmation);
   const targets = result.targets;
   const recordings = recordingQueue();
-  const oneAtATime = (call: PlannedCall) => (call.timed ? plan.settings.latencyConcurrency : plan.settings.concurrency) === 1;
+  const oneAtATime = (call: PlannedCall) =>
+    (call.timed ? plan.settings.latencyConcurrency : plan.settings.concurrency) === 1;
 
   interface TargetSession {
     execute: (call: PlannedCall, attempt?: number) => Promise<void>;
@@ -114,9 +132,20 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
   /** Preflight and cold state for one target; null when it cannot be measured (said in its TargetRun). */
   async function openSession(target: Target): Promise<TargetSession | null> {
     const endpoint = options.endpointFor(target);
-    const preflight = options.confirmation ? { ok: true, diagnosis: null, servedModels: [], serverVersion: null } : await endpoint.preflight(signal);
+    const preflight = options.confirmation
+      ? { ok: true, diagnosis: null, servedModels: [], serverVersion: null }
+      : await endpoint.preflight(signal);
     options.onPreflight?.(target, preflight);
-    const targetRun: TargetRun = { target, preflight, coldStart: null, retries: null, plannedCalls: calls.length, samples: [], stopped: null, ...(options.keepAnswers ? { answers: new Map() } : {}) };
+    const targetRun: TargetRun = {
+      target,
+      preflight,
+      coldStart: null,
+      retries: null,
+      plannedCalls: calls.length,
+      samples: [],
+      stopped: null,
+      ...(options.keepAnswers ? { answers: new Map() } : {}),
+    };
     targets.push(targetRun);
     if (!preflight.ok) return null;
     if (calls[0]?.phase === 'cold') {
@@ -124,7 +153,11 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
         targetRun.coldStart = await makeServerCold(target, endpoint, signal);
       } catch (error) {
         // A reset that fails leaves nothing to measure honestly: the target stops here, said why.
-        targetRun.preflight = { ...preflight, ok: false, diagnosis: error instanceof Error ? error.message : String(error) };
+        targetRun.preflight = {
+          ...preflight,
+          ok: false,
+          diagnosis: error instanceof Error ? error.message : String(error),
+        };
         return null;
       }
     }
@@ -141,7 +174,14 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
       if (callSignal.aborted) return;
       const startedAt = new Date().toISOString();
       const requestId = newRequestId();
-      const outcome = await endpoint.call({ ...messagesFor(suite, call.scenario, target), imageDataUrl: dataUrls.get(call.scenario.id)!, outputSchema: suite.output.schema, signal: callSignal, requestId, ...(nativeTools ? { tools: nativeTools } : {}) });
+      const outcome = await endpoint.call({
+        ...messagesFor(suite, call.scenario, target),
+        imageDataUrl: dataUrls.get(call.scenario.id)!,
+        outputSchema: suite.output.schema,
+        signal: callSignal,
+        requestId,
+        ...(nativeTools ? { tools: nativeTools } : {}),
+      });
       if (outcome.errorClass === 'cancelled') return;
       if (stopTarget.signal.aborted && !signal.aborted) return;
       const retry = retryBudget.take(outcome.errorClass, attempt);
@@ -150,8 +190,11 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
       const progress = { target: target.name, done, total: calls.length };
       const record = () => {
         // An unanswered call scores zero on what the scenario scores, as a failed call misses an anomaly.
-        const score = answered ? options.scoreAnswer({ text: outcome.text, toolCalls: outcome.toolCalls }, call.scenario) : { ...UNANSWERED, scores: zeroScores(suite, call.scenario) };
-        const toolCall = suite.scorer.kind === 'tool-call' && answered ? routedCall(outcome.text, outcome.toolCalls) : null;
+        const score = answered
+          ? options.scoreAnswer({ text: outcome.text, toolCalls: outcome.toolCalls }, call.scenario)
+          : { ...UNANSWERED, scores: zeroScores(suite, call.scenario) };
+        const toolCall =
+          suite.scorer.kind === 'tool-call' && answered ? routedCall(outcome.text, outcome.toolCalls) : null;
         const decodeMs = outcome.ttftMs === null ? 0 : outcome.latencyMs - outcome.ttftMs;
         const sample: Sample = {
           target: target.name,
@@ -169,7 +212,10 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
           ttftMs: outcome.ttftMs === null ? null : round(outcome.ttftMs),
           outputTokens: outcome.outputTokens,
           outputTokensSource: outcome.outputTokensSource,
-          outputTokensPerSecond: answered && outcome.outputTokens !== null && outcome.outputTokens > 1 && decodeMs > 0 ? round(((outcome.outputTokens - 1) * 1000) / decodeMs) : null,
+          outputTokensPerSecond:
+            answered && outcome.outputTokens !== null && outcome.outputTokens > 1 && decodeMs > 0
+              ? round(((outcome.outputTokens - 1) * 1000) / decodeMs)
+              : null,
           jsonValid: score.jsonValid,
           schemaValid: score.schemaValid,
           flagged: score.flagged,
@@ -184,10 +230,17 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
           serverTimings: outcome.serverTimings,
           errorClass: outcome.errorClass,
           errorMessage: outcome.errorMessage,
-          excerpt: (outcome.toolCalls?.length ? outcome.toolCalls.map((entry) => `${entry.name}(${entry.arguments})`).join(' ') : outcome.text).slice(0, EXCERPT_CHARS),
+          excerpt: (outcome.toolCalls?.length
+            ? outcome.toolCalls.map((entry) => `${entry.name}(${entry.arguments})`).join(' ')
+            : outcome.text
+          ).slice(0, EXCERPT_CHARS),
         };
         targetRun.samples.push(sample);
-        if (targetRun.answers && answered && call.phase === 'warm') targetRun.answers.set(`${call.scenario.id}#${call.run}`, outcome.toolCalls?.length ? sample.excerpt : outcome.text);
+        if (targetRun.answers && answered && call.phase === 'warm')
+          targetRun.answers.set(
+            `${call.scenario.id}#${call.run}`,
+            outcome.toolCalls?.length ? sample.excerpt : outcome.text,
+          );
         options.onSample(sample, progress);
       };
       // A call taken one at a time is recorded once the next call's request is out (recordingQueue);
@@ -198,7 +251,8 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
         if (await backoff(attempt, signal)) await execute(call, attempt + 1);
         return;
       }
-      unreachableInARow = outcome.errorClass !== null && UNREACHABLE.has(outcome.errorClass) ? unreachableInARow + 1 : 0;
+      unreachableInARow =
+        outcome.errorClass !== null && UNREACHABLE.has(outcome.errorClass) ? unreachableInARow + 1 : 0;
       if (unreachableInARow >= MAX_CONSECUTIVE_UNREACHABLE && !targetRun.stopped) {
         // now() recorded this failure after every call before it: the samples are complete here.
         const last = targetRun.samples[targetRun.samples.length - 1]!;
@@ -227,11 +281,19 @@ export async function runSuite(options: RunOptions, result: RunResult = { target
       const warmCalls = calls[0]?.phase === 'cold' ? calls.slice(1) : calls;
       // Compared targets alternate call by call, A then B on odd runs and B then A on even ones, so
       // drift in time or load falls on both alike and every pair of answers is taken side by side.
-      const interleaved = warmCalls.flatMap((call) => (call.run % 2 === 1 ? sessions : [...sessions].reverse()).map((session) => ({ session, call })));
+      const interleaved = warmCalls.flatMap((call) =>
+        (call.run % 2 === 1 ? sessions : [...sessions].reverse()).map((session) => ({ session, call })),
+      );
       // Once cancelled, queued calls return at once (execute checks the signal) and in-flight ones abort.
       // Timed runs first, at the latency concurrency; then quality-only runs at full concurrency.
-      await runLimited(interleaved.filter(({ call }) => call.timed), plan.settings.latencyConcurrency);
-      await runLimited(interleaved.filter(({ call }) => !call.timed), plan.settings.concurrency);
+      await runLimited(
+        interleaved.filter(({ call }) => call.timed),
+        plan.settings.latencyConcurrency,
+      );
+      await runLimited(
+        interleaved.filter(({ call }) => !call.timed),
+        plan.settings.concurrency,
+      );
     }
   }
 
@@ -297,7 +359,10 @@ const round = (value: number) => Math.round(value * 100) / 100;
  * Runs the calls with at most `limit` in flight. One at a time (the default for timed calls) is a
  * plain loop: a queue's promise hops between two calls are time the server waits for the client.
  */
-async function runLimited(calls: readonly { session: { execute: (call: PlannedCall) => Promise<void> }; call: PlannedCall }[], limit: number): Promise<void> {
+async function runLimited(
+  calls: readonly { session: { execute: (call: PlannedCall) => Promise<void> }; call: PlannedCall }[],
+  limit: number,
+): Promise<void> {
   if (limit === 1) {
     for (const { session, call } of calls) await session.execute(call);
     return;
@@ -312,13 +377,23 @@ async function runLimited(calls: readonly { session: { execute: (call: PlannedCa
  * servers without native tool calling (tool-mode json), the tools are described in that system
  * message and the model answers {"tool", "arguments"} as JSON.
  */
-export function messagesFor(suite: Suite, scenario: Scenario, target: Pick<Target, 'toolMode'>): { system?: string; prompt: string } {
+export function messagesFor(
+  suite: Suite,
+  scenario: Scenario,
+  target: Pick<Target, 'toolMode'>,
+): { system?: string; prompt: string } {
   const toolsInPrompt = suite.tools?.length && target.toolMode === 'json' ? `\n\n${toolsAsText(suite.tools)}` : '';
   if (!scenario.prompt) return { prompt: `${suite.prompt}${toolsInPrompt}` };
   return { system: `${suite.prompt}${toolsInPrompt}`, prompt: scenario.prompt };
 }
 
 function toolsAsText(tools: readonly ToolDefinition[]): string {
-  const lines = tools.map((tool) => `- ${tool.name}: ${tool.description} Arguments (JSON Schema): ${JSON.stringify(tool.parameters)}`);
-  return ['You can call one of these tools:', ...lines, 'Answer ONLY with JSON of this form: {"tool": "<tool name>", "arguments": {<arguments>}}'].join('\n');
+  const lines = tools.map(
+    (tool) => `- ${tool.name}: ${tool.description} Arguments (JSON Schema): ${JSON.stringify(tool.parameters)}`,
+  );
+  return [
+    'You can call one of these tools:',
+    ...lines,
+    'Answer ONLY with JSON of this form: {"tool": "<tool name>", "arguments": {<arguments>}}',
+  ].join('\n');
 }

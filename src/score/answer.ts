@@ -32,7 +32,14 @@ export interface ModelAnswer {
 
 export type AnswerScorer = (answer: ModelAnswer, scenario: Scenario) => AnswerScore;
 
-export const UNANSWERED: AnswerScore = { jsonValid: false, schemaValid: false, flagged: false, detected: false, matchedKeywords: [], scores: {} };
+export const UNANSWERED: AnswerScore = {
+  jsonValid: false,
+  schemaValid: false,
+  flagged: false,
+  detected: false,
+  matchedKeywords: [],
+  scores: {},
+};
 
 function flaggedTexts(value: unknown, scorer: FlaggedItemsScorer): string[] | undefined {
   if (!isRecord(value)) return undefined;
@@ -41,7 +48,10 @@ function flaggedTexts(value: unknown, scorer: FlaggedItemsScorer): string[] | un
   return list.map((item) => {
     if (typeof item === 'string') return item;
     if (!isRecord(item)) return '';
-    return scorer.fields.map((field) => item[field]).filter((text) => typeof text === 'string').join(' ');
+    return scorer.fields
+      .map((field) => item[field])
+      .filter((text) => typeof text === 'string')
+      .join(' ');
   });
 }
 
@@ -64,7 +74,8 @@ function compiledSchema(schema: Record<string, unknown>): ValidateFunction {
   return validate;
 }
 
-const firstError = (validate: ValidateFunction) => `${validate.errors?.[0]?.instancePath || '/'} ${validate.errors?.[0]?.message ?? ''}`.trim();
+const firstError = (validate: ValidateFunction) =>
+  `${validate.errors?.[0]?.instancePath || '/'} ${validate.errors?.[0]?.message ?? ''}`.trim();
 
 export function compileAnswerScorer(suite: Pick<Suite, 'output' | 'scorer' | 'tools' | 'image'>): AnswerScorer {
   const validate = compiledSchema(suite.output.schema);
@@ -80,17 +91,38 @@ export function compileAnswerScorer(suite: Pick<Suite, 'output' | 'scorer' | 'to
       // A native call's arguments answer to the tool's parameter schema; a fallback answer to the suite's.
       const check = native ? toolValidators.get(call.tool ?? '') : validate;
       const schemaValid = call.jsonValid && check !== undefined && check(native ? call.arguments : call.value) === true;
-      const schemaError = !schemaValid && check ? firstError(check) : !schemaValid && native ? `no tool named "${call.tool}"` : undefined;
+      const schemaError =
+        !schemaValid && check ? firstError(check) : !schemaValid && native ? `no tool named "${call.tool}"` : undefined;
       const scores = scoreToolCall(call, answer.text, scenario.expect ?? {});
-      return { jsonValid: call.jsonValid, schemaValid, flagged: false, detected: false, matchedKeywords: [], scores: { ...scores }, ...(schemaError ? { schemaError } : {}) };
+      return {
+        jsonValid: call.jsonValid,
+        schemaValid,
+        flagged: false,
+        detected: false,
+        matchedKeywords: [],
+        scores: { ...scores },
+        ...(schemaError ? { schemaError } : {}),
+      };
     }
     const parsed = parseJsonAnswer(answer.text);
     if (!parsed.ok) return { ...UNANSWERED, scores: zeroScores(suite, scenario) };
     const schemaValid = validate(parsed.value) === true;
     const schemaError = schemaValid ? undefined : firstError(validate);
-    const base = { jsonValid: true, schemaValid, flagged: false, detected: false, matchedKeywords: [] as string[], ...(schemaError ? { schemaError } : {}) };
-    if (scorer.kind === 'extraction') return { ...base, scores: { ...scoreExtraction(parsed.value, scenario.expect ?? {}, scorer) } };
-    if (scorer.kind === 'coordinates') return { ...base, scores: { ...scoreCoordinates(parsed.value, scenario.expect ?? {}, scorer, suite.image, schemaValid) } };
+    const base = {
+      jsonValid: true,
+      schemaValid,
+      flagged: false,
+      detected: false,
+      matchedKeywords: [] as string[],
+      ...(schemaError ? { schemaError } : {}),
+    };
+    if (scorer.kind === 'extraction')
+      return { ...base, scores: { ...scoreExtraction(parsed.value, scenario.expect ?? {}, scorer) } };
+    if (scorer.kind === 'coordinates')
+      return {
+        ...base,
+        scores: { ...scoreCoordinates(parsed.value, scenario.expect ?? {}, scorer, suite.image, schemaValid) },
+      };
 
     const texts = flaggedTexts(parsed.value, scorer) ?? [];
     const haystack = foldText(texts.join(' \n '));
@@ -104,11 +136,21 @@ export function compileAnswerScorer(suite: Pick<Suite, 'output' | 'scorer' | 'to
 /** The scores of an answer that could not be read: zero for everything the scenario scores. */
 export function zeroScores(suite: Pick<Suite, 'scorer'>, scenario: Scenario): Record<string, number> {
   if (suite.scorer.kind === 'extraction') {
-    return { ocrJaccard: 0, ocrRecall: 0, entityRecall: 0, entityPrecision: 0, ...(scenario.expect?.relations?.length ? { relationRecall: 0 } : {}) };
+    return {
+      ocrJaccard: 0,
+      ocrRecall: 0,
+      entityRecall: 0,
+      entityPrecision: 0,
+      ...(scenario.expect?.relations?.length ? { relationRecall: 0 } : {}),
+    };
   }
   if (suite.scorer.kind === 'coordinates') return { coordinateHit: 0, formatAdherence: 0 };
   if (suite.scorer.kind === 'tool-call') {
-    return { toolAccuracy: 0, ...(Object.keys(scenario.expect?.arguments ?? {}).length ? { argumentMatch: 0 } : {}), ...(scenario.expect?.keywords?.length ? { keywordMatch: 0 } : {}) };
+    return {
+      toolAccuracy: 0,
+      ...(Object.keys(scenario.expect?.arguments ?? {}).length ? { argumentMatch: 0 } : {}),
+      ...(scenario.expect?.keywords?.length ? { keywordMatch: 0 } : {}),
+    };
   }
   return {};
 }

@@ -12,7 +12,8 @@ export interface ExtractionScores {
   relationRecall?: number;
 }
 
-const entityKeys = (entity: Entity) => (typeof entity === 'string' ? [entity] : [entity.name, ...entity.aliases]).map(compactKey);
+const entityKeys = (entity: Entity) =>
+  (typeof entity === 'string' ? [entity] : [entity.name, ...entity.aliases]).map(compactKey);
 
 /** Maps any spelling of an expected entity (its name or an alias) to that entity's index. */
 function entityIndex(entities: readonly Entity[]): Map<string, number> {
@@ -24,7 +25,13 @@ function entityIndex(entities: readonly Entity[]): Map<string, number> {
 }
 
 const stringsOf = (value: unknown): string[] =>
-  Array.isArray(value) ? value.map((item) => (typeof item === 'string' ? item : isRecord(item) && typeof item.name === 'string' ? item.name : null)).filter((item): item is string => item !== null) : [];
+  Array.isArray(value)
+    ? value
+        .map((item) =>
+          typeof item === 'string' ? item : isRecord(item) && typeof item.name === 'string' ? item.name : null,
+        )
+        .filter((item): item is string => item !== null)
+    : [];
 
 export function scoreExtraction(answer: unknown, expect: Expectation, scorer: ExtractionScorer): ExtractionScores {
   const fields = isRecord(answer) ? answer : {};
@@ -49,11 +56,15 @@ export function scoreExtraction(answer: unknown, expect: Expectation, scorer: Ex
   };
   const expectedRelations = expect.relations ?? [];
   if (expectedRelations.length > 0) {
-    const resolve = (name: unknown) => (typeof name === 'string' ? (index.get(compactKey(name)) ?? compactKey(name)) : undefined);
+    const resolve = (name: unknown) =>
+      typeof name === 'string' ? (index.get(compactKey(name)) ?? compactKey(name)) : undefined;
     const answeredRelations = new Set(
       (Array.isArray(fields[scorer.relations]) ? (fields[scorer.relations] as unknown[]) : [])
         .filter(isRecord)
-        .map((relation) => `${resolve(relation.from)}|${resolve(relation.to)}|${typeof relation.type === 'string' ? compactKey(relation.type) : ''}`),
+        .map(
+          (relation) =>
+            `${resolve(relation.from)}|${resolve(relation.to)}|${typeof relation.type === 'string' ? compactKey(relation.type) : ''}`,
+        ),
     );
     const matched = expectedRelations.filter((relation) => {
       const from = resolve(relation.from);

@@ -3,7 +3,10 @@
 
 /** Lower case without accents, so "Durée", "duree" and "DUREE" all match. */
 export function foldText(text: string): string {
-  return text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase();
+  return text
+    .normalize('NFD')
+    .replace(/\p{Diacritic}/gu, '')
+    .toLowerCase();
 }
 
 /** Folded, with everything but letters and digits removed: "SAP S/4HANA" and "sap s4 hana" are one key. */
@@ -22,4 +25,5 @@ export function parseJsonAnswer(answer: string): { ok: true; value: unknown } | 
   }
 }
 
-export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -28,23 +28,40 @@ export function routedCall(text: string, toolCalls: readonly ToolCall[] | null):
   const native = toolCalls?.[0];
   if (native) {
     const parsed = parseJsonAnswer(native.arguments || '{}');
-    return { tool: native.name, arguments: parsed.ok && isRecord(parsed.value) ? parsed.value : {}, jsonValid: parsed.ok, value: parsed.ok ? parsed.value : null };
+    return {
+      tool: native.name,
+      arguments: parsed.ok && isRecord(parsed.value) ? parsed.value : {},
+      jsonValid: parsed.ok,
+      value: parsed.ok ? parsed.value : null,
+    };
   }
   const parsed = parseJsonAnswer(text);
-  if (!parsed.ok || !isRecord(parsed.value)) return { tool: null, arguments: {}, jsonValid: parsed.ok, value: parsed.ok ? parsed.value : null };
+  if (!parsed.ok || !isRecord(parsed.value))
+    return { tool: null, arguments: {}, jsonValid: parsed.ok, value: parsed.ok ? parsed.value : null };
   const tool = parsed.value.tool ?? parsed.value.name;
   const args = parsed.value.arguments ?? parsed.value.parameters;
-  return { tool: typeof tool === 'string' ? tool : null, arguments: isRecord(args) ? args : {}, jsonValid: true, value: parsed.value };
+  return {
+    tool: typeof tool === 'string' ? tool : null,
+    arguments: isRecord(args) ? args : {},
+    jsonValid: true,
+    value: parsed.value,
+  };
 }
 
 const argumentMatches = (expected: string | number | boolean, actual: unknown) =>
-  typeof expected === 'string' ? (typeof actual === 'string' || typeof actual === 'number') && compactKey(String(actual)) === compactKey(expected) : actual === expected || (typeof actual === 'string' && actual === String(expected));
+  typeof expected === 'string'
+    ? (typeof actual === 'string' || typeof actual === 'number') && compactKey(String(actual)) === compactKey(expected)
+    : actual === expected || (typeof actual === 'string' && actual === String(expected));
 
 export function scoreToolCall(call: RoutedCall, text: string, expect: Expectation): ToolCallScores {
-  const scores: ToolCallScores = { toolAccuracy: call.tool !== null && compactKey(call.tool) === compactKey(expect.tool ?? '') ? 1 : 0 };
+  const scores: ToolCallScores = {
+    toolAccuracy: call.tool !== null && compactKey(call.tool) === compactKey(expect.tool ?? '') ? 1 : 0,
+  };
   const expectedArguments = Object.entries(expect.arguments ?? {});
   if (expectedArguments.length > 0) {
-    scores.argumentMatch = expectedArguments.filter(([name, value]) => argumentMatches(value, call.arguments[name])).length / expectedArguments.length;
+    scores.argumentMatch =
+      expectedArguments.filter(([name, value]) => argumentMatches(value, call.arguments[name])).length /
+      expectedArguments.length;
   }
   const keywords = expect.keywords ?? [];
   if (keywords.length > 0) {

@@ -34,9 +34,14 @@ function readShard(path: string, dir: string): ShardReport {
   try {
     report = reportSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
   } catch (error) {
-    throw shardError(`The shard report ${path} cannot be read (${(error as Error).message.split('\n')[0]}): its upload was damaged or it is not a model-gate report. Re-run that shard's job.`);
+    throw shardError(
+      `The shard report ${path} cannot be read (${(error as Error).message.split('\n')[0]}): its upload was damaged or it is not a model-gate report. Re-run that shard's job.`,
+    );
   }
-  if (!report.shard || report.shard.index === null) throw shardError(`The report in ${where} is not a shard's report (it was not run with shard: i/n); keep only shard reports in the shards folder.`);
+  if (!report.shard || report.shard.index === null)
+    throw shardError(
+      `The report in ${where} is not a shard's report (it was not run with shard: i/n); keep only shard reports in the shards folder.`,
+    );
   const samplesPath = join(folder, report.files.samples);
   const samples = existsSync(samplesPath)
     ? readFileSync(samplesPath, 'utf8')
@@ -47,45 +52,76 @@ function readShard(path: string, dir: string): ShardReport {
   return { folder: where, report: report as ShardReport['report'], samples };
 }
 
-const listed = (indexes: readonly number[]) => (indexes.length <= 1 ? String(indexes[0] ?? 'none') : `${indexes.slice(0, -1).join(', ')} and ${indexes.at(-1)}`);
+const listed = (indexes: readonly number[]) =>
+  indexes.length <= 1 ? String(indexes[0] ?? 'none') : `${indexes.slice(0, -1).join(', ')} and ${indexes.at(-1)}`;
 
 /** Reads, checks and merges the shard reports under `dir` into one run of `suite` for `plan`'s targets. */
 export function mergeShards(dir: string, plan: Plan, suite: Suite): { targets: TargetRun[]; count: number } {
   const paths = reportFiles(dir);
   if (paths.length === 0) {
-    throw shardError(`No shard reports under ${dir}: the shard jobs (shard: 1/n … n/n) must finish first and upload their reports; make the merge job depend on them (needs:) and check that their uploads succeeded.`);
+    throw shardError(
+      `No shard reports under ${dir}: the shard jobs (shard: 1/n … n/n) must finish first and upload their reports; make the merge job depend on them (needs:) and check that their uploads succeeded.`,
+    );
   }
   const shards = paths.map((path) => readShard(path, dir));
   const count = shards[0]!.report.shard.count;
   const disagreeing = shards.find((shard) => shard.report.shard.count !== count);
-  if (disagreeing) throw shardError(`The shard reports disagree on the number of shards: ${shards[0]!.folder} says ${count}, ${disagreeing.folder} says ${disagreeing.report.shard.count}. Clear out reports of older runs and give every job shard: i/${count}.`);
+  if (disagreeing)
+    throw shardError(
+      `The shard reports disagree on the number of shards: ${shards[0]!.folder} says ${count}, ${disagreeing.folder} says ${disagreeing.report.shard.count}. Clear out reports of older runs and give every job shard: i/${count}.`,
+    );
   const byIndex = new Map<number, ShardReport>();
   for (const shard of shards) {
     const earlier = byIndex.get(shard.report.shard.index);
-    if (earlier) throw shardError(`Shard ${shard.report.shard.index} of ${count} appears twice (in ${earlier.folder} and ${shard.folder}): two jobs ran the same shard. Give each matrix job its own shard input, 1/${count} to ${count}/${count}.`);
+    if (earlier)
+      throw shardError(
+        `Shard ${shard.report.shard.index} of ${count} appears twice (in ${earlier.folder} and ${shard.folder}): two jobs ran the same shard. Give each matrix job its own shard input, 1/${count} to ${count}/${count}.`,
+      );
     byIndex.set(shard.report.shard.index, shard);
   }
   const missing = Array.from({ length: count }, (_, index) => index + 1).filter((index) => !byIndex.has(index));
   if (missing.length > 0) {
-    throw shardError(`Shard${missing.length > 1 ? 's' : ''} ${listed(missing)} of ${count} ${missing.length > 1 ? 'are' : 'is'} missing under ${dir} (found ${listed([...byIndex.keys()].sort((a, b) => a - b))}): ${missing.length > 1 ? 'their jobs' : 'its job'} failed or ${missing.length > 1 ? 'were' : 'was'} cancelled before uploading. Re-run the failed jobs, then the merge.`);
+    throw shardError(
+      `Shard${missing.length > 1 ? 's' : ''} ${listed(missing)} of ${count} ${missing.length > 1 ? 'are' : 'is'} missing under ${dir} (found ${listed([...byIndex.keys()].sort((a, b) => a - b))}): ${missing.length > 1 ? 'their jobs' : 'its job'} failed or ${missing.length > 1 ? 'were' : 'was'} cancelled before uploading. Re-run the failed jobs, then the merge.`,
+    );
   }
   const ordered = [...byIndex.values()].sort((a, b) => a.report.shard.index - b.report.shard.index);
   for (const shard of ordered) {
     const label = `Shard ${shard.report.shard.index} of ${count} (${shard.folder})`;
-    if (shard.report.status === 'failed') throw shardError(`${label} failed before measuring: ${shard.report.verdictReason}`);
+    if (shard.report.status === 'failed')
+      throw shardError(`${label} failed before measuring: ${shard.report.verdictReason}`);
     if (shard.report.suite?.fingerprint !== suite.fingerprint) {
-      throw shardError(`${label} ran suite ${shard.report.suite?.id ?? '?'} with fingerprint ${shard.report.suite?.fingerprint.slice(7, 19) ?? '?'}, but this merge has ${suite.id} with ${suite.fingerprint.slice(7, 19)}: the jobs ran different versions of the suite. Run the shards and the merge from one commit.`);
+      throw shardError(
+        `${label} ran suite ${shard.report.suite?.id ?? '?'} with fingerprint ${shard.report.suite?.fingerprint.slice(7, 19) ?? '?'}, but this merge has ${suite.id} with ${suite.fingerprint.slice(7, 19)}: the jobs ran different versions of the suite. Run the shards and the merge from one commit.`,
+      );
     }
     const settings = shard.report.settings;
-    const differing = (['warmRuns', 'latencyConcurrency', 'temperature', 'maxTokens', 'timeoutMs'] as const).filter((key) => settings?.[key] !== undefined && settings[key] !== plan.settings[key]);
-    if (differing.length > 0) throw shardError(`${label} ran with other settings than this merge (${differing.map((key) => `${key} ${settings![key]} here ${plan.settings[key]}`).join(', ')}): give the shard jobs and the merge job the same inputs.`);
-    const names = shard.report.targets.map((target) => target.name).sort().join(', ');
-    const expected = plan.targets.map((target) => target.name).sort().join(', ');
-    if (names !== expected) throw shardError(`${label} measured targets ${names || 'none'}, this merge expects ${expected}: give the shard jobs and the merge job the same targets.`);
+    const differing = (['warmRuns', 'latencyConcurrency', 'temperature', 'maxTokens', 'timeoutMs'] as const).filter(
+      (key) => settings?.[key] !== undefined && settings[key] !== plan.settings[key],
+    );
+    if (differing.length > 0)
+      throw shardError(
+        `${label} ran with other settings than this merge (${differing.map((key) => `${key} ${settings![key]} here ${plan.settings[key]}`).join(', ')}): give the shard jobs and the merge job the same inputs.`,
+      );
+    const names = shard.report.targets
+      .map((target) => target.name)
+      .sort()
+      .join(', ');
+    const expected = plan.targets
+      .map((target) => target.name)
+      .sort()
+      .join(', ');
+    if (names !== expected)
+      throw shardError(
+        `${label} measured targets ${names || 'none'}, this merge expects ${expected}: give the shard jobs and the merge job the same targets.`,
+      );
   }
   const covered = ordered.flatMap((shard) => shard.report.shard.scenarios);
   const uncovered = suite.scenarios.filter((scenario) => !covered.includes(scenario.id)).map((scenario) => scenario.id);
-  if (uncovered.length > 0) throw shardError(`The shards together leave out scenario${uncovered.length > 1 ? 's' : ''} ${uncovered.join(', ')}: they were split from another baseline. Run the shards and the merge from one commit.`);
+  if (uncovered.length > 0)
+    throw shardError(
+      `The shards together leave out scenario${uncovered.length > 1 ? 's' : ''} ${uncovered.join(', ')}: they were split from another baseline. Run the shards and the merge from one commit.`,
+    );
 
   const targets = plan.targets.map((target: Target): TargetRun => {
     const parts = ordered.map((shard) => shard.report.targets.find((entry) => entry.name === target.name)!);
@@ -99,7 +135,8 @@ export function mergeShards(dir: string, plan: Plan, suite: Suite): { targets: T
         : {
             retried: parts.reduce((sum, part) => sum + (part.retries?.retried ?? 0), 0),
             byClass: parts.reduce<Record<string, number>>((all, part) => {
-              for (const [errorClass, value] of Object.entries(part.retries?.byClass ?? {})) all[errorClass] = (all[errorClass] ?? 0) + value;
+              for (const [errorClass, value] of Object.entries(part.retries?.byClass ?? {}))
+                all[errorClass] = (all[errorClass] ?? 0) + value;
               return all;
             }, {}),
             budget: parts.reduce((sum, part) => sum + (part.retries?.budget ?? 0), 0),
@@ -108,7 +145,11 @@ export function mergeShards(dir: string, plan: Plan, suite: Suite): { targets: T
       plannedCalls: parts.reduce((sum, part) => sum + part.plannedCalls, 0),
       // Shard 1's cold call comes first, so it is the one the metrics take; the others stay samples.
       samples: ordered.flatMap((shard) => shard.samples.filter((sample) => sample.target === target.name)),
-      stopped: parts.map((part) => part.stopped).filter(Boolean).join(' ') || null,
+      stopped:
+        parts
+          .map((part) => part.stopped)
+          .filter(Boolean)
+          .join(' ') || null,
     };
   });
   return { targets, count };

@@ -13,16 +13,25 @@ export interface ShardSpec {
   count: number;
 }
 
-
 /** Each scenario's expected cost: baseline latency where every scenario has one, else the bytes it sends. */
 export function expectedCosts(scenarios: readonly Scenario[], baseline: BaselineRun | undefined): Map<string, number> {
   const measured = baseline ? scenarios.map((scenario) => baseline.warmLatencyMs[scenario.id] ?? []) : [];
-  if (baseline && measured.every((values) => values.length > 0)) return new Map(scenarios.map((scenario, index) => [scenario.id, mean(measured[index]!)]));
-  return new Map(scenarios.map((scenario) => [scenario.id, (scenario.image?.bytes.length ?? 0) + (scenario.prompt?.length ?? 0) * 4 + 4096]));
+  if (baseline && measured.every((values) => values.length > 0))
+    return new Map(scenarios.map((scenario, index) => [scenario.id, mean(measured[index]!)]));
+  return new Map(
+    scenarios.map((scenario) => [
+      scenario.id,
+      (scenario.image?.bytes.length ?? 0) + (scenario.prompt?.length ?? 0) * 4 + 4096,
+    ]),
+  );
 }
 
 /** The scenarios of every shard, in suite order within each. */
-export function shardSlices(scenarios: readonly Scenario[], count: number, costs: ReadonlyMap<string, number>): Scenario[][] {
+export function shardSlices(
+  scenarios: readonly Scenario[],
+  count: number,
+  costs: ReadonlyMap<string, number>,
+): Scenario[][] {
   const order = scenarios.map((scenario, position) => ({ scenario, position, cost: costs.get(scenario.id) ?? 0 }));
   order.sort((a, b) => b.cost - a.cost || a.position - b.position);
   const loads = Array.from({ length: count }, () => 0);

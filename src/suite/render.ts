@@ -33,7 +33,10 @@ function boxEdge(box: Box, towardsX: number, towardsY: number): [number, number]
   const dx = towardsX - cx;
   const dy = towardsY - cy;
   if (dx === 0 && dy === 0) return [cx, cy];
-  const scale = Math.min(dx === 0 ? Infinity : box.width / 2 / Math.abs(dx), dy === 0 ? Infinity : box.height / 2 / Math.abs(dy));
+  const scale = Math.min(
+    dx === 0 ? Infinity : box.width / 2 / Math.abs(dx),
+    dy === 0 ? Infinity : box.height / 2 / Math.abs(dy),
+  );
   return [cx + dx * scale, cy + dy * scale];
 }
 
@@ -61,20 +64,38 @@ export function slideSvg(slide: SlideImage, width: number, height: number): stri
     const head = 10;
     const left: [number, number] = [x2 - head * Math.cos(angle - 0.4), y2 - head * Math.sin(angle - 0.4)];
     const right: [number, number] = [x2 - head * Math.cos(angle + 0.4), y2 - head * Math.sin(angle + 0.4)];
-    parts.push(`<line x1="${fixed(x1)}" y1="${fixed(y1)}" x2="${fixed(x2)}" y2="${fixed(y2)}" stroke="#374151" stroke-width="2"/>`);
-    parts.push(`<polygon points="${fixed(x2)},${fixed(y2)} ${fixed(left[0])},${fixed(left[1])} ${fixed(right[0])},${fixed(right[1])}" fill="#374151"/>`);
+    parts.push(
+      `<line x1="${fixed(x1)}" y1="${fixed(y1)}" x2="${fixed(x2)}" y2="${fixed(y2)}" stroke="#374151" stroke-width="2"/>`,
+    );
+    parts.push(
+      `<polygon points="${fixed(x2)},${fixed(y2)} ${fixed(left[0])},${fixed(left[1])} ${fixed(right[0])},${fixed(right[1])}" fill="#374151"/>`,
+    );
     if (arrow.label) {
       const labelSize = Math.max(10, size - 4);
       const mx = (x1 + x2) / 2;
       const my = (y1 + y2) / 2;
       const labelWidth = arrow.label.length * labelSize * 0.62 + 8;
-      parts.push(`<rect x="${fixed(mx - labelWidth / 2)}" y="${fixed(my - labelSize)}" width="${fixed(labelWidth)}" height="${fixed(labelSize * 1.4)}" fill="#ffffff"/>`);
+      parts.push(
+        `<rect x="${fixed(mx - labelWidth / 2)}" y="${fixed(my - labelSize)}" width="${fixed(labelWidth)}" height="${fixed(labelSize * 1.4)}" fill="#ffffff"/>`,
+      );
       parts.push(labelPaths(fonts.regular, arrow.label, mx, my + labelSize * 0.3, labelSize, '#6b7280', 'middle'));
     }
   }
   for (const box of slide.boxes) {
-    parts.push(`<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}" rx="6" fill="${box.fill ?? '#dbeafe'}" stroke="#1e3a8a" stroke-width="2"/>`);
-    parts.push(labelPaths(fonts.bold, box.label, box.x + box.width / 2, box.y + box.height / 2 + size * 0.35, size, '#0f172a', 'middle'));
+    parts.push(
+      `<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}" rx="6" fill="${box.fill ?? '#dbeafe'}" stroke="#1e3a8a" stroke-width="2"/>`,
+    );
+    parts.push(
+      labelPaths(
+        fonts.bold,
+        box.label,
+        box.x + box.width / 2,
+        box.y + box.height / 2 + size * 0.35,
+        size,
+        '#0f172a',
+        'middle',
+      ),
+    );
   }
   return svgDocument(width, height, parts);
 }
@@ -84,9 +105,16 @@ export function canvasSvg(canvas: CanvasImage, width: number, height: number): s
   const parts = [`<rect width="${width}" height="${height}" fill="${canvas.background}"/>`];
   for (const shape of canvas.shapes) {
     const half = shape.size / 2;
-    if (shape.shape === 'circle') parts.push(`<circle cx="${shape.x}" cy="${shape.y}" r="${half}" fill="${shape.color}"/>`);
-    else if (shape.shape === 'square') parts.push(`<rect x="${shape.x - half}" y="${shape.y - half}" width="${shape.size}" height="${shape.size}" fill="${shape.color}"/>`);
-    else parts.push(`<polygon points="${shape.x},${shape.y - half} ${shape.x + half},${shape.y + half} ${shape.x - half},${shape.y + half}" fill="${shape.color}"/>`);
+    if (shape.shape === 'circle')
+      parts.push(`<circle cx="${shape.x}" cy="${shape.y}" r="${half}" fill="${shape.color}"/>`);
+    else if (shape.shape === 'square')
+      parts.push(
+        `<rect x="${shape.x - half}" y="${shape.y - half}" width="${shape.size}" height="${shape.size}" fill="${shape.color}"/>`,
+      );
+    else
+      parts.push(
+        `<polygon points="${shape.x},${shape.y - half} ${shape.x + half},${shape.y + half} ${shape.x - half},${shape.y + half}" fill="${shape.color}"/>`,
+      );
   }
   return svgDocument(width, height, parts);
 }
@@ -102,7 +130,9 @@ export function scenarioSvg(scenario: ScenarioDefinition, size: { width: number;
 export async function renderSvgPng(svg: string): Promise<Buffer> {
   const loaded = await loadSharp();
   if (!loaded.sharp) {
-    throw suiteError(`Rendering images needs the sharp package, which is not installed here (${loaded.reason}). Install model-gate with npm (npm install model-gate) or run from a checkout after npm ci.`);
+    throw suiteError(
+      `Rendering images needs the sharp package, which is not installed here (${loaded.reason}). Install model-gate with npm (npm install model-gate) or run from a checkout after npm ci.`,
+    );
   }
   return loaded
     .sharp(Buffer.from(svg), { density: 72 })
@@ -111,4 +141,5 @@ export async function renderSvgPng(svg: string): Promise<Buffer> {
     .toBuffer();
 }
 
-export const renderScenarioPng = (scenario: ScenarioDefinition, size: { width: number; height: number }) => renderSvgPng(scenarioSvg(scenario, size));
+export const renderScenarioPng = (scenario: ScenarioDefinition, size: { width: number; height: number }) =>
+  renderSvgPng(scenarioSvg(scenario, size));

@@ -15,12 +15,16 @@ function findUpwards(marker: string): string | undefined {
 
 export function builtinSuitesDir(): string {
   const root = findUpwards(join('suites', 'catalog.json'));
-  if (!root) throw new Error('The built-in suites folder (suites/catalog.json) is missing from this installation; reinstall model-gate.');
+  if (!root)
+    throw new Error(
+      'The built-in suites folder (suites/catalog.json) is missing from this installation; reinstall model-gate.',
+    );
   return join(root, 'suites');
 }
 
 export function fontsDir(): string {
   const root = findUpwards(join('assets', 'fonts', 'DejaVuSans.ttf'));
-  if (!root) throw new Error('The bundled fonts (assets/fonts) are missing from this installation; reinstall model-gate.');
+  if (!root)
+    throw new Error('The bundled fonts (assets/fonts) are missing from this installation; reinstall model-gate.');
   return join(root, 'assets', 'fonts');
 }

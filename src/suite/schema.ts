@@ -10,7 +10,10 @@ const coordinate = z.number().min(0).max(4096);
 /** A screenshot of a form: a title and label/value rows, rendered with the bundled font. */
 export const formImageSchema = z.strictObject({
   title: shortText(120),
-  rows: z.array(z.tuple([shortText(80), shortText(120)])).min(1).max(14),
+  rows: z
+    .array(z.tuple([shortText(80), shortText(120)]))
+    .min(1)
+    .max(14),
 });
 
 /** A presentation slide: a title, bullet lines, and boxes joined by labelled arrows (a diagram). */
@@ -18,10 +21,23 @@ export const slideImageSchema = z.strictObject({
   title: shortText(120),
   bullets: z.array(shortText(140)).max(12).default([]),
   boxes: z
-    .array(z.strictObject({ id: id, label: shortText(60), x: coordinate, y: coordinate, width: z.number().min(20).max(2000), height: z.number().min(16).max(1000), fill: color.optional() }))
+    .array(
+      z.strictObject({
+        id: id,
+        label: shortText(60),
+        x: coordinate,
+        y: coordinate,
+        width: z.number().min(20).max(2000),
+        height: z.number().min(16).max(1000),
+        fill: color.optional(),
+      }),
+    )
     .max(24)
     .default([]),
-  arrows: z.array(z.strictObject({ from: id, to: id, label: shortText(40).optional() })).max(40).default([]),
+  arrows: z
+    .array(z.strictObject({ from: id, to: id, label: shortText(40).optional() }))
+    .max(40)
+    .default([]),
   /** Text size of bullets and box labels; dense slides use smaller text. */
   'font-size': z.number().min(8).max(40).default(18),
 });
@@ -30,7 +46,15 @@ export const slideImageSchema = z.strictObject({
 export const canvasImageSchema = z.strictObject({
   background: color.default('#ffffff'),
   shapes: z
-    .array(z.strictObject({ shape: z.enum(['circle', 'square', 'triangle']), color, x: coordinate, y: coordinate, size: z.number().min(4).max(1000) }))
+    .array(
+      z.strictObject({
+        shape: z.enum(['circle', 'square', 'triangle']),
+        color,
+        x: coordinate,
+        y: coordinate,
+        size: z.number().min(4).max(1000),
+      }),
+    )
     .min(1)
     .max(50),
 });
@@ -41,14 +65,19 @@ export const toolCallExpectation = z.strictObject({
   arguments: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
 });
 
-export const entitySchema = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), aliases: z.array(z.string().min(1)).default([]) })]);
+export const entitySchema = z.union([
+  z.string().min(1),
+  z.strictObject({ name: z.string().min(1), aliases: z.array(z.string().min(1)).default([]) }),
+]);
 
 /** What a good answer contains, for the scorers that compare with ground truth. */
 export const expectationSchema = z.strictObject({
   /** Every word of the image's text (extraction: OCR word similarity). */
   text: z.string().optional(),
   entities: z.array(entitySchema).optional(),
-  relations: z.array(z.strictObject({ from: z.string().min(1), to: z.string().min(1), type: z.string().min(1).optional() })).optional(),
+  relations: z
+    .array(z.strictObject({ from: z.string().min(1), to: z.string().min(1), type: z.string().min(1).optional() }))
+    .optional(),
   /** The tool call a router must make (tool-call), or several acceptable ones. */
   tool: z.string().min(1).optional(),
   arguments: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
@@ -58,25 +87,32 @@ export const expectationSchema = z.strictObject({
   points: z.array(z.strictObject({ label: z.string().min(1), x: coordinate, y: coordinate })).optional(),
 });
 
-export const scenarioSchema = z.strictObject({
-  id,
-  category: id,
-  /** flagged-items: whether a good model must flag something on this screen. */
-  anomaly: z.boolean().optional(),
-  /** flagged-items: any of these (case-insensitive) in a flagged item's text means the planted anomaly was seen. */
-  keywords: z.array(z.string().min(1)).default([]),
-  note: z.string().optional(),
-  /** This scenario's own message (a question about the image, a spoken command), after the suite's prompt. */
-  prompt: z.string().min(1).max(20_000).optional(),
-  /** The image shown with the prompt: rendered (form, slide, canvas) or a PNG/JPEG file next to the suite file. */
-  form: formImageSchema.optional(),
-  slide: slideImageSchema.optional(),
-  canvas: canvasImageSchema.optional(),
-  file: z.string().min(1).max(400).optional(),
-  expect: expectationSchema.optional(),
-}).refine((scenario) => [scenario.form, scenario.slide, scenario.canvas, scenario.file].filter((source) => source !== undefined).length <= 1, {
-  error: 'give at most one image source: form, slide, canvas or file',
-});
+export const scenarioSchema = z
+  .strictObject({
+    id,
+    category: id,
+    /** flagged-items: whether a good model must flag something on this screen. */
+    anomaly: z.boolean().optional(),
+    /** flagged-items: any of these (case-insensitive) in a flagged item's text means the planted anomaly was seen. */
+    keywords: z.array(z.string().min(1)).default([]),
+    note: z.string().optional(),
+    /** This scenario's own message (a question about the image, a spoken command), after the suite's prompt. */
+    prompt: z.string().min(1).max(20_000).optional(),
+    /** The image shown with the prompt: rendered (form, slide, canvas) or a PNG/JPEG file next to the suite file. */
+    form: formImageSchema.optional(),
+    slide: slideImageSchema.optional(),
+    canvas: canvasImageSchema.optional(),
+    file: z.string().min(1).max(400).optional(),
+    expect: expectationSchema.optional(),
+  })
+  .refine(
+    (scenario) =>
+      [scenario.form, scenario.slide, scenario.canvas, scenario.file].filter((source) => source !== undefined).length <=
+      1,
+    {
+      error: 'give at most one image source: form, slide, canvas or file',
+    },
+  );
 
 export const flaggedItemsScorerSchema = z.strictObject({
   kind: z.literal('flagged-items'),
@@ -108,9 +144,13 @@ export const coordinatesScorerSchema = z.strictObject({
   tolerance: z.number().min(0).max(2000).default(24),
 });
 
-export const scorerSchema = z.discriminatedUnion('kind', [flaggedItemsScorerSchema, extractionScorerSchema, toolCallScorerSchema, coordinatesScorerSchema], {
-  error: 'expected a scorer kind: flagged-items, extraction, tool-call or coordinates',
-});
+export const scorerSchema = z.discriminatedUnion(
+  'kind',
+  [flaggedItemsScorerSchema, extractionScorerSchema, toolCallScorerSchema, coordinatesScorerSchema],
+  {
+    error: 'expected a scorer kind: flagged-items, extraction, tool-call or coordinates',
+  },
+);
 
 /** A function the model may call (OpenAI's tools format, function part). */
 export const toolSchema = z.strictObject({
@@ -121,7 +161,10 @@ export const toolSchema = z.strictObject({
 
 export const suiteFileSchema = z.strictObject({
   id,
-  version: z.number({ error: 'expected a whole number from 1, raised when the suite changes on purpose' }).int({ error: 'expected a whole number from 1, raised when the suite changes on purpose' }).min(1, { error: 'expected a whole number from 1, raised when the suite changes on purpose' }),
+  version: z
+    .number({ error: 'expected a whole number from 1, raised when the suite changes on purpose' })
+    .int({ error: 'expected a whole number from 1, raised when the suite changes on purpose' })
+    .min(1, { error: 'expected a whole number from 1, raised when the suite changes on purpose' }),
   title: z.string(),
   description: z.string(),
   prompt: z.string().min(1),
@@ -132,7 +175,9 @@ export const suiteFileSchema = z.strictObject({
   scorer: scorerSchema,
   /** Functions offered to the model (tool-call suites): as OpenAI tools, or described in the prompt for servers without them. */
   tools: z.array(toolSchema).max(128).optional(),
-  image: z.strictObject({ width: z.number().int().min(64).max(4096), height: z.number().int().min(64).max(4096) }).optional(),
+  image: z
+    .strictObject({ width: z.number().int().min(64).max(4096), height: z.number().int().min(64).max(4096) })
+    .optional(),
   scenarios: z.array(scenarioSchema).min(1).max(10_000),
 });
 
