@@ -118,7 +118,9 @@ describe('dist/index.js as the runner runs it', () => {
     const first = await runAction(inputs, { env });
     expect(first.result.code).toBe(0);
     expect(first.result.stdout).toContain('::add-mask::ghs_dist-token');
-    let { comments, requests } = await github.state();
+    const state = await github.state();
+    let { comments } = state;
+    const { requests } = state;
     expect(comments).toHaveLength(1);
     expect(comments[0]).toMatchObject({ issue: 42, user: { type: 'Bot' } });
     expect(comments[0]!.body.startsWith('<!-- model-gate:model-gate/default -->\n## model-gate: ℹ️ no-baseline')).toBe(

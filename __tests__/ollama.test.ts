@@ -111,14 +111,14 @@ describe('endpoint kind ollama', () => {
     async (mode, offered) => {
       const { result, report, server } = await runOllama(
         { latency: { ttftMs: 5, perTokenMs: 0.2 } },
-        ['--suite', 'voice-commands', '--tool-mode', mode as string, '--warm-runs', '1'],
+        ['--suite', 'voice-commands', '--tool-mode', mode, '--warm-runs', '1'],
         'voice-commands',
       );
       expect(result.code).toBe(0);
       expect(report.targets[0]!.measurement!.metrics.toolAccuracyPct).toEqual({ value: 100, n: 30, count: 30 });
       expect(report.targets[0]!.measurement!.metrics.argumentMatchPct.value).toBe(100);
       const chat = (await server.stats()).events.filter((event) => event.type === 'chat').at(-1)!;
-      if (offered) expect(chat.tools).toEqual(expect.arrayContaining(offered as string[]));
+      if (offered) expect(chat.tools).toEqual(expect.arrayContaining(offered));
       else {
         expect(chat.tools).toBeNull();
         expect(chat.system).toContain('You can call one of these tools:');

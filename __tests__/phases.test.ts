@@ -39,7 +39,7 @@ describe('latency and quality phases', () => {
       .map((line) => sampleSchema.parse(JSON.parse(line)));
     const warm = samples.filter((sample) => sample.phase === 'warm');
     expect(warm.filter((sample) => sample.timed).map((sample) => sample.run)).toEqual(
-      [...Array(9).fill(1), ...Array(9).fill(2)].sort(),
+      [...Array<number>(9).fill(1), ...Array<number>(9).fill(2)].sort(),
     );
     expect(warm.filter((sample) => !sample.timed).every((sample) => sample.run >= 3)).toBe(true);
 

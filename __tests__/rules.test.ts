@@ -169,12 +169,12 @@ describe('confirmation runs', () => {
     const stageOne = decideMetrics([comparison], {}, 0.005).find((verdict) => verdict.metric === 'detectionRatePct')!;
     expect(stageOne).toMatchObject({ status: 'within-noise', suspicious: true });
 
-    const confirm = jest.fn(async () => {
+    const confirm = jest.fn(() => {
       const more = samplesFor((scenario) => scenario >= 2, steady(1), 3).map((sample) => ({
         ...sample,
         run: sample.run + 3,
       }));
-      return [{ ...comparison, current: current([...first.samples, ...more]) }];
+      return Promise.resolve([{ ...comparison, current: current([...first.samples, ...more]) }]);
     });
     const verdicts = await decideWithConfirmation([comparison], {}, 0.01, confirm);
     expect(confirm).toHaveBeenCalledTimes(1);
@@ -197,7 +197,7 @@ describe('confirmation runs', () => {
       ...current(samples),
       metrics: { ...computeMetrics(samples), coldStartMs: { value: 7000, n: 1 } },
     };
-    const confirm = jest.fn(async () => [{ target: 't', runs: coldHistory, current: withCold }]);
+    const confirm = jest.fn(() => Promise.resolve([{ target: 't', runs: coldHistory, current: withCold }]));
     const verdicts = await decideWithConfirmation(
       [{ target: 't', runs: coldHistory, current: withCold }],
       {},

@@ -21,12 +21,12 @@ describe('samples.jsonl', () => {
     const appendedAt = Date.now();
     while (lines(path).length < 2 && Date.now() - appendedAt < 5000)
       await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(lines(path).map((line) => JSON.parse(line).run)).toEqual([1, 2]);
+    expect(lines(path).map((line) => (JSON.parse(line) as { run: number }).run)).toEqual([1, 2]);
     // Timers fire late on a loaded machine, never early: the window is an upper bound plus that lateness.
     expect(Date.now() - appendedAt).toBeLessThan(FLUSH_AFTER_MS + 1000);
     log.append(sample(3));
     log.close();
-    expect(lines(path).map((line) => JSON.parse(line).run)).toEqual([1, 2, 3]);
+    expect(lines(path).map((line) => (JSON.parse(line) as { run: number }).run)).toEqual([1, 2, 3]);
     log.append(sample(4));
     expect(lines(path)).toHaveLength(3);
   });
@@ -41,6 +41,6 @@ describe('samples.jsonl', () => {
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('crash mid-run');
-    expect(lines(path).map((line) => JSON.parse(line).run)).toEqual([1, 2, 3]);
+    expect(lines(path).map((line) => (JSON.parse(line) as { run: number }).run)).toEqual([1, 2, 3]);
   });
 });

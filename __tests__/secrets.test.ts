@@ -3,6 +3,7 @@
 // output is scanned: the log, report.json, summary, comment (as written and as posted), JUnit,
 // samples, charts, baselines, GITHUB_OUTPUT and the step summary. Only the ::add-mask:: command
 // that tells the runner to mask a key may name it.
+import type { Report } from '../src/report/report.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,7 +118,9 @@ describe('secrets', () => {
     const result = await runCli(['run', '--config', config, '--report-dir', report, '--warm-runs', '2'], {
       env: { SCAN_KEY: ENV_KEY, SCAN_EMBED_KEY: EMBEDDINGS_KEY },
     });
-    expect(JSON.parse(readFileSync(join(report, 'report.json'), 'utf8')).comparisons[0].similarity).toMatchObject({
+    expect(
+      (JSON.parse(readFileSync(join(report, 'report.json'), 'utf8')) as Report).comparisons[0]!.similarity,
+    ).toMatchObject({
       error: null,
     });
     expect(readFileSync(join(report, 'samples.jsonl'), 'utf8')).toContain('for Bearer ***');

@@ -108,8 +108,11 @@ describe('sharding on the Actions matrix', () => {
     expect(baseline.result.stdout).toContain('Downloaded 4 shard report(s)');
     expect(baseline.outputs.verdict).toBe('pass');
     expect(
-      JSON.parse(readFileSync(join(mergeWorkspace, 'baselines', 'voice-commands', 'test-model.json'), 'utf8')).settings
-        .shards,
+      (
+        JSON.parse(readFileSync(join(mergeWorkspace, 'baselines', 'voice-commands', 'test-model.json'), 'utf8')) as {
+          settings: { shards: number };
+        }
+      ).settings.shards,
     ).toBe(4);
 
     // Shard jobs never comment, even with comment: always; the merge job does, once.

@@ -45,7 +45,7 @@ describe('nightly tracking issue', () => {
       body: `${marker}\n## model-gate: ❌ fail (again)`,
     });
     expect(updated).toMatchObject({ status: 'updated', url: opened.url });
-    let { issues, comments } = await server.state();
+    let { issues } = await server.state();
     const tracked = issues.find((issue) => issue.body.includes(marker))!;
     expect(issues.filter((issue) => issue.body.includes(marker))).toHaveLength(1);
     expect(tracked).toMatchObject({
@@ -63,7 +63,9 @@ describe('nightly tracking issue', () => {
       body: '',
     });
     expect(closed.status).toBe('closed');
-    ({ issues, comments } = await server.state());
+    const after = await server.state();
+    ({ issues } = after);
+    const { comments } = after;
     expect(issues.find((issue) => issue.number === tracked.number)!.state).toBe('closed');
     expect(issues.find((issue) => issue.number === 7)!.state).toBe('open');
     expect(comments.at(-1)!.body).toBe(

@@ -253,7 +253,7 @@ type Rule = (
 type ConfirmRun = (scenarioIds: ReadonlySet<string>) => CurrentRun;
 
 const modelGate: Rule = async (runs, current, confirm) => {
-  const verdicts = await decideWithConfirmation([{ target: 't', runs, current }], {}, ALPHA, async (suspicious) => {
+  const verdicts = await decideWithConfirmation([{ target: 't', runs, current }], {}, ALPHA, (suspicious) => {
     const ids = new Set(
       suspicious.flatMap((verdict) =>
         scenariosOfMetric(
@@ -262,7 +262,7 @@ const modelGate: Rule = async (runs, current, confirm) => {
         ),
       ),
     );
-    return [{ target: 't', runs, current: confirm(ids) }];
+    return Promise.resolve([{ target: 't', runs, current: confirm(ids) }]);
   });
   return new Set(verdicts.filter((v) => v.status === 'regressed').map((v) => v.metric));
 };

@@ -38,11 +38,11 @@ async function startServer(perTokenMs: number) {
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const url = await new Promise<string>((resolve) =>
-    createInterface({ input: server.stdout! }).once('line', (line) =>
+    createInterface({ input: server.stdout }).once('line', (line) =>
       resolve((JSON.parse(line) as { url: string }).url),
     ),
   );
-  return { url, stop: () => (server.stdin!.end(), server.kill('SIGTERM')) };
+  return { url, stop: () => (server.stdin.end(), server.kill('SIGTERM')) };
 }
 const scratch = mkdtempSync(join(tmpdir(), 'model-gate-bench-latency-'));
 

@@ -34,9 +34,9 @@ async function startServer(latency: Record<string, number>) {
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const url = await new Promise<string>((done) =>
-    createInterface({ input: child.stdout! }).once('line', (line) => done((JSON.parse(line) as { url: string }).url)),
+    createInterface({ input: child.stdout }).once('line', (line) => done((JSON.parse(line) as { url: string }).url)),
   );
-  return { url, stop: () => (child.stdin!.end(), child.kill('SIGTERM')) };
+  return { url, stop: () => (child.stdin.end(), child.kill('SIGTERM')) };
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string }> {
@@ -46,7 +46,7 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
       env: { ...process.env, ...env },
     });
     let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.on('exit', (code) => done({ code, stdout }));
   });
 }

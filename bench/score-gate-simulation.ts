@@ -35,7 +35,7 @@ function drawWorld(scenarios: number): World {
 
 const GATE_ONLY_RECALL: GateRules = Object.fromEntries(
   METRIC_NAMES.map((name) => [name, { margin: 5, enabled: name === 'entityRecallPct' }]),
-) as GateRules;
+);
 const ORDER = (scenarios: number) =>
   Array.from({ length: scenarios }, (_, index) => ({
     id: `s${index}`,

@@ -19,7 +19,7 @@ for (const id of builtinSuiteIds()) {
     if (!scenario.image) continue;
     const png = await sharp(scenario.image.bytes).resize({ width: THUMB_WIDTH }).png().toBuffer();
     const { height } = await sharp(png).metadata();
-    tiles.push({ suite: id, scenario: scenario.id, png, height: height ?? 0 });
+    tiles.push({ suite: id, scenario: scenario.id, png, height });
   }
 }
 const cellHeight = Math.max(...tiles.map((tile) => tile.height)) + LABEL_HEIGHT;

@@ -19,6 +19,7 @@ import {
   readCatalog,
 } from './suite/load.js';
 import { VERSION } from './version.js';
+import { defined } from './lib/defined.js';
 
 const EXIT = { pass: 0, fail: 1, 'no-baseline': 0, incomparable: 0, error: 2, cancelled: 130 } as const;
 
@@ -96,7 +97,7 @@ async function runCommand(args: string[], mode: 'gate' | 'baseline' | 'merge' | 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const interactive = Boolean(process.stderr.isTTY) && !values.quiet;
+  const interactive = process.stderr.isTTY && !values.quiet;
   const bar = interactive
     ? new cliProgress.SingleBar(
         { format: ' {bar} {value}/{total} calls · {target} · {last}', hideCursor: true, stream: process.stderr },
@@ -192,7 +193,7 @@ async function renderCommand(args: string[]): Promise<number> {
   let differing = 0;
   const shown = suite.scenarios.filter((scenario) => scenario.image !== null);
   for (const scenario of shown) {
-    const image = scenario.image!;
+    const image = defined(scenario.image, `image of ${scenario.id}`);
     const bytes = fresh?.get(scenario.id) ?? image.bytes;
     if (fresh && !bytes.equals(image.bytes)) differing += 1;
     writeFileSync(join(values.out, `${scenario.id}.${image.mediaType === 'image/jpeg' ? 'jpg' : 'png'}`), bytes);

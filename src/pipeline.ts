@@ -59,6 +59,7 @@ import { costOf, runComparisons } from './compare/run-comparisons.js';
 import type { Suite } from './suite/schema.js';
 import { mergeShards } from './shard/merge.js';
 import { expectedCosts, shardSlices, type ShardSpec } from './shard/slice.js';
+import { defined } from './lib/defined.js';
 
 const NOTABLE_SAMPLES_PER_TARGET = 20;
 
@@ -170,21 +171,24 @@ function targetReport(run: TargetRun, suite: Suite): TargetReport {
 }
 
 function serverTimingsSummary(samples: readonly Sample[]): TargetReport['serverTimings'] {
-  const reported = samples.filter(
-    (sample) => sample.phase === 'warm' && sample.timed && sample.errorClass === null && sample.serverTimings !== null,
+  const reported = samples.flatMap((sample) =>
+    sample.phase === 'warm' && sample.timed && sample.errorClass === null && sample.serverTimings !== null
+      ? [sample.serverTimings]
+      : [],
   );
-  const cold = samples.find((sample) => sample.phase === 'cold' && sample.serverTimings !== null);
-  if (reported.length === 0 && !cold) return null;
+  const cold = samples.find((sample) => sample.phase === 'cold' && sample.serverTimings !== null)?.serverTimings;
+  const first = reported[0] ?? cold;
+  if (!first) return null;
   const medianOf = (values: (number | null)[]) => {
     const present = values.filter((value): value is number => value !== null);
     return present.length === 0 ? null : Math.round(median(present) * 100) / 100;
   };
   return {
-    source: (reported[0] ?? cold)!.serverTimings!.source,
+    source: first.source,
     calls: reported.length,
-    promptMsP50: medianOf(reported.map((sample) => sample.serverTimings!.promptMs)),
-    decodeMsP50: medianOf(reported.map((sample) => sample.serverTimings!.decodeMs)),
-    coldLoadMs: cold?.serverTimings?.loadMs ?? null,
+    promptMsP50: medianOf(reported.map((timings) => timings.promptMs)),
+    decodeMsP50: medianOf(reported.map((timings) => timings.decodeMs)),
+    coldLoadMs: cold?.loadMs ?? null,
   };
 }
 
@@ -470,7 +474,10 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
         confirmed = true;
         const again: TargetComparison[] = [];
         for (const comparison of comparisons) {
-          const targetRun = measured.find((entry) => entry.target.name === comparison.target)!;
+          const targetRun = defined(
+            measured.find((entry) => entry.target.name === comparison.target),
+            `the run of ${comparison.target}`,
+          );
           const ids = new Set(
             suspicious
               .filter((verdict) => verdict.target === comparison.target)
@@ -492,11 +499,12 @@ async function applyBaselines(plan: Plan, suite: Suite, run: RunResult, context:
   const verdicts = await decideWithConfirmation(comparisons, rules, plan.gate.alpha, confirm);
   const flips = Object.fromEntries(
     comparisons.map((comparison) => {
-      const targetRun = measured.find((entry) => entry.target.name === comparison.target)!;
-      return [
-        comparison.target,
-        flipsSince(comparison.runs[0]!.scenarios, scenarioOutcomes(targetRun.samples, suite.scenarios)),
-      ];
+      const targetRun = defined(
+        measured.find((entry) => entry.target.name === comparison.target),
+        `the run of ${comparison.target}`,
+      );
+      const latest = defined(comparison.runs[0], `a baseline run of ${comparison.target}`);
+      return [comparison.target, flipsSince(latest.scenarios, scenarioOutcomes(targetRun.samples, suite.scenarios))];
     }),
   );
   // Nightly runs on the main branch grow the history when the gate passes (never with a regression).
@@ -564,11 +572,12 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
     suite = plan.shard
       ? {
           ...fullSuite,
-          scenarios: shardSlices(
-            fullSuite.scenarios,
-            plan.shard.count,
-            expectedCosts(fullSuite.scenarios, latestBaselineRun(plan, fullSuite)),
-          )[plan.shard.index - 1]!,
+          scenarios:
+            shardSlices(
+              fullSuite.scenarios,
+              plan.shard.count,
+              expectedCosts(fullSuite.scenarios, latestBaselineRun(plan, fullSuite)),
+            )[plan.shard.index - 1] ?? [],
         }
       : fullSuite;
     if (mergesShards(plan.gate.mode)) plan = { ...plan, gate: { ...plan.gate, confirmRuns: false } };
@@ -619,6 +628,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
       };
     comparisons = await runComparisons(plan, suite, run.targets, request.signal);
     // A shard is gated with the others, once they are merged.
+    const gatedPlan = plan;
     if (!run.cancelled && !plan.shard)
       gate = await applyBaselines(plan, suite, run, {
         shards: shardInfo?.count ?? 1,
@@ -627,7 +637,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
         signal: request.signal,
         confirmPass: (subset, target) =>
           runSuite({
-            plan: { ...plan!, targets: [target] },
+            plan: { ...gatedPlan, targets: [target] },
             suite: subset,
             signal: request.signal,
             endpointFor: (entry) => createEndpoint(entry, settings),
@@ -655,7 +665,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   const targets =
     suite && runForReport
       ? runForReport.targets.map((target) => ({
-          ...targetReport(target, suite!),
+          ...targetReport(target, suite),
           cost: plan ? costOf(target, plan) : null,
           flips: gate.flips[target.target.name] ?? [],
           trends: gate.trends[target.target.name] ?? {},
@@ -664,7 +674,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
   const checks =
     plan && !plan.shard
       ? targets.flatMap((target) =>
-          target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan!.thresholds) : [],
+          target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan.thresholds) : [],
         )
       : [];
   const decision = decide(plan, runForReport, failure, checks, gate);
@@ -685,12 +695,7 @@ export async function runModelGate(request: RunRequest): Promise<RunOutcome> {
         }
       : null,
     settings: plan ? { ...plan.settings } : null,
-    thresholds: plan
-      ? (Object.fromEntries(Object.entries(plan.thresholds).filter(([, value]) => value !== undefined)) as Record<
-          string,
-          number
-        >)
-      : {},
+    thresholds: plan ? { ...plan.thresholds } : {},
     mode: plan?.gate.mode ?? 'gate',
     regressions: gate.verdicts.filter((verdict) => verdict.status === 'regressed').length,
     targets,

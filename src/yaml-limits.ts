@@ -12,7 +12,7 @@ export function flowNestingDepth(text: string): number {
   let quote: '"' | "'" | null = null;
   let comment = false;
   for (let index = 0; index < text.length; index += 1) {
-    const char = text[index]!;
+    const char = text.charAt(index);
     if (comment) {
       if (char === '\n') comment = false;
       continue;
@@ -23,7 +23,7 @@ export function flowNestingDepth(text: string): number {
       continue;
     }
     if (char === '"' || char === "'") quote = char;
-    else if (char === '#' && (index === 0 || /\s/.test(text[index - 1]!))) comment = true;
+    else if (char === '#' && (index === 0 || /\s/.test(text.charAt(index - 1)))) comment = true;
     else if (char === '[' || char === '{') deepest = Math.max(deepest, ++depth);
     else if ((char === ']' || char === '}') && depth > 0) depth -= 1;
   }

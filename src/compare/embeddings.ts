@@ -13,9 +13,11 @@ export function cosine(a: readonly number[], b: readonly number[]): number {
   let normA = 0;
   let normB = 0;
   for (let index = 0; index < Math.min(a.length, b.length); index += 1) {
-    dot += a[index]! * b[index]!;
-    normA += a[index]! ** 2;
-    normB += b[index]! ** 2;
+    const x = a[index] ?? 0;
+    const y = b[index] ?? 0;
+    dot += x * y;
+    normA += x ** 2;
+    normB += y ** 2;
   }
   return normA === 0 || normB === 0 ? 0 : dot / Math.sqrt(normA * normB);
 }
@@ -34,7 +36,7 @@ export async function pairSimilarities(
     timeout: timeoutMs,
   });
   const keys = [...pairs.keys()];
-  const texts = keys.flatMap((key) => pairs.get(key)!).map((text) => text || ' ');
+  const texts = keys.flatMap((key) => pairs.get(key) ?? []).map((text) => text || ' ');
   const vectors: number[][] = [];
   try {
     for (let start = 0; start < texts.length; start += BATCH) {
@@ -54,8 +56,10 @@ export async function pairSimilarities(
     };
   }
   const byPair = new Map<string, number>();
-  keys.forEach((key, index) =>
-    byPair.set(key, Math.round(cosine(vectors[2 * index]!, vectors[2 * index + 1]!) * 1000) / 1000),
-  );
+  // An endpoint that returns fewer vectors than inputs leaves those pairs without a similarity.
+  keys.forEach((key, index) => {
+    const [a, b] = [vectors[2 * index], vectors[2 * index + 1]];
+    if (a && b) byPair.set(key, Math.round(cosine(a, b) * 1000) / 1000);
+  });
   return { byPair, error: null };
 }

@@ -122,8 +122,11 @@ export function pairedDifference(
 
 const byScenario = (samples: readonly Sample[]) => {
   const map = new Map<string, Sample[]>();
-  for (const sample of samples)
-    (map.get(sample.scenario) ?? map.set(sample.scenario, []).get(sample.scenario)!).push(sample);
+  for (const sample of samples) {
+    const list = map.get(sample.scenario) ?? [];
+    if (list.length === 0) map.set(sample.scenario, list);
+    list.push(sample);
+  }
   return map;
 };
 

@@ -28,6 +28,7 @@ import {
   type TargetCost,
   type Thresholds,
 } from './schema.js';
+import { defined } from '../lib/defined.js';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
@@ -91,7 +92,7 @@ export function loadConfigFile(path: string, options: { required: boolean }): Co
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineOf = (offset: number | undefined) => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
   if (document.errors.length > 0) {
-    const first = document.errors[0]!;
+    const first = defined(document.errors[0], 'the first YAML error');
     throw configError(
       `Config file ${path} is not valid YAML (line ${lineOf(first.pos[0]) ?? '?'}): ${first.message.split('\n')[0]}. Fix the YAML syntax there.`,
     );
@@ -288,7 +289,7 @@ function configTargetFromInputs(fields: Record<string, unknown>, inputs: RawInpu
   // The config file's target schema, so that inputs and files accept exactly the same values.
   const result = targetSchema.safeParse(fields);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
+    const issue = defined(result.error.issues[0], 'the first config issue');
     const key = String(issue.path[0] ?? '');
     const inputName = inputNameOfKey[key] ?? key;
     throw configError(`${nameOf(inputName)} is "${inputs[inputName] ?? ''}": ${issueText(issue)}.`);
@@ -405,7 +406,7 @@ function booleanInput(inputs: RawInputs, name: string, nameOf: InputNamer): bool
 function resolveGateSettings(inputs: RawInputs, configFile: ConfigFile | undefined, nameOf: InputNamer): GateSettings {
   const rules: GateSettings['rules'] = {};
   for (const [name, rule] of Object.entries(configFile?.gates ?? {})) {
-    const metric = metricFromConfigName(name)!;
+    const metric = defined(metricFromConfigName(name), `metric ${name}`);
     rules[metric] = {
       ...(rule.margin !== undefined ? { margin: rule.margin } : {}),
       ...(rule.gate !== undefined ? { enabled: rule.gate } : {}),

@@ -63,7 +63,7 @@ function headers(target: Target): Record<string, string> {
 async function getJson(url: string, target: Target, signal: AbortSignal): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, { headers: headers(target), signal });
   const text = await response.text();
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
@@ -215,7 +215,8 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
         const text = (await response.text()).slice(0, 300);
         let message = text;
         try {
-          message = String((JSON.parse(text) as { error?: unknown }).error ?? text);
+          const error = (JSON.parse(text) as { error?: unknown }).error;
+          message = typeof error === 'string' ? error : text;
         } catch {
           // Not JSON: keep the text.
         }
@@ -242,7 +243,7 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
         const calls = (message.message as { tool_calls?: unknown } | undefined)?.tool_calls;
         if (Array.isArray(calls)) {
           for (const entry of calls) {
-            const fn = (entry as { function?: { name?: unknown; arguments?: unknown } })?.function;
+            const fn = (entry as { function?: { name?: unknown; arguments?: unknown } } | null)?.function;
             if (typeof fn?.name !== 'string') continue;
             clock.content();
             toolCalls.push({

@@ -28,7 +28,7 @@ export class StreamClock {
   content(): void {
     const now = performance.now();
     if (this.first === null) this.first = now;
-    else this.gaps.push(now - this.last!);
+    else this.gaps.push(now - (this.last ?? this.first));
     this.last = now;
     this.chunks += 1;
   }

@@ -7,6 +7,7 @@ import { baselineError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import { METRIC_NAMES, scenarioOutcomeSchema, type Metrics, type ScenarioOutcome } from '../measure/metrics.js';
 import type { Sample } from '../run/sample.js';
+import { defined } from '../lib/defined.js';
 
 export const BASELINE_SCHEMA_VERSION = 1;
 /** Runs kept per baseline: enough to estimate run-to-run drift, small enough to review in a diff. */
@@ -84,7 +85,7 @@ export function readBaseline(path: string): Baseline | undefined {
   }
   const parsed = baselineSchema.safeParse(data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = defined(parsed.error.issues[0], 'the first baseline issue');
     throw baselineError(
       `Baseline file ${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}. The file was edited by hand or damaged: restore it from git or ${refreshInSentence}.`,
     );

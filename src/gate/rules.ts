@@ -24,6 +24,7 @@ import {
   studentTQuantile,
   type Stratum,
 } from './stats.js';
+import { defined } from '../lib/defined.js';
 
 export const metricStatusSchema = z.enum(['regressed', 'improved', 'within-noise', 'not-gated']);
 export type MetricStatus = z.infer<typeof metricStatusSchema>;
@@ -356,7 +357,7 @@ function locationCandidate(
   rule: GateRule,
 ): Candidate {
   const definition = LOCATION_METRICS[metric];
-  const series = definition.samples as SampleSeries;
+  const series = definition.samples;
   const now = currentSeries(current.samples, definition.pick);
   const verdict = newVerdict({
     target,
@@ -376,7 +377,7 @@ function locationCandidate(
   let inverseCounts = 0;
   const differences: number[] = [];
   for (const id of scenarioIds) {
-    const currentLogs = now[id]!.map(Math.log);
+    const currentLogs = (now[id] ?? []).map(Math.log);
     const baseLogs = runs.flatMap((run) => (run[series][id] ?? []).filter((value) => value > 0)).map(Math.log);
     const currentMean = mean(currentLogs);
     const baseMean = mean(baseLogs);
@@ -455,7 +456,8 @@ function tailCandidate(
     return untested(verdict);
   }
   const index = (base.length - 1) * 0.95;
-  const baseP95 = base[Math.floor(index)]! + (index % 1) * (base[Math.ceil(index)]! - base[Math.floor(index)]!);
+  const [below, above] = [base[Math.floor(index)] ?? 0, base[Math.ceil(index)] ?? 0];
+  const baseP95 = below + (index % 1) * (above - below);
   const bound = baseP95 * (1 + rule.margin / 100);
   const exceedances = now.filter((value) => value > bound).length;
   verdict.reason = `${exceedances} of ${now.length} samples above ${Math.round(bound)} ms (baseline p95 + ${rule.margin} %)`;
@@ -490,7 +492,7 @@ function coldCandidate(target: string, runs: readonly BaselineRun[], current: Cu
     0.02,
   );
   const t = (Math.log(value) - centre) / (spread * Math.sqrt(1 + 1 / logs.length));
-  verdict.reason = `against ${history.length} baseline cold starts (geometric mean ${Math.round(verdict.baseline!)} ms, log SD ${spread.toFixed(2)})`;
+  verdict.reason = `against ${history.length} baseline cold starts (geometric mean ${Math.round(Math.exp(centre))} ms, log SD ${spread.toFixed(2)})`;
   return tested(
     verdict,
     1 - studentTCdf(t, logs.length - 1),
@@ -552,17 +554,19 @@ export function decideMetrics(
   if (only)
     for (const candidate of candidates)
       if (!only.has(verdictKey(candidate.verdict)) && candidate.pWorse !== null) candidate.pWorse = 1;
-  const tested = candidates.filter((candidate) => candidate.pWorse !== null);
+  const tested = candidates.flatMap((candidate) =>
+    candidate.pWorse === null ? [] : [{ ...candidate, pWorse: candidate.pWorse }],
+  );
   const decisions = holm(
-    tested.map((candidate) => candidate.pWorse!),
+    tested.map((candidate) => candidate.pWorse),
     alpha,
   );
   tested.forEach((candidate, index) => {
     const { verdict } = candidate;
-    const decision = decisions[index]!;
+    const decision = defined(decisions[index], `Holm decision ${index}`);
     verdict.pValue = candidate.pWorse;
     verdict.threshold = decision.threshold;
-    const evidence = `p = ${formatP(candidate.pWorse!)} (Holm threshold ${formatP(decision.threshold)}), margin ${verdict.margin} ${verdict.changeUnit === 'points' ? 'points' : '%'}`;
+    const evidence = `p = ${formatP(candidate.pWorse)} (Holm threshold ${formatP(decision.threshold)}), margin ${verdict.margin} ${verdict.changeUnit === 'points' ? 'points' : '%'}`;
     const detail = verdict.reason ? `; ${verdict.reason}` : '';
     if (candidate.beyondMarginWorse && decision.rejected) {
       verdict.status = 'regressed';

@@ -80,7 +80,7 @@ function unshapedLabel(
 /** A per-font cache, made on first use. */
 function cacheFor<K, V>(caches: WeakMap<fontkit.Font, Map<K, V>>, font: fontkit.Font): Map<K, V> {
   let cache = caches.get(font);
-  if (!cache) caches.set(font, (cache = new Map()));
+  if (!cache) caches.set(font, (cache = new Map<K, V>()));
   return cache;
 }
 

@@ -183,6 +183,6 @@ export function writeTrendCharts(
     }
     return Promise.all(rendering).then((pngs) => [...written, ...pngs]);
   } catch (error) {
-    return Promise.reject(error as Error);
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }

@@ -5,6 +5,7 @@ import type { MetricVerdict } from '../gate/rules.js';
 import { formatMoney } from '../compare/cost.js';
 import type { Report, TargetReport } from './report.js';
 import { inlineText, inlineUntrusted } from './untrusted.js';
+import { defined } from '../lib/defined.js';
 
 const VERDICT_ICON = { pass: '✅', fail: '❌', 'no-baseline': 'ℹ️', incomparable: '⚠️', error: '⚠️' } as const;
 const STATUS_TEXT = {
@@ -169,7 +170,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
   );
   if (detail === 'full' && trendMetrics.length > 0) {
     lines.push(`<details><summary>Trends: the baseline's runs, then this run</summary>`, '');
-    for (const name of trendMetrics) lines.push(...trendChart(name, target.trends[name]!), '');
+    for (const name of trendMetrics) lines.push(...trendChart(name, target.trends[name] ?? []), '');
     lines.push('</details>', '');
   }
   if (evidence.length > 0) {
@@ -229,7 +230,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
       `| --- | ${columns.map(() => '---:').join(' | ')} | ---: |`,
     );
     for (const category of categoryNames) {
-      const metrics = measurement.categories[category]!;
+      const metrics = defined(measurement.categories[category], `category ${category}`);
       const cell = (name: MetricName) =>
         metrics[name].n === 0
           ? '—'
@@ -303,9 +304,9 @@ function comparisonSection(comparison: Report['comparisons'][number], report: Re
   lines.push('');
   const costs = [comparison.target, comparison.reference]
     .map((name) => report.targets.find((target) => target.name === name))
-    .filter((target) => target?.cost);
+    .flatMap((target) => (target?.cost ? [{ name: target.name, cost: target.cost }] : []));
   if (costs.length > 0)
-    lines.push(`Cost: ${costs.map((target) => `${code(target!.name)} ${costText(target!.cost!)}`).join('; ')}.`, '');
+    lines.push(`Cost: ${costs.map((target) => `${code(target.name)} ${costText(target.cost)}`).join('; ')}.`, '');
   if (comparison.breakEven) lines.push(`Break-even: ${inlineText(comparison.breakEven.reason)}.`, '');
   if (detail === 'full') {
     lines.push(

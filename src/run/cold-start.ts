@@ -15,10 +15,10 @@ function runCommand(target: Target, command: string, timeoutMs: number, signal: 
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4 * STDERR_TAIL_CHARS)));
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4 * STDERR_TAIL_CHARS)));
     const killGroup = () => {
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       } catch {
         // Already gone.
       }
@@ -40,7 +40,10 @@ function runCommand(target: Target, command: string, timeoutMs: number, signal: 
     child.on('close', (code, killedBy) => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
-      if (code === 0) return resolve();
+      if (code === 0) {
+        resolve();
+        return;
+      }
       // The key never goes into a message, even if the command echoed it.
       const tail =
         (target.apiKey ? stderr.split(target.apiKey).join('***') : stderr)

@@ -20,7 +20,7 @@ const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 4000;
 
 /** A timeout is not transient: retrying would hide a slow server. Nor is a 4xx other than 429. */
-const isTransient = (errorClass: ErrorClass | string | null) => errorClass !== null && TRANSIENT.has(errorClass);
+const isTransient = (errorClass: string | null) => errorClass !== null && TRANSIENT.has(errorClass);
 
 export interface RetrySummary {
   retried: number;
@@ -52,7 +52,7 @@ export class RetryBudget {
       return false;
     }
     this.summary.retried += 1;
-    this.summary.byClass[errorClass!] = (this.summary.byClass[errorClass!] ?? 0) + 1;
+    if (errorClass) this.summary.byClass[errorClass] = (this.summary.byClass[errorClass] ?? 0) + 1;
     return true;
   }
 }
@@ -61,7 +61,10 @@ export class RetryBudget {
 export function backoff(attempt: number, signal: AbortSignal): Promise<boolean> {
   const ms = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
   return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
+    if (signal.aborted) {
+      resolve(false);
+      return;
+    }
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve(true);

@@ -11,6 +11,7 @@ import { newRequestId, whenNextRequestSent } from '../endpoint/stream-timing.js'
 import { makeServerCold } from './cold-start.js';
 import { backoff, RetryBudget, type RetrySummary } from './retry.js';
 import type { Sample } from './sample.js';
+import { defined } from '../lib/defined.js';
 
 const EXCERPT_CHARS = 300;
 /** Calls in a row that found the endpoint gone or hung before the target stops: the rest would only wait out their timeouts. */
@@ -77,7 +78,7 @@ export function plannedCalls(
 ): PlannedCall[] {
   const calls: PlannedCall[] = confirmation
     ? []
-    : [{ scenario: suite.scenarios[0]!, run: 0, phase: 'cold', timed: true }];
+    : [{ scenario: defined(suite.scenarios[0], 'a first scenario'), run: 0, phase: 'cold', timed: true }];
   const offset = confirmation?.runOffset ?? 0;
   const split = settings.concurrency > settings.latencyConcurrency;
   for (let run = 1; run <= settings.warmRuns; run += 1) {
@@ -176,7 +177,7 @@ export async function runSuite(
       const requestId = newRequestId();
       const outcome = await endpoint.call({
         ...messagesFor(suite, call.scenario, target),
-        imageDataUrl: dataUrls.get(call.scenario.id)!,
+        imageDataUrl: dataUrls.get(call.scenario.id) ?? null,
         outputSchema: suite.output.schema,
         signal: callSignal,
         requestId,
@@ -255,7 +256,7 @@ export async function runSuite(
         outcome.errorClass !== null && UNREACHABLE.has(outcome.errorClass) ? unreachableInARow + 1 : 0;
       if (unreachableInARow >= MAX_CONSECUTIVE_UNREACHABLE && !targetRun.stopped) {
         // now() recorded this failure after every call before it: the samples are complete here.
-        const last = targetRun.samples[targetRun.samples.length - 1]!;
+        const last = defined(targetRun.samples.at(-1), 'the failed sample');
         const what = last.errorClass === 'timeout' ? 'timed out' : 'found nothing listening';
         targetRun.stopped = `Target "${target.name}": ${MAX_CONSECUTIVE_UNREACHABLE} calls in a row ${what} (${last.errorMessage ?? last.errorClass}), so its remaining ${calls.length - done} calls were not made: the endpoint stopped answering after ${targetRun.samples.filter((entry) => entry.errorClass === null).length} successful calls. The samples taken are in the report.`;
         stopTarget.abort();
@@ -271,6 +272,8 @@ export async function runSuite(
       if (signal.aborted) break;
       const sessions: TargetSession[] = [];
       for (const target of group) {
+        // Aborted while the previous target's session opened (the types see only the first pass).
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
         if (signal.aborted) break;
         const session = await openSession(target);
         if (session) sessions.push(session);

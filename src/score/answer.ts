@@ -90,7 +90,7 @@ export function compileAnswerScorer(suite: Pick<Suite, 'output' | 'scorer' | 'to
       const native = Boolean(answer.toolCalls?.length);
       // A native call's arguments answer to the tool's parameter schema; a fallback answer to the suite's.
       const check = native ? toolValidators.get(call.tool ?? '') : validate;
-      const schemaValid = call.jsonValid && check !== undefined && check(native ? call.arguments : call.value) === true;
+      const schemaValid = call.jsonValid && check !== undefined && check(native ? call.arguments : call.value);
       const schemaError =
         !schemaValid && check ? firstError(check) : !schemaValid && native ? `no tool named "${call.tool}"` : undefined;
       const scores = scoreToolCall(call, answer.text, scenario.expect ?? {});
@@ -106,7 +106,7 @@ export function compileAnswerScorer(suite: Pick<Suite, 'output' | 'scorer' | 'to
     }
     const parsed = parseJsonAnswer(answer.text);
     if (!parsed.ok) return { ...UNANSWERED, scores: zeroScores(suite, scenario) };
-    const schemaValid = validate(parsed.value) === true;
+    const schemaValid = validate(parsed.value);
     const schemaError = schemaValid ? undefined : firstError(validate);
     const base = {
       jsonValid: true,
@@ -128,7 +128,7 @@ export function compileAnswerScorer(suite: Pick<Suite, 'output' | 'scorer' | 'to
     const haystack = foldText(texts.join(' \n '));
     let folded = foldedKeywords.get(scenario.keywords);
     if (!folded) foldedKeywords.set(scenario.keywords, (folded = scenario.keywords.map(foldText)));
-    const matchedKeywords = scenario.keywords.filter((_, index) => haystack.includes(folded[index]!));
+    const matchedKeywords = scenario.keywords.filter((_, index) => haystack.includes(folded[index] ?? ''));
     return { ...base, flagged: texts.length > 0, detected: matchedKeywords.length > 0, matchedKeywords, scores: {} };
   };
 }

@@ -8,6 +8,7 @@ import { reportSchema, type Report } from '../report/report.js';
 import type { TargetRun } from '../run/runner.js';
 import { sampleSchema, type Sample } from '../run/sample.js';
 import type { Suite } from '../suite/schema.js';
+import { defined } from '../lib/defined.js';
 
 const shardError = (message: string) => new ModelGateError('report', message);
 
@@ -64,11 +65,12 @@ export function mergeShards(dir: string, plan: Plan, suite: Suite): { targets: T
     );
   }
   const shards = paths.map((path) => readShard(path, dir));
-  const count = shards[0]!.report.shard.count;
+  const first = defined(shards[0], 'the first shard');
+  const count = first.report.shard.count;
   const disagreeing = shards.find((shard) => shard.report.shard.count !== count);
   if (disagreeing)
     throw shardError(
-      `The shard reports disagree on the number of shards: ${shards[0]!.folder} says ${count}, ${disagreeing.folder} says ${disagreeing.report.shard.count}. Clear out reports of older runs and give every job shard: i/${count}.`,
+      `The shard reports disagree on the number of shards: ${first.folder} says ${count}, ${disagreeing.folder} says ${disagreeing.report.shard.count}. Clear out reports of older runs and give every job shard: i/${count}.`,
     );
   const byIndex = new Map<number, ShardReport>();
   for (const shard of shards) {
@@ -101,7 +103,7 @@ export function mergeShards(dir: string, plan: Plan, suite: Suite): { targets: T
     );
     if (differing.length > 0)
       throw shardError(
-        `${label} ran with other settings than this merge (${differing.map((key) => `${key} ${settings![key]} here ${plan.settings[key]}`).join(', ')}): give the shard jobs and the merge job the same inputs.`,
+        `${label} ran with other settings than this merge (${differing.map((key) => `${key} ${String(settings?.[key])} here ${plan.settings[key]}`).join(', ')}): give the shard jobs and the merge job the same inputs.`,
       );
     const names = shard.report.targets
       .map((target) => target.name)
@@ -124,12 +126,18 @@ export function mergeShards(dir: string, plan: Plan, suite: Suite): { targets: T
     );
 
   const targets = plan.targets.map((target: Target): TargetRun => {
-    const parts = ordered.map((shard) => shard.report.targets.find((entry) => entry.name === target.name)!);
+    const parts = ordered.map((shard) =>
+      defined(
+        shard.report.targets.find((entry) => entry.name === target.name),
+        `target ${target.name} in a shard`,
+      ),
+    );
+    const firstPart = defined(parts[0], 'the first shard');
     const failed = parts.find((part) => !part.preflight.ok);
     return {
       target,
-      preflight: failed?.preflight ?? parts[0]!.preflight,
-      coldStart: parts[0]!.coldStart,
+      preflight: failed?.preflight ?? firstPart.preflight,
+      coldStart: firstPart.coldStart,
       retries: parts.every((part) => part.retries === null)
         ? null
         : {

@@ -17,6 +17,7 @@ import {
   type Suite,
   type SuiteFile,
 } from './schema.js';
+import { defined } from '../lib/defined.js';
 
 export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -46,7 +47,7 @@ export function suiteFingerprint(definition: SuiteFile, imageSha256: ReadonlyMap
       imageSha256: imageSha256.get(scenario.id),
     })),
   };
-  return `sha256:${sha256(stringify(content) ?? '')}`;
+  return `sha256:${sha256(stringify(content))}`;
 }
 
 export const hasImage = (scenario: ScenarioDefinition) =>
@@ -122,7 +123,7 @@ export function parseSuiteDefinition(text: string, file: string): SuiteFile {
   try {
     data = parseYaml(text, { maxAliasCount: 50 });
   } catch (error) {
-    const message = (error as Error).message.split('\n')[0]!;
+    const message = (error as Error).message.split('\n')[0] ?? '';
     if (/alias/i.test(message))
       throw suiteError(
         `Suite file ${file} uses YAML aliases that expand into a huge document (${message}); write the repeated parts out, or keep aliases few.`,
@@ -131,7 +132,7 @@ export function parseSuiteDefinition(text: string, file: string): SuiteFile {
   }
   const parsed = suiteFileSchema.safeParse(data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = defined(parsed.error.issues[0], 'the first suite issue');
     throw suiteError(`Suite file ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}.`);
   }
   const ids = new Set<string>();
@@ -205,7 +206,11 @@ export function assembleSuite(definition: SuiteFile, images: ReadonlyMap<string,
     if (hasImage(scenario) && !bytes)
       throw suiteError(`Suite "${definition.id}": scenario "${scenario.id}" has no image.`);
     const image = bytes
-      ? { mediaType: imageMediaType(bytes) ?? 'image/png', bytes, sha256: hashes.get(scenario.id)! }
+      ? {
+          mediaType: imageMediaType(bytes) ?? 'image/png',
+          bytes,
+          sha256: defined(hashes.get(scenario.id), `image hash of ${scenario.id}`),
+        }
       : null;
     const primaryScore = primaryScoreOf(definition.scorer);
     return {
@@ -242,7 +247,7 @@ export function loadBuiltinSuite(id: string): Suite {
 
 /** A user's image file: inside the suite's folder, a PNG or JPEG, of a size a server accepts. */
 export function readScenarioFile(suiteFile: string, scenario: ScenarioDefinition): Buffer {
-  const reference = scenario.file!;
+  const reference = defined(scenario.file, `image file of ${scenario.id}`);
   const where = `Suite file ${suiteFile}: scenario "${scenario.id}": file "${reference}"`;
   const root = dirname(resolve(suiteFile));
   const path = resolve(root, reference);
@@ -275,7 +280,8 @@ export async function loadSuiteFile(file: string): Promise<Suite> {
   const { renderScenarioPng } = await import('./render.js');
   for (const scenario of definition.scenarios) {
     if (scenario.file) images.set(scenario.id, readScenarioFile(file, scenario));
-    else if (isRendered(scenario)) images.set(scenario.id, await renderScenarioPng(scenario, definition.image!));
+    else if (isRendered(scenario))
+      images.set(scenario.id, await renderScenarioPng(scenario, defined(definition.image, "the suite's image size")));
   }
   return assembleSuite(definition, images, file);
 }

@@ -4,6 +4,7 @@ import { suiteError } from '../errors.js';
 import { loadSharp } from '../sharp.js';
 import { labelPaths, loadFonts, textPaths } from '../render/text.js';
 import type { CanvasImage, FormImage, ScenarioDefinition, SlideImage } from './schema.js';
+import { defined } from '../lib/defined.js';
 
 const svgDocument = (width: number, height: number, parts: string[]) =>
   `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${parts.join('')}</svg>`;
@@ -56,8 +57,8 @@ export function slideSvg(slide: SlideImage, width: number, height: number): stri
   });
   const boxes = new Map(slide.boxes.map((box) => [box.id, box]));
   for (const arrow of slide.arrows) {
-    const from = boxes.get(arrow.from)!;
-    const to = boxes.get(arrow.to)!;
+    const from = defined(boxes.get(arrow.from), `box ${arrow.from}`);
+    const to = defined(boxes.get(arrow.to), `box ${arrow.to}`);
     const [x1, y1] = boxEdge(from, to.x + to.width / 2, to.y + to.height / 2);
     const [x2, y2] = boxEdge(to, from.x + from.width / 2, from.y + from.height / 2);
     const angle = Math.atan2(y2 - y1, x2 - x1);
