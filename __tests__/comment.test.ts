@@ -8,7 +8,8 @@ import type { OctokitIssues } from '../src/github/octokit.js';
 import { commentMarkerFor } from '../src/pipeline.js';
 import { COMMENT_MAX_CHARS, commentBody } from '../src/report/comment.js';
 import type { Report, TargetReport } from '../src/report/report.js';
-import { SCORE_METRIC_NAMES, type Metrics } from '../src/measure/metrics.js';
+import type { Metrics } from '../src/measure/metrics.js';
+import { SCORE_METRIC_NAMES } from '../src/metric-catalog.js';
 import { startGithubServer, stopAllServers } from './helpers/servers.js';
 
 afterAll(stopAllServers);

@@ -5,7 +5,8 @@
 import { seededRandom } from './support/seeded-random.js';
 import { DEFAULT_GATE_RULES, decideWithConfirmation, scenariosOfMetric, type CurrentRun } from '../src/gate/rules.js';
 import type { BaselineRun } from '../src/gate/baseline.js';
-import { computeMetrics, scenarioOutcomes, type MetricName } from '../src/measure/metrics.js';
+import { computeMetrics, scenarioOutcomes } from '../src/measure/metrics.js';
+import type { MetricName } from '../src/metric-catalog.js';
 import type { Sample } from '../src/run/sample.js';
 
 const quick = process.argv.includes('--quick');

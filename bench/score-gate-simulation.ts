@@ -7,7 +7,8 @@
 import { seededRandom } from './support/seeded-random.js';
 import { baselineRun, type BaselineRun } from '../src/gate/baseline.js';
 import { decideMetrics, type CurrentRun, type GateRules } from '../src/gate/rules.js';
-import { computeMetrics, METRIC_NAMES, scenarioOutcomes, type MetricName } from '../src/measure/metrics.js';
+import { computeMetrics, scenarioOutcomes } from '../src/measure/metrics.js';
+import { METRIC_NAMES, type MetricName } from '../src/metric-catalog.js';
 import type { Sample } from '../src/run/sample.js';
 
 const AA_RUNS = Number(process.env.AA_RUNS ?? 4000);

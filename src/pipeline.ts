@@ -27,12 +27,12 @@ import {
 import { checkThresholds, type ThresholdCheck } from './gate/thresholds.js';
 import {
   computeMetrics,
-  METRIC_INFO,
   measureTarget,
   scenarioOutcomes,
   scenarioPasses,
   type ScenarioOutcome,
 } from './measure/metrics.js';
+import { METRICS } from './metric-catalog.js';
 import { writeTrendCharts } from './report/charts.js';
 import { loadSharp } from './sharp.js';
 import { commentBody } from './report/comment.js';
@@ -235,7 +235,7 @@ function describeRegression(verdict: MetricVerdict): string {
     verdict.change === null
       ? ''
       : ` ${verdict.change > 0 ? '+' : verdict.change < 0 ? '−' : '±'}${Math.abs(verdict.change)}${unit}`;
-  return `${METRIC_INFO[verdict.metric].label}${change} on ${verdict.target} (p = ${formatP(verdict.pValue ?? 1)})`;
+  return `${METRICS[verdict.metric].label}${change} on ${verdict.target} (p = ${formatP(verdict.pValue ?? 1)})`;
 }
 
 function decide(

@@ -3,10 +3,12 @@
 // paired difference over scenarios with its 95 % t-interval (scenarios are the units; the runs of a
 // scenario are too alike to count as independent). Optionally, how alike the answers read
 // (cosine similarity of embeddings), and what each side costs, with the break-even volume.
-import { mean, median } from 'simple-statistics';
+import { mean } from 'simple-statistics';
 import { z } from 'zod';
 import { studentTQuantile } from '../gate/stats.js';
-import { METRIC_NAMES, SCORE_METRIC_NAMES, SCORE_METRICS, type MetricName, type Metrics } from '../measure/metrics.js';
+import { callOutcome, isProblem } from '../measure/call-outcome.js';
+import { measureMetric, type Metrics } from '../measure/metrics.js';
+import { METRIC_NAMES, METRICS, type MetricName } from '../metric-catalog.js';
 import type { Sample } from '../run/sample.js';
 import type { Scenario } from '../suite/schema.js';
 import { breakEvenSchema, type BreakEven } from './cost.js';
@@ -53,45 +55,13 @@ export type PairedMetric = z.infer<typeof pairedMetricSchema>;
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** Whether one answer passes its scenario: the anomaly detected, the clean screen left alone, the primary score reached. */
-export function answerPasses(sample: Sample, scenario: Pick<Scenario, 'anomaly' | 'primaryScore'>): boolean {
-  if (sample.errorClass !== null) return false;
-  if (scenario.anomaly === true) return sample.detected;
-  if (scenario.anomaly === false) return !sample.flagged;
-  const primary = scenario.primaryScore;
-  return primary ? (sample.scores[primary.name] ?? 0) >= primary.threshold : sample.jsonValid;
-}
+export const answerPasses = (sample: Sample, scenario: Pick<Scenario, 'anomaly' | 'primaryScore'>): boolean =>
+  !isProblem(callOutcome(sample, scenario));
 
 /** One value per scenario for a metric, or undefined where the scenario does not measure it. */
 function scenarioValue(metric: MetricName, samples: readonly Sample[]): number | undefined {
-  const warm = samples.filter((sample) => sample.phase === 'warm' && !sample.retried);
-  const answered = warm.filter((sample) => sample.errorClass === null);
-  const fraction = (list: readonly Sample[], test: (sample: Sample) => boolean) =>
-    list.length === 0 ? undefined : (list.filter(test).length / list.length) * 100;
-  if (metric === 'detectionRatePct')
-    return warm[0]?.anomaly === true ? fraction(warm, (sample) => sample.detected) : undefined;
-  if (metric === 'falsePositiveRatePct')
-    return warm[0]?.anomaly === false ? fraction(answered, (sample) => sample.flagged) : undefined;
-  if (metric === 'jsonValidRatePct') return fraction(answered, (sample) => sample.jsonValid);
-  if (metric === 'errorRatePct') {
-    const attempts = samples.filter((sample) => sample.phase === 'warm');
-    return fraction(attempts, (sample) => sample.errorClass !== null);
-  }
-  if (metric === 'warmLatencyP50Ms' || metric === 'ttftP50Ms') {
-    const values = answered
-      .filter((sample) => sample.timed)
-      .map((sample) => (metric === 'ttftP50Ms' ? sample.ttftMs : sample.latencyMs))
-      .filter((value): value is number => value !== null && value > 0);
-    return values.length === 0 ? undefined : median(values);
-  }
-  if ((SCORE_METRIC_NAMES as readonly string[]).includes(metric)) {
-    const score = SCORE_METRICS[metric as keyof typeof SCORE_METRICS].score;
-    const values = warm.map((sample) => sample.scores[score]).filter((value): value is number => value !== undefined);
-    return values.length === 0 ? undefined : mean(values) * 100;
-  }
-  return undefined;
+  return measureMetric(metric, samples).value ?? undefined;
 }
-
-const LATENCY_METRICS = new Set<MetricName>(['warmLatencyP50Ms', 'ttftP50Ms']);
 
 /** The paired difference over scenarios, target minus reference, with its 95 % t-interval. */
 export function pairedDifference(
@@ -99,7 +69,7 @@ export function pairedDifference(
   target: ReadonlyMap<string, Sample[]>,
   reference: ReadonlyMap<string, Sample[]>,
 ): { difference: number | null; interval: [number, number] | null; scenarios: number } {
-  const logScale = LATENCY_METRICS.has(metric);
+  const logScale = METRICS[metric].paired === '%';
   const differences: number[] = [];
   for (const [scenario, samples] of target) {
     const a = scenarioValue(metric, samples);
@@ -187,16 +157,17 @@ export function compareTargets(input: ComparisonInput): Comparison {
 
   const targetByScenario = byScenario(input.target.samples);
   const referenceByScenario = byScenario(input.reference.samples);
-  const compared: MetricName[] = [
-    ...(['detectionRatePct', 'falsePositiveRatePct'] as const),
-    ...SCORE_METRIC_NAMES,
-    ...(['jsonValidRatePct', 'errorRatePct', 'warmLatencyP50Ms', 'ttftP50Ms'] as const),
+  // The suite's own quality metrics first, then the general ones, each in catalog order.
+  const pairedMetrics = METRIC_NAMES.filter((metric) => METRICS[metric].paired);
+  const compared = [
+    ...pairedMetrics.filter((metric) => METRICS[metric].suiteSpecific),
+    ...pairedMetrics.filter((metric) => !METRICS[metric].suiteSpecific),
   ].filter((metric) => input.target.metrics[metric].n > 0 && input.reference.metrics[metric].n > 0);
   const metrics = compared.map((metric): PairedMetric => ({
     metric,
     target: input.target.metrics[metric].value,
     reference: input.reference.metrics[metric].value,
-    unit: LATENCY_METRICS.has(metric) ? '%' : 'points',
+    unit: METRICS[metric].paired === '%' ? '%' : 'points',
     ...pairedDifference(metric, targetByScenario, referenceByScenario),
   }));
   const allSimilarities = [...(input.similarity?.byPair.values() ?? [])];

@@ -1,7 +1,14 @@
 // What a run is asked to do: targets (endpoints), run settings and absolute thresholds.
 // The same kebab-case names serve the action's inputs, the CLI's flags and the YAML config file.
 import { z } from 'zod';
-import { METRIC_NAMES, type MetricName } from '../measure/metrics.js';
+import {
+  METRIC_NAMES,
+  metricConfigName,
+  metricEntry,
+  THRESHOLDS,
+  type MetricName,
+  type ThresholdName,
+} from '../metric-catalog.js';
 import type { ShardSpec } from '../shard/slice.js';
 
 export const DEFAULT_SUITE = 'safety-checks';
@@ -10,9 +17,6 @@ export const DEFAULT_REPORT_DIR = 'model-gate-report';
 export const DEFAULT_BASELINE_DIR = 'baselines';
 export const DEFAULT_ALPHA = 0.01;
 
-/** detectionRatePct ↔ detection-rate-pct: config files use the kebab-case spelling. */
-export const metricConfigName = (metric: MetricName) =>
-  metric.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 const METRIC_BY_CONFIG_NAME = new Map(METRIC_NAMES.map((metric) => [metricConfigName(metric), metric]));
 export const metricFromConfigName = (name: string) => METRIC_BY_CONFIG_NAME.get(name);
 
@@ -129,16 +133,12 @@ export const settingsSchema = z.strictObject({
 const pct = numberBetween(0, 100, ' (percent)');
 const ms = numberBetween(0, 86_400_000, ' (milliseconds)');
 
-export const thresholdsSchema = z.strictObject({
-  'min-detection-rate-pct': pct.optional(),
-  'max-false-positive-rate-pct': pct.optional(),
-  'min-json-valid-rate-pct': pct.optional(),
-  'min-schema-valid-rate-pct': pct.optional(),
-  'max-error-rate-pct': pct.optional(),
-  'max-warm-latency-p95-ms': ms.optional(),
-  'max-cold-start-ms': ms.optional(),
-  'max-ttft-p95-ms': ms.optional(),
-});
+/** One optional bound per threshold of the metric catalog, in percent or milliseconds by its unit. */
+export const thresholdsSchema = z.strictObject(
+  Object.fromEntries(
+    THRESHOLDS.map(({ name, metric }) => [name, (metricEntry(metric).unit === '%' ? pct : ms).optional()]),
+  ) as Record<ThresholdName, z.ZodOptional<typeof pct>>,
+);
 
 export const modeSchema = z.enum(['gate', 'baseline', 'merge', 'merge-baseline'], {
   error:
@@ -255,7 +255,6 @@ export interface EmbeddingsEndpoint {
   apiKeySource?: string;
 }
 
-export type ThresholdName = keyof ThresholdsConfig;
 export type Thresholds = Partial<Record<ThresholdName, number>>;
 
 export interface GateSettings {

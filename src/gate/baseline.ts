@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { baselineError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
-import { METRIC_NAMES, scenarioOutcomeSchema, type Metrics, type ScenarioOutcome } from '../measure/metrics.js';
+import { scenarioOutcomeSchema, type Metrics, type ScenarioOutcome } from '../measure/metrics.js';
+import { METRIC_NAMES, SAMPLE_SERIES, SAMPLE_SERIES_NAMES, type SampleSeries } from '../metric-catalog.js';
 import type { Sample } from '../run/sample.js';
 import { defined } from '../lib/defined.js';
 
@@ -14,6 +15,8 @@ export const BASELINE_SCHEMA_VERSION = 1;
 export const MAX_BASELINE_RUNS = 10;
 
 const samplesByScenario = z.record(z.string(), z.array(z.number()));
+/** Series added after the first baselines: absent in older files, which then have no history to compare. */
+const SERIES_ADDED_LATER = new Set<SampleSeries>(['interTokenMeanMs', 'interTokenP95Ms']);
 
 export const baselineRunSchema = z.object({
   runId: z.string(),
@@ -22,12 +25,13 @@ export const baselineRunSchema = z.object({
   model: z.string(),
   serverVersion: z.string().nullable(),
   scenarios: z.array(scenarioOutcomeSchema),
-  warmLatencyMs: samplesByScenario,
-  ttftMs: samplesByScenario,
-  outputTokensPerSecond: samplesByScenario,
-  // Added after the first baselines: absent in older files, which then have no history to compare.
-  interTokenMeanMs: samplesByScenario.default({}),
-  interTokenP95Ms: samplesByScenario.default({}),
+  // One per-scenario series per entry of the catalog's SAMPLE_SERIES.
+  ...(Object.fromEntries(
+    SAMPLE_SERIES_NAMES.map((series) => [
+      series,
+      SERIES_ADDED_LATER.has(series) ? samplesByScenario.default({}) : samplesByScenario,
+    ]),
+  ) as Record<SampleSeries, typeof samplesByScenario>),
   coldStartMs: z.number().nullable(),
   metrics: z.record(z.string(), z.number().nullable()),
 });
@@ -145,11 +149,9 @@ export function baselineRun(run: RunForBaseline): BaselineRun {
     model: run.model,
     serverVersion: run.serverVersion,
     scenarios: run.scenarios,
-    warmLatencyMs: samplesOf(run.samples, (sample) => sample.latencyMs),
-    ttftMs: samplesOf(run.samples, (sample) => sample.ttftMs),
-    outputTokensPerSecond: samplesOf(run.samples, (sample) => sample.outputTokensPerSecond),
-    interTokenMeanMs: samplesOf(run.samples, (sample) => sample.interTokenMeanMs),
-    interTokenP95Ms: samplesOf(run.samples, (sample) => sample.interTokenP95Ms),
+    ...(Object.fromEntries(
+      SAMPLE_SERIES_NAMES.map((series) => [series, samplesOf(run.samples, (sample) => sample[SAMPLE_SERIES[series]])]),
+    ) as Record<SampleSeries, Record<string, number[]>>),
     coldStartMs: run.metrics.coldStartMs.value,
     metrics: Object.fromEntries(METRIC_NAMES.map((name) => [name, run.metrics[name].value])),
   };

@@ -4,15 +4,15 @@
 // latency: per-scenario log ratios, with run-to-run drift from the baseline's history. p95: an
 // exceedance test, only with enough samples. Cold start: against the history of cold starts.
 import { z } from 'zod';
+import type { Metrics, ScenarioOutcome } from '../measure/metrics.js';
 import {
   METRIC_NAMES,
-  SCORE_METRIC_NAMES,
-  SCORE_METRICS,
+  METRICS,
+  SAMPLE_SERIES,
   type MetricName,
-  type Metrics,
-  type ScenarioOutcome,
-  type ScoreMetricName,
-} from '../measure/metrics.js';
+  type OutcomeRate,
+  type SampleSeries,
+} from '../metric-catalog.js';
 import type { Sample } from '../run/sample.js';
 import type { BaselineRun } from './baseline.js';
 import {
@@ -37,33 +37,9 @@ export interface GateRule {
 
 export type GateRules = Partial<Record<MetricName, GateRule>>;
 
-export const DEFAULT_GATE_RULES: Record<MetricName, GateRule> = {
-  detectionRatePct: { margin: 5, enabled: true },
-  falsePositiveRatePct: { margin: 5, enabled: true },
-  jsonValidRatePct: { margin: 5, enabled: true },
-  schemaValidRatePct: { margin: 5, enabled: false },
-  errorRatePct: { margin: 3, enabled: true },
-  coldStartMs: { margin: 25, enabled: true },
-  warmLatencyMeanMs: { margin: 10, enabled: false },
-  warmLatencyP50Ms: { margin: 10, enabled: true },
-  warmLatencyP95Ms: { margin: 20, enabled: true },
-  ttftP50Ms: { margin: 10, enabled: false },
-  ttftP95Ms: { margin: 20, enabled: false },
-  outputTokensPerSecond: { margin: 10, enabled: false },
-  interTokenMeanMs: { margin: 10, enabled: false },
-  interTokenP95Ms: { margin: 20, enabled: false },
-  // Suites scored against ground truth: each gates its primary score and the format; the rest is reported.
-  ocrJaccardPct: { margin: 5, enabled: false },
-  ocrRecallPct: { margin: 5, enabled: false },
-  entityRecallPct: { margin: 5, enabled: true },
-  entityPrecisionPct: { margin: 5, enabled: false },
-  relationRecallPct: { margin: 10, enabled: false },
-  toolAccuracyPct: { margin: 5, enabled: true },
-  argumentMatchPct: { margin: 5, enabled: false },
-  keywordMatchPct: { margin: 5, enabled: false },
-  coordinateHitPct: { margin: 5, enabled: true },
-  formatAdherencePct: { margin: 5, enabled: true },
-};
+export const DEFAULT_GATE_RULES = Object.fromEntries(
+  METRIC_NAMES.map((name) => [name, { margin: METRICS[name].gate.margin, enabled: METRICS[name].gate.gatedByDefault }]),
+) as Record<MetricName, GateRule>;
 
 /**
  * Run-to-run drift (SD of a job's log latency level): a prior of 5 %, worth DRIFT_PRIOR_RUNS runs,
@@ -112,56 +88,46 @@ interface Candidate {
   beyondMarginBetter: boolean;
 }
 
-const RATE_METRICS = {
-  detectionRatePct: {
-    worse: 'less',
-    pick: (o: ScenarioOutcome) => (o.anomaly ? { count: o.detected, total: o.runs } : null),
-  },
-  falsePositiveRatePct: {
-    worse: 'greater',
-    pick: (o: ScenarioOutcome) => (o.anomaly ? null : { count: o.flagged, total: o.runs - o.errors }),
-  },
-  jsonValidRatePct: { worse: 'less', pick: (o: ScenarioOutcome) => ({ count: o.jsonValid, total: o.runs - o.errors }) },
-  schemaValidRatePct: {
-    worse: 'less',
-    pick: (o: ScenarioOutcome) => ({ count: o.schemaValid, total: o.runs - o.errors }),
-  },
-  errorRatePct: {
-    worse: 'greater',
-    pick: (o: ScenarioOutcome) => ({ count: o.attemptErrors ?? o.errors, total: o.attempts ?? o.runs }),
-  },
-} as const;
+/** A scenario's count and total for an outcome rate, or null where the rate does not apply to it. */
+function outcomeCounts(o: ScenarioOutcome, rate: OutcomeRate): { count: number; total: number } | null {
+  if (rate.scenarios !== 'all' && o.anomaly !== (rate.scenarios === 'anomalies')) return null;
+  if (rate.of === 'attempts') {
+    const count = rate.counting === 'errors' ? (o.attemptErrors ?? o.errors) : o[rate.counting];
+    return { count, total: o.attempts ?? o.runs };
+  }
+  return {
+    count: rate.counting === 'errors' ? o.errors : o[rate.counting],
+    total: rate.of === 'runs' ? o.runs : o.runs - o.errors,
+  };
+}
 
-/** A score's per-run sum and count on one scenario, as a rate's count and total (binary scores only). */
-const scoreCounts = (metric: ScoreMetricName) => (o: ScenarioOutcome) => {
-  const entry = o.scores?.[SCORE_METRICS[metric].score];
-  return entry ? { count: Math.round(entry.sum), total: entry.n } : null;
-};
+/** How a rate-tested metric is counted per scenario: an outcome rate, or a binary score's sum. */
+function ratePick(metric: MetricName): (o: ScenarioOutcome) => { count: number; total: number } | null {
+  const measure = METRICS[metric].measure;
+  if ('rate' in measure) return (o) => outcomeCounts(o, measure.rate);
+  if ('score' in measure)
+    return (o) => {
+      const entry = o.scores?.[measure.score];
+      return entry ? { count: Math.round(entry.sum), total: entry.n } : null;
+    };
+  throw new Error(`Internal error: ${metric} is not a rate.`);
+}
 
-const LOCATION_METRICS = {
-  warmLatencyP50Ms: { worse: 'greater', samples: 'warmLatencyMs', pick: (s: Sample) => s.latencyMs },
-  ttftP50Ms: { worse: 'greater', samples: 'ttftMs', pick: (s: Sample) => s.ttftMs },
-  outputTokensPerSecond: {
-    worse: 'less',
-    samples: 'outputTokensPerSecond',
-    pick: (s: Sample) => s.outputTokensPerSecond,
-  },
-  interTokenMeanMs: { worse: 'greater', samples: 'interTokenMeanMs', pick: (s: Sample) => s.interTokenMeanMs },
-  interTokenP95Ms: { worse: 'greater', samples: 'interTokenP95Ms', pick: (s: Sample) => s.interTokenP95Ms },
-} as const;
+/** The per-call series a location or tail metric is tested on. */
+function seriesOf(metric: MetricName): SampleSeries {
+  const measure = METRICS[metric].measure;
+  if ('series' in measure) return measure.series;
+  throw new Error(`Internal error: ${metric} has no per-call series.`);
+}
 
-const TAIL_METRICS = {
-  warmLatencyP95Ms: { samples: 'warmLatencyMs', pick: (s: Sample) => s.latencyMs },
-  ttftP95Ms: { samples: 'ttftMs', pick: (s: Sample) => s.ttftMs },
-} as const;
+const worseDirection = (metric: MetricName) => (METRICS[metric].better === 'higher' ? 'less' : 'greater');
 
-type SampleSeries = 'warmLatencyMs' | 'ttftMs' | 'outputTokensPerSecond' | 'interTokenMeanMs' | 'interTokenP95Ms';
-
-function currentSeries(samples: readonly Sample[], pick: (sample: Sample) => number | null): Record<string, number[]> {
+function currentSeries(samples: readonly Sample[], series: SampleSeries): Record<string, number[]> {
+  const field = SAMPLE_SERIES[series];
   const byScenario: Record<string, number[]> = {};
   for (const sample of samples) {
     if (sample.phase !== 'warm' || sample.errorClass !== null || !sample.timed) continue;
-    const value = pick(sample);
+    const value = sample[field];
     if (value !== null && value > 0) (byScenario[sample.scenario] ??= []).push(value);
   }
   return byScenario;
@@ -210,23 +176,18 @@ function tested(
 }
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
-type RateDefinition = {
-  worse: 'less' | 'greater';
-  pick: (o: ScenarioOutcome) => { count: number; total: number } | null;
-};
-
 function rateCandidate(
   target: string,
   metric: MetricName,
-  definition: RateDefinition,
   runs: readonly BaselineRun[],
   current: CurrentRun,
   rule: GateRule,
 ): Candidate {
+  const pick = ratePick(metric);
   const pooled = new Map<string, { count: number; total: number }>();
   for (const run of runs) {
     for (const outcome of run.scenarios) {
-      const picked = definition.pick(outcome);
+      const picked = pick(outcome);
       if (!picked) continue;
       const entry = pooled.get(outcome.scenario) ?? { count: 0, total: 0 };
       entry.count += picked.count;
@@ -240,7 +201,7 @@ function rateCandidate(
   let currentCount = 0;
   let currentTotal = 0;
   for (const outcome of current.scenarios) {
-    const picked = definition.pick(outcome);
+    const picked = pick(outcome);
     const base = pooled.get(outcome.scenario);
     if (!picked || !base || picked.total === 0 || base.total === 0) continue;
     strata.push({
@@ -272,7 +233,7 @@ function rateCandidate(
   verdict.change = round(change);
   const pLess = exactStratifiedTest(strata, 'less');
   const pGreater = exactStratifiedTest(strata, 'greater');
-  const worseIsLower = definition.worse === 'less';
+  const worseIsLower = worseDirection(metric) === 'less';
   return tested(
     verdict,
     worseIsLower ? pLess : pGreater,
@@ -289,12 +250,14 @@ function rateCandidate(
  */
 function scoreCandidate(
   target: string,
-  metric: ScoreMetricName,
+  metric: MetricName,
   runs: readonly BaselineRun[],
   current: CurrentRun,
   rule: GateRule,
 ): Candidate {
-  const score = SCORE_METRICS[metric].score;
+  const measure = METRICS[metric].measure;
+  if (!('score' in measure)) throw new Error(`Internal error: ${metric} is not a score.`);
+  const score = measure.score;
   const pooled = new Map<string, { sum: number; n: number }>();
   for (const run of runs) {
     for (const outcome of run.scenarios) {
@@ -351,14 +314,13 @@ function scoreCandidate(
  */
 function locationCandidate(
   target: string,
-  metric: keyof typeof LOCATION_METRICS,
+  metric: MetricName,
   runs: readonly BaselineRun[],
   current: CurrentRun,
   rule: GateRule,
 ): Candidate {
-  const definition = LOCATION_METRICS[metric];
-  const series = definition.samples;
-  const now = currentSeries(current.samples, definition.pick);
+  const series = seriesOf(metric);
+  const now = currentSeries(current.samples, series);
   const verdict = newVerdict({
     target,
     metric,
@@ -411,7 +373,7 @@ function locationCandidate(
     round((Math.exp(difference - 1.959963984540054 * sd) - 1) * 100, 1),
     round((Math.exp(difference + 1.959963984540054 * sd) - 1) * 100, 1),
   ];
-  const worseIsHigher = definition.worse === 'greater';
+  const worseIsHigher = worseDirection(metric) === 'greater';
   const pHigher = 1 - normalCdf(z);
   const pLower = normalCdf(z);
   verdict.reason = `run-to-run drift SD ${(Math.sqrt(driftVariance) * 100).toFixed(1)} % (${runLevels.length} baseline run${runLevels.length === 1 ? '' : 's'} and a ${DEFAULT_DRIFT_SD * 100} % prior)`;
@@ -431,16 +393,14 @@ function locationCandidate(
  */
 function tailCandidate(
   target: string,
-  metric: keyof typeof TAIL_METRICS,
+  metric: MetricName,
   runs: readonly BaselineRun[],
   current: CurrentRun,
   rule: GateRule,
 ): Candidate {
-  const definition = TAIL_METRICS[metric];
-  const now = Object.values(currentSeries(current.samples, definition.pick)).flat();
-  const base = runs
-    .flatMap((run) => Object.values(run[definition.samples as SampleSeries]).flat())
-    .sort((a, b) => a - b);
+  const series = seriesOf(metric);
+  const now = Object.values(currentSeries(current.samples, series)).flat();
+  const base = runs.flatMap((run) => Object.values(run[series]).flat()).sort((a, b) => a - b);
   const verdict = newVerdict({
     target,
     metric,
@@ -512,20 +472,31 @@ function candidatesFor(comparison: TargetComparison, rules: GateRules): Candidat
   const ruleOf = (metric: MetricName) => ({ ...DEFAULT_GATE_RULES[metric], ...(rules[metric] ?? {}) });
   const { target, runs, current } = comparison;
   const candidates: Candidate[] = [];
-  for (const metric of Object.keys(RATE_METRICS) as (keyof typeof RATE_METRICS)[])
-    candidates.push(rateCandidate(target, metric, RATE_METRICS[metric], runs, current, ruleOf(metric)));
-  for (const metric of SCORE_METRIC_NAMES) {
-    candidates.push(
-      SCORE_METRICS[metric].binary
-        ? rateCandidate(target, metric, { worse: 'less', pick: scoreCounts(metric) }, runs, current, ruleOf(metric))
-        : scoreCandidate(target, metric, runs, current, ruleOf(metric)),
-    );
-  }
-  candidates.push(coldCandidate(target, runs, current, ruleOf('coldStartMs')));
-  for (const metric of Object.keys(LOCATION_METRICS) as (keyof typeof LOCATION_METRICS)[])
-    candidates.push(locationCandidate(target, metric, runs, current, ruleOf(metric)));
-  for (const metric of Object.keys(TAIL_METRICS) as (keyof typeof TAIL_METRICS)[])
-    candidates.push(tailCandidate(target, metric, runs, current, ruleOf(metric)));
+  // Grouped by kind of test, in catalog order within a group: outcome rates, scores, cold start,
+  // typical values, tails (the order of the report's verdicts).
+  const testsInOrder: ((metric: MetricName) => Candidate | null)[] = [
+    (metric) =>
+      'rate' in METRICS[metric].measure ? rateCandidate(target, metric, runs, current, ruleOf(metric)) : null,
+    (metric) =>
+      'score' in METRICS[metric].measure
+        ? METRICS[metric].gate.test === 'rate'
+          ? rateCandidate(target, metric, runs, current, ruleOf(metric))
+          : scoreCandidate(target, metric, runs, current, ruleOf(metric))
+        : null,
+    (metric) =>
+      METRICS[metric].gate.test === 'cold-start' ? coldCandidate(target, runs, current, ruleOf(metric)) : null,
+    (metric) =>
+      METRICS[metric].gate.test === 'location'
+        ? locationCandidate(target, metric, runs, current, ruleOf(metric))
+        : null,
+    (metric) =>
+      METRICS[metric].gate.test === 'tail' ? tailCandidate(target, metric, runs, current, ruleOf(metric)) : null,
+  ];
+  for (const test of testsInOrder)
+    for (const metric of METRIC_NAMES) {
+      const candidate = test(metric);
+      if (candidate) candidates.push(candidate);
+    }
   for (const candidate of candidates) {
     if (!ruleOf(candidate.verdict.metric).enabled) {
       candidate.pWorse = null;
@@ -594,11 +565,11 @@ export function scenariosOfMetric(
   metric: MetricName,
   scenarios: readonly { id: string; anomaly: boolean | null }[],
 ): string[] {
-  if (metric === 'detectionRatePct')
-    return scenarios.filter((scenario) => scenario.anomaly === true).map((scenario) => scenario.id);
-  if (metric === 'falsePositiveRatePct')
-    return scenarios.filter((scenario) => scenario.anomaly === false).map((scenario) => scenario.id);
-  return scenarios.map((scenario) => scenario.id);
+  const measure = METRICS[metric].measure;
+  const only = 'rate' in measure ? measure.rate.scenarios : 'all';
+  return scenarios
+    .filter((scenario) => only === 'all' || scenario.anomaly === (only === 'anomalies'))
+    .map((scenario) => scenario.id);
 }
 
 /**

@@ -3,56 +3,7 @@
 import { mean, median, quantileSorted } from 'simple-statistics';
 import { z } from 'zod';
 import type { Sample } from '../run/sample.js';
-
-export const METRIC_INFO = {
-  detectionRatePct: { label: 'Detection rate', unit: '%', better: 'higher' },
-  falsePositiveRatePct: { label: 'False-positive rate', unit: '%', better: 'lower' },
-  jsonValidRatePct: { label: 'JSON valid', unit: '%', better: 'higher' },
-  schemaValidRatePct: { label: 'Schema valid', unit: '%', better: 'higher' },
-  errorRatePct: { label: 'Errors', unit: '%', better: 'lower' },
-  coldStartMs: { label: 'Cold start', unit: 'ms', better: 'lower' },
-  warmLatencyMeanMs: { label: 'Warm latency mean', unit: 'ms', better: 'lower' },
-  warmLatencyP50Ms: { label: 'Warm latency p50', unit: 'ms', better: 'lower' },
-  warmLatencyP95Ms: { label: 'Warm latency p95', unit: 'ms', better: 'lower' },
-  ttftP50Ms: { label: 'Time to first token p50', unit: 'ms', better: 'lower' },
-  ttftP95Ms: { label: 'Time to first token p95', unit: 'ms', better: 'lower' },
-  outputTokensPerSecond: { label: 'Output tokens/s (median)', unit: 'tok/s', better: 'higher' },
-  interTokenMeanMs: { label: 'Inter-token latency mean (median of calls)', unit: 'ms', better: 'lower' },
-  interTokenP95Ms: { label: 'Inter-token latency p95 (median of calls)', unit: 'ms', better: 'lower' },
-  ocrJaccardPct: { label: 'OCR word similarity (Jaccard)', unit: '%', better: 'higher' },
-  ocrRecallPct: { label: 'OCR word recall', unit: '%', better: 'higher' },
-  entityRecallPct: { label: 'Entity recall', unit: '%', better: 'higher' },
-  entityPrecisionPct: { label: 'Entity precision', unit: '%', better: 'higher' },
-  relationRecallPct: { label: 'Relation recall', unit: '%', better: 'higher' },
-  toolAccuracyPct: { label: 'Tool routing accuracy', unit: '%', better: 'higher' },
-  argumentMatchPct: { label: 'Argument match', unit: '%', better: 'higher' },
-  keywordMatchPct: { label: 'Keyword match', unit: '%', better: 'higher' },
-  coordinateHitPct: { label: 'Coordinate hits', unit: '%', better: 'higher' },
-  formatAdherencePct: { label: 'Format adherence', unit: '%', better: 'higher' },
-} as const;
-
-/**
- * Metrics that are the mean of one per-answer score (0 to 1) of the suite's scorer, as a percent.
- * Binary scores (a tool is right or wrong) are proportions with counts; the others are fractions.
- */
-export const SCORE_METRICS = {
-  ocrJaccardPct: { score: 'ocrJaccard', binary: false },
-  ocrRecallPct: { score: 'ocrRecall', binary: false },
-  entityRecallPct: { score: 'entityRecall', binary: false },
-  entityPrecisionPct: { score: 'entityPrecision', binary: false },
-  relationRecallPct: { score: 'relationRecall', binary: false },
-  toolAccuracyPct: { score: 'toolAccuracy', binary: true },
-  argumentMatchPct: { score: 'argumentMatch', binary: false },
-  keywordMatchPct: { score: 'keywordMatch', binary: false },
-  coordinateHitPct: { score: 'coordinateHit', binary: false },
-  formatAdherencePct: { score: 'formatAdherence', binary: true },
-} as const;
-export type ScoreMetricName = keyof typeof SCORE_METRICS;
-export const SCORE_METRIC_NAMES = Object.keys(SCORE_METRICS) as ScoreMetricName[];
-export const isScoreMetric = (name: string): name is ScoreMetricName => name in SCORE_METRICS;
-
-export type MetricName = keyof typeof METRIC_INFO;
-export const METRIC_NAMES = Object.keys(METRIC_INFO) as MetricName[];
+import { METRIC_NAMES, METRICS, SAMPLE_SERIES, scoreOf, type MetricName, type OutcomeRate } from '../metric-catalog.js';
 
 export const metricValueSchema = z.object({
   value: z.number().nullable(),
@@ -67,7 +18,7 @@ export const metricsSchema = z.object(
   Object.fromEntries(
     METRIC_NAMES.map((name) => [
       name,
-      isScoreMetric(name) ? metricValueSchema.default({ value: null, n: 0 }) : metricValueSchema,
+      scoreOf(name) ? metricValueSchema.default({ value: null, n: 0 }) : metricValueSchema,
     ]),
   ) as Record<MetricName, typeof metricValueSchema>,
 );
@@ -109,88 +60,76 @@ export type TargetMeasurement = z.infer<typeof targetMeasurementSchema>;
 const round = (value: number) => Math.round(value * 100) / 100;
 
 function rate(count: number, n: number): MetricValue {
-  return { value: n === 0 ? null : round((count / n) * 100), n, count };
+  return { value: n === 0 ? null : (count / n) * 100, n, count };
 }
+
+const STATISTIC = {
+  mean: (sorted: number[]) => mean(sorted),
+  p50: (sorted: number[]) => quantileSorted(sorted, 0.5),
+  p95: (sorted: number[]) => quantileSorted(sorted, 0.95),
+  median: (sorted: number[]) => median(sorted),
+} as const;
 
 function stat(values: number[], compute: (sorted: number[]) => number): MetricValue {
   if (values.length === 0) return { value: null, n: 0 };
   const sorted = [...values].sort((a, b) => a - b);
-  return { value: round(compute(sorted)), n: values.length };
+  return { value: compute(sorted), n: values.length };
+}
+
+/** The warm calls a rate is taken over, and whether each counts (see OutcomeRate). */
+function rateCalls(samples: readonly Sample[], definition: OutcomeRate): Sample[] {
+  const attempts = samples.filter((sample) => sample.phase === 'warm');
+  const calls =
+    definition.of === 'attempts'
+      ? attempts
+      : attempts.filter((sample) => !sample.retried && (definition.of === 'runs' || sample.errorClass === null));
+  if (definition.scenarios === 'all') return calls;
+  return calls.filter((sample) => sample.anomaly === (definition.scenarios === 'anomalies'));
+}
+
+export const callCounts = (sample: Sample, counting: OutcomeRate['counting']): boolean =>
+  counting === 'errors' ? sample.errorClass !== null : sample[counting];
+
+/** One metric of a set of samples, as the catalog defines it, unrounded. */
+export function measureMetric(name: MetricName, samples: readonly Sample[]): MetricValue {
+  const measure = METRICS[name].measure;
+  if ('rate' in measure) {
+    const calls = rateCalls(samples, measure.rate);
+    return rate(calls.filter((sample) => callCounts(sample, measure.rate.counting)).length, calls.length);
+  }
+  if ('score' in measure) {
+    const values = samples
+      .filter((sample) => sample.phase === 'warm' && !sample.retried)
+      .map((sample) => sample.scores[measure.score])
+      .filter((value): value is number => value !== undefined);
+    if (values.length === 0) return { value: null, n: 0 };
+    const total = values.reduce((sum, value) => sum + value, 0);
+    return {
+      value: (total / values.length) * 100,
+      n: values.length,
+      ...(measure.binary ? { count: Math.round(total) } : {}),
+    };
+  }
+  if ('coldStart' in measure) {
+    const cold = samples.find((sample) => sample.phase === 'cold' && sample.errorClass === null && !sample.retried);
+    return cold ? { value: cold.latencyMs, n: 1 } : { value: null, n: 0 };
+  }
+  // Latency figures rest on the calls timed at the latency concurrency only.
+  const field = SAMPLE_SERIES[measure.series];
+  const values = samples
+    .filter((sample) => sample.phase === 'warm' && !sample.retried && sample.errorClass === null && sample.timed)
+    .map((sample) => sample[field])
+    .filter((value): value is number => value !== null);
+  return stat(values, STATISTIC[measure.statistic]);
 }
 
 export function computeMetrics(samples: readonly Sample[]): Metrics {
-  // Every warm attempt counts in the error rate; an attempt that was retried says nothing else.
-  const attempts = samples.filter((sample) => sample.phase === 'warm');
-  const warm = attempts.filter((sample) => !sample.retried);
-  const answered = warm.filter((sample) => sample.errorClass === null);
-  const anomalies = warm.filter((sample) => sample.anomaly === true);
-  const cleanAnswered = answered.filter((sample) => sample.anomaly === false);
-  const cold = samples.find((sample) => sample.phase === 'cold' && sample.errorClass === null && !sample.retried);
-  // Latency figures rest on the calls timed at the latency concurrency only.
-  const timed = answered.filter((sample) => sample.timed);
-  const latencies = timed.map((sample) => sample.latencyMs);
-  const ttfts = timed.map((sample) => sample.ttftMs).filter((value): value is number => value !== null);
-  const speeds = timed.map((sample) => sample.outputTokensPerSecond).filter((value): value is number => value !== null);
-  const interTokenMeans = timed
-    .map((sample) => sample.interTokenMeanMs)
-    .filter((value): value is number => value !== null);
-  const interTokenP95s = timed
-    .map((sample) => sample.interTokenP95Ms)
-    .filter((value): value is number => value !== null);
-  const count = (list: readonly Sample[], predicate: (sample: Sample) => boolean) => list.filter(predicate).length;
-
-  return {
-    // A failed call is a missed anomaly: the gate asks whether the setup still spots what it must.
-    detectionRatePct: rate(
-      count(anomalies, (sample) => sample.detected),
-      anomalies.length,
-    ),
-    // An error cannot show a false alarm, so false positives count answered clean screens only.
-    falsePositiveRatePct: rate(
-      count(cleanAnswered, (sample) => sample.flagged),
-      cleanAnswered.length,
-    ),
-    jsonValidRatePct: rate(
-      count(answered, (sample) => sample.jsonValid),
-      answered.length,
-    ),
-    schemaValidRatePct: rate(
-      count(answered, (sample) => sample.schemaValid),
-      answered.length,
-    ),
-    errorRatePct: rate(
-      count(attempts, (sample) => sample.errorClass !== null),
-      attempts.length,
-    ),
-    coldStartMs: cold ? { value: cold.latencyMs, n: 1 } : { value: null, n: 0 },
-    warmLatencyMeanMs: stat(latencies, (sorted) => mean(sorted)),
-    warmLatencyP50Ms: stat(latencies, (sorted) => quantileSorted(sorted, 0.5)),
-    warmLatencyP95Ms: stat(latencies, (sorted) => quantileSorted(sorted, 0.95)),
-    ttftP50Ms: stat(ttfts, (sorted) => quantileSorted(sorted, 0.5)),
-    ttftP95Ms: stat(ttfts, (sorted) => quantileSorted(sorted, 0.95)),
-    outputTokensPerSecond: stat(speeds, (sorted) => median(sorted)),
-    interTokenMeanMs: stat(interTokenMeans, (sorted) => median(sorted)),
-    interTokenP95Ms: stat(interTokenP95s, (sorted) => median(sorted)),
-    ...scoreMetrics(warm),
-  };
-}
-
-function scoreMetrics(warm: readonly Sample[]): Record<ScoreMetricName, MetricValue> {
-  const entries = SCORE_METRIC_NAMES.map((name): [ScoreMetricName, MetricValue] => {
-    const { score, binary } = SCORE_METRICS[name];
-    const values = warm.map((sample) => sample.scores[score]).filter((value): value is number => value !== undefined);
-    if (values.length === 0) return [name, { value: null, n: 0 }];
-    const total = values.reduce((sum, value) => sum + value, 0);
-    return [
-      name,
-      {
-        value: round((total / values.length) * 100),
-        n: values.length,
-        ...(binary ? { count: Math.round(total) } : {}),
-      },
-    ];
-  });
-  return Object.fromEntries(entries) as Record<ScoreMetricName, MetricValue>;
+  return Object.fromEntries(
+    METRIC_NAMES.map((name) => {
+      const metric = measureMetric(name, samples);
+      return [name, metric.value === null ? metric : { ...metric, value: round(metric.value) }];
+    }),
+  ) as Metrics;
 }
 
 export type ScenarioRef = {

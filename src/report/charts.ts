@@ -6,7 +6,7 @@
 // the costly part, to one image per target.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { METRIC_INFO, type MetricName } from '../measure/metrics.js';
+import { METRICS, type MetricName } from '../metric-catalog.js';
 import { labelOutline, loadFonts, type TextAnchor } from '../render/text.js';
 import type { Sharp } from '../sharp.js';
 import type { Report } from './report.js';
@@ -150,7 +150,7 @@ export function writeTrendCharts(
         name: target.name,
         charts: (Object.entries(target.trends) as [MetricName, (number | null)[]][])
           .filter(([, values]) => values.filter((value) => value !== null).length >= 2)
-          .map(([metric, values]) => ({ metric, ...METRIC_INFO[metric], values })),
+          .map(([metric, values]) => ({ metric, ...METRICS[metric], values })),
       }))
       .filter((target) => target.charts.length > 0);
     if (targets.length === 0) return Promise.resolve([]);

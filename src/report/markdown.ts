@@ -1,6 +1,7 @@
 // summary.md (and the step summary): the verdict first, then one table per target. Built by a pure
 // function from the report, so it is easy to test; model output appears only through inlineUntrusted.
-import { METRIC_INFO, METRIC_NAMES, type MetricName, type Metrics, type MetricValue } from '../measure/metrics.js';
+import type { Metrics, MetricValue } from '../measure/metrics.js';
+import { METRIC_NAMES, METRICS, type MetricName } from '../metric-catalog.js';
 import type { MetricVerdict } from '../gate/rules.js';
 import { formatMoney } from '../compare/cost.js';
 import type { Report, TargetReport } from './report.js';
@@ -17,7 +18,7 @@ const STATUS_TEXT = {
 
 export function formatMetric(name: MetricName, metric: MetricValue): string {
   if (metric.value === null) return '—';
-  const unit = METRIC_INFO[name].unit;
+  const unit = METRICS[name].unit;
   if (unit === '%') return `${metric.value.toFixed(1)} %`;
   if (unit === 'ms')
     return metric.value >= 10_000 ? `${(metric.value / 1000).toFixed(2)} s` : `${Math.round(metric.value)} ms`;
@@ -40,20 +41,7 @@ function basis(name: MetricName, metric: MetricValue): string {
 }
 
 /** Quality metrics that only some suites measure, in the order a per-category table shows them. */
-const SUITE_QUALITY_METRICS: readonly MetricName[] = [
-  'detectionRatePct',
-  'falsePositiveRatePct',
-  'entityRecallPct',
-  'entityPrecisionPct',
-  'relationRecallPct',
-  'ocrRecallPct',
-  'ocrJaccardPct',
-  'toolAccuracyPct',
-  'argumentMatchPct',
-  'keywordMatchPct',
-  'coordinateHitPct',
-  'formatAdherencePct',
-];
+const SUITE_QUALITY_METRICS = METRIC_NAMES.filter((name) => METRICS[name].suiteSpecific);
 const SUITE_SPECIFIC = new Set(SUITE_QUALITY_METRICS);
 
 /** The metrics worth a row: every general one, and the suite's own quality metrics where measured or compared. */
@@ -70,7 +58,7 @@ const code = (text: string) => `\`${text.replace(/[`\r\n]/g, "'")}\``;
 function trendChart(name: MetricName, values: readonly (number | null)[]): string[] {
   const labels = values.map((_, index) => (index === values.length - 1 ? '"now"' : `"b${index - values.length + 1}"`));
   const points = values.map((value) => (value === null ? 0 : Math.round(value * 10) / 10));
-  const { label, unit } = METRIC_INFO[name];
+  const { label, unit } = METRICS[name];
   return [
     '```mermaid',
     'xychart-beta',
@@ -142,7 +130,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
       }
       const baseline = verdict?.baseline == null ? '—' : formatMetric(name, { value: verdict.baseline, n: 1 });
       lines.push(
-        `| ${METRIC_INFO[name].label}${mark} | ${baseline} | ${formatMetric(name, metric)} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? STATUS_TEXT[verdict.status] : 'not gated'} | ${basis(name, metric)} |`,
+        `| ${METRICS[name].label}${mark} | ${baseline} | ${formatMetric(name, metric)} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? STATUS_TEXT[verdict.status] : 'not gated'} | ${basis(name, metric)} |`,
       );
     }
     if (hidden > 0) lines.push('', `${hidden} other metrics within noise or not gated (in the job summary).`);
@@ -151,7 +139,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
     for (const name of shownMetrics(measurement.metrics)) {
       const metric = measurement.metrics[name];
       const mark = failedMetrics.has(name) ? ' ❌' : '';
-      lines.push(`| ${METRIC_INFO[name].label}${mark} | ${formatMetric(name, metric)} | ${basis(name, metric)} |`);
+      lines.push(`| ${METRICS[name].label}${mark} | ${formatMetric(name, metric)} | ${basis(name, metric)} |`);
     }
   }
   lines.push('');
@@ -177,7 +165,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
     lines.push(`<details><summary>Evidence (${evidence.length})</summary>`, '');
     for (const verdict of evidence)
       lines.push(
-        `- **${METRIC_INFO[verdict.metric].label}** — ${STATUS_TEXT[verdict.status]}: ${inlineText(verdict.reason)}`,
+        `- **${METRICS[verdict.metric].label}** — ${STATUS_TEXT[verdict.status]}: ${inlineText(verdict.reason)}`,
       );
     lines.push('', '</details>', '');
   }
@@ -226,7 +214,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
     lines.push(
       '<details><summary>Per category</summary>',
       '',
-      `| Category | ${columns.map((name) => METRIC_INFO[name].label).join(' | ')} | Warm p50 |`,
+      `| Category | ${columns.map((name) => METRICS[name].label).join(' | ')} | Warm p50 |`,
       `| --- | ${columns.map(() => '---:').join(' | ')} | ---: |`,
     );
     for (const category of categoryNames) {
@@ -298,7 +286,7 @@ function comparisonSection(comparison: Report['comparisons'][number], report: Re
       ? `${signed(metric.interval[0])}…${signed(metric.interval[1])}${unit} (${metric.scenarios} scenarios)`
       : `— (${metric.scenarios} scenario${metric.scenarios === 1 ? '' : 's'})`;
     lines.push(
-      `| ${METRIC_INFO[metric.metric].label} | ${value(metric.target)} | ${value(metric.reference)} | ${metric.difference === null ? '—' : `${signed(metric.difference)}${unit}`} | ${interval} |`,
+      `| ${METRICS[metric.metric].label} | ${value(metric.target)} | ${value(metric.reference)} | ${metric.difference === null ? '—' : `${signed(metric.difference)}${unit}`} | ${interval} |`,
     );
   }
   lines.push('');
@@ -360,12 +348,7 @@ export function summaryLine(report: Report): string {
   const parts = report.targets.map((target) => {
     const metrics = target.measurement?.metrics;
     if (!target.preflight.ok || !metrics) return `${target.name}: not measured`;
-    const shortLabel = (name: MetricName) =>
-      name === 'detectionRatePct'
-        ? 'detection'
-        : name === 'falsePositiveRatePct'
-          ? 'false positives'
-          : METRIC_INFO[name].label.toLowerCase();
+    const shortLabel = (name: MetricName) => METRICS[name].shortLabel;
     const quality = qualityMetrics(metrics)
       .slice(0, 2)
       .map((name) => `${shortLabel(name)} ${formatMetric(name, metrics[name])}`);
