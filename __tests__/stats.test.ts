@@ -8,7 +8,7 @@ import {
   normalCdf,
   studentTCdf,
   wilsonInterval,
-} from '../src/gate/stats.js';
+} from '../src/lib/statistics.js';
 
 describe('exact stratified test', () => {
   it("with one stratum is Fisher's exact test (one-sided)", () => {

@@ -2,7 +2,7 @@
 // with its suite and scenario, so a change to a suite's screens can be looked at in one picture.
 import { writeFileSync } from 'node:fs';
 import { labelPaths, loadFonts } from '../src/render/text.js';
-import { loadSharp } from '../src/sharp.js';
+import { loadSharp } from '../src/lib/sharp.js';
 import { builtinSuiteIds, loadBuiltinSuite } from '../src/suite/load.js';
 
 const THUMB_WIDTH = 320;

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { cliFlagName } from './config/load.js';
 import { DEFAULT_CONFIG_PATH } from './config/schema.js';
-import { errorMessage, ModelGateError } from './errors.js';
+import { errorMessage, ModelGateError } from './lib/errors.js';
 import { RUN_INPUT_NAMES } from './inputs.js';
 import { runModelGate } from './pipeline.js';
 import {

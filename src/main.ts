@@ -6,7 +6,7 @@ import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import { actionInputName } from './config/load.js';
 import { DEFAULT_CONFIG_PATH } from './config/schema.js';
-import { errorMessage } from './errors.js';
+import { errorMessage } from './lib/errors.js';
 import { RUN_INPUT_NAMES } from './inputs.js';
 import { readRunContext } from './github/context.js';
 import type { OctokitIssues } from './github/octokit.js';

@@ -7,7 +7,7 @@ import { DEFAULT_REPORT_DIR, mergesShards, writesBaselines, type Plan, type Targ
 import { createEndpoint } from './endpoint/index.js';
 import type { PreflightResult } from './endpoint/types.js';
 import { displayUrl } from './endpoint/url.js';
-import { configError, errorMessage, ModelGateError } from './errors.js';
+import { configError, errorMessage, ModelGateError } from './lib/errors.js';
 import {
   baselinePath,
   baselineRun,
@@ -34,7 +34,7 @@ import {
 } from './measure/metrics.js';
 import { METRICS } from './metric-catalog.js';
 import { writeTrendCharts } from './report/charts.js';
-import { loadSharp } from './sharp.js';
+import { loadSharp } from './lib/sharp.js';
 import { commentBody } from './report/comment.js';
 import { summaryLine, summaryMarkdown } from './report/markdown.js';
 import {
@@ -59,6 +59,7 @@ import { costOf, runComparisons } from './compare/run-comparisons.js';
 import type { Suite } from './suite/schema.js';
 import { mergeShards } from './shard/merge.js';
 import { expectedCosts, shardSlices, type ShardSpec } from './shard/slice.js';
+import { round } from './lib/round.js';
 import { defined } from './lib/defined.js';
 
 const NOTABLE_SAMPLES_PER_TARGET = 20;
@@ -181,7 +182,7 @@ function serverTimingsSummary(samples: readonly Sample[]): TargetReport['serverT
   if (!first) return null;
   const medianOf = (values: (number | null)[]) => {
     const present = values.filter((value): value is number => value !== null);
-    return present.length === 0 ? null : Math.round(median(present) * 100) / 100;
+    return present.length === 0 ? null : round(median(present));
   };
   return {
     source: first.source,

@@ -5,13 +5,14 @@
 // (cosine similarity of embeddings), and what each side costs, with the break-even volume.
 import { mean } from 'simple-statistics';
 import { z } from 'zod';
-import { studentTQuantile } from '../gate/stats.js';
+import { studentTQuantile } from '../lib/statistics.js';
 import { callOutcome, isProblem } from '../measure/call-outcome.js';
 import { measureMetric, type Metrics } from '../measure/metrics.js';
 import { METRIC_NAMES, METRICS, type MetricName } from '../metric-catalog.js';
 import type { Sample } from '../run/sample.js';
 import type { Scenario } from '../suite/schema.js';
 import { breakEvenSchema, type BreakEven } from './cost.js';
+import { round } from '../lib/round.js';
 
 export const pairedMetricSchema = z.object({
   metric: z.enum(METRIC_NAMES as [MetricName, ...MetricName[]]),
@@ -51,8 +52,6 @@ export const comparisonSchema = z.object({
 });
 export type Comparison = z.infer<typeof comparisonSchema>;
 export type PairedMetric = z.infer<typeof pairedMetricSchema>;
-
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** Whether one answer passes its scenario: the anomaly detected, the clean screen left alone, the primary score reached. */
 export const answerPasses = (sample: Sample, scenario: Pick<Scenario, 'anomaly' | 'primaryScore'>): boolean =>

@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { z } from 'zod';
-import { configError } from '../errors.js';
-import { nestingProblem } from '../yaml-limits.js';
+import { configError } from '../lib/errors.js';
+import { nestingProblem } from '../lib/yaml-limits.js';
 import { parseShard, type ShardSpec } from '../shard/slice.js';
 import {
   alphaSchema,

@@ -31,6 +31,7 @@ import type {
   ServerTimings,
 } from './types.js';
 import { displayUrl } from './url.js';
+import { round } from '../lib/round.js';
 
 const PREFLIGHT_TIMEOUT_CAP_MS = 20_000;
 const UNLOAD_TIMEOUT_MS = 30_000;
@@ -41,7 +42,7 @@ const NS_PER_MS = 1e6;
 export const ollamaRoot = (baseUrl: string) => baseUrl.replace(/\/(v1|api)$/, '');
 
 const durationMs = (value: unknown) =>
-  typeof value === 'number' && Number.isFinite(value) ? Math.round((value / NS_PER_MS) * 100) / 100 : null;
+  typeof value === 'number' && Number.isFinite(value) ? round(value / NS_PER_MS) : null;
 const countOrNull = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
 export function ollamaTimings(final: Record<string, unknown>): ServerTimings {

@@ -16,6 +16,7 @@ import {
 } from './stream-timing.js';
 import { displayUrl } from './url.js';
 import type { ToolCall } from '../score/tool-call.js';
+import { round } from '../lib/round.js';
 
 const PREFLIGHT_TIMEOUT_CAP_MS = 20_000;
 const NO_KEY_PLACEHOLDER = 'no-key-given';
@@ -31,8 +32,7 @@ export function classifyError(error: unknown, flags: { timedOut: boolean; cancel
   return 'invalid-response';
 }
 
-const finiteOrNull = (value: unknown) =>
-  typeof value === 'number' && Number.isFinite(value) ? Math.round(value * 100) / 100 : null;
+const finiteOrNull = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? round(value) : null);
 
 /** llama.cpp server's `timings` object (final stream chunk): prompt_n, prompt_ms, predicted_n, predicted_ms. */
 export function llamaCppTimings(timings: unknown): ServerTimings | null {

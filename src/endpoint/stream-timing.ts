@@ -5,8 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import { mean, quantileSorted } from 'simple-statistics';
 import type { CallOutcome, ErrorClass, ServerTimings } from './types.js';
-
-const round = (value: number) => Math.round(value * 100) / 100;
+import { round } from '../lib/round.js';
 
 export class StreamClock {
   private started = performance.now();

@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { baselineError } from '../errors.js';
-import { writeFileAtomic } from '../files.js';
+import { baselineError } from '../lib/errors.js';
+import { writeFileAtomic } from '../lib/files.js';
 import { scenarioOutcomeSchema, type Metrics, type ScenarioOutcome } from '../measure/metrics.js';
 import { METRIC_NAMES, SAMPLE_SERIES, SAMPLE_SERIES_NAMES, type SampleSeries } from '../metric-catalog.js';
 import type { Sample } from '../run/sample.js';

@@ -23,8 +23,9 @@ import {
   studentTCdf,
   studentTQuantile,
   type Stratum,
-} from './stats.js';
+} from '../lib/statistics.js';
 import { defined } from '../lib/defined.js';
+import { round } from '../lib/round.js';
 
 export const metricStatusSchema = z.enum(['regressed', 'improved', 'within-noise', 'not-gated']);
 export type MetricStatus = z.infer<typeof metricStatusSchema>;
@@ -132,8 +133,6 @@ function currentSeries(samples: readonly Sample[], series: SampleSeries): Record
   }
   return byScenario;
 }
-
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 function newVerdict(
   fields: Pick<MetricVerdict, 'target' | 'metric' | 'baseline' | 'current' | 'changeUnit' | 'margin'>,

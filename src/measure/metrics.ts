@@ -4,6 +4,7 @@ import { mean, median, quantileSorted } from 'simple-statistics';
 import { z } from 'zod';
 import type { Sample } from '../run/sample.js';
 import { METRIC_NAMES, METRICS, SAMPLE_SERIES, scoreOf, type MetricName, type OutcomeRate } from '../metric-catalog.js';
+import { round } from '../lib/round.js';
 
 export const metricValueSchema = z.object({
   value: z.number().nullable(),
@@ -56,8 +57,6 @@ export type MetricValue = z.infer<typeof metricValueSchema>;
 export type Metrics = z.infer<typeof metricsSchema>;
 export type ScenarioOutcome = z.infer<typeof scenarioOutcomeSchema>;
 export type TargetMeasurement = z.infer<typeof targetMeasurementSchema>;
-
-const round = (value: number) => Math.round(value * 100) / 100;
 
 function rate(count: number, n: number): MetricValue {
   return { value: n === 0 ? null : (count / n) * 100, n, count };

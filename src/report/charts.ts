@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { METRICS, type MetricName } from '../metric-catalog.js';
 import { labelOutline, loadFonts, type TextAnchor } from '../render/text.js';
-import type { Sharp } from '../sharp.js';
+import type { Sharp } from '../lib/sharp.js';
 import type { Report } from './report.js';
 
 const INK = '#1f2328';

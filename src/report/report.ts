@@ -1,7 +1,7 @@
 // report.json: the versioned, documented record of one run (docs/report-schema.md describes it).
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../files.js';
+import { writeFileAtomic } from '../lib/files.js';
 import { metricVerdictSchema } from '../gate/rules.js';
 import { junitXml } from './junit.js';
 import { targetMeasurementSchema } from '../measure/metrics.js';

@@ -12,6 +12,7 @@ import { makeServerCold } from './cold-start.js';
 import { backoff, RetryBudget, type RetrySummary } from './retry.js';
 import type { Sample } from './sample.js';
 import { defined } from '../lib/defined.js';
+import { round } from '../lib/round.js';
 
 const EXCERPT_CHARS = 300;
 /** Calls in a row that found the endpoint gone or hung before the target stops: the rest would only wait out their timeouts. */
@@ -355,8 +356,6 @@ function recordingQueue() {
     },
   };
 }
-
-const round = (value: number) => Math.round(value * 100) / 100;
 
 /**
  * Runs the calls with at most `limit` in flight. One at a time (the default for timed calls) is a

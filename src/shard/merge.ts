@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Plan, Target } from '../config/schema.js';
-import { ModelGateError } from '../errors.js';
+import { ModelGateError } from '../lib/errors.js';
 import { reportSchema, type Report } from '../report/report.js';
 import type { TargetRun } from '../run/runner.js';
 import { sampleSchema, type Sample } from '../run/sample.js';

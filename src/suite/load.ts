@@ -6,8 +6,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import stringify from 'safe-stable-stringify';
 import { parse as parseYaml } from 'yaml';
-import { suiteError } from '../errors.js';
-import { nestingProblem } from '../yaml-limits.js';
+import { suiteError } from '../lib/errors.js';
+import { nestingProblem } from '../lib/yaml-limits.js';
 import { builtinSuitesDir } from './resources.js';
 import {
   suiteFileSchema,

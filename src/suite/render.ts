@@ -1,7 +1,7 @@
 // Renders scenario screens to PNG with sharp, text drawn as outlines of the bundled fonts
 // (render/text.ts), so the bytes never depend on the machine that renders them.
-import { suiteError } from '../errors.js';
-import { loadSharp } from '../sharp.js';
+import { suiteError } from '../lib/errors.js';
+import { loadSharp } from '../lib/sharp.js';
 import { labelPaths, loadFonts, textPaths } from '../render/text.js';
 import type { CanvasImage, FormImage, ScenarioDefinition, SlideImage } from './schema.js';
 import { defined } from '../lib/defined.js';
