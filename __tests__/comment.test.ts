@@ -5,7 +5,7 @@ import { getOctokit } from '@actions/github';
 import { octokitCommentApi, publishComment } from '../src/github/comment.js';
 import type { RunContext } from '../src/github/context.js';
 import type { OctokitIssues } from '../src/github/octokit.js';
-import { commentMarkerFor } from '../src/pipeline.js';
+import { commentMarkerFor } from '../src/report/comment.js';
 import { COMMENT_MAX_CHARS, commentBody } from '../src/report/comment.js';
 import type { Report, TargetReport } from '../src/report/report.js';
 import type { Metrics } from '../src/measure/metrics.js';

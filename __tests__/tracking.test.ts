@@ -4,7 +4,7 @@ import { getOctokit } from '@actions/github';
 import type { RunContext } from '../src/github/context.js';
 import type { OctokitIssues } from '../src/github/octokit.js';
 import { octokitIssueApi, updateTrackingIssue } from '../src/github/tracking.js';
-import { commentMarkerFor } from '../src/pipeline.js';
+import { commentMarkerFor } from '../src/report/comment.js';
 import { startGithubServer, stopAllServers } from './helpers/servers.js';
 
 afterAll(stopAllServers);

@@ -9,11 +9,13 @@ export const modules = {
 /* harmony export */   renderScenarioPng: () => (/* binding */ renderScenarioPng)
 /* harmony export */ });
 /* unused harmony exports formSvg, slideSvg, canvasSvg, scenarioSvg, renderSvgPng */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(83916);
-/* harmony import */ var _sharp_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(43819);
+/* harmony import */ var _lib_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(97268);
+/* harmony import */ var _lib_sharp_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(91907);
 /* harmony import */ var _render_text_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(30676);
+/* harmony import */ var _lib_defined_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(7994);
 // Renders scenario screens to PNG with sharp, text drawn as outlines of the bundled fonts
 // (render/text.ts), so the bytes never depend on the machine that renders them.
+
 
 
 
@@ -60,8 +62,8 @@ function slideSvg(slide, width, height) {
     });
     const boxes = new Map(slide.boxes.map((box) => [box.id, box]));
     for (const arrow of slide.arrows) {
-        const from = boxes.get(arrow.from);
-        const to = boxes.get(arrow.to);
+        const from = (0,_lib_defined_js__WEBPACK_IMPORTED_MODULE_2__/* .defined */ .s)(boxes.get(arrow.from), `box ${arrow.from}`);
+        const to = (0,_lib_defined_js__WEBPACK_IMPORTED_MODULE_2__/* .defined */ .s)(boxes.get(arrow.to), `box ${arrow.to}`);
         const [x1, y1] = boxEdge(from, to.x + to.width / 2, to.y + to.height / 2);
         const [x2, y2] = boxEdge(to, from.x + from.width / 2, from.y + from.height / 2);
         const angle = Math.atan2(y2 - y1, x2 - x1);
@@ -106,13 +108,13 @@ function scenarioSvg(scenario, size) {
         return slideSvg(scenario.slide, size.width, size.height);
     if (scenario.canvas)
         return canvasSvg(scenario.canvas, size.width, size.height);
-    throw (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .suiteError */ .lJ)(`Scenario "${scenario.id}" has no rendered image (form, slide or canvas).`);
+    throw (0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .suiteError */ .lJ)(`Scenario "${scenario.id}" has no rendered image (form, slide or canvas).`);
 }
 /** Rasterizes with sharp, loaded only here: the action runs committed PNGs of built-in suites. */
 async function renderSvgPng(svg) {
-    const loaded = await (0,_sharp_js__WEBPACK_IMPORTED_MODULE_2__/* .loadSharp */ .P)();
+    const loaded = await (0,_lib_sharp_js__WEBPACK_IMPORTED_MODULE_3__/* .loadSharp */ .P)();
     if (!loaded.sharp) {
-        throw (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .suiteError */ .lJ)(`Rendering images needs the sharp package, which is not installed here (${loaded.reason}). Install model-gate with npm (npm install model-gate) or run from a checkout after npm ci.`);
+        throw (0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .suiteError */ .lJ)(`Rendering images needs the sharp package, which is not installed here (${loaded.reason}). Install model-gate with npm (npm install model-gate) or run from a checkout after npm ci.`);
     }
     return loaded
         .sharp(Buffer.from(svg), { density: 72 })

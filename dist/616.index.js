@@ -22,7 +22,10 @@ export const modules = {
 
 
 /** Artifact names: one prefix per gate step, so two sharded steps in one workflow keep apart. */
-const shardArtifactPrefix = (key) => `model-gate-${key.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'suite'}-shard-`;
+const shardArtifactPrefix = (key) => `model-gate-${key
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80) || 'suite'}-shard-`;
 /** The runner gives jobs an artifact service (ACTIONS_RUNTIME_TOKEN, ACTIONS_RESULTS_URL); elsewhere there is none. */
 const artifactServiceAvailable = (env) => Boolean(env.ACTIONS_RUNTIME_TOKEN && env.ACTIONS_RESULTS_URL);
 async function uploadShardReport(prefix, shard, reportDir, names) {

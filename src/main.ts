@@ -12,7 +12,8 @@ import { readRunContext } from './github/context.js';
 import type { OctokitIssues } from './github/octokit.js';
 import { COMMENT_MODES, octokitCommentApi, publishComment, type CommentMode } from './github/comment.js';
 import { octokitIssueApi, updateTrackingIssue } from './github/tracking.js';
-import { commentMarkerFor, runModelGate } from './pipeline.js';
+import { runModelGate } from './pipeline.js';
+import { commentMarkerFor } from './report/comment.js';
 import { VERSION } from './version.js';
 
 /** GitHub drops a step summary over 1 MiB entirely; stay well under it. */

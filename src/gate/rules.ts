@@ -4,6 +4,7 @@
 // latency: per-scenario log ratios, with run-to-run drift from the baseline's history. p95: an
 // exceedance test, only with enough samples. Cold start: against the history of cold starts.
 import { z } from 'zod';
+import type { GateSettings } from '../config/schema.js';
 import type { Metrics, ScenarioOutcome } from '../measure/metrics.js';
 import {
   METRIC_NAMES,
@@ -36,7 +37,8 @@ export interface GateRule {
   enabled: boolean;
 }
 
-export type GateRules = Partial<Record<MetricName, GateRule>>;
+/** The config's overrides of the defaults, per metric: either field may be left out. */
+export type GateRules = GateSettings['rules'];
 
 export const DEFAULT_GATE_RULES = Object.fromEntries(
   METRIC_NAMES.map((name) => [name, { margin: METRICS[name].gate.margin, enabled: METRICS[name].gate.gatedByDefault }]),

@@ -1,18 +1,20 @@
 // Absolute thresholds (floors and ceilings per metric, from the metric catalog) and the run's verdict from them.
+import { z } from 'zod';
 import type { Thresholds } from '../config/schema.js';
 import type { Metrics } from '../measure/metrics.js';
-import { THRESHOLDS, type MetricName, type ThresholdName } from '../metric-catalog.js';
+import { METRIC_NAMES, THRESHOLD_NAMES, THRESHOLDS, type MetricName, type ThresholdName } from '../metric-catalog.js';
 
-export interface ThresholdCheck {
-  target: string;
-  threshold: ThresholdName;
-  metric: MetricName;
-  bound: 'min' | 'max';
-  limit: number;
-  value: number | null;
-  passed: boolean;
-  reason: string;
-}
+export const thresholdCheckSchema = z.object({
+  target: z.string(),
+  threshold: z.enum(THRESHOLD_NAMES as [ThresholdName, ...ThresholdName[]]),
+  metric: z.enum(METRIC_NAMES as [MetricName, ...MetricName[]]),
+  bound: z.enum(['min', 'max']),
+  limit: z.number(),
+  value: z.number().nullable(),
+  passed: z.boolean(),
+  reason: z.string(),
+});
+export type ThresholdCheck = z.infer<typeof thresholdCheckSchema>;
 
 export function checkThresholds(target: string, metrics: Metrics, thresholds: Thresholds): ThresholdCheck[] {
   return THRESHOLDS.flatMap(({ name: threshold, metric, bound }): ThresholdCheck[] => {

@@ -14,15 +14,15 @@ export type CallOutcome =
   | 'passed';
 
 /** The outcomes that fail the call's scenario; the others pass it. */
-export const FAILED_OUTCOMES = [
-  'error',
-  'invalid-json',
-  'schema-invalid',
+export const CALL_PROBLEMS = [
   'missed',
   'false-positive',
+  'invalid-json',
+  'schema-invalid',
   'low-score',
+  'error',
 ] as const;
-export type CallProblem = (typeof FAILED_OUTCOMES)[number];
+export type CallProblem = (typeof CALL_PROBLEMS)[number];
 
 export interface ScenarioExpectation {
   /** true: a planted anomaly to detect; false: a clean screen; null: scored against ground truth. */
@@ -50,4 +50,4 @@ export function callOutcome(
 }
 
 export const isProblem = (outcome: CallOutcome): outcome is CallProblem =>
-  (FAILED_OUTCOMES as readonly string[]).includes(outcome);
+  (CALL_PROBLEMS as readonly string[]).includes(outcome);

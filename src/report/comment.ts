@@ -4,6 +4,9 @@
 import { summaryMarkdown, type Detail } from './markdown.js';
 import type { Report } from './report.js';
 
+/** The hidden marker that finds a run's earlier pull-request comment again. */
+export const commentMarkerFor = (key: string) => `<!-- model-gate:${key.replace(/-->/g, '')} -->`;
+
 /** GitHub refuses comment bodies over 65,536 characters; keep clear of it. */
 export const COMMENT_MAX_CHARS = 60_000;
 const COMMENT_MAX_BYTES = 262_144;

@@ -2,7 +2,11 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../lib/files.js';
+import { baselineUseSchema, flipSchema } from '../gate/apply-baselines.js';
 import { metricVerdictSchema } from '../gate/rules.js';
+import { thresholdCheckSchema } from '../gate/thresholds.js';
+import { runStatusSchema, verdictSchema } from '../gate/verdict.js';
+import { CALL_PROBLEMS } from '../measure/call-outcome.js';
 import { junitXml } from './junit.js';
 import { targetMeasurementSchema } from '../measure/metrics.js';
 import { targetCostSchema } from '../compare/cost.js';
@@ -14,20 +18,6 @@ export const SUMMARY_FILE = 'summary.md';
 export const SAMPLES_FILE = 'samples.jsonl';
 export const COMMENT_FILE = 'comment.md';
 export const JUNIT_FILE = 'junit.xml';
-
-export const verdictSchema = z.enum(['pass', 'fail', 'no-baseline', 'incomparable', 'error']);
-export type Verdict = z.infer<typeof verdictSchema>;
-
-export const thresholdCheckSchema = z.object({
-  target: z.string(),
-  threshold: z.string(),
-  metric: z.string(),
-  bound: z.enum(['min', 'max']),
-  limit: z.number(),
-  value: z.number().nullable(),
-  passed: z.boolean(),
-  reason: z.string(),
-});
 
 export const targetReportSchema = z.object({
   name: z.string(),
@@ -80,14 +70,14 @@ export const targetReportSchema = z.object({
   /** Gated metrics over the baseline's runs (oldest first) and this run, last; null where not measured. */
   trends: z.record(z.string(), z.array(z.number().nullable())),
   /** Scenarios whose outcome changed since the baseline's latest run (majority of runs). */
-  flips: z.array(z.object({ scenario: z.string(), before: z.boolean(), now: z.boolean() })),
+  flips: z.array(flipSchema),
   /** A few calls worth a look (misses, false alarms, bad JSON, errors); excerpts are untrusted text. */
   notableSamples: z.array(
     z.object({
       scenario: z.string(),
       run: z.number().int(),
       /** low-score: the suite's primary score (entity recall, tool routing, coordinate hits) under its pass mark. */
-      problem: z.enum(['missed', 'false-positive', 'invalid-json', 'schema-invalid', 'low-score', 'error']),
+      problem: z.enum(CALL_PROBLEMS),
       excerpt: z.string(),
       errorClass: z.string().nullable(),
       errorMessage: z.string().nullable(),
@@ -98,8 +88,7 @@ export const targetReportSchema = z.object({
 export const reportSchema = z.object({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
   tool: z.object({ name: z.literal('model-gate'), version: z.string() }),
-  /** complete: all planned calls ran; partial: a target could not be measured; cancelled; failed: nothing ran. */
-  status: z.enum(['complete', 'partial', 'cancelled', 'failed']),
+  status: runStatusSchema,
   verdict: verdictSchema,
   verdictReason: z.string(),
   mode: z.enum(['gate', 'baseline', 'merge', 'merge-baseline']),
@@ -141,15 +130,7 @@ export const reportSchema = z.object({
       confirmed: z.boolean(),
     })
     .nullable(),
-  baselines: z.array(
-    z.object({
-      target: z.string(),
-      path: z.string(),
-      status: z.enum(['compared', 'missing', 'incomparable', 'written']),
-      runs: z.number().int(),
-      reason: z.string().nullable(),
-    }),
-  ),
+  baselines: z.array(baselineUseSchema),
   metricVerdicts: z.array(metricVerdictSchema),
   /** Sharded runs: this shard's index (null for the merge of all of them), the shard count, the scenarios covered. */
   shard: z
@@ -164,7 +145,6 @@ export const reportSchema = z.object({
 
 export type Report = z.infer<typeof reportSchema>;
 export type TargetReport = z.infer<typeof targetReportSchema>;
-export type ThresholdCheckReport = z.infer<typeof thresholdCheckSchema>;
 
 export function writeReportFiles(
   reportDir: string,

@@ -1,0 +1,279 @@
+// The gate stage: baseline mode writes each measured target's baseline; gate mode compares each
+// with its baseline, confirms suspicious metrics with more calls, and decides every metric.
+import { z } from 'zod';
+import { writesBaselines, type Plan, type Target } from '../config/schema.js';
+import { errorMessage } from '../lib/errors.js';
+import { defined } from '../lib/defined.js';
+import {
+  computeMetrics,
+  measureTarget,
+  scenarioOutcomes,
+  scenarioPasses,
+  type ScenarioOutcome,
+} from '../measure/metrics.js';
+import type { MetricName } from '../metric-catalog.js';
+import type { RunResult, TargetRun } from '../run/runner.js';
+import type { Sample } from '../run/sample.js';
+import type { Suite } from '../suite/schema.js';
+import {
+  baselinePath,
+  baselineRun,
+  incomparableReason,
+  readBaseline,
+  withRun,
+  writeBaseline,
+  type BaselineIdentity,
+} from './baseline.js';
+import {
+  decideWithConfirmation,
+  scenariosOfMetric,
+  type CurrentRun,
+  type MetricVerdict,
+  type TargetComparison,
+} from './rules.js';
+
+export const baselineUseSchema = z.object({
+  target: z.string(),
+  path: z.string(),
+  status: z.enum(['compared', 'missing', 'incomparable', 'written']),
+  runs: z.number().int(),
+  reason: z.string().nullable(),
+});
+export type BaselineUse = z.infer<typeof baselineUseSchema>;
+
+/** A scenario whose outcome changed since the baseline's latest run (majority of runs). */
+export const flipSchema = z.object({ scenario: z.string(), before: z.boolean(), now: z.boolean() });
+export type Flip = z.infer<typeof flipSchema>;
+
+export interface GateOutcome {
+  verdicts: MetricVerdict[];
+  baselines: BaselineUse[];
+  confirmed: boolean;
+  flips: Record<string, Flip[]>;
+  /** Per target, each gated metric over the baseline's runs (oldest first) and this run. */
+  trends: Record<string, Partial<Record<MetricName, (number | null)[]>>>;
+}
+
+export const NO_GATE: GateOutcome = { verdicts: [], baselines: [], confirmed: false, flips: {}, trends: {} };
+
+export interface GateContext {
+  startedAt: string;
+  /** How many shards the run was merged from (1 when it was not sharded). */
+  shards: number;
+  toolVersion: string;
+  signal: AbortSignal;
+  /** Runs more warm calls of some scenarios for one target (the confirmation pass). */
+  confirmPass: (subset: Suite, target: Target) => Promise<RunResult>;
+}
+
+/** What the gate decides on: warm and confirmation calls together, the report's metrics unchanged. */
+export function currentRunOf(samples: readonly Sample[], suite: Suite): CurrentRun {
+  const asWarm = samples.map((sample) => (sample.phase === 'confirm' ? { ...sample, phase: 'warm' as const } : sample));
+  return { scenarios: scenarioOutcomes(asWarm, suite.scenarios), samples: asWarm, metrics: computeMetrics(samples) };
+}
+
+function flipsSince(before: readonly ScenarioOutcome[], now: readonly ScenarioOutcome[]): Flip[] {
+  return now.flatMap((outcome) => {
+    const earlier = before.find((entry) => entry.scenario === outcome.scenario);
+    if (!earlier || outcome.runs === 0 || scenarioPasses(earlier) === scenarioPasses(outcome)) return [];
+    return [{ scenario: outcome.scenario, before: scenarioPasses(earlier), now: scenarioPasses(outcome) }];
+  });
+}
+
+/** What a baseline records it was measured with: a baseline measured otherwise is incomparable. */
+function identityOf(plan: Plan, suite: Suite, target: Target, shards: number): BaselineIdentity {
+  return {
+    suite: { id: suite.id, version: suite.version, fingerprint: suite.fingerprint },
+    target: { name: target.name, kind: target.kind },
+    // The tool mode changes what a routing suite asks, so it is part of what a baseline was measured with.
+    // Shards share the endpoint (or run on other runners): latency from n shards is comparable only with n shards.
+    settings: {
+      ...plan.settings,
+      jsonMode: target.jsonMode,
+      ...(suite.tools?.length ? { toolMode: target.toolMode } : {}),
+      ...(shards > 1 ? { shards } : {}),
+    },
+  };
+}
+
+/** Writes (or extends) each target's baseline file, replacing its entry in `uses`. */
+function writeBaselines(
+  plan: Plan,
+  suite: Suite,
+  targetRuns: readonly TargetRun[],
+  context: GateContext,
+  uses: BaselineUse[],
+): void {
+  for (const targetRun of targetRuns) {
+    const path = baselinePath(plan.gate.baselineDir, suite.id, targetRun.target.name);
+    let existing;
+    let replaced: string | null = null;
+    try {
+      existing = readBaseline(path);
+    } catch (error) {
+      replaced = `the previous file could not be read and was replaced: ${errorMessage(error)}`;
+    }
+    const measurement = measureTarget(targetRun.samples, suite.scenarios);
+    const entry = baselineRun({
+      runId: context.startedAt,
+      createdAt: context.startedAt,
+      toolVersion: context.toolVersion,
+      model: targetRun.target.model,
+      serverVersion: targetRun.preflight.serverVersion,
+      scenarios: measurement.scenarios,
+      metrics: measurement.metrics,
+      samples: targetRun.samples,
+    });
+    const baseline = withRun(existing, identityOf(plan, suite, targetRun.target, context.shards), entry, path);
+    writeBaseline(path, baseline);
+    const index = uses.findIndex((use) => use.target === targetRun.target.name);
+    if (index >= 0) uses.splice(index, 1);
+    uses.push({ target: targetRun.target.name, path, status: 'written', runs: baseline.runs.length, reason: replaced });
+  }
+}
+
+/** Each measured target against its baseline: the comparisons to decide, and how each baseline was used. */
+function readComparisons(
+  plan: Plan,
+  suite: Suite,
+  measured: readonly TargetRun[],
+  shards: number,
+): { comparisons: TargetComparison[]; uses: BaselineUse[] } {
+  const comparisons: TargetComparison[] = [];
+  const uses: BaselineUse[] = [];
+  for (const targetRun of measured) {
+    const path = baselinePath(plan.gate.baselineDir, suite.id, targetRun.target.name);
+    const baseline = readBaseline(path);
+    if (!baseline) {
+      uses.push({ target: targetRun.target.name, path, status: 'missing', runs: 0, reason: null });
+      continue;
+    }
+    const reason = incomparableReason(baseline, identityOf(plan, suite, targetRun.target, shards), path);
+    uses.push({
+      target: targetRun.target.name,
+      path,
+      status: reason ? 'incomparable' : 'compared',
+      runs: baseline.runs.length,
+      reason,
+    });
+    if (!reason)
+      comparisons.push({
+        target: targetRun.target.name,
+        runs: baseline.runs,
+        current: currentRunOf(targetRun.samples, suite),
+      });
+  }
+  return { comparisons, uses };
+}
+
+const runOf = (measured: readonly TargetRun[], target: string) =>
+  defined(
+    measured.find((entry) => entry.target.name === target),
+    `the run of ${target}`,
+  );
+
+/** The confirmation pass: re-runs the scenarios of each suspicious metric and returns the comparisons again. */
+function confirmer(
+  suite: Suite,
+  measured: readonly TargetRun[],
+  comparisons: readonly TargetComparison[],
+  context: GateContext,
+) {
+  return async (suspicious: readonly MetricVerdict[]) => {
+    const again: TargetComparison[] = [];
+    for (const comparison of comparisons) {
+      const targetRun = runOf(measured, comparison.target);
+      const ids = new Set(
+        suspicious
+          .filter((verdict) => verdict.target === comparison.target)
+          .flatMap((verdict) => scenariosOfMetric(verdict.metric, suite.scenarios)),
+      );
+      if (ids.size > 0 && !context.signal.aborted) {
+        const extra = await context.confirmPass(
+          { ...suite, scenarios: suite.scenarios.filter((scenario) => ids.has(scenario.id)) },
+          targetRun.target,
+        );
+        targetRun.samples.push(...(extra.targets[0]?.samples ?? []));
+      }
+      again.push({ ...comparison, current: currentRunOf(targetRun.samples, suite) });
+    }
+    return again;
+  };
+}
+
+function trendsOf(comparisons: readonly TargetComparison[], verdicts: readonly MetricVerdict[]): GateOutcome['trends'] {
+  return Object.fromEntries(
+    comparisons.map((comparison) => {
+      const gated = verdicts
+        .filter((verdict) => verdict.target === comparison.target && verdict.pValue !== null)
+        .map((verdict) => verdict.metric);
+      const history = [...comparison.runs].reverse();
+      return [
+        comparison.target,
+        Object.fromEntries(
+          gated.map((metric) => [
+            metric,
+            [...history.map((run) => run.metrics[metric] ?? null), comparison.current.metrics[metric].value],
+          ]),
+        ),
+      ];
+    }),
+  );
+}
+
+export async function applyBaselines(
+  plan: Plan,
+  suite: Suite,
+  run: RunResult,
+  context: GateContext,
+): Promise<GateOutcome> {
+  const measured = run.targets.filter(
+    (target) =>
+      target.preflight.ok && target.samples.some((sample) => sample.phase === 'warm' && sample.errorClass === null),
+  );
+  if (writesBaselines(plan.gate.mode)) {
+    const uses: BaselineUse[] = [];
+    writeBaselines(plan, suite, measured, context, uses);
+    return { ...NO_GATE, baselines: uses };
+  }
+  const { comparisons, uses } = readComparisons(plan, suite, measured, context.shards);
+  let confirmed = false;
+  const confirm = confirmer(suite, measured, comparisons, context);
+  const verdicts = await decideWithConfirmation(
+    comparisons,
+    plan.gate.rules,
+    plan.gate.alpha,
+    plan.gate.confirmRuns
+      ? (suspicious) => {
+          confirmed = true;
+          return confirm(suspicious);
+        }
+      : null,
+  );
+  const flips = Object.fromEntries(
+    comparisons.map((comparison) => {
+      const latest = defined(comparison.runs[0], `a baseline run of ${comparison.target}`);
+      const now = scenarioOutcomes(runOf(measured, comparison.target).samples, suite.scenarios);
+      return [comparison.target, flipsSince(latest.scenarios, now)];
+    }),
+  );
+  // Nightly runs on the main branch grow the history when the gate passes (never with a regression).
+  if (plan.gate.updateBaselineOnPass && !verdicts.some((verdict) => verdict.status === 'regressed')) {
+    const compared = measured.filter((targetRun) =>
+      uses.some((use) => use.target === targetRun.target.name && use.status === 'compared'),
+    );
+    writeBaselines(plan, suite, compared, context, uses);
+  }
+  return { verdicts, baselines: uses, confirmed, flips, trends: trendsOf(comparisons, verdicts) };
+}
+
+/** The newest baseline run of the first target, which sets the shards' expected costs; none is fine. */
+export function latestBaselineRun(plan: Plan, suite: Suite) {
+  try {
+    return plan.targets[0]
+      ? readBaseline(baselinePath(plan.gate.baselineDir, suite.id, plan.targets[0].name))?.runs[0]
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

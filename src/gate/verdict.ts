@@ -1,0 +1,182 @@
+// The run's verdict, in one sentence with its reason: from what ran, the threshold checks and the
+// metric verdicts. pass | fail | no-baseline | incomparable | error, and the run's status beside it.
+import { z } from 'zod';
+import { writesBaselines, type Plan } from '../config/schema.js';
+import type { ModelGateError } from '../lib/errors.js';
+import { METRICS } from '../metric-catalog.js';
+import type { RunResult } from '../run/runner.js';
+import type { Sample } from '../run/sample.js';
+import type { GateOutcome } from './apply-baselines.js';
+import { formatP, type MetricVerdict } from './rules.js';
+import type { ThresholdCheck } from './thresholds.js';
+
+export const verdictSchema = z.enum(['pass', 'fail', 'no-baseline', 'incomparable', 'error']);
+export type Verdict = z.infer<typeof verdictSchema>;
+/** complete: all planned calls ran; partial: a target could not be measured; cancelled; failed: nothing ran. */
+export const runStatusSchema = z.enum(['complete', 'partial', 'cancelled', 'failed']);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+export interface Decision {
+  status: RunStatus;
+  verdict: Verdict;
+  verdictReason: string;
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+function describeRegression(verdict: MetricVerdict): string {
+  const unit = verdict.changeUnit === 'points' ? ' points' : ' %';
+  const change =
+    verdict.change === null
+      ? ''
+      : ` ${verdict.change > 0 ? '+' : verdict.change < 0 ? '−' : '±'}${Math.abs(verdict.change)}${unit}`;
+  return `${METRICS[verdict.metric].label}${change} on ${verdict.target} (p = ${formatP(verdict.pValue ?? 1)})`;
+}
+
+function mostCommonError(samples: readonly Sample[]): string {
+  const counts = new Map<string, { count: number; message: string }>();
+  for (const sample of samples) {
+    if (!sample.errorClass) continue;
+    const entry = counts.get(sample.errorClass) ?? { count: 0, message: sample.errorMessage ?? '' };
+    entry.count += 1;
+    counts.set(sample.errorClass, entry);
+  }
+  const [errorClass, entry] = [...counts].sort((a, b) => b[1].count - a[1].count)[0] ?? [
+    'unknown',
+    { count: 0, message: '' },
+  ];
+  return `${errorClass}${entry.message ? ` (${entry.message.slice(0, 160)})` : ''}`;
+}
+
+const warmAnswers = (samples: readonly Sample[]) =>
+  samples.filter((sample) => sample.phase === 'warm' && sample.errorClass === null);
+
+/** Why the run could not be judged at all (cancelled, failed, a target unusable), or null. */
+function undecidable(
+  plan: Plan | undefined,
+  run: RunResult | undefined,
+  error: ModelGateError | undefined,
+): Decision | null {
+  if (run?.cancelled || error?.kind === 'cancelled') {
+    const taken = run?.targets.reduce((sum, target) => sum + target.samples.length, 0) ?? 0;
+    return {
+      status: 'cancelled',
+      verdict: 'error',
+      verdictReason: `The run was cancelled after ${taken} calls; the report holds the samples taken so far.`,
+    };
+  }
+  if (error || !plan || !run)
+    return { status: 'failed', verdict: 'error', verdictReason: error?.message ?? 'The run did not start.' };
+  const unreachable = run.targets.filter((target) => !target.preflight.ok);
+  if (unreachable.length > 0)
+    return {
+      status: 'partial',
+      verdict: 'error',
+      verdictReason: unreachable.map((target) => target.preflight.diagnosis).join(' '),
+    };
+  const stopped = run.targets.filter((target) => target.stopped);
+  if (stopped.length > 0)
+    return { status: 'partial', verdict: 'error', verdictReason: stopped.map((target) => target.stopped).join(' ') };
+  const silent = run.targets.filter((target) => warmAnswers(target.samples).length === 0);
+  if (silent.length > 0)
+    return {
+      status: 'complete',
+      verdict: 'error',
+      verdictReason: silent
+        .map((target) => `No call to target "${target.target.name}" succeeded: ${mostCommonError(target.samples)}.`)
+        .join(' '),
+    };
+  const prose = run.targets.filter((target) => warmAnswers(target.samples).every((sample) => !sample.jsonValid));
+  if (prose.length > 0)
+    return {
+      status: 'complete',
+      verdict: 'error',
+      verdictReason: prose
+        .map(
+          (target) =>
+            `No answer from target "${target.target.name}" was valid JSON (${target.samples.filter((sample) => sample.phase === 'warm').length} answers; see "Calls worth a look" in the summary). The server may ignore response_format (try json-mode json_schema or none), or the model does not follow the output format.`,
+        )
+        .join(' '),
+    };
+  return null;
+}
+
+/** The verdict of a run that could be judged: regressions and thresholds first, then the baselines. */
+function judged(plan: Plan, run: RunResult, checks: readonly ThresholdCheck[], gate: GateOutcome): Decision {
+  if (plan.shard) {
+    const scenarios =
+      run.targets[0]?.samples.filter((sample) => sample.phase === 'warm').map((sample) => sample.scenario) ?? [];
+    return {
+      status: 'complete',
+      verdict: 'pass',
+      verdictReason: `Shard ${plan.shard.index} of ${plan.shard.count}: ${new Set(scenarios).size} scenarios measured; the merge job (mode: merge) gates all shards together.`,
+    };
+  }
+  const failed = checks.filter((check) => !check.passed);
+  const regressed = gate.verdicts.filter((verdict) => verdict.status === 'regressed');
+  if (failed.length > 0 || regressed.length > 0) {
+    const parts = [
+      ...(regressed.length > 0
+        ? [
+            `${plural(regressed.length, 'regression')} beyond margin and noise: ${regressed.map(describeRegression).join('; ')}`,
+          ]
+        : []),
+      ...(failed.length > 0
+        ? [
+            `${failed.length} of ${checks.length} thresholds not met: ${failed.map((check) => `${check.reason} on ${check.target}`).join('; ')}`,
+          ]
+        : []),
+    ];
+    return { status: 'complete', verdict: 'fail', verdictReason: `${parts.join('. ')}.` };
+  }
+  const incomparable = gate.baselines.filter((entry) => entry.status === 'incomparable');
+  if (incomparable.length > 0)
+    return {
+      status: 'complete',
+      verdict: 'incomparable',
+      verdictReason: incomparable.map((entry) => entry.reason).join(' '),
+    };
+  const missing = gate.baselines.filter((entry) => entry.status === 'missing');
+  if (missing.length > 0)
+    return {
+      status: 'complete',
+      verdict: 'no-baseline',
+      verdictReason: `No baseline for ${missing.map((entry) => `target "${entry.target}" (${entry.path})`).join(', ')}: nothing to compare with, so nothing is gated but the thresholds. Write one with mode: baseline (CLI: model-gate baseline) and commit it.`,
+    };
+  const written = gate.baselines.filter((entry) => entry.status === 'written');
+  if (written.length > 0 && writesBaselines(plan.gate.mode)) {
+    const notes = written
+      .filter((entry) => entry.reason)
+      .map((entry) => ` ${entry.path}: ${entry.reason}.`)
+      .join('');
+    return {
+      status: 'complete',
+      verdict: 'pass',
+      verdictReason: `Baseline written: ${written.map((entry) => `${entry.path} (${plural(entry.runs, 'run')} kept)`).join(', ')}. Commit it so that pull requests are gated against it.${notes}`,
+    };
+  }
+  const gated = gate.verdicts.filter((verdict) => verdict.pValue !== null).length;
+  const thresholdText = checks.length > 0 ? ` All ${checks.length} thresholds met.` : '';
+  const historyText =
+    written.length > 0
+      ? ` This run was added to the baseline history: ${written.map((entry) => `${entry.path} (${entry.runs} runs kept)`).join(', ')}; commit it.`
+      : '';
+  return {
+    status: 'complete',
+    verdict: 'pass',
+    verdictReason: `No regression: ${gated} gated metrics within their margins or within noise (run-wide false-alarm rate ${plan.gate.alpha * 100} %).${thresholdText}${historyText}`,
+  };
+}
+
+export function decideRun(
+  plan: Plan | undefined,
+  run: RunResult | undefined,
+  error: ModelGateError | undefined,
+  checks: readonly ThresholdCheck[],
+  gate: GateOutcome,
+): Decision {
+  const early = undecidable(plan, run, error);
+  if (early || !plan || !run)
+    return early ?? { status: 'failed', verdict: 'error', verdictReason: 'The run did not start.' };
+  return judged(plan, run, checks, gate);
+}
