@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assembleSuite, builtinSuiteDefinition, builtinSuiteIds, scenarioImagePath } from '../src/suite/load.js';
-import { builtinSuitesDir } from '../src/suite/resources.js';
+import { builtinSuitesDir } from '../src/lib/resources.js';
 import { renderSuiteImages } from '../src/suite/render-suite.js';
 
 const catalog: Record<string, string> = {};

@@ -2,7 +2,7 @@
 // `keep_alive`). Over the OpenAI-compatible /v1 it cannot unload a model or report its own
 // durations; here the model is unloaded (keep_alive 0) and seen gone from /api/ps before the
 // cold call, and every answer carries Ollama's load, prompt and decode durations.
-import type { ToolCall } from '../score/tool-call.js';
+import type { ToolCall } from '../suite/schema.js';
 import type { RunSettings, Target } from '../config/schema.js';
 import {
   hostAndPort,
@@ -30,7 +30,7 @@ import type {
   PreflightResult,
   ServerTimings,
 } from './types.js';
-import { displayUrl } from './url.js';
+import { displayUrl } from '../lib/url.js';
 import { round } from '../lib/round.js';
 
 const PREFLIGHT_TIMEOUT_CAP_MS = 20_000;

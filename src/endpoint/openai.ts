@@ -14,8 +14,8 @@ import {
   StreamClock,
   trackRequest,
 } from './stream-timing.js';
-import { displayUrl } from './url.js';
-import type { ToolCall } from '../score/tool-call.js';
+import { displayUrl } from '../lib/url.js';
+import type { ToolCall } from '../suite/schema.js';
 import { round } from '../lib/round.js';
 
 const PREFLIGHT_TIMEOUT_CAP_MS = 20_000;

@@ -1,5 +1,5 @@
 // The one interface every endpoint kind implements; the runner sees nothing else.
-import type { ToolCall } from '../score/tool-call.js';
+import type { ToolCall } from '../suite/schema.js';
 import type { ToolDefinition } from '../suite/schema.js';
 
 export interface ChatRequest {

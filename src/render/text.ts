@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as fontkit from 'fontkit';
-import { fontsDir } from '../suite/resources.js';
+import { fontsDir } from '../lib/resources.js';
 
 export interface Fonts {
   regular: fontkit.Font;

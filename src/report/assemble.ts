@@ -3,7 +3,7 @@ import { median } from 'simple-statistics';
 import type { Plan } from '../config/schema.js';
 import type { Comparison } from '../compare/paired.js';
 import { costOf } from '../compare/run-comparisons.js';
-import { displayUrl } from '../endpoint/url.js';
+import { displayUrl } from '../lib/url.js';
 import type { GateOutcome } from '../gate/apply-baselines.js';
 import type { ThresholdCheck } from '../gate/thresholds.js';
 import type { Decision } from '../gate/verdict.js';

@@ -1,13 +1,10 @@
 // report.json: the versioned, documented record of one run (docs/report-schema.md describes it).
-import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../lib/files.js';
 import { baselineUseSchema, flipSchema } from '../gate/apply-baselines.js';
 import { metricVerdictSchema } from '../gate/rules.js';
 import { thresholdCheckSchema } from '../gate/thresholds.js';
 import { runStatusSchema, verdictSchema } from '../gate/verdict.js';
 import { CALL_PROBLEMS } from '../measure/call-outcome.js';
-import { junitXml } from './junit.js';
 import { targetMeasurementSchema } from '../measure/metrics.js';
 import { targetCostSchema } from '../compare/cost.js';
 import { comparisonSchema } from '../compare/paired.js';
@@ -145,17 +142,3 @@ export const reportSchema = z.object({
 
 export type Report = z.infer<typeof reportSchema>;
 export type TargetReport = z.infer<typeof targetReportSchema>;
-
-export function writeReportFiles(
-  reportDir: string,
-  report: Report,
-  summaryMarkdown: string,
-  commentMarkdown: string,
-): string {
-  const reportPath = join(reportDir, REPORT_FILE);
-  writeFileAtomic(join(reportDir, SUMMARY_FILE), summaryMarkdown);
-  writeFileAtomic(join(reportDir, COMMENT_FILE), commentMarkdown);
-  writeFileAtomic(join(reportDir, JUNIT_FILE), junitXml(report));
-  writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
-  return reportPath;
-}

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import type { Target } from '../config/schema.js';
 import { shortMessage } from '../endpoint/diagnose.js';
 import type { ColdStartNote, Endpoint } from '../endpoint/types.js';
-import { displayUrl } from '../endpoint/url.js';
+import { displayUrl } from '../lib/url.js';
 
 const READY_POLL_MS = 250;
 const STDERR_TAIL_CHARS = 300;

@@ -6,10 +6,10 @@ import type { FlaggedItemsScorer, Scenario, Suite } from '../suite/schema.js';
 import { scoreCoordinates } from './coordinates.js';
 import { scoreExtraction } from './extraction.js';
 import { foldText, isRecord, parseJsonAnswer } from './text.js';
-import { routedCall, scoreToolCall, type ToolCall } from './tool-call.js';
+import type { ToolCall } from '../suite/schema.js';
+import { routedCall, scoreToolCall } from './tool-call.js';
 
 export { foldText, parseJsonAnswer } from './text.js';
-export type { ToolCall } from './tool-call.js';
 
 export interface AnswerScore {
   jsonValid: boolean;

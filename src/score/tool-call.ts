@@ -1,13 +1,7 @@
 // Scores a routing answer: the tool a model called (natively, through OpenAI's tools, or in the JSON
 // fallback {"tool": ..., "arguments": {...}}), its arguments, and the keywords it carried.
-import type { Expectation } from '../suite/schema.js';
+import type { Expectation, ToolCall } from '../suite/schema.js';
 import { compactKey, foldText, isRecord, parseJsonAnswer } from './text.js';
-
-export interface ToolCall {
-  name: string;
-  /** The arguments as the model wrote them: a JSON object's text. */
-  arguments: string;
-}
 
 export interface RoutedCall {
   tool: string | null;

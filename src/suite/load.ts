@@ -8,7 +8,7 @@ import stringify from 'safe-stable-stringify';
 import { parse as parseYaml } from 'yaml';
 import { suiteError } from '../lib/errors.js';
 import { nestingProblem } from '../lib/yaml-limits.js';
-import { builtinSuitesDir } from './resources.js';
+import { builtinSuitesDir } from '../lib/resources.js';
 import {
   suiteFileSchema,
   type Scenario,

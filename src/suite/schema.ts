@@ -194,6 +194,12 @@ export type ExtractionScorer = z.infer<typeof extractionScorerSchema>;
 export type CoordinatesScorer = z.infer<typeof coordinatesScorerSchema>;
 export type ToolDefinition = z.infer<typeof toolSchema>;
 
+/** A call of one of the suite's tools, as a model made it: the arguments are the JSON text it wrote. */
+export interface ToolCall {
+  name: string;
+  arguments: string;
+}
+
 export interface ScenarioImage {
   mediaType: 'image/png' | 'image/jpeg';
   bytes: Buffer;
