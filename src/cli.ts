@@ -8,8 +8,9 @@ import cliProgress from 'cli-progress';
 import { cliFlagName } from './config/load.js';
 import { DEFAULT_CONFIG_PATH } from './config/schema.js';
 import { errorMessage, ModelGateError } from './lib/errors.js';
-import { RUN_INPUT_NAMES } from './inputs.js';
+import { INPUTS } from './inputs.js';
 import { runModelGate } from './pipeline.js';
+import { progressLine } from './report/progress.js';
 import {
   builtinSuiteDefinition,
   builtinSuiteIds,
@@ -23,6 +24,13 @@ import { defined } from './lib/defined.js';
 
 const EXIT = { pass: 0, fail: 1, 'no-baseline': 0, incomparable: 0, error: 2, cancelled: 130 } as const;
 
+/** One line per flag, from the one list of inputs. */
+function runFlagsHelp(): string {
+  return INPUTS.filter((input) => input.flag)
+    .map((input) => `  ${`--${input.name} ${input.flag?.value ?? ''}`.padEnd(34)} ${input.flag?.summary ?? ''}`)
+    .join('\n');
+}
+
 const HELP = `model-gate ${VERSION} — regression gate for self-hosted LLM and VLM endpoints
 
 Usage:
@@ -33,31 +41,9 @@ Usage:
   model-gate suites                   list the built-in suites and their fingerprints
   model-gate render <suite> --out DIR write the suite's scenario images (--fresh re-renders them)
 
-Flags of "run", "baseline" and "merge" (the action's inputs, same names):
-  --base-url URL        OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1
-  --model NAME          model name the server serves
-  --api-key-env VAR     environment variable that holds the API key (keys are never taken as flags)
-  --target-name NAME    name of the target (default: from the model name)
-  --json-mode MODE      json_object (default), json_schema or none
-  --config FILE         YAML config with several targets (default: ${DEFAULT_CONFIG_PATH} if present)
-  --suite ID|FILE       built-in suite (default: safety-checks) or your own suite's YAML file
-  --tool-mode MODE      tool-call suites: native (function calling, default) or json
-  --shard I/N           run the I-th of N balanced slices of the suite (merge them with "merge")
-  --shards-dir DIR      merge: the folder holding the shards' report folders
-  --warm-runs N         warm runs per scenario (default 3)
-  --concurrency N       calls in flight (default 1)
-  --timeout SECONDS     per-call timeout (default 120)
-  --temperature T       sampling temperature (default 0)
-  --max-tokens N        answer length cap (default 512)
-  --report-dir DIR      where report.json, summary.md and samples.jsonl go (default model-gate-report)
-  --baseline-dir DIR    where baselines/<suite>/<target>.json live (default baselines)
-  --alpha A             false-alarm rate of a whole run over all gated metrics (default 0.01)
-  --on-regression MODE  fail (default: exit 1) or warn (report, exit 0)
-  --confirm-runs BOOL   re-run the scenarios of a suspicious metric once before deciding (default true)
-  --min-detection-rate-pct, --max-false-positive-rate-pct, --min-json-valid-rate-pct,
-  --min-schema-valid-rate-pct, --max-error-rate-pct, --max-warm-latency-p95-ms,
-  --max-cold-start-ms, --max-ttft-p95-ms   absolute thresholds; any not met makes the verdict "fail"
-  --quiet               no progress output
+Flags of "run", "baseline" and "merge" (the action's inputs, same names; docs/reference.md):
+${runFlagsHelp()}
+  --quiet                            no progress output
 
 Exit status: 0 pass, no-baseline or incomparable; 1 fail; 2 error (bad input or unusable endpoint); 130 cancelled.
 `;
@@ -69,7 +55,7 @@ class UsageError extends ModelGateError {
 }
 
 async function runCommand(args: string[], mode: 'gate' | 'baseline' | 'merge' | 'merge-baseline'): Promise<number> {
-  const runFlags = RUN_INPUT_NAMES.filter((name) => name !== 'api-key' && name !== 'mode');
+  const runFlags = INPUTS.filter((input) => input.flag).map((input) => input.name);
   const { values } = parseArgs({
     args,
     options: {
@@ -140,10 +126,7 @@ async function runCommand(args: string[], mode: 'gate' | 'baseline' | 'merge' | 
           ? `error ${sample.errorClass}`
           : `${sample.scenario} ${Math.round(sample.latencyMs)} ms`;
         if (bar) bar.increment(1, { target: progress.target, last });
-        else
-          say(
-            `[${progress.done}/${progress.total}] ${progress.target} · ${sample.scenario} · ${sample.phase} · ${last}`,
-          );
+        else say(progressLine(sample, progress));
       },
     });
     bar?.stop();
