@@ -43,6 +43,8 @@ export type GateTest = 'rate' | 'score' | 'location' | 'tail' | 'cold-start' | '
 
 export interface MetricEntry {
   label: string;
+  /** What it measures, in a phrase (the reference and the threshold inputs' descriptions). */
+  description: string;
   /** In sentences ("a −12 point drop in detection"). */
   shortLabel: string;
   unit: '%' | 'ms' | 'tok/s';
@@ -66,8 +68,16 @@ export interface MetricEntry {
 const entry = <const E extends Omit<MetricEntry, 'shortLabel'> & { shortLabel?: string }>(
   fields: E,
 ): E & MetricEntry => ({ ...fields, shortLabel: fields.shortLabel ?? fields.label.toLowerCase() });
-const score = (label: string, name: string, binary: boolean, margin: number, gatedByDefault: boolean) =>
+const score = (
+  label: string,
+  description: string,
+  name: string,
+  binary: boolean,
+  margin: number,
+  gatedByDefault: boolean,
+) =>
   entry({
+    description,
     label,
     unit: '%',
     better: 'higher',
@@ -79,6 +89,7 @@ const score = (label: string, name: string, binary: boolean, margin: number, gat
 
 export const METRICS = {
   detectionRatePct: entry({
+    description: 'share of planted anomalies the model reported (a failed call is a miss)',
     label: 'Detection rate',
     shortLabel: 'detection',
     unit: '%',
@@ -91,6 +102,7 @@ export const METRICS = {
     paired: 'points',
   }),
   falsePositiveRatePct: entry({
+    description: 'share of answered clean screens the model flagged anyway',
     label: 'False-positive rate',
     shortLabel: 'false positives',
     unit: '%',
@@ -103,6 +115,7 @@ export const METRICS = {
     paired: 'points',
   }),
   jsonValidRatePct: entry({
+    description: 'share of answers that parse as JSON',
     label: 'JSON valid',
     unit: '%',
     better: 'higher',
@@ -113,6 +126,7 @@ export const METRICS = {
     paired: 'points',
   }),
   schemaValidRatePct: entry({
+    description: "share of answers that meet the suite's output schema",
     label: 'Schema valid',
     unit: '%',
     better: 'higher',
@@ -122,6 +136,7 @@ export const METRICS = {
     threshold: { name: 'min-schema-valid-rate-pct', bound: 'min' },
   }),
   errorRatePct: entry({
+    description: 'share of calls that failed (timeouts, HTTP errors, broken streams), retried attempts included',
     label: 'Errors',
     unit: '%',
     better: 'lower',
@@ -132,6 +147,7 @@ export const METRICS = {
     paired: 'points',
   }),
   coldStartMs: entry({
+    description: 'latency of the first call, on a server made cold where the kind allows it',
     label: 'Cold start',
     unit: 'ms',
     better: 'lower',
@@ -141,6 +157,7 @@ export const METRICS = {
     threshold: { name: 'max-cold-start-ms', bound: 'max' },
   }),
   warmLatencyMeanMs: entry({
+    description: 'mean end-to-end latency of the warm calls timed at the latency concurrency',
     label: 'Warm latency mean',
     unit: 'ms',
     better: 'lower',
@@ -149,6 +166,7 @@ export const METRICS = {
     gate: { test: 'none', margin: 10, gatedByDefault: false },
   }),
   warmLatencyP50Ms: entry({
+    description: 'median end-to-end latency of the warm calls timed at the latency concurrency',
     label: 'Warm latency p50',
     unit: 'ms',
     better: 'lower',
@@ -158,6 +176,7 @@ export const METRICS = {
     paired: '%',
   }),
   warmLatencyP95Ms: entry({
+    description: '95th percentile of the end-to-end latency of the warm calls',
     label: 'Warm latency p95',
     unit: 'ms',
     better: 'lower',
@@ -167,6 +186,7 @@ export const METRICS = {
     threshold: { name: 'max-warm-latency-p95-ms', bound: 'max' },
   }),
   ttftP50Ms: entry({
+    description: 'median time from the request leaving to the first token arriving',
     label: 'Time to first token p50',
     unit: 'ms',
     better: 'lower',
@@ -176,6 +196,7 @@ export const METRICS = {
     paired: '%',
   }),
   ttftP95Ms: entry({
+    description: '95th percentile of the time to first token',
     label: 'Time to first token p95',
     unit: 'ms',
     better: 'lower',
@@ -185,6 +206,7 @@ export const METRICS = {
     threshold: { name: 'max-ttft-p95-ms', bound: 'max' },
   }),
   outputTokensPerSecond: entry({
+    description: 'median decode speed of the warm calls',
     label: 'Output tokens/s (median)',
     unit: 'tok/s',
     better: 'higher',
@@ -193,6 +215,7 @@ export const METRICS = {
     gate: { test: 'location', margin: 10, gatedByDefault: false },
   }),
   interTokenMeanMs: entry({
+    description: 'median over calls of the mean gap between streamed tokens',
     label: 'Inter-token latency mean (median of calls)',
     unit: 'ms',
     better: 'lower',
@@ -201,6 +224,7 @@ export const METRICS = {
     gate: { test: 'location', margin: 10, gatedByDefault: false },
   }),
   interTokenP95Ms: entry({
+    description: 'median over calls of the 95th percentile gap between streamed tokens',
     label: 'Inter-token latency p95 (median of calls)',
     unit: 'ms',
     better: 'lower',
@@ -210,16 +234,79 @@ export const METRICS = {
   }),
   // Suites scored against ground truth: each gates its primary score and the format; the rest is
   // reported. Listed in the order a per-category table shows them, the primary scores first.
-  entityRecallPct: score('Entity recall', 'entityRecall', false, 5, true),
-  entityPrecisionPct: score('Entity precision', 'entityPrecision', false, 5, false),
-  relationRecallPct: score('Relation recall', 'relationRecall', false, 10, false),
-  ocrRecallPct: score('OCR word recall', 'ocrRecall', false, 5, false),
-  ocrJaccardPct: score('OCR word similarity (Jaccard)', 'ocrJaccard', false, 5, false),
-  toolAccuracyPct: score('Tool routing accuracy', 'toolAccuracy', true, 5, true),
-  argumentMatchPct: score('Argument match', 'argumentMatch', false, 5, false),
-  keywordMatchPct: score('Keyword match', 'keywordMatch', false, 5, false),
-  coordinateHitPct: score('Coordinate hits', 'coordinateHit', false, 5, true),
-  formatAdherencePct: score('Format adherence', 'formatAdherence', true, 5, true),
+  entityRecallPct: score(
+    'Entity recall',
+    "share of the slide's entities found, aliases and spacing forgiven",
+    'entityRecall',
+    false,
+    5,
+    true,
+  ),
+  entityPrecisionPct: score(
+    'Entity precision',
+    'share of the entities named that are on the slide',
+    'entityPrecision',
+    false,
+    5,
+    false,
+  ),
+  relationRecallPct: score(
+    'Relation recall',
+    "share of the diagram's relations found",
+    'relationRecall',
+    false,
+    10,
+    false,
+  ),
+  ocrRecallPct: score('OCR word recall', "share of the slide's words transcribed", 'ocrRecall', false, 5, false),
+  ocrJaccardPct: score(
+    'OCR word similarity (Jaccard)',
+    'overlap of transcribed and true words (Jaccard)',
+    'ocrJaccard',
+    false,
+    5,
+    false,
+  ),
+  toolAccuracyPct: score(
+    'Tool routing accuracy',
+    'share of commands routed to the right tool',
+    'toolAccuracy',
+    true,
+    5,
+    true,
+  ),
+  argumentMatchPct: score(
+    'Argument match',
+    'share of expected tool arguments given right',
+    'argumentMatch',
+    false,
+    5,
+    false,
+  ),
+  keywordMatchPct: score(
+    'Keyword match',
+    'share of expected keywords present in the answer',
+    'keywordMatch',
+    false,
+    5,
+    false,
+  ),
+  coordinateHitPct: score(
+    'Coordinate hits',
+    "share of points placed within tolerance of the target's centre",
+    'coordinateHit',
+    false,
+    5,
+    true,
+  ),
+  formatAdherencePct: score(
+    'Format adherence',
+    'share of answers in the coordinate format asked for',
+    'formatAdherence',
+    true,
+    5,
+    true,
+  ),
 } satisfies Record<string, MetricEntry>;
 
 export type MetricName = keyof typeof METRICS;

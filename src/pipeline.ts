@@ -18,7 +18,8 @@ import { assembleReport, reportedRun, targetReport } from './report/assemble.js'
 import { writeTrendCharts } from './report/charts.js';
 import { commentBody, commentMarkerFor } from './report/comment.js';
 import { summaryLine, summaryMarkdown } from './report/markdown.js';
-import { REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE, writeReportFiles, type Report } from './report/report.js';
+import { REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE, type Report } from './report/report.js';
+import { writeReportFiles } from './report/write.js';
 import { runSuite, type Progress, type RunResult } from './run/runner.js';
 import type { Sample } from './run/sample.js';
 import { openSampleLog, type SampleLog } from './run/sample-log.js';
@@ -36,6 +37,8 @@ export interface RunLogger {
 
 export interface RunRequest {
   inputs: RawInputs;
+  /** A shell's own input that did not parse: the run stops before any call, and the report names it. */
+  inputError?: ModelGateError;
   configPath: string;
   /** The user named the config file, so its absence is an error rather than "no config". */
   configRequired: boolean;
@@ -173,6 +176,7 @@ function gateStage(measuring: Measuring, run: RunResult, startedAt: string, shar
 
 /** Every stage up to the gate, recording each result in `stages` as soon as it exists. */
 async function runStages(request: RunRequest, startedAt: string, stages: Stages): Promise<void> {
+  if (request.inputError) throw request.inputError;
   const configFile = loadConfigFile(request.configPath, { required: request.configRequired });
   let plan = resolvePlan(request.inputs, configFile, request.env, request.nameOf, request.configPath);
   stages.plan = plan;

@@ -8,6 +8,8 @@ import { nestingProblem } from '../lib/yaml-limits.js';
 import { parseShard, type ShardSpec } from '../shard/slice.js';
 import {
   alphaSchema,
+  commentModeSchema,
+  type ActionSettings,
   configFileSchema,
   DEFAULT_ALPHA,
   DEFAULT_BASELINE_DIR,
@@ -75,7 +77,7 @@ export function loadConfigFile(path: string, options: { required: boolean }): Co
   if (!existsSync(path)) {
     if (options.required) {
       throw configError(
-        `Config file ${path} does not exist. Create it (see the README's "Config file" section) or point the config input / --config flag at the right path.`,
+        `Config file ${path} does not exist. Create it (see "Config file" in docs/usage.md) or point the config input / --config flag at the right path.`,
       );
     }
     return undefined;
@@ -130,7 +132,7 @@ export function loadConfigFile(path: string, options: { required: boolean }): Co
       );
     const more = located.length > 5 ? ` (and ${located.length - 5} more)` : '';
     throw configError(
-      `Config file ${path}: ${shown.join('; ')}${more}. See the README's "Config file" section for the allowed fields.`,
+      `Config file ${path}: ${shown.join('; ')}${more}. See "Config file" in docs/usage.md for the allowed fields.`,
     );
   }
   return parsed.data;
@@ -423,5 +425,15 @@ function resolveGateSettings(inputs: RawInputs, configFile: ConfigFile | undefin
     confirmRuns: booleanInput(inputs, 'confirm-runs', nameOf) ?? configFile?.['confirm-runs'] ?? true,
     updateBaselineOnPass: booleanInput(inputs, 'update-baseline-on-pass', nameOf) ?? false,
     rules,
+  };
+}
+
+/** The action's own inputs (comment, comment-key, github-token, tracking-issue), checked before the run. */
+export function parseActionSettings(inputs: RawInputs, nameOf: InputNamer): ActionSettings {
+  return {
+    githubToken: inputs['github-token']?.trim() ?? '',
+    comment: choiceInput(inputs, 'comment', commentModeSchema, nameOf) ?? 'on-regression',
+    commentKey: inputs['comment-key']?.trim() ?? '',
+    trackingIssue: booleanInput(inputs, 'tracking-issue', nameOf) ?? true,
   };
 }

@@ -151,6 +151,20 @@ export const mergesShards = (mode: z.infer<typeof modeSchema>) => mode === 'merg
 export const onRegressionSchema = z.enum(['fail', 'warn'], {
   error: 'expected "fail" (fail the step) or "warn" (report only)',
 });
+/** When the action comments on a pull request. */
+export const COMMENT_MODES = ['always', 'on-regression', 'never'] as const;
+export type CommentMode = (typeof COMMENT_MODES)[number];
+export const commentModeSchema = z.enum(COMMENT_MODES, { error: 'expected always, on-regression or never' });
+
+/** The action's own inputs, for the GitHub side of a run (the CLI has none of them). */
+export interface ActionSettings {
+  githubToken: string;
+  comment: CommentMode;
+  /** What makes this run's comment distinct; empty: the workflow name and the suite or config. */
+  commentKey: string;
+  trackingIssue: boolean;
+}
+
 export const alphaSchema = numberBetween(0.0001, 0.2, ' (the false-alarm rate of a whole run, e.g. 0.01)');
 
 export const gateRuleSchema = z.strictObject({

@@ -18,8 +18,7 @@ export interface CommentApi {
   updateComment(id: number, body: string): Promise<IssueComment>;
 }
 
-export const COMMENT_MODES = ['always', 'on-regression', 'never'] as const;
-export type CommentMode = (typeof COMMENT_MODES)[number];
+import type { CommentMode } from '../config/schema.js';
 
 export interface CommentOutcome {
   status: 'created' | 'updated' | 'skipped' | 'not-allowed' | 'failed';

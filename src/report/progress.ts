@@ -1,0 +1,23 @@
+// One line per call for a log as a run goes, the same from the action and the CLI.
+import { callOutcome, type CallOutcome } from '../measure/call-outcome.js';
+import type { Progress } from '../run/runner.js';
+import type { Sample } from '../run/sample.js';
+
+const OUTCOME_WORDS: Record<CallOutcome, string> = {
+  error: 'error',
+  'invalid-json': 'invalid JSON',
+  'schema-invalid': 'breaks the schema',
+  missed: 'missed',
+  'false-positive': 'false positive',
+  'low-score': 'low score',
+  detected: 'detected',
+  clean: 'clean',
+  passed: 'passed',
+};
+
+export function progressLine(sample: Sample, progress: Progress): string {
+  const outcome = callOutcome(sample, { anomaly: sample.anomaly });
+  const word = outcome === 'error' ? `error ${sample.errorClass ?? ''}`.trim() : OUTCOME_WORDS[outcome];
+  const run = sample.phase === 'warm' ? ` run ${sample.run}` : '';
+  return `[${progress.done}/${progress.total}] ${progress.target} · ${sample.scenario} · ${sample.phase}${run} · ${Math.round(sample.latencyMs)} ms · ${word}`;
+}
