@@ -45,21 +45,21 @@ describe('bad input', () => {
     );
     expect(result.code).toBe(2);
     expect(report.verdictReason).toBe(
-      `Config file ${config}: targets[0].base-url (line 4): expected an http:// or https:// URL such as http://127.0.0.1:8000/v1. See the README's "Config file" section for the allowed fields.`,
+      `Config file ${config}: targets[0].base-url (line 4): expected an http:// or https:// URL such as http://127.0.0.1:8000/v1. See "Config file" in docs/usage.md for the allowed fields.`,
     );
   });
 
   it('an unknown key and a wrong-typed setting, both named', async () => {
     const { report, config } = await runWithConfig('settings:\n  warmruns: 3\n  concurrency: lots\n');
     expect(report.verdictReason).toBe(
-      `Config file ${config}: settings.warmruns (line 2): unknown key (allowed here: warm-runs, concurrency, latency-concurrency, latency-runs, timeout, temperature, max-tokens, retries); settings.concurrency (line 3): expected a whole number from 1 to 256. See the README's "Config file" section for the allowed fields.`,
+      `Config file ${config}: settings.warmruns (line 2): unknown key (allowed here: warm-runs, concurrency, latency-concurrency, latency-runs, timeout, temperature, max-tokens, retries); settings.concurrency (line 3): expected a whole number from 1 to 256. See "Config file" in docs/usage.md for the allowed fields.`,
     );
   });
 
   it('a gate on an unknown metric, and a wrong alpha', async () => {
     const { report, config } = await runWithConfig('gates:\n  latency: { margin: 5 }\nalpha: 0.5\n');
     expect(report.verdictReason).toBe(
-      `Config file ${config}: gates.latency (line 2): unknown metric (allowed: detection-rate-pct, false-positive-rate-pct, json-valid-rate-pct, schema-valid-rate-pct, error-rate-pct, cold-start-ms, warm-latency-mean-ms, warm-latency-p50-ms, warm-latency-p95-ms, ttft-p50-ms, ttft-p95-ms, output-tokens-per-second, inter-token-mean-ms, inter-token-p95-ms, entity-recall-pct, entity-precision-pct, relation-recall-pct, ocr-recall-pct, ocr-jaccard-pct, tool-accuracy-pct, argument-match-pct, keyword-match-pct, coordinate-hit-pct, format-adherence-pct); alpha (line 3): expected a number from 0.0001 to 0.2 (the false-alarm rate of a whole run, e.g. 0.01). See the README's "Config file" section for the allowed fields.`,
+      `Config file ${config}: gates.latency (line 2): unknown metric (allowed: detection-rate-pct, false-positive-rate-pct, json-valid-rate-pct, schema-valid-rate-pct, error-rate-pct, cold-start-ms, warm-latency-mean-ms, warm-latency-p50-ms, warm-latency-p95-ms, ttft-p50-ms, ttft-p95-ms, output-tokens-per-second, inter-token-mean-ms, inter-token-p95-ms, entity-recall-pct, entity-precision-pct, relation-recall-pct, ocr-recall-pct, ocr-jaccard-pct, tool-accuracy-pct, argument-match-pct, keyword-match-pct, coordinate-hit-pct, format-adherence-pct); alpha (line 3): expected a number from 0.0001 to 0.2 (the false-alarm rate of a whole run, e.g. 0.01). See "Config file" in docs/usage.md for the allowed fields.`,
     );
   });
 
@@ -68,7 +68,7 @@ describe('bad input', () => {
     const result = await runCli(['run', '--config', join(dir, 'nope.yml'), '--report-dir', dir]);
     expect(result.code).toBe(2);
     expect(readReport(dir).verdictReason).toBe(
-      `Config file ${join(dir, 'nope.yml')} does not exist. Create it (see the README's "Config file" section) or point the config input / --config flag at the right path.`,
+      `Config file ${join(dir, 'nope.yml')} does not exist. Create it (see "Config file" in docs/usage.md) or point the config input / --config flag at the right path.`,
     );
   });
 

@@ -45,7 +45,7 @@ describe('hostile configs', () => {
     [
       'config-wrong-types.yml',
       (path: string) =>
-        `Config file ${path}: targets (line 1): expected a list of targets, each with name, base-url and model; settings.warm-runs (line 3): expected a whole number from 1 to 1000; alpha (line 4): expected a number from 0.0001 to 0.2 (the false-alarm rate of a whole run, e.g. 0.01). See the README's "Config file" section for the allowed fields.`,
+        `Config file ${path}: targets (line 1): expected a list of targets, each with name, base-url and model; settings.warm-runs (line 3): expected a whole number from 1 to 1000; alpha (line 4): expected a number from 0.0001 to 0.2 (the false-alarm rate of a whole run, e.g. 0.01). See "Config file" in docs/usage.md for the allowed fields.`,
     ],
   ])('%s', async (name, expected) => {
     const { code, report } = await run(['run', '--config', corpus(name)]);

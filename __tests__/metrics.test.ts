@@ -1,43 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { computeMetrics } from '../src/measure/metrics.js';
-import type { Sample } from '../src/run/sample.js';
-
-function sample(fields: Partial<Sample>): Sample {
-  return {
-    target: 't',
-    scenario: 's',
-    category: 'c',
-    anomaly: true,
-    run: 1,
-    phase: 'warm',
-    attempt: 1,
-    retried: false,
-    timed: true,
-    startedAt: '',
-    requestId: null,
-    latencyMs: 100,
-    ttftMs: 10,
-    outputTokens: 20,
-    outputTokensSource: 'server',
-    outputTokensPerSecond: 50,
-    jsonValid: true,
-    schemaValid: true,
-    flagged: true,
-    detected: true,
-    matchedKeywords: [],
-    scores: {},
-    tool: null,
-    inputTokens: null,
-    finishReason: 'stop',
-    interTokenMeanMs: null,
-    interTokenP95Ms: null,
-    serverTimings: null,
-    errorClass: null,
-    errorMessage: null,
-    excerpt: '',
-    ...fields,
-  };
-}
+import { sampleWith as sample } from './helpers/samples.js';
 
 describe('metrics', () => {
   it('quantiles match numpy.percentile (linear, type 7) on a reference sample', () => {
