@@ -216,16 +216,17 @@ export type RunSettingsConfig = z.infer<typeof settingsSchema>;
 export type ThresholdsConfig = z.infer<typeof thresholdsSchema>;
 
 /** Settings as the stages below the shells use them (camelCase, units in names). */
-export interface RunSettings {
-  warmRuns: number;
-  concurrency: number;
-  latencyConcurrency: number;
-  latencyRuns: number;
-  timeoutMs: number;
-  temperature: number;
-  maxTokens: number;
-  retries: number;
-}
+export const runSettingsSchema = z.object({
+  warmRuns: z.number(),
+  concurrency: z.number(),
+  latencyConcurrency: z.number(),
+  latencyRuns: z.number(),
+  timeoutMs: z.number(),
+  temperature: z.number(),
+  maxTokens: z.number(),
+  retries: z.number(),
+});
+export type RunSettings = z.infer<typeof runSettingsSchema>;
 
 export interface ColdStart {
   command: string;

@@ -32,6 +32,8 @@ import type {
 } from './types.js';
 import { displayUrl } from '../lib/url.js';
 import { round } from '../lib/round.js';
+import { streamLines } from '../lib/ndjson.js';
+import { z } from 'zod';
 
 const PREFLIGHT_TIMEOUT_CAP_MS = 20_000;
 const UNLOAD_TIMEOUT_MS = 30_000;
@@ -41,18 +43,41 @@ const NS_PER_MS = 1e6;
 /** The server's root: a base-url given with /v1 or /api still works. */
 export const ollamaRoot = (baseUrl: string) => baseUrl.replace(/\/(v1|api)$/, '');
 
-const durationMs = (value: unknown) =>
-  typeof value === 'number' && Number.isFinite(value) ? round(value / NS_PER_MS) : null;
-const countOrNull = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+/** A field of the server's that may be missing or of another type: read as absent then. */
+const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+const finite = lenient(z.number());
 
-export function ollamaTimings(final: Record<string, unknown>): ServerTimings {
+/** One line of /api/chat's stream, as far as model-gate reads it. */
+const chatChunkSchema = z.object({
+  error: lenient(z.string()),
+  message: lenient(
+    z.object({
+      content: lenient(z.string()),
+      // Ollama sends each tool call whole, its arguments an object rather than text.
+      tool_calls: lenient(z.array(z.unknown())),
+    }),
+  ),
+  done: lenient(z.boolean()),
+  done_reason: lenient(z.string()),
+  load_duration: finite,
+  prompt_eval_duration: finite,
+  prompt_eval_count: finite,
+  eval_duration: finite,
+  eval_count: finite,
+});
+type ChatChunk = z.infer<typeof chatChunkSchema>;
+const toolCallSchema = z.object({ function: z.object({ name: z.string(), arguments: z.unknown() }) });
+
+const durationMs = (value: number | undefined) => (value === undefined ? null : round(value / NS_PER_MS));
+
+export function ollamaTimings(final: ChatChunk): ServerTimings {
   return {
     source: 'ollama',
     loadMs: durationMs(final.load_duration),
     promptMs: durationMs(final.prompt_eval_duration),
-    promptTokens: countOrNull(final.prompt_eval_count),
+    promptTokens: final.prompt_eval_count ?? null,
     decodeMs: durationMs(final.eval_duration),
-    outputTokens: countOrNull(final.eval_count),
+    outputTokens: final.eval_count ?? null,
   };
 }
 
@@ -160,6 +185,108 @@ function classify(error: unknown, flags: { timedOut: boolean; cancelled: boolean
   return 'invalid-response';
 }
 
+/** The body of a POST /api/chat for one call. */
+function chatBody(target: Target, settings: RunSettings, request: ChatRequest): string {
+  const format =
+    target.jsonMode === 'json_object'
+      ? { format: 'json' }
+      : target.jsonMode === 'json_schema'
+        ? { format: request.outputSchema }
+        : {};
+  const image = request.imageDataUrl;
+  return JSON.stringify({
+    model: target.model,
+    messages: [
+      ...(request.system ? [{ role: 'system', content: request.system }] : []),
+      { role: 'user', content: request.prompt, ...(image ? { images: [image.slice(image.indexOf(',') + 1)] } : {}) },
+    ],
+    stream: true,
+    ...(request.tools?.length
+      ? {
+          tools: request.tools.map((tool) => ({
+            type: 'function',
+            function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+          })),
+        }
+      : format),
+    options: { temperature: settings.temperature, num_predict: settings.maxTokens },
+    ...(target.keepAlive !== undefined ? { keep_alive: target.keepAlive } : {}),
+  });
+}
+
+/** A failed HTTP answer, in one line: Ollama's own error message, or a description of an HTML page. */
+async function httpFailure(response: Response): Promise<{ errorClass: ErrorClass; message: string }> {
+  const text = (await response.text()).slice(0, 300);
+  let message = text;
+  try {
+    const error = (JSON.parse(text) as { error?: unknown }).error;
+    message = typeof error === 'string' ? error : text;
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return {
+    errorClass: `http-${response.status}`,
+    message:
+      htmlPageSummary(`${response.status} ${text}`) ?? `HTTP ${response.status}: ${message.replace(/\s+/g, ' ')}`,
+  };
+}
+
+/** What a call's stream held: its text, its tool calls, and the final message (done: true), if it came. */
+class ChatStream {
+  readonly parts: string[] = [];
+  readonly toolCalls: ToolCall[] = [];
+  final: ChatChunk | null = null;
+  private received = 0;
+
+  constructor(
+    private readonly clock: StreamClock,
+    private readonly charLimit: number,
+  ) {}
+
+  /** Reads one NDJSON line; throws on Ollama's mid-stream error, a line that is not JSON, or too long an answer. */
+  read(line: string): void {
+    if (!line.trim()) return;
+    const parsed = chatChunkSchema.safeParse(JSON.parse(line));
+    if (!parsed.success) return;
+    const chunk = parsed.data;
+    if (chunk.error !== undefined) throw new OllamaStreamError(chunk.error);
+    const content = chunk.message?.content;
+    if (content) {
+      this.clock.content();
+      this.parts.push(content);
+      this.received += content.length;
+      if (this.received > this.charLimit) throw new OversizedAnswer();
+    }
+    for (const entry of chunk.message?.tool_calls ?? []) {
+      const call = toolCallSchema.safeParse(entry);
+      if (!call.success) continue;
+      this.clock.content();
+      const { name, arguments: args } = call.data.function;
+      this.toolCalls.push({ name, arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}) });
+    }
+    if (chunk.done === true) this.final = chunk;
+  }
+
+  answer(final: ChatChunk): CallOutcome {
+    const clock = this.clock;
+    const timings = ollamaTimings(final);
+    return {
+      text: this.parts.join(''),
+      latencyMs: clock.elapsedMs(),
+      ttftMs: clock.ttftMs,
+      outputTokens: timings.outputTokens ?? (clock.chunks > 0 ? clock.chunks : null),
+      inputTokens: timings.promptTokens,
+      toolCalls: this.toolCalls.length > 0 ? this.toolCalls : null,
+      outputTokensSource: timings.outputTokens !== null ? 'server' : clock.chunks > 0 ? 'chunks' : null,
+      finishReason: final.done_reason ?? 'stop',
+      ...clock.interToken(),
+      serverTimings: timings,
+      errorClass: null,
+      errorMessage: null,
+    };
+  }
+}
+
 export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint {
   const root = ollamaRoot(target.baseUrl);
 
@@ -167,44 +294,12 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
     const deadline = callDeadline(settings.timeoutMs, request.signal);
     const clock = new StreamClock();
     const tracked = trackRequest(clock, request.requestId);
-    const parts: string[] = [];
-    const toolCalls: ToolCall[] = [];
     const charLimit = answerCharLimit(settings.maxTokens);
-    let received = 0;
-    let final: Record<string, unknown> | null = null;
+    const stream = new ChatStream(clock, charLimit);
     const failed = (errorClass: ErrorClass, errorMessage: string): CallOutcome =>
-      failedCall(clock, parts.join(''), errorClass, errorMessage);
+      failedCall(clock, stream.parts.join(''), errorClass, errorMessage);
     try {
-      const format =
-        target.jsonMode === 'json_object'
-          ? { format: 'json' }
-          : target.jsonMode === 'json_schema'
-            ? { format: request.outputSchema }
-            : {};
-      const body = JSON.stringify({
-        model: target.model,
-        messages: [
-          ...(request.system ? [{ role: 'system', content: request.system }] : []),
-          {
-            role: 'user',
-            content: request.prompt,
-            ...(request.imageDataUrl
-              ? { images: [request.imageDataUrl.slice(request.imageDataUrl.indexOf(',') + 1)] }
-              : {}),
-          },
-        ],
-        stream: true,
-        ...(request.tools?.length
-          ? {
-              tools: request.tools.map((tool) => ({
-                type: 'function',
-                function: { name: tool.name, description: tool.description, parameters: tool.parameters },
-              })),
-            }
-          : format),
-        options: { temperature: settings.temperature, num_predict: settings.maxTokens },
-        ...(target.keepAlive !== undefined ? { keep_alive: target.keepAlive } : {}),
-      });
+      const body = chatBody(target, settings, request);
       clock.sending();
       const response = await fetch(`${root}/api/chat`, {
         method: 'POST',
@@ -213,83 +308,20 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
         body,
       });
       if (!response.ok || !response.body) {
-        const text = (await response.text()).slice(0, 300);
-        let message = text;
-        try {
-          const error = (JSON.parse(text) as { error?: unknown }).error;
-          message = typeof error === 'string' ? error : text;
-        } catch {
-          // Not JSON: keep the text.
-        }
-        return failed(
-          `http-${response.status}`,
-          htmlPageSummary(`${response.status} ${text}`) ?? `HTTP ${response.status}: ${message.replace(/\s+/g, ' ')}`,
-        );
+        const failure = await httpFailure(response);
+        return failed(failure.errorClass, failure.message);
       }
-      // Newline-delimited JSON, one object per streamed piece; the last one has done: true.
-      const decoder = new TextDecoder();
-      let pending = '';
-      const handleLine = (line: string) => {
-        if (!line.trim()) return;
-        const message = JSON.parse(line) as Record<string, unknown>;
-        if (typeof message.error === 'string') throw new OllamaStreamError(message.error);
-        const content = (message.message as { content?: unknown } | undefined)?.content;
-        if (typeof content === 'string' && content.length > 0) {
-          clock.content();
-          parts.push(content);
-          received += content.length;
-          if (received > charLimit) throw new OversizedAnswer();
-        }
-        // Ollama sends each tool call whole, its arguments an object rather than text.
-        const calls = (message.message as { tool_calls?: unknown } | undefined)?.tool_calls;
-        if (Array.isArray(calls)) {
-          for (const entry of calls) {
-            const fn = (entry as { function?: { name?: unknown; arguments?: unknown } } | null)?.function;
-            if (typeof fn?.name !== 'string') continue;
-            clock.content();
-            toolCalls.push({
-              name: fn.name,
-              arguments: typeof fn.arguments === 'string' ? fn.arguments : JSON.stringify(fn.arguments ?? {}),
-            });
-          }
-        }
-        if (message.done === true) final = message;
-      };
-      for await (const bytes of response.body) {
-        pending += decoder.decode(bytes as Uint8Array, { stream: true });
-        let newline = pending.indexOf('\n');
-        while (newline >= 0) {
-          handleLine(pending.slice(0, newline));
-          pending = pending.slice(newline + 1);
-          newline = pending.indexOf('\n');
-        }
-      }
-      handleLine(pending + decoder.decode());
-      const done = final as Record<string, unknown> | null;
+      for await (const line of streamLines(response.body)) stream.read(line);
       const stopped = deadline.stopped();
       if (stopped) return failed(stopped.errorClass, stopped.message);
-      if (!done)
+      if (!stream.final)
         return failed('truncated-stream', 'the stream ended before Ollama sent its final message (done: true)');
-      const timings = ollamaTimings(done);
-      return {
-        text: parts.join(''),
-        latencyMs: clock.elapsedMs(),
-        ttftMs: clock.ttftMs,
-        outputTokens: timings.outputTokens ?? (clock.chunks > 0 ? clock.chunks : null),
-        inputTokens: timings.promptTokens,
-        toolCalls: toolCalls.length > 0 ? toolCalls : null,
-        outputTokensSource: timings.outputTokens !== null ? 'server' : clock.chunks > 0 ? 'chunks' : null,
-        finishReason: typeof done.done_reason === 'string' ? done.done_reason : 'stop',
-        ...clock.interToken(),
-        serverTimings: timings,
-        errorClass: null,
-        errorMessage: null,
-      };
+      return stream.answer(stream.final);
     } catch (error) {
       if (error instanceof OversizedAnswer)
         return failedCall(
           clock,
-          parts.join('').slice(0, 1000),
+          stream.parts.join('').slice(0, 1000),
           'oversized-response',
           oversizedMessage(charLimit, settings.maxTokens),
         );

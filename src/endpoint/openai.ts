@@ -16,6 +16,7 @@ import {
 } from './stream-timing.js';
 import { displayUrl } from '../lib/url.js';
 import type { ToolCall } from '../suite/schema.js';
+import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import { round } from '../lib/round.js';
 
 const PREFLIGHT_TIMEOUT_CAP_MS = 20_000;
@@ -56,6 +57,120 @@ const timedFetch: typeof fetch = (input, init) => {
   return fetch(input, init);
 };
 
+function responseFormat(target: Target, outputSchema: Record<string, unknown>) {
+  if (target.jsonMode === 'json_object') return { response_format: { type: 'json_object' as const } };
+  if (target.jsonMode === 'json_schema') {
+    return {
+      response_format: {
+        type: 'json_schema' as const,
+        json_schema: { name: 'answer', schema: outputSchema, strict: false },
+      },
+    };
+  }
+  return {};
+}
+
+/** The body of a streamed chat completion for one call. */
+function completionParams(
+  target: Target,
+  settings: RunSettings,
+  request: ChatRequest,
+): ChatCompletionCreateParamsStreaming {
+  return {
+    model: target.model,
+    messages: [
+      ...(request.system ? [{ role: 'system' as const, content: request.system }] : []),
+      {
+        role: 'user',
+        content: request.imageDataUrl
+          ? [
+              { type: 'text', text: request.prompt },
+              { type: 'image_url', image_url: { url: request.imageDataUrl } },
+            ]
+          : request.prompt,
+      },
+    ],
+    temperature: settings.temperature,
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the field every self-hosted server accepts
+    max_tokens: settings.maxTokens,
+    stream: true,
+    stream_options: { include_usage: true },
+    // With tools, the answer is a tool call: a JSON response format would forbid it on most servers.
+    ...(request.tools?.length
+      ? {
+          tools: request.tools.map((tool) => ({
+            type: 'function' as const,
+            function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+          })),
+          tool_choice: 'auto' as const,
+        }
+      : responseFormat(target, request.outputSchema)),
+  };
+}
+
+/** What a call's stream held so far: text, tool calls, finish reason, the server's counts and timings. */
+class CompletionStream {
+  private readonly parts: string[] = [];
+  private readonly toolCalls: ToolCall[] = [];
+  /** Characters of answer received, text and tool-call arguments. */
+  received = 0;
+  finishReason: string | null = null;
+  serverTimings: ServerTimings | null = null;
+  private usageTokens: number | null = null;
+  private inputTokens: number | null = null;
+
+  constructor(private readonly clock: StreamClock) {}
+
+  get text(): string {
+    return this.parts.join('');
+  }
+
+  read(chunk: ChatCompletionChunk): void {
+    // The server's chunks are untrusted: fields the types promise may be missing.
+    /* eslint-disable @typescript-eslint/no-unnecessary-condition */
+    const choice = chunk.choices?.[0];
+    const content = choice?.delta?.content;
+    if (content) {
+      this.clock.content();
+      this.parts.push(content);
+      this.received += content.length;
+    }
+    // Tool calls stream as pieces keyed by index: the name first, then the arguments' text.
+    for (const piece of choice?.delta?.tool_calls ?? []) {
+      /* eslint-enable @typescript-eslint/no-unnecessary-condition */
+      this.clock.content();
+      const call = (this.toolCalls[piece.index] ??= { name: '', arguments: '' });
+      if (piece.function?.name) call.name += piece.function.name;
+      if (piece.function?.arguments) call.arguments += piece.function.arguments;
+      this.received += piece.function?.arguments?.length ?? 0;
+    }
+    if (choice?.finish_reason) this.finishReason = choice.finish_reason;
+    if (chunk.usage && typeof chunk.usage.completion_tokens === 'number')
+      this.usageTokens = chunk.usage.completion_tokens;
+    if (chunk.usage && typeof chunk.usage.prompt_tokens === 'number') this.inputTokens = chunk.usage.prompt_tokens;
+    const timings = (chunk as { timings?: unknown }).timings;
+    if (timings) this.serverTimings = llamaCppTimings(timings);
+  }
+
+  outcome(): CallOutcome {
+    const { clock } = this;
+    return {
+      text: this.text,
+      latencyMs: clock.elapsedMs(),
+      ttftMs: clock.ttftMs,
+      outputTokens: this.usageTokens ?? (clock.chunks > 0 ? clock.chunks : null),
+      inputTokens: this.inputTokens,
+      toolCalls: this.toolCalls.length > 0 ? this.toolCalls.filter(Boolean) : null,
+      outputTokensSource: this.usageTokens !== null ? 'server' : clock.chunks > 0 ? 'chunks' : null,
+      finishReason: this.finishReason,
+      ...clock.interToken(),
+      serverTimings: this.serverTimings,
+      errorClass: null,
+      errorMessage: null,
+    };
+  }
+}
+
 export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint {
   const client = new OpenAI({
     baseURL: target.baseUrl,
@@ -65,139 +180,56 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
     fetch: timedFetch,
   });
 
-  function responseFormat(outputSchema: Record<string, unknown>) {
-    if (target.jsonMode === 'json_object') return { response_format: { type: 'json_object' as const } };
-    if (target.jsonMode === 'json_schema') {
-      return {
-        response_format: {
-          type: 'json_schema' as const,
-          json_schema: { name: 'answer', schema: outputSchema, strict: false },
-        },
-      };
-    }
-    return {};
-  }
-
   async function call(request: ChatRequest): Promise<CallOutcome> {
     const deadline = callDeadline(settings.timeoutMs, request.signal);
-    const signal = deadline.signal;
     const clock = new StreamClock();
     const tracked = trackRequest(clock, request.requestId);
-    let usageTokens: number | null = null;
-    let inputTokens: number | null = null;
-    const toolCalls: ToolCall[] = [];
     const charLimit = answerCharLimit(settings.maxTokens);
-    let received = 0;
-    let finishReason: string | null = null;
-    let serverTimings: ServerTimings | null = null;
-    const parts: string[] = [];
+    const answer = new CompletionStream(clock);
     try {
-      const stream = await client.chat.completions.create(
-        {
-          model: target.model,
-          messages: [
-            ...(request.system ? [{ role: 'system' as const, content: request.system }] : []),
-            {
-              role: 'user',
-              content: request.imageDataUrl
-                ? [
-                    { type: 'text', text: request.prompt },
-                    { type: 'image_url', image_url: { url: request.imageDataUrl } },
-                  ]
-                : request.prompt,
-            },
-          ],
-          temperature: settings.temperature,
-          // eslint-disable-next-line @typescript-eslint/no-deprecated -- the field every self-hosted server accepts
-          max_tokens: settings.maxTokens,
-          stream: true,
-          stream_options: { include_usage: true },
-          // With tools, the answer is a tool call: a JSON response format would forbid it on most servers.
-          ...(request.tools?.length
-            ? {
-                tools: request.tools.map((tool) => ({
-                  type: 'function' as const,
-                  function: { name: tool.name, description: tool.description, parameters: tool.parameters },
-                })),
-                tool_choice: 'auto' as const,
-              }
-            : responseFormat(request.outputSchema)),
-        },
-        { signal, maxRetries: 0, timeout: settings.timeoutMs, headers: { [REQUEST_ID_HEADER]: tracked.requestId } },
-      );
+      const stream = await client.chat.completions.create(completionParams(target, settings, request), {
+        signal: deadline.signal,
+        maxRetries: 0,
+        timeout: settings.timeoutMs,
+        headers: { [REQUEST_ID_HEADER]: tracked.requestId },
+      });
       for await (const chunk of stream) {
-        // The server's chunks are untrusted: fields the types promise may be missing.
-        /* eslint-disable @typescript-eslint/no-unnecessary-condition */
-        const choice = chunk.choices?.[0];
-        const content = choice?.delta?.content;
-        if (content) {
-          clock.content();
-          parts.push(content);
-          received += content.length;
-        }
-        // Tool calls stream as pieces keyed by index: the name first, then the arguments' text.
-        for (const piece of choice?.delta?.tool_calls ?? []) {
-          /* eslint-enable @typescript-eslint/no-unnecessary-condition */
-          clock.content();
-          const call = (toolCalls[piece.index] ??= { name: '', arguments: '' });
-          if (piece.function?.name) call.name += piece.function.name;
-          if (piece.function?.arguments) call.arguments += piece.function.arguments;
-          received += piece.function?.arguments?.length ?? 0;
-        }
+        answer.read(chunk);
         // Leaving the loop ends the response: the rest of an endless answer is never read.
-        if (received > charLimit) break;
-        if (choice?.finish_reason) finishReason = choice.finish_reason;
-        if (chunk.usage && typeof chunk.usage.completion_tokens === 'number')
-          usageTokens = chunk.usage.completion_tokens;
-        if (chunk.usage && typeof chunk.usage.prompt_tokens === 'number') inputTokens = chunk.usage.prompt_tokens;
-        const timings = (chunk as { timings?: unknown }).timings;
-        if (timings) serverTimings = llamaCppTimings(timings);
+        if (answer.received > charLimit) break;
       }
-      if (received > charLimit)
+      const { serverTimings } = answer;
+      if (answer.received > charLimit)
         return failedCall(
           clock,
-          parts.join('').slice(0, 1000),
+          answer.text.slice(0, 1000),
           'oversized-response',
           oversizedMessage(charLimit, settings.maxTokens),
           { serverTimings },
         );
       // An aborted stream can end quietly instead of throwing: that is our deadline or a cancellation.
       const stopped = deadline.stopped();
-      if (stopped) return failedCall(clock, parts.join(''), stopped.errorClass, stopped.message, { serverTimings });
-      if (finishReason === null) {
+      if (stopped) return failedCall(clock, answer.text, stopped.errorClass, stopped.message, { serverTimings });
+      if (answer.finishReason === null) {
         // Every OpenAI-compatible server ends a stream with a finish_reason; without one the
         // answer was cut short (a proxy or a crashing worker ending the response early).
         return failedCall(
           clock,
-          parts.join(''),
+          answer.text,
           'truncated-stream',
           `the stream ended without a finish_reason after ${clock.chunks} content chunks`,
           { serverTimings },
         );
       }
-      const outputTokens = usageTokens ?? (clock.chunks > 0 ? clock.chunks : null);
-      return {
-        text: parts.join(''),
-        latencyMs: clock.elapsedMs(),
-        ttftMs: clock.ttftMs,
-        outputTokens,
-        inputTokens,
-        toolCalls: toolCalls.length > 0 ? toolCalls.filter(Boolean) : null,
-        outputTokensSource: usageTokens !== null ? 'server' : clock.chunks > 0 ? 'chunks' : null,
-        finishReason,
-        ...clock.interToken(),
-        serverTimings,
-        errorClass: null,
-        errorMessage: null,
-      };
+      return answer.outcome();
     } catch (error) {
       const errorClass = classifyError(error, { timedOut: deadline.timedOut(), cancelled: request.signal.aborted });
       return failedCall(
         clock,
-        parts.join(''),
+        answer.text,
         errorClass,
         errorClass === 'timeout' ? deadline.timeoutMessage : shortMessage(error),
-        { finishReason, serverTimings },
+        { finishReason: answer.finishReason, serverTimings: answer.serverTimings },
       );
     } finally {
       deadline.dispose();

@@ -1,6 +1,6 @@
 // The one interface every endpoint kind implements; the runner sees nothing else.
-import type { ToolCall } from '../suite/schema.js';
-import type { ToolDefinition } from '../suite/schema.js';
+import { z } from 'zod';
+import type { ToolCall, ToolDefinition } from '../suite/schema.js';
 
 export interface ChatRequest {
   /** The suite's instructions as a system message, when the scenario brings its own user message. */
@@ -50,31 +50,34 @@ export interface CallOutcome {
   errorMessage: string | null;
 }
 
-export interface ServerTimings {
-  source: 'llama.cpp' | 'ollama';
+export const serverTimingsSchema = z.object({
+  source: z.enum(['llama.cpp', 'ollama']),
   /** Loading the model into memory (Ollama's load_duration). */
-  loadMs: number | null;
-  promptMs: number | null;
-  promptTokens: number | null;
-  decodeMs: number | null;
-  outputTokens: number | null;
-}
+  loadMs: z.number().nullable(),
+  promptMs: z.number().nullable(),
+  promptTokens: z.number().nullable(),
+  decodeMs: z.number().nullable(),
+  outputTokens: z.number().nullable(),
+});
+export type ServerTimings = z.infer<typeof serverTimingsSchema>;
 
-export interface PreflightResult {
-  ok: boolean;
+export const preflightResultSchema = z.object({
+  ok: z.boolean(),
   /** One sentence saying what is wrong and what to do, when not ok. */
-  diagnosis: string | null;
-  servedModels: string[];
+  diagnosis: z.string().nullable(),
+  servedModels: z.array(z.string()),
   /** What the server says of its own version, where it says it (vLLM, Ollama, TGI, llama.cpp). */
-  serverVersion: string | null;
-}
+  serverVersion: z.string().nullable(),
+});
+export type PreflightResult = z.infer<typeof preflightResultSchema>;
 
 /** How the cold call's server state was reached. */
-export interface ColdStartNote {
+export const coldStartNoteSchema = z.object({
   /** unloaded: the model was unloaded and seen gone; reset-command: the target's command ran and the server came back; first-call: nothing was reset. */
-  method: 'unloaded' | 'reset-command' | 'first-call';
-  detail: string;
-}
+  method: z.enum(['unloaded', 'reset-command', 'first-call']),
+  detail: z.string(),
+});
+export type ColdStartNote = z.infer<typeof coldStartNoteSchema>;
 
 export interface Endpoint {
   preflight(signal: AbortSignal): Promise<PreflightResult>;

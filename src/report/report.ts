@@ -1,5 +1,8 @@
 // report.json: the versioned, documented record of one run (docs/report-schema.md describes it).
 import { z } from 'zod';
+import { modeSchema, runSettingsSchema } from '../config/schema.js';
+import { coldStartNoteSchema, preflightResultSchema } from '../endpoint/types.js';
+import { retrySummarySchema } from '../run/retry.js';
 import { baselineUseSchema, flipSchema } from '../gate/apply-baselines.js';
 import { metricVerdictSchema } from '../gate/rules.js';
 import { thresholdCheckSchema } from '../gate/thresholds.js';
@@ -23,17 +26,9 @@ export const targetReportSchema = z.object({
   baseUrl: z.string(),
   model: z.string(),
   jsonMode: z.string(),
-  preflight: z.object({
-    ok: z.boolean(),
-    diagnosis: z.string().nullable(),
-    servedModels: z.array(z.string()),
-    serverVersion: z.string().nullable(),
-  }),
+  preflight: preflightResultSchema,
   /** How the cold call's state was reached: unloaded (Ollama), reset-command, or first-call (nothing reset). */
-  coldStart: z
-    .object({ method: z.enum(['unloaded', 'reset-command', 'first-call']), detail: z.string() })
-    .nullable()
-    .default(null),
+  coldStart: coldStartNoteSchema.nullable().default(null),
   /** Medians of what the server itself reported (llama.cpp timings, Ollama durations), next to the client's figures. */
   serverTimings: z
     .object({
@@ -46,15 +41,7 @@ export const targetReportSchema = z.object({
     .nullable()
     .default(null),
   /** Transient failures retried (each still in the error rate), by class, against the run's budget. */
-  retries: z
-    .object({
-      retried: z.number().int(),
-      byClass: z.record(z.string(), z.number().int()),
-      budget: z.number().int(),
-      exhausted: z.boolean(),
-    })
-    .nullable()
-    .default(null),
+  retries: retrySummarySchema.nullable().default(null),
   /** Why the target's calls stopped before the plan was done (its endpoint stopped answering); null otherwise. */
   stopped: z.string().nullable().default(null),
   plannedCalls: z.number().int(),
@@ -88,7 +75,7 @@ export const reportSchema = z.object({
   status: runStatusSchema,
   verdict: verdictSchema,
   verdictReason: z.string(),
-  mode: z.enum(['gate', 'baseline', 'merge', 'merge-baseline']),
+  mode: modeSchema,
   /** Metrics that regressed (beyond margin and significant), over all targets. */
   regressions: z.number().int(),
   startedAt: z.string(),
@@ -104,18 +91,8 @@ export const reportSchema = z.object({
       file: z.string().optional(),
     })
     .nullable(),
-  settings: z
-    .object({
-      warmRuns: z.number(),
-      concurrency: z.number(),
-      latencyConcurrency: z.number().optional(),
-      latencyRuns: z.number().optional(),
-      timeoutMs: z.number(),
-      temperature: z.number(),
-      maxTokens: z.number(),
-      retries: z.number().optional(),
-    })
-    .nullable(),
+  // Reports of older versions lack the settings added since.
+  settings: runSettingsSchema.partial({ latencyConcurrency: true, latencyRuns: true, retries: true }).nullable(),
   thresholds: z.record(z.string(), z.number()),
   targets: z.array(targetReportSchema),
   thresholdChecks: z.array(thresholdCheckSchema),

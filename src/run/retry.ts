@@ -2,6 +2,7 @@
 // A retried attempt stays a sample (the error rate counts it, latency never does); a run-wide
 // budget keeps a failing server from being hammered and its failures from being hidden.
 import type { ErrorClass } from '../endpoint/types.js';
+import { z } from 'zod';
 
 const TRANSIENT = new Set<string>([
   'connection-reset',
@@ -22,12 +23,13 @@ const BACKOFF_CAP_MS = 4000;
 /** A timeout is not transient: retrying would hide a slow server. Nor is a 4xx other than 429. */
 const isTransient = (errorClass: string | null) => errorClass !== null && TRANSIENT.has(errorClass);
 
-export interface RetrySummary {
-  retried: number;
-  byClass: Record<string, number>;
-  budget: number;
-  exhausted: boolean;
-}
+export const retrySummarySchema = z.object({
+  retried: z.number().int(),
+  byClass: z.record(z.string(), z.number().int()),
+  budget: z.number().int(),
+  exhausted: z.boolean(),
+});
+export type RetrySummary = z.infer<typeof retrySummarySchema>;
 
 export class RetryBudget {
   readonly summary: RetrySummary;

@@ -3,18 +3,16 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Plan, RunSettings, Target } from '../config/schema.js';
-import type { ColdStartNote, Endpoint, PreflightResult } from '../endpoint/types.js';
+import type { CallOutcome, ChatRequest, ColdStartNote, Endpoint, PreflightResult } from '../endpoint/types.js';
 import { UNANSWERED, zeroScores, type AnswerScorer } from '../score/answer.js';
 import { routedCall } from '../score/tool-call.js';
 import type { Scenario, Suite, ToolDefinition } from '../suite/schema.js';
 import { newRequestId, whenNextRequestSent } from '../endpoint/stream-timing.js';
 import { makeServerCold } from './cold-start.js';
 import { backoff, RetryBudget, type RetrySummary } from './retry.js';
-import type { Sample } from './sample.js';
+import { toSample, type Sample } from './sample.js';
 import { defined } from '../lib/defined.js';
-import { round } from '../lib/round.js';
 
-const EXCERPT_CHARS = 300;
 /** Calls in a row that found the endpoint gone or hung before the target stops: the rest would only wait out their timeouts. */
 export const MAX_CONSECUTIVE_UNREACHABLE = 5;
 const UNREACHABLE = new Set(['timeout', 'connection-refused', 'connection']);
@@ -107,36 +105,52 @@ export function targetGroups(targets: readonly Target[]): Target[][] {
   return groups;
 }
 
-/** Fills `result` as it goes, so a caller whose run throws midway still holds every sample taken. */
-export async function runSuite(
-  options: RunOptions,
-  result: RunResult = { targets: [], cancelled: false },
-): Promise<RunResult> {
-  const { plan, suite, signal } = options;
-  // Every call in flight listens to the run's signal: more than Node's default of 10 is expected.
-  setMaxListeners(Math.max(10, 2 * plan.settings.concurrency + 10), signal);
-  const dataUrls = new Map(
-    suite.scenarios.map((scenario) => [
-      scenario.id,
-      scenario.image ? `data:${scenario.image.mediaType};base64,${scenario.image.bytes.toString('base64')}` : null,
-    ]),
-  );
-  const calls = plannedCalls(suite, plan.settings, options.confirmation);
-  const targets = result.targets;
-  const recordings = recordingQueue();
-  const oneAtATime = (call: PlannedCall) =>
-    (call.timed ? plan.settings.latencyConcurrency : plan.settings.concurrency) === 1;
+/** What every target's session of one run shares. */
+interface RunContext {
+  options: RunOptions;
+  calls: readonly PlannedCall[];
+  /** Each scenario's image as a data: URL, made once per run. */
+  dataUrls: ReadonlyMap<string, string | null>;
+  recordings: RecordingQueue;
+}
 
-  interface TargetSession {
-    execute: (call: PlannedCall, attempt?: number) => Promise<void>;
+const CONFIRMATION_PREFLIGHT: PreflightResult = { ok: true, diagnosis: null, servedModels: [], serverVersion: null };
+
+/** Whether a call goes out alone (concurrency 1 in its phase): its recording then waits for the next request. */
+const goesAlone = (call: PlannedCall, settings: RunSettings) =>
+  (call.timed ? settings.latencyConcurrency : settings.concurrency) === 1;
+
+/**
+ * One target's part of a run: its preflight and cold state (open), then its calls (execute), each
+ * recorded as a sample. It stops the target when the endpoint stops answering.
+ */
+class TargetSession {
+  private done = 0;
+  private unreachableInARow = 0;
+  // Stopping a target aborts its calls in flight, as cancelling the run would, and skips the rest.
+  private readonly stopTarget = new AbortController();
+  private readonly callSignal: AbortSignal;
+  private readonly retryBudget: RetryBudget;
+  private readonly nativeTools: readonly ToolDefinition[] | null;
+
+  private constructor(
+    private readonly run: RunContext,
+    private readonly endpoint: Endpoint,
+    readonly targetRun: TargetRun,
+  ) {
+    const { plan, suite, signal } = run.options;
+    this.callSignal = AbortSignal.any([signal, this.stopTarget.signal]);
+    setMaxListeners(Math.max(10, 2 * plan.settings.concurrency + 10), this.callSignal);
+    this.nativeTools = suite.tools?.length && targetRun.target.toolMode === 'native' ? suite.tools : null;
+    this.retryBudget = new RetryBudget(run.calls.length, plan.settings.retries);
+    targetRun.retries = this.retryBudget.summary;
   }
 
-  /** Preflight and cold state for one target; null when it cannot be measured (said in its TargetRun). */
-  async function openSession(target: Target): Promise<TargetSession | null> {
+  /** Preflight and cold state; null when the target cannot be measured, which its TargetRun says. */
+  static async open(run: RunContext, target: Target, into: TargetRun[]): Promise<TargetSession | null> {
+    const { options, calls } = run;
     const endpoint = options.endpointFor(target);
-    const preflight = options.confirmation
-      ? { ok: true, diagnosis: null, servedModels: [], serverVersion: null }
-      : await endpoint.preflight(signal);
+    const preflight = options.confirmation ? CONFIRMATION_PREFLIGHT : await endpoint.preflight(options.signal);
     options.onPreflight?.(target, preflight);
     const targetRun: TargetRun = {
       target,
@@ -146,165 +160,174 @@ export async function runSuite(
       plannedCalls: calls.length,
       samples: [],
       stopped: null,
-      ...(options.keepAnswers ? { answers: new Map() } : {}),
+      ...(options.keepAnswers ? { answers: new Map<string, string>() } : {}),
     };
-    targets.push(targetRun);
+    into.push(targetRun);
     if (!preflight.ok) return null;
     if (calls[0]?.phase === 'cold') {
       try {
-        targetRun.coldStart = await makeServerCold(target, endpoint, signal);
+        targetRun.coldStart = await makeServerCold(target, endpoint, options.signal);
       } catch (error) {
         // A reset that fails leaves nothing to measure honestly: the target stops here, said why.
-        targetRun.preflight = {
-          ...preflight,
-          ok: false,
-          diagnosis: error instanceof Error ? error.message : String(error),
-        };
+        const diagnosis = error instanceof Error ? error.message : String(error);
+        targetRun.preflight = { ...preflight, ok: false, diagnosis };
         return null;
       }
     }
-    let done = 0;
-    let unreachableInARow = 0;
-    // Stopping a target aborts its calls in flight, as cancelling the run would, and skips the rest.
-    const stopTarget = new AbortController();
-    const callSignal = AbortSignal.any([signal, stopTarget.signal]);
-    setMaxListeners(Math.max(10, 2 * plan.settings.concurrency + 10), callSignal);
-    const nativeTools = suite.tools?.length && target.toolMode === 'native' ? suite.tools : null;
-    const retryBudget = new RetryBudget(calls.length, plan.settings.retries);
-    targetRun.retries = retryBudget.summary;
-    const execute = async (call: PlannedCall, attempt = 1): Promise<void> => {
-      if (callSignal.aborted) return;
-      const startedAt = new Date().toISOString();
-      const requestId = newRequestId();
-      const outcome = await endpoint.call({
-        ...messagesFor(suite, call.scenario, target),
-        imageDataUrl: dataUrls.get(call.scenario.id) ?? null,
-        outputSchema: suite.output.schema,
-        signal: callSignal,
-        requestId,
-        ...(nativeTools ? { tools: nativeTools } : {}),
-      });
-      if (outcome.errorClass === 'cancelled') return;
-      if (stopTarget.signal.aborted && !signal.aborted) return;
-      const retry = retryBudget.take(outcome.errorClass, attempt);
-      const answered = outcome.errorClass === null;
-      if (!retry) done += 1;
-      const progress = { target: target.name, done, total: calls.length };
-      const record = () => {
-        // An unanswered call scores zero on what the scenario scores, as a failed call misses an anomaly.
-        const score = answered
-          ? options.scoreAnswer({ text: outcome.text, toolCalls: outcome.toolCalls }, call.scenario)
-          : { ...UNANSWERED, scores: zeroScores(suite, call.scenario) };
-        const toolCall =
-          suite.scorer.kind === 'tool-call' && answered ? routedCall(outcome.text, outcome.toolCalls) : null;
-        const decodeMs = outcome.ttftMs === null ? 0 : outcome.latencyMs - outcome.ttftMs;
-        const sample: Sample = {
-          target: target.name,
-          scenario: call.scenario.id,
-          category: call.scenario.category,
-          anomaly: call.scenario.anomaly,
-          run: call.run,
-          phase: call.phase,
-          attempt,
-          retried: retry,
-          timed: call.timed,
-          startedAt,
-          requestId,
-          latencyMs: round(outcome.latencyMs),
-          ttftMs: outcome.ttftMs === null ? null : round(outcome.ttftMs),
-          outputTokens: outcome.outputTokens,
-          outputTokensSource: outcome.outputTokensSource,
-          outputTokensPerSecond:
-            answered && outcome.outputTokens !== null && outcome.outputTokens > 1 && decodeMs > 0
-              ? round(((outcome.outputTokens - 1) * 1000) / decodeMs)
-              : null,
-          jsonValid: score.jsonValid,
-          schemaValid: score.schemaValid,
-          flagged: score.flagged,
-          detected: score.detected,
-          matchedKeywords: score.matchedKeywords,
-          scores: score.scores,
-          tool: toolCall?.tool ?? null,
-          inputTokens: outcome.inputTokens,
-          finishReason: outcome.finishReason,
-          interTokenMeanMs: answered ? outcome.interTokenMeanMs : null,
-          interTokenP95Ms: answered ? outcome.interTokenP95Ms : null,
-          serverTimings: outcome.serverTimings,
-          errorClass: outcome.errorClass,
-          errorMessage: outcome.errorMessage,
-          excerpt: (outcome.toolCalls?.length
-            ? outcome.toolCalls.map((entry) => `${entry.name}(${entry.arguments})`).join(' ')
-            : outcome.text
-          ).slice(0, EXCERPT_CHARS),
-        };
-        targetRun.samples.push(sample);
-        if (targetRun.answers && answered && call.phase === 'warm')
-          targetRun.answers.set(
-            `${call.scenario.id}#${call.run}`,
-            outcome.toolCalls?.length ? sample.excerpt : outcome.text,
-          );
-        options.onSample(sample, progress);
-      };
-      // A call taken one at a time is recorded once the next call's request is out (recordingQueue);
-      // a failed one at once, since what follows depends on it.
-      if (answered && oneAtATime(call)) recordings.defer(record);
-      else recordings.now(record);
-      if (retry) {
-        if (await backoff(attempt, signal)) await execute(call, attempt + 1);
-        return;
-      }
-      unreachableInARow =
-        outcome.errorClass !== null && UNREACHABLE.has(outcome.errorClass) ? unreachableInARow + 1 : 0;
-      if (unreachableInARow >= MAX_CONSECUTIVE_UNREACHABLE && !targetRun.stopped) {
-        // now() recorded this failure after every call before it: the samples are complete here.
-        const last = defined(targetRun.samples.at(-1), 'the failed sample');
-        const what = last.errorClass === 'timeout' ? 'timed out' : 'found nothing listening';
-        targetRun.stopped = `Target "${target.name}": ${MAX_CONSECUTIVE_UNREACHABLE} calls in a row ${what} (${last.errorMessage ?? last.errorClass}), so its remaining ${calls.length - done} calls were not made: the endpoint stopped answering after ${targetRun.samples.filter((entry) => entry.errorClass === null).length} successful calls. The samples taken are in the report.`;
-        stopTarget.abort();
-      }
-    };
-
-    return { execute };
+    return new TargetSession(run, endpoint, targetRun);
   }
 
-  /** Every target group in turn; the samples of calls made one at a time are recorded by finish() at the latest. */
-  async function runGroups(): Promise<void> {
+  async execute(call: PlannedCall, attempt = 1): Promise<void> {
+    if (this.callSignal.aborted) return;
+    const { options, calls, recordings } = this.run;
+    const startedAt = new Date().toISOString();
+    const requestId = newRequestId();
+    const outcome = await this.endpoint.call(this.chatRequest(call, requestId));
+    if (outcome.errorClass === 'cancelled') return;
+    if (this.stopTarget.signal.aborted && !options.signal.aborted) return;
+    const retried = this.retryBudget.take(outcome.errorClass, attempt);
+    if (!retried) this.done += 1;
+    const progress = { target: this.targetRun.target.name, done: this.done, total: calls.length };
+    const record = () => {
+      this.record({ call, attempt, retried, startedAt, requestId, outcome }, progress);
+    };
+    // A call that went out alone is recorded once the next call's request is out (recordingQueue);
+    // a failed one at once, since what follows depends on it.
+    if (outcome.errorClass === null && goesAlone(call, options.plan.settings)) recordings.defer(record);
+    else recordings.now(record);
+    if (retried) {
+      if (await backoff(attempt, options.signal)) await this.execute(call, attempt + 1);
+      return;
+    }
+    this.noteReachability(outcome.errorClass);
+  }
+
+  private chatRequest(call: PlannedCall, requestId: string): ChatRequest {
+    const { suite } = this.run.options;
+    return {
+      ...messagesFor(suite, call.scenario, this.targetRun.target),
+      imageDataUrl: this.run.dataUrls.get(call.scenario.id) ?? null,
+      outputSchema: suite.output.schema,
+      signal: this.callSignal,
+      requestId,
+      ...(this.nativeTools ? { tools: this.nativeTools } : {}),
+    };
+  }
+
+  private record(
+    attempt: {
+      call: PlannedCall;
+      attempt: number;
+      retried: boolean;
+      startedAt: string;
+      requestId: string;
+      outcome: CallOutcome;
+    },
+    progress: Progress,
+  ): void {
+    const { options } = this.run;
+    const { suite } = options;
+    const { call, outcome } = attempt;
+    const answered = outcome.errorClass === null;
+    // An unanswered call scores zero on what the scenario scores, as a failed call misses an anomaly.
+    const score = answered
+      ? options.scoreAnswer({ text: outcome.text, toolCalls: outcome.toolCalls }, call.scenario)
+      : { ...UNANSWERED, scores: zeroScores(suite, call.scenario) };
+    const tool =
+      suite.scorer.kind === 'tool-call' && answered ? routedCall(outcome.text, outcome.toolCalls).tool : null;
+    const sample = toSample({
+      ...attempt,
+      target: this.targetRun.target.name,
+      scenario: call.scenario,
+      run: call.run,
+      phase: call.phase,
+      timed: call.timed,
+      score,
+      tool,
+    });
+    this.targetRun.samples.push(sample);
+    if (this.targetRun.answers && answered && call.phase === 'warm')
+      this.targetRun.answers.set(
+        `${call.scenario.id}#${call.run}`,
+        outcome.toolCalls?.length ? sample.excerpt : outcome.text,
+      );
+    options.onSample(sample, progress);
+  }
+
+  /** After MAX_CONSECUTIVE_UNREACHABLE calls in a row found nothing or timed out, the target stops. */
+  private noteReachability(errorClass: string | null): void {
+    this.unreachableInARow = errorClass !== null && UNREACHABLE.has(errorClass) ? this.unreachableInARow + 1 : 0;
+    if (this.unreachableInARow < MAX_CONSECUTIVE_UNREACHABLE || this.targetRun.stopped) return;
+    // now() recorded this failure after every call before it: the samples are complete here.
+    const { samples, target } = this.targetRun;
+    const last = defined(samples.at(-1), 'the failed sample');
+    const what = last.errorClass === 'timeout' ? 'timed out' : 'found nothing listening';
+    const succeeded = samples.filter((entry) => entry.errorClass === null).length;
+    this.targetRun.stopped = `Target "${target.name}": ${MAX_CONSECUTIVE_UNREACHABLE} calls in a row ${what} (${last.errorMessage ?? last.errorClass}), so its remaining ${this.run.calls.length - this.done} calls were not made: the endpoint stopped answering after ${succeeded} successful calls. The samples taken are in the report.`;
+    this.stopTarget.abort();
+  }
+}
+
+/** One group of targets (one, or a compared pair): the cold calls alone, then the warm calls interleaved. */
+async function runGroup(run: RunContext, group: readonly Target[], into: TargetRun[]): Promise<void> {
+  const { options, calls } = run;
+  const sessions: TargetSession[] = [];
+  for (const target of group) {
+    // Aborted while the previous target's session opened (the types see only the first pass).
+    if (options.signal.aborted) return;
+    const session = await TargetSession.open(run, target, into);
+    if (session) sessions.push(session);
+  }
+  if (sessions.length === 0) return;
+  const cold = calls[0]?.phase === 'cold' ? calls[0] : null;
+  // The cold call runs alone: nothing else may warm the server before it is timed.
+  if (cold) for (const session of sessions) await session.execute(cold);
+  const warmCalls = cold ? calls.slice(1) : calls;
+  // Compared targets alternate call by call, A then B on odd runs and B then A on even ones, so
+  // drift in time or load falls on both alike and every pair of answers is taken side by side.
+  const interleaved = warmCalls.flatMap((call) =>
+    (call.run % 2 === 1 ? sessions : [...sessions].reverse()).map((session) => ({ session, call })),
+  );
+  // Once cancelled, queued calls return at once (execute checks the signal) and in-flight ones abort.
+  // Timed runs first, at the latency concurrency; then quality-only runs at full concurrency.
+  const { settings } = options.plan;
+  await runLimited(
+    interleaved.filter(({ call }) => call.timed),
+    settings.latencyConcurrency,
+  );
+  await runLimited(
+    interleaved.filter(({ call }) => !call.timed),
+    settings.concurrency,
+  );
+}
+
+/** Fills `result` as it goes, so a caller whose run throws midway still holds every sample taken. */
+export async function runSuite(
+  options: RunOptions,
+  result: RunResult = { targets: [], cancelled: false },
+): Promise<RunResult> {
+  const { plan, suite, signal } = options;
+  // Every call in flight listens to the run's signal: more than Node's default of 10 is expected.
+  setMaxListeners(Math.max(10, 2 * plan.settings.concurrency + 10), signal);
+  const run: RunContext = {
+    options,
+    calls: plannedCalls(suite, plan.settings, options.confirmation),
+    dataUrls: new Map(
+      suite.scenarios.map((scenario) => [
+        scenario.id,
+        scenario.image ? `data:${scenario.image.mediaType};base64,${scenario.image.bytes.toString('base64')}` : null,
+      ]),
+    ),
+    recordings: recordingQueue(),
+  };
+  try {
     for (const group of targetGroups(plan.targets)) {
       if (signal.aborted) break;
-      const sessions: TargetSession[] = [];
-      for (const target of group) {
-        // Aborted while the previous target's session opened (the types see only the first pass).
-        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-        if (signal.aborted) break;
-        const session = await openSession(target);
-        if (session) sessions.push(session);
-      }
-      if (sessions.length === 0) continue;
-      // The cold call runs alone: nothing else may warm the server before it is timed.
-      for (const session of sessions) if (calls[0]?.phase === 'cold') await session.execute(calls[0]);
-      const warmCalls = calls[0]?.phase === 'cold' ? calls.slice(1) : calls;
-      // Compared targets alternate call by call, A then B on odd runs and B then A on even ones, so
-      // drift in time or load falls on both alike and every pair of answers is taken side by side.
-      const interleaved = warmCalls.flatMap((call) =>
-        (call.run % 2 === 1 ? sessions : [...sessions].reverse()).map((session) => ({ session, call })),
-      );
-      // Once cancelled, queued calls return at once (execute checks the signal) and in-flight ones abort.
-      // Timed runs first, at the latency concurrency; then quality-only runs at full concurrency.
-      await runLimited(
-        interleaved.filter(({ call }) => call.timed),
-        plan.settings.latencyConcurrency,
-      );
-      await runLimited(
-        interleaved.filter(({ call }) => !call.timed),
-        plan.settings.concurrency,
-      );
+      await runGroup(run, group, result.targets);
     }
-  }
-
-  try {
-    await runGroups();
   } finally {
-    recordings.finish();
+    // The samples of calls made alone are recorded here at the latest.
+    run.recordings.finish();
   }
   result.cancelled = signal.aborted;
   return result;
@@ -319,6 +342,8 @@ export async function runSuite(
  * finish()). Samples keep their order: recording one at once first records those waiting. An
  * error in a recording is thrown again by now() or finish(), which the run ends with.
  */
+type RecordingQueue = ReturnType<typeof recordingQueue>;
+
 function recordingQueue() {
   const FALLBACK_MS = 250;
   const waiting: (() => void)[] = [];
@@ -362,7 +387,7 @@ function recordingQueue() {
  * plain loop: a queue's promise hops between two calls are time the server waits for the client.
  */
 async function runLimited(
-  calls: readonly { session: { execute: (call: PlannedCall) => Promise<void> }; call: PlannedCall }[],
+  calls: readonly { session: TargetSession; call: PlannedCall }[],
   limit: number,
 ): Promise<void> {
   if (limit === 1) {

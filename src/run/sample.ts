@@ -1,5 +1,9 @@
 // One record per call, appended to samples.jsonl the moment the call completes.
 import { z } from 'zod';
+import { serverTimingsSchema, type CallOutcome } from '../endpoint/types.js';
+import { round } from '../lib/round.js';
+import type { AnswerScore } from '../score/answer.js';
+import type { Scenario } from '../suite/schema.js';
 
 export const sampleSchema = z.object({
   target: z.string(),
@@ -30,17 +34,7 @@ export const sampleSchema = z.object({
   interTokenMeanMs: z.number().nullable().default(null),
   interTokenP95Ms: z.number().nullable().default(null),
   /** The server's own timings, next to the client's figures, where the server reports them. */
-  serverTimings: z
-    .object({
-      source: z.enum(['llama.cpp', 'ollama']),
-      loadMs: z.number().nullable(),
-      promptMs: z.number().nullable(),
-      promptTokens: z.number().nullable(),
-      decodeMs: z.number().nullable(),
-      outputTokens: z.number().nullable(),
-    })
-    .nullable()
-    .default(null),
+  serverTimings: serverTimingsSchema.nullable().default(null),
   jsonValid: z.boolean(),
   schemaValid: z.boolean(),
   flagged: z.boolean(),
@@ -60,3 +54,72 @@ export const sampleSchema = z.object({
 });
 
 export type Sample = z.infer<typeof sampleSchema>;
+
+const EXCERPT_CHARS = 300;
+
+/** What is known of one attempt of one call when it is recorded. */
+export interface CallRecord {
+  target: string;
+  scenario: Pick<Scenario, 'id' | 'category' | 'anomaly'>;
+  run: number;
+  phase: Sample['phase'];
+  timed: boolean;
+  attempt: number;
+  retried: boolean;
+  startedAt: string;
+  requestId: string;
+  outcome: CallOutcome;
+  score: AnswerScore;
+  /** The tool the answer called, for tool-call suites. */
+  tool: string | null;
+}
+
+/** The text shown of an answer: its tool calls, or the start of its text. */
+export const answerExcerpt = (outcome: Pick<CallOutcome, 'text' | 'toolCalls'>) =>
+  (outcome.toolCalls?.length
+    ? outcome.toolCalls.map((entry) => `${entry.name}(${entry.arguments})`).join(' ')
+    : outcome.text
+  ).slice(0, EXCERPT_CHARS);
+
+/** The sample of one recorded call. */
+export function toSample(record: CallRecord): Sample {
+  const { outcome, score } = record;
+  const answered = outcome.errorClass === null;
+  const decodeMs = outcome.ttftMs === null ? 0 : outcome.latencyMs - outcome.ttftMs;
+  return {
+    target: record.target,
+    scenario: record.scenario.id,
+    category: record.scenario.category,
+    anomaly: record.scenario.anomaly,
+    run: record.run,
+    phase: record.phase,
+    attempt: record.attempt,
+    retried: record.retried,
+    timed: record.timed,
+    startedAt: record.startedAt,
+    requestId: record.requestId,
+    latencyMs: round(outcome.latencyMs),
+    ttftMs: outcome.ttftMs === null ? null : round(outcome.ttftMs),
+    outputTokens: outcome.outputTokens,
+    outputTokensSource: outcome.outputTokensSource,
+    outputTokensPerSecond:
+      answered && outcome.outputTokens !== null && outcome.outputTokens > 1 && decodeMs > 0
+        ? round(((outcome.outputTokens - 1) * 1000) / decodeMs)
+        : null,
+    jsonValid: score.jsonValid,
+    schemaValid: score.schemaValid,
+    flagged: score.flagged,
+    detected: score.detected,
+    matchedKeywords: score.matchedKeywords,
+    scores: score.scores,
+    tool: record.tool,
+    inputTokens: outcome.inputTokens,
+    finishReason: outcome.finishReason,
+    interTokenMeanMs: answered ? outcome.interTokenMeanMs : null,
+    interTokenP95Ms: answered ? outcome.interTokenP95Ms : null,
+    serverTimings: outcome.serverTimings,
+    errorClass: outcome.errorClass,
+    errorMessage: outcome.errorMessage,
+    excerpt: answerExcerpt(outcome),
+  };
+}
