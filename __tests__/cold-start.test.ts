@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { reportSchema } from '../src/report/report.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
 import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
+import { readReport } from './helpers/runs.js';
 
 afterAll(stopAllServers);
 
@@ -30,7 +30,7 @@ async function runWithColdStart(coldStart: Record<string, unknown>) {
     }),
   );
   const result = await runCli(['run', '--config', config, '--report-dir', join(dir, 'report')], { timeoutMs: 30_000 });
-  const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8')));
+  const report = readReport(join(dir, 'report'));
   return { server, result, report, summary: readFileSync(join(dir, 'report', 'summary.md'), 'utf8') };
 }
 
@@ -96,7 +96,7 @@ describe('cold-start command', () => {
       '--report-dir',
       dir,
     ]);
-    const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
+    const report = readReport(join(dir));
     expect(report.targets[0]!.coldStart?.method).toBe('first-call');
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain(
       'Cold start: a first-call figure (no cold-start command: the cold figure is the first call of this run, on a server that may already hold the model).',

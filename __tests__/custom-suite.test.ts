@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reportSchema } from '../src/report/report.js';
 import { loadSuiteFile } from '../src/suite/load.js';
 import { runCli } from './helpers/processes.js';
 import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
+import { readReport } from './helpers/runs.js';
 
 afterAll(stopAllServers);
 
@@ -76,7 +76,7 @@ describe('custom suites', () => {
       '2',
     ]);
     expect(result.code).toBe(0);
-    const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
+    const report = readReport(join(dir));
     expect(report.suite).toEqual({
       id: 'invoice-checks',
       version: 1,
@@ -157,7 +157,7 @@ describe('custom suites', () => {
       dir,
     ]);
     expect(result.code).toBe(2);
-    const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
+    const report = readReport(join(dir));
     expect(report).toMatchObject({ verdict: 'error', status: 'failed', error: { kind: 'suite' } });
     expect(report.verdictReason).toBe(expected(file));
     expect(result.stderr + result.stdout).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);

@@ -10,6 +10,7 @@ import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { copyAction, runAction as runActionIn } from './helpers/action.js';
 import { runProcess } from './helpers/processes.js';
 import { REPO_ROOT, startGithubServer, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
+import { readReport, samplesWritten, tempDir } from './helpers/runs.js';
 
 let server: TestServer;
 let actionDir: string;
@@ -225,9 +226,7 @@ describe('dist/index.js as the runner runs it', () => {
     );
     expect(result.code).toBe(0);
     expect(outputs.verdict).toBe('no-baseline');
-    const report = reportSchema.parse(
-      JSON.parse(readFileSync(join(workspace, 'model-gate-report', 'report.json'), 'utf8')),
-    );
+    const report = readReport(join(workspace, 'model-gate-report'));
     expect(report.suite).toMatchObject({
       id: 'invoice-checks',
       fingerprint: suite.fingerprint,
@@ -239,19 +238,18 @@ describe('dist/index.js as the runner runs it', () => {
   it('writes a partial report when the job is cancelled (SIGTERM)', async () => {
     await server.setProgramme(suiteProgramme({ apiKey: 'sk-dist-test-0a9b8c', latency: { ttftMs: 200 } }));
     let pid = 0;
-    const started = Date.now();
+    const workspace = tempDir('model-gate-workspace-');
     const running = runAction(
       { 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c' },
-      { onStart: (value) => (pid = value) },
+      { onStart: (value) => (pid = value), workspace },
     );
-    while (Date.now() - started < 1500) await new Promise((resolve) => setTimeout(resolve, 50));
+    // Mid-run: once a few calls are on disk, however long this machine took to start the action.
+    await samplesWritten(join(workspace, 'model-gate-report'), 3);
     process.kill(pid, 'SIGTERM');
-    const { result, outputs, workspace } = await running;
+    const { result, outputs } = await running;
     expect(result.code).toBe(1);
     expect(outputs.verdict).toBe('error');
-    const report = reportSchema.parse(
-      JSON.parse(readFileSync(join(workspace, 'model-gate-report', 'report.json'), 'utf8')),
-    );
+    const report = readReport(join(workspace, 'model-gate-report'));
     expect(report.status).toBe('cancelled');
     const lines = readFileSync(join(workspace, 'model-gate-report', 'samples.jsonl'), 'utf8')
       .split('\n')

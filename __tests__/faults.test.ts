@@ -2,55 +2,26 @@
 // run finishes within its time, classifies each call, says in the report what happened, exits with
 // the right status, and keeps every sample it took (samples.jsonl holds exactly the completed calls).
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { reportSchema, type Report } from '../src/report/report.js';
-import { sampleSchema, type Sample } from '../src/run/sample.js';
-import { suiteProgramme } from '../test-servers/programmes.mjs';
-import { runCli } from './helpers/processes.js';
-import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
+import type { Sample } from '../src/run/sample.js';
+import { runCliAgainst, samplesWritten, tempDir } from './helpers/runs.js';
+import { stopAllServers } from './helpers/servers.js';
 
 afterAll(stopAllServers);
 
-interface FaultRun {
-  code: number | null;
-  seconds: number;
-  report: Report;
-  samples: Sample[];
-  summary: string;
-}
-
+/** A run of the CLI against a faulty server, checked to have lost nothing: every completed call has its line. */
 async function runAgainst(
   programme: Record<string, unknown>,
   flags: string[] = [],
-  signals?: (pid: number) => void,
-  dir = mkdtempSync(join(tmpdir(), 'model-gate-fault-')),
-): Promise<FaultRun> {
-  const server = await startOpenAIServer(suiteProgramme(programme));
-  const started = Date.now();
-  const result = await runCli(
-    ['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir, ...flags],
-    { timeoutMs: 60_000, ...(signals ? { onStart: signals } : {}) },
-  );
-  const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
-  const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => sampleSchema.parse(JSON.parse(line)));
-  // Nothing taken is lost: every completed call (retried attempts included) has its line.
-  const target = report.targets[0];
+  onStart?: (pid: number) => void,
+  dir?: string,
+) {
+  const run = await runCliAgainst(programme, flags, { ...(onStart ? { onStart } : {}), ...(dir ? { dir } : {}) });
+  const target = run.report.targets[0];
   if (target)
-    expect(samples.filter((sample) => !sample.retried && sample.phase !== 'confirm')).toHaveLength(
+    expect(run.samples.filter((sample) => !sample.retried && sample.phase !== 'confirm')).toHaveLength(
       target.completedCalls,
     );
-  return {
-    code: result.code,
-    seconds: (Date.now() - started) / 1000,
-    report,
-    samples,
-    summary: readFileSync(join(dir, 'summary.md'), 'utf8'),
-  };
+  return { ...run, code: run.result.code };
 }
 
 const classes = (samples: readonly Sample[]) =>
@@ -153,20 +124,20 @@ describe('fault matrix', () => {
 
   it('the job is cancelled as the runner does it (SIGTERM, then SIGKILL after the grace period): a valid partial report', async () => {
     let pid = 0;
-    const dir = mkdtempSync(join(tmpdir(), 'model-gate-fault-'));
+    const dir = tempDir('model-gate-fault-');
     const run = runAgainst({ latency: { ttftMs: 150 } }, ['--warm-runs', '3'], (value) => (pid = value), dir);
     // Mid-run: once a few calls are in samples.jsonl, however long this machine took to start it.
-    const samplesFile = join(dir, 'samples.jsonl');
-    while (!existsSync(samplesFile) || readFileSync(samplesFile, 'utf8').split('\n').filter(Boolean).length < 3)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await samplesWritten(dir, 3);
     process.kill(pid, 'SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone: it wrote its report and exited within the grace period, as it should.
-    }
-    const { code, report, samples } = await run;
+    // The runner's grace period before SIGKILL is 7.5 s; the run ends well within it, even on a loaded machine.
+    const graceOver = setTimeout(() => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone: it wrote its report and exited within the grace period, as it should.
+      }
+    }, 7500);
+    const { code, report, samples } = await run.finally(() => clearTimeout(graceOver));
     expect(code).toBe(130);
     expect(report.status).toBe('cancelled');
     expect(samples.length).toBeGreaterThan(0);

@@ -4,10 +4,11 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reportSchema, type Report } from '../src/report/report.js';
+import { type Report } from '../src/report/report.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
 import { REPO_ROOT, startOpenAIServer, stopAllServers } from './helpers/servers.js';
+import { readReport } from './helpers/runs.js';
 
 afterAll(stopAllServers);
 
@@ -22,7 +23,7 @@ async function run(args: string[]): Promise<{ code: number | null; report: Repor
   expect(output).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
   return {
     code: result.code,
-    report: reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8'))),
+    report: readReport(join(dir, 'report')),
     output,
     dir,
   };

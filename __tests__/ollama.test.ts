@@ -4,11 +4,11 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reportSchema } from '../src/report/report.js';
 import { sampleSchema } from '../src/run/sample.js';
 import { suiteAnswers } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
 import { startOllamaServer, stopAllServers } from './helpers/servers.js';
+import { readReport } from './helpers/runs.js';
 
 afterAll(stopAllServers);
 
@@ -29,7 +29,7 @@ async function runOllama(programme: Record<string, unknown>, flags: string[] = [
     '2',
     ...flags,
   ]);
-  const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
+  const report = readReport(join(dir));
   const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)

@@ -4,11 +4,11 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reportSchema } from '../src/report/report.js';
 import { sampleSchema } from '../src/run/sample.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
 import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
+import { readReport } from './helpers/runs.js';
 
 afterAll(stopAllServers);
 
@@ -32,7 +32,7 @@ describe('latency and quality phases', () => {
       '2',
     ]);
     expect(result.code).toBe(0);
-    const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
+    const report = readReport(join(dir));
     const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
       .split('\n')
       .filter(Boolean)

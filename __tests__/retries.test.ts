@@ -1,40 +1,14 @@
 // Transient failures are classified, retried with backoff within a budget, counted in the error
 // rate and shown — never in latency; other failures are not retried.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { reportSchema } from '../src/report/report.js';
 import { loadBuiltinSuite } from '../src/suite/load.js';
-import { sampleSchema } from '../src/run/sample.js';
-import { suiteProgramme } from '../test-servers/programmes.mjs';
-import { runCli } from './helpers/processes.js';
-import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
+import { runCliAgainst } from './helpers/runs.js';
+import { stopAllServers } from './helpers/servers.js';
 
 afterAll(stopAllServers);
 
-async function runAgainst(programme: Record<string, unknown>, flags: string[] = []) {
-  const server = await startOpenAIServer(suiteProgramme(programme));
-  const dir = mkdtempSync(join(tmpdir(), 'model-gate-retries-'));
-  const result = await runCli([
-    'run',
-    '--base-url',
-    `${server.url}/v1`,
-    '--model',
-    'test-model',
-    '--report-dir',
-    dir,
-    '--warm-runs',
-    '4',
-    ...flags,
-  ]);
-  const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
-  const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => sampleSchema.parse(JSON.parse(line)));
-  return { result, report, samples, summary: readFileSync(join(dir, 'summary.md'), 'utf8'), server };
-}
+const runAgainst = (programme: Record<string, unknown>, flags: string[] = []) =>
+  runCliAgainst(programme, ['--warm-runs', '4', ...flags]);
 
 describe('transient failures', () => {
   it('retries HTTP 503s, counts every failed attempt in the error rate, keeps them out of latency and quality', async () => {

@@ -1,41 +1,22 @@
 // The whole run, end to end: the CLI (from source) against the OpenAI-compatible test server.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { cliFlagName } from '../src/config/load.js';
 import { runModelGate } from '../src/pipeline.js';
-import { reportSchema, type Report } from '../src/report/report.js';
-import { sampleSchema, type Sample } from '../src/run/sample.js';
 import { loadBuiltinSuite } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
+import { readRun, runCliAgainst, samplesWritten, tempDir } from './helpers/runs.js';
 import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
 
 afterAll(stopAllServers);
 
 const suite = loadBuiltinSuite('safety-checks');
-const tempDir = () => mkdtempSync(join(tmpdir(), 'model-gate-run-'));
 
-function readRun(dir: string): { report: Report; samples: Sample[]; summary: string } {
-  const report = reportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
-  const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => sampleSchema.parse(JSON.parse(line)));
-  return { report, samples, summary: readFileSync(join(dir, 'summary.md'), 'utf8') };
-}
-
-async function runAgainst(programme: Record<string, unknown>, flags: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  const server = await startOpenAIServer(suiteProgramme(programme));
-  const dir = tempDir();
-  const result = await runCli(
-    ['run', '--base-url', `${server.url}/v1`, '--model', 'test-model', '--report-dir', dir, ...flags],
-    { env },
-  );
-  return { server, dir, result, ...readRun(dir) };
-}
+const runAgainst = (programme: Record<string, unknown>, flags: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+  runCliAgainst(programme, flags, { env });
 
 describe('a run against a good model', () => {
   it('measures every metric from real calls, with the counts behind them', async () => {
@@ -137,9 +118,9 @@ describe('programmable quality and failures', () => {
   it('measures the injected time to first token and per-token delay', async () => {
     const { report, samples } = await runAgainst({ latency: { ttftMs: 60, perTokenMs: 3 } }, ['--warm-runs', '1']);
     const metrics = report.targets[0]!.measurement!.metrics;
-    // libuv timers have whole-millisecond resolution on a cached clock, so the server's last write
-    // can land up to a millisecond before its nominal deadline.
-    const timerSlackMs = 1;
+    // libuv timers have whole-millisecond resolution, so each of the server's two waits (for the
+    // first token, then for the last) can end up to a millisecond before its nominal deadline.
+    const timerSlackMs = 2;
     expect(metrics.ttftP50Ms.value).toBeGreaterThanOrEqual(60 - timerSlackMs);
     expect(metrics.ttftP50Ms.value).toBeLessThan(60 + 40);
     for (const sample of samples) {
@@ -174,7 +155,10 @@ describe('programmable quality and failures', () => {
     ]);
     expect(samples).toHaveLength(5);
     expect(
-      samples.every((sample) => sample.errorClass === 'timeout' && sample.latencyMs >= 250 && sample.latencyMs < 2000),
+      // Ended by the timeout, not by the server: well under the server's own hang, even late on a loaded machine.
+      samples.every(
+        (sample) => sample.errorClass === 'timeout' && sample.latencyMs >= 250 && sample.latencyMs < 10_000,
+      ),
     ).toBe(true);
     expect(report.verdict).toBe('error');
     expect(result.code).toBe(2);
@@ -279,14 +263,7 @@ describe('cancellation', () => {
       onStart: (started) => (pid = started),
     });
     // Interrupt once a few samples are on disk.
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      const lines = existsSync(join(dir, 'samples.jsonl'))
-        ? readFileSync(join(dir, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).length
-        : 0;
-      if (lines >= 3) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await samplesWritten(dir, 3);
     process.kill(pid, 'SIGINT');
     const result = await running;
     const { report, samples } = readRun(dir);

@@ -5,10 +5,11 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reportSchema, type Report } from '../src/report/report.js';
+import { type Report } from '../src/report/report.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
 import { startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
+import { readReport } from './helpers/runs.js';
 
 afterAll(stopAllServers);
 
@@ -39,7 +40,7 @@ async function gateRun(
     reportDir,
     ...flags,
   ]);
-  const report: Report = reportSchema.parse(JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')));
+  const report: Report = readReport(join(reportDir));
   return { result, report, summary: readFileSync(join(reportDir, 'summary.md'), 'utf8') };
 }
 const verdictOf = (report: Report, metric: string) =>

@@ -3,7 +3,6 @@
 // output is scanned: the log, report.json, summary, comment (as written and as posted), JUnit,
 // samples, charts, baselines, GITHUB_OUTPUT and the step summary. Only the ::add-mask:: command
 // that tells the runner to mask a key may name it.
-import type { Report } from '../src/report/report.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { copyAction, runAction } from './helpers/action.js';
 import { runCli } from './helpers/processes.js';
 import { startGithubServer, startOpenAIServer, stopAllServers } from './helpers/servers.js';
+import { readReport } from './helpers/runs.js';
 
 const INPUT_KEY = 'sk-scan-input-7f3e9a1c55';
 const ENV_KEY = 'sk-scan-env-44b2d0e8aa';
@@ -118,9 +118,7 @@ describe('secrets', () => {
     const result = await runCli(['run', '--config', config, '--report-dir', report, '--warm-runs', '2'], {
       env: { SCAN_KEY: ENV_KEY, SCAN_EMBED_KEY: EMBEDDINGS_KEY },
     });
-    expect(
-      (JSON.parse(readFileSync(join(report, 'report.json'), 'utf8')) as Report).comparisons[0]!.similarity,
-    ).toMatchObject({
+    expect(readReport(join(report)).comparisons[0]!.similarity).toMatchObject({
       error: null,
     });
     expect(readFileSync(join(report, 'samples.jsonl'), 'utf8')).toContain('for Bearer ***');

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reportSchema } from '../src/report/report.js';
 import { expectedCosts, shardSlices } from '../src/shard/slice.js';
 import { loadBuiltinSuite } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
@@ -19,6 +18,7 @@ import {
   stopAllServers,
   type TestServer,
 } from './helpers/servers.js';
+import { readReport } from './helpers/runs.js';
 
 let actionDir: string;
 let server: TestServer;
@@ -97,11 +97,7 @@ describe('sharding on the Actions matrix', () => {
     expect((await artifacts.state()).artifacts.map((artifact) => artifact.name).sort()).toEqual(
       [1, 2, 3, 4].map((index) => `model-gate-voice-commands-shard-${index}-of-4`),
     );
-    const sliceSizes = first.map(
-      (job) =>
-        reportSchema.parse(JSON.parse(readFileSync(join(job.workspace, 'model-gate-report', 'report.json'), 'utf8')))
-          .shard!.scenarios.length,
-    );
+    const sliceSizes = first.map((job) => readReport(join(job.workspace, 'model-gate-report')).shard!.scenarios.length);
     expect(sliceSizes.reduce((sum, size) => sum + size, 0)).toBe(30);
     expect(Math.max(...sliceSizes) - Math.min(...sliceSizes)).toBeLessThanOrEqual(2);
     const baseline = await mergeJob('run-7', 'merge-baseline');
@@ -130,9 +126,7 @@ describe('sharding on the Actions matrix', () => {
       code: 0,
       verdict: 'pass',
     });
-    const report = reportSchema.parse(
-      JSON.parse(readFileSync(join(mergeWorkspace, 'model-gate-report', 'report.json'), 'utf8')),
-    );
+    const report = readReport(join(mergeWorkspace, 'model-gate-report'));
     expect(report).toMatchObject({
       mode: 'merge',
       shard: { index: null, count: 4 },
@@ -188,7 +182,7 @@ describe('sharding on the Actions matrix', () => {
       ]);
       return {
         code: result.code,
-        report: reportSchema.parse(JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8'))),
+        report: readReport(join(reportDir)),
       };
     };
     const copyOf = (edit: (dir: string) => void) => {
@@ -272,7 +266,7 @@ describe('sharding on the Actions matrix', () => {
         '--report-dir',
         reportDir,
       ]);
-      const report = reportSchema.parse(JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')));
+      const report = readReport(join(reportDir));
       expect(report.verdict).toBe('incomparable');
       expect(report.verdictReason).toContain('was measured with other settings (shards 1 → 3)');
     });
