@@ -1,18 +1,14 @@
 // Bad input gets one clear message naming the file, field, flag or URL and the fix, and a report:
 // never a stack trace.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Report } from '../src/report/report.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
+import { readReport, tempDir } from './helpers/runs.js';
 import { freePort, startOpenAIServer, stopAllServers } from './helpers/servers.js';
 
 afterAll(stopAllServers);
-
-const tempDir = () => mkdtempSync(join(tmpdir(), 'model-gate-bad-'));
-const readReport = (dir: string): Report => readReport(join(dir));
 
 function expectNoStackTrace(output: string) {
   expect(output).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
