@@ -12,7 +12,7 @@ import { artifactShardTransport } from './github/shard-transport.js';
 import { octokitIssueApi, updateTrackingIssue } from './github/tracking.js';
 import { INPUTS, RUN_INPUT_NAMES } from './inputs.js';
 import { errorMessage, ModelGateError } from './lib/errors.js';
-import { runModelGate, type RunOutcome } from './pipeline.js';
+import { runModelGate, type RunOutcome, type RunRequest } from './pipeline.js';
 import { commentMarkerFor, stepSummary } from './report/comment.js';
 import { progressLine } from './report/progress.js';
 import { VERSION } from './version.js';
@@ -88,6 +88,26 @@ async function publish(outcome: RunOutcome, settings: ActionSettings, context: R
   );
 }
 
+/** What the log says as the run goes: the plan, each preflight, each call. */
+function logHooks(mask: (secret: string | undefined) => void): Pick<RunRequest, 'onPlan' | 'onPreflight' | 'onSample'> {
+  return {
+    onPlan: (plan, suite, totalCalls) => {
+      for (const target of plan.targets) mask(target.apiKey);
+      core.info(
+        `model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls.`,
+      );
+    },
+    onPreflight: (target, result) => {
+      if (result.ok)
+        core.info(
+          `Preflight ${target.name}: ${target.model} is served (${result.servedModels.length} model(s) listed).`,
+        );
+      else core.info(`Preflight ${target.name} failed (see the error below).`);
+    },
+    onSample: (sample, progress) => core.info(progressLine(sample, progress)),
+  };
+}
+
 export async function run(): Promise<void> {
   const { signal, dispose } = cancelOnSignals();
   try {
@@ -120,20 +140,7 @@ export async function run(): Promise<void> {
       log: { info: core.info, warn: core.warning, debug: core.debug },
       comment: { marker, runUrl: context.runUrl },
       ...artifactShardTransport(process.env, commentKey, core.info),
-      onPlan: (plan, suite, totalCalls) => {
-        for (const target of plan.targets) mask(target.apiKey);
-        core.info(
-          `model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls.`,
-        );
-      },
-      onPreflight: (target, result) => {
-        if (result.ok)
-          core.info(
-            `Preflight ${target.name}: ${target.model} is served (${result.servedModels.length} model(s) listed).`,
-          );
-        else core.info(`Preflight ${target.name} failed (see the error below).`);
-      },
-      onSample: (sample, progress) => core.info(progressLine(sample, progress)),
+      ...logHooks(mask),
     });
 
     core.setOutput('report', outcome.reportPath);
