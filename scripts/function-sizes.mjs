@@ -11,7 +11,8 @@ const args = process.argv.slice(2);
 const at = args[0] === '--at' ? args[1] : null;
 const files = at ? args.slice(2) : args;
 
-const sourceOf = (file) => (at ? execFileSync('git', ['show', `${at}:${file}`], { encoding: 'utf8' }) : readFileSync(file, 'utf8'));
+const sourceOf = (file) =>
+  at ? execFileSync('git', ['show', `${at}:${file}`], { encoding: 'utf8' }) : readFileSync(file, 'utf8');
 
 function functionsOf(source, file) {
   const tree = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
@@ -20,7 +21,11 @@ function functionsOf(source, file) {
   const visit = (node) => {
     let name = null;
     if ((ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node)) && node.name) name = node.name.getText(tree);
-    else if (ts.isVariableDeclaration(node) && node.initializer && (ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer)))
+    else if (
+      ts.isVariableDeclaration(node) &&
+      node.initializer &&
+      (ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer))
+    )
       name = node.name.getText(tree);
     if (name) found.push({ name, lines: lineOf(node.getEnd()) - lineOf(node.getStart(tree)) + 1 });
     ts.forEachChild(node, visit);
