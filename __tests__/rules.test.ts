@@ -10,6 +10,7 @@ import {
 } from '../src/gate/rules.js';
 import { computeMetrics, scenarioOutcomes } from '../src/measure/metrics.js';
 import type { Sample } from '../src/run/sample.js';
+import { sampleWith } from './helpers/samples.js';
 
 const SCENARIOS = Array.from({ length: 20 }, (_, index) => ({ id: `s${index}`, anomaly: index < 10 }));
 
@@ -22,39 +23,20 @@ function samplesFor(
   for (let run = 1; run <= runs; run += 1) {
     SCENARIOS.forEach(({ id, anomaly }, index) => {
       const detected = anomaly && detectedOf(index, run);
-      samples.push({
-        target: 't',
-        scenario: id,
-        category: anomaly ? 'a' : 'c',
-        anomaly,
-        run,
-        phase: 'warm',
-        attempt: 1,
-        retried: false,
-        timed: true,
-        startedAt: '',
-        requestId: null,
-        latencyMs: latencyMs(index, run),
-        ttftMs: 50,
-        outputTokens: 30,
-        outputTokensSource: 'server',
-        outputTokensPerSecond: 40,
-        jsonValid: true,
-        schemaValid: true,
-        flagged: detected,
-        detected,
-        matchedKeywords: [],
-        scores: {},
-        tool: null,
-        inputTokens: null,
-        finishReason: 'stop',
-        interTokenMeanMs: null,
-        interTokenP95Ms: null,
-        serverTimings: null,
-        errorClass: null,
-        errorMessage: null,
-        excerpt: '',
-      });
+      samples.push(
+        sampleWith({
+          scenario: id,
+          category: anomaly ? 'a' : 'c',
+          anomaly,
+          run,
+          latencyMs: latencyMs(index, run),
+          ttftMs: 50,
+          outputTokens: 30,
+          outputTokensPerSecond: 40,
+          flagged: detected,
+          detected,
+        }),
+      );
     });
   }
   return samples;
