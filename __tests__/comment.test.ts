@@ -117,6 +117,7 @@ function report(targets: TargetReport[]): Report {
         interval: null,
         reason: 'worse by more than the margin and significant',
         suspicious: false,
+        detectable: 12.5,
       },
       {
         target: entry.name,
@@ -132,6 +133,7 @@ function report(targets: TargetReport[]): Report {
         interval: [-3, 6] as [number, number],
         reason: 'change within the margin',
         suspicious: false,
+        detectable: 12.5,
       },
     ]),
     error: null,
@@ -143,7 +145,7 @@ describe('comment body', () => {
   it('carries the marker, the verdict, a table per target, the flips and the run link', () => {
     const body = commentBody(report([target('awq', 'ok')]), { marker, runUrl: prContext.runUrl });
     expect(body.startsWith(`${marker}\n## model-gate: ❌ fail`)).toBe(true);
-    expect(body).toContain('| Detection rate | 100.0 % | 80.0 % | −20 pts | ❌ regressed | 12/15 |');
+    expect(body).toContain('| Detection rate | 100.0 % | 80.0 % | −20 pts | ❌ regressed | ≥ 12.5 pts | 12/15 |');
     expect(body).toContain('Scenarios that flipped: ❌ `diagnosis-empty` passed in the baseline, fails now');
     expect(body).toContain('[workflow run](https://github.com/acme/clinic-bots/actions/runs/7)');
     expect(body).toContain('fingerprint `abababababab`');

@@ -94,7 +94,7 @@ describe('dist/index.js as the runner runs it', () => {
     expect(second.result.code).toBe(0);
     expect(second.outputs.verdict).toBe('pass');
     expect(second.outputs.regressions).toBe('0');
-    expect(second.summary).toContain('| Metric | Baseline | Current | Change | Verdict | Based on |');
+    expect(second.summary).toContain('| Metric | Baseline | Current | Change | Verdict | Could detect | Based on |');
     // Trend charts for the artifact: SVG, and PNG through the sharp shipped in dist/node_modules.
     const charts = readdirSync(join(second.workspace, 'model-gate-report', 'charts'));
     expect(charts).toContain('test-model-warmLatencyP50Ms.svg');

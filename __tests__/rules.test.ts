@@ -3,6 +3,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import type { BaselineRun } from '../src/gate/baseline.js';
 import {
   decideMetrics,
+  minimumDetectable,
   decideWithConfirmation,
   scenariosOfMetric,
   type CurrentRun,
@@ -149,7 +150,10 @@ describe('confirmation runs', () => {
 
   it('re-runs the scenarios of a suspicious metric and decides on all samples', async () => {
     const stageOne = decideMetrics([comparison], {}, 0.005).find((verdict) => verdict.metric === 'detectionRatePct')!;
-    expect(stageOne).toMatchObject({ status: 'within-noise', suspicious: true });
+    expect(stageOne).toMatchObject({ status: 'inconclusive', suspicious: true });
+    expect(stageOne.reason).toMatch(
+      /^worse by more than the margin but not significant \(this run could only see a change of [\d.]+ points or more\)/,
+    );
 
     const confirm = jest.fn(() => {
       const more = samplesFor((scenario) => scenario >= 2, steady(1), 3).map((sample) => ({
@@ -187,7 +191,7 @@ describe('confirmation runs', () => {
       confirm,
     );
     const cold = verdicts.find((verdict) => verdict.metric === 'coldStartMs')!;
-    expect(cold).toMatchObject({ status: 'within-noise', suspicious: true });
+    expect(cold).toMatchObject({ status: 'inconclusive', suspicious: true });
     expect(cold.change).toBeGreaterThan(25);
     expect(cold.reason).not.toMatch(/^confirmed/);
     expect(confirm).not.toHaveBeenCalled();
@@ -206,5 +210,34 @@ describe('confirmation runs', () => {
   it('without confirmation, decides once at the full alpha', async () => {
     const verdicts = await decideWithConfirmation([comparison], {}, 0.01, null);
     expect(verdicts.find((verdict) => verdict.metric === 'detectionRatePct')!.status).not.toBe('regressed');
+  });
+});
+
+describe('what a run could have detected', () => {
+  it('the minimum detectable change: beyond the margin and significant, 9 runs in 10 (worked example)', () => {
+    // z(0.975) = 1.95996, z(0.9) = 1.28155. With a standard error of 4 points and a 5-point margin:
+    // (1.95996 + 1.28155) × 4 = 12.966, above 5 + 1.28155 × 4 = 10.126.
+    expect(minimumDetectable(4, 5, 0.025)).toBeCloseTo(12.966, 2);
+    // With a standard error of 1 point the margin dominates: 5 + 1.28155 = 6.282.
+    expect(minimumDetectable(1, 5, 0.025)).toBeCloseTo(6.282, 2);
+    // A critical value from elsewhere (a t quantile) takes the normal one's place.
+    expect(minimumDetectable(2, 0, 0.025, 2.5)).toBeCloseTo((2.5 + 1.28155) * 2, 3);
+  });
+
+  it("every tested metric states what it could detect, and a rate's follows from its counts", () => {
+    const verdicts = decideMetrics(
+      [{ target: 't', runs: baselineRuns, current: current(samplesFor(() => true, steady(1))) }],
+      {},
+      0.01,
+    );
+    const tested = verdicts.filter((verdict) => verdict.pValue !== null);
+    expect(tested.length).toBeGreaterThan(3);
+    for (const verdict of tested) expect(verdict.detectable).toBeGreaterThan(verdict.margin);
+    // Detection: 10 anomaly scenarios × 3 runs now, × 3 runs in each of the baseline runs, all detected.
+    const detection = tested.find((verdict) => verdict.metric === 'detectionRatePct')!;
+    const baseTotal = 30 * baselineRuns.length;
+    const p = (baseTotal + 0.5) / (baseTotal + 1);
+    const se = Math.sqrt(p * (1 - p) * (1 / baseTotal + 1 / 30)) * 100;
+    expect(detection.detectable).toBeCloseTo(minimumDetectable(se, 5, 0.01 / tested.length), 1);
   });
 });

@@ -17,6 +17,7 @@ import {
 import type { Sample } from '../run/sample.js';
 import type { BaselineRun } from './baseline.js';
 import {
+  normalQuantile,
   binomialUpperTail,
   exactStratifiedTest,
   holm,
@@ -28,7 +29,8 @@ import {
 import { defined } from '../lib/defined.js';
 import { round } from '../lib/round.js';
 
-export const metricStatusSchema = z.enum(['regressed', 'improved', 'within-noise', 'not-gated']);
+/** inconclusive: worse by more than the margin, but this run could not show it significant. */
+export const metricStatusSchema = z.enum(['regressed', 'improved', 'within-noise', 'inconclusive', 'not-gated']);
 export type MetricStatus = z.infer<typeof metricStatusSchema>;
 
 export interface GateRule {
@@ -73,6 +75,12 @@ export const metricVerdictSchema = z.object({
   reason: z.string(),
   /** Worse by more than the margin but not significant: worth confirming with more samples. */
   suspicious: z.boolean(),
+  /**
+   * The smallest change for the worse, in the change's unit, that this run would have caught 9 times
+   * in 10 at this metric's share of the run's false-alarm rate: beyond the margin and significant.
+   * Null where the metric was not tested. Absent from reports of older versions.
+   */
+  detectable: z.number().nullable().default(null),
 });
 export type MetricVerdict = z.infer<typeof metricVerdictSchema>;
 
@@ -84,6 +92,8 @@ export interface CurrentRun {
 
 interface Candidate {
   verdict: MetricVerdict;
+  /** The smallest worse change this test would catch with 90 % power at a given level, as the verdict shows it. */
+  detectable?: (alpha: number) => number | null;
   /** p-value that the change is for the worse (the Holm family); null when not tested. */
   pWorse: number | null;
   pBetter: number | null;
@@ -148,6 +158,7 @@ function newVerdict(
     interval: null,
     reason: '',
     suspicious: false,
+    detectable: null,
   };
 }
 
@@ -166,6 +177,7 @@ function tested(
   pBetter: number | null,
   worseChange: number,
   margin: number,
+  detectable?: (alpha: number) => number | null,
 ): Candidate {
   return {
     verdict,
@@ -173,6 +185,34 @@ function tested(
     pBetter,
     beyondMarginWorse: worseChange > margin,
     beyondMarginBetter: -worseChange > margin,
+    ...(detectable ? { detectable } : {}),
+  };
+}
+
+/** The power the minimum detectable change is stated at. */
+export const DETECTION_POWER = 0.9;
+const POWER_Z = normalQuantile(DETECTION_POWER);
+
+/**
+ * The minimum detectable change of an estimate with standard error `se` (normal approximation): the
+ * true change for the worse at which 90 % of runs see it beyond the margin and significant at a
+ * one-sided `alpha`, max(margin + z₀.₉·se, (z₁₋α + z₀.₉)·se). In the estimate's own unit.
+ */
+export function minimumDetectable(
+  se: number,
+  margin: number,
+  alpha: number,
+  criticalZ = normalQuantile(1 - alpha),
+): number {
+  return Math.max(margin + POWER_Z * se, (criticalZ + POWER_Z) * se);
+}
+
+/** The same for an estimate on the log scale, shown as a percent change for the worse. */
+function detectablePct(se: number, marginPct: number, worseIsHigher: boolean, criticalZ?: (alpha: number) => number) {
+  return (alpha: number) => {
+    const margin = worseIsHigher ? Math.log(1 + marginPct / 100) : -Math.log(1 - Math.min(marginPct, 99) / 100);
+    const log = minimumDetectable(se, margin, alpha, criticalZ?.(alpha));
+    return round((worseIsHigher ? Math.exp(log) - 1 : 1 - Math.exp(-log)) * 100, 1);
   };
 }
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
@@ -235,12 +275,16 @@ function rateCandidate(
   const pLess = exactStratifiedTest(strata, 'less');
   const pGreater = exactStratifiedTest(strata, 'greater');
   const worseIsLower = worseDirection(metric) === 'less';
+  // Binomial variance at the baseline's rate, kept off 0 and 1 so that a perfect baseline still needs counts.
+  const p = (baseCount + 0.5) / (baseTotal + 1);
+  const se = Math.sqrt(p * (1 - p) * (1 / baseTotal + 1 / currentTotal)) * 100;
   return tested(
     verdict,
     worseIsLower ? pLess : pGreater,
     worseIsLower ? pGreater : pLess,
     worseIsLower ? -change : change,
     rule.margin,
+    (alpha) => round(minimumDetectable(se, rule.margin, alpha), 1),
   );
 }
 
@@ -298,14 +342,16 @@ function scoreCandidate(
   if (standardError === 0) {
     verdict.interval = [round(change), round(change)];
     verdict.reason = `every one of ${k} scenarios moved by the same amount`;
-    return tested(verdict, change < 0 ? 0 : 1, change > 0 ? 0 : 1, -change, rule.margin);
+    return tested(verdict, change < 0 ? 0 : 1, change > 0 ? 0 : 1, -change, rule.margin, () => rule.margin);
   }
   const t = change / standardError;
   const spread = studentTQuantile(0.975, k - 1) * standardError;
   verdict.interval = [round(change - spread), round(change + spread)];
   verdict.reason = `paired over ${k} scenarios (t = ${t.toFixed(2)}, ${k - 1} df)`;
   // Higher is better for every score: worse means lower.
-  return tested(verdict, studentTCdf(t, k - 1), 1 - studentTCdf(t, k - 1), -change, rule.margin);
+  return tested(verdict, studentTCdf(t, k - 1), 1 - studentTCdf(t, k - 1), -change, rule.margin, (alpha) =>
+    round(minimumDetectable(standardError, rule.margin, alpha, studentTQuantile(1 - alpha, k - 1)), 1),
+  );
 }
 
 /**
@@ -384,6 +430,7 @@ function locationCandidate(
     worseIsHigher ? pLower : pHigher,
     worseIsHigher ? ratioPct : -ratioPct,
     rule.margin,
+    detectablePct(sd, rule.margin, worseIsHigher),
   );
 }
 
@@ -424,9 +471,32 @@ function tailCandidate(
   verdict.reason = `${exceedances} of ${now.length} samples above ${Math.round(bound)} ms (baseline p95 + ${rule.margin} %)`;
   // One-sided by construction: an exceedance count can show a worse tail, not a better one.
   return {
-    ...tested(verdict, binomialUpperTail(exceedances, now.length, 0.05), null, verdict.change ?? 0, rule.margin),
+    ...tested(
+      verdict,
+      binomialUpperTail(exceedances, now.length, 0.05),
+      null,
+      verdict.change ?? 0,
+      rule.margin,
+      (alpha) => tailDetectable(base, bound, now.length, alpha),
+    ),
     beyondMarginBetter: false,
   };
+}
+
+/**
+ * The smallest slowdown of every call that the exceedance test would catch 9 times in 10: the
+ * baseline's samples scaled up until the share above the bound makes a significant count likely.
+ */
+function tailDetectable(base: readonly number[], bound: number, n: number, alpha: number): number | null {
+  let critical = 0;
+  while (critical <= n && binomialUpperTail(critical, n, 0.05) > alpha) critical += 1;
+  if (critical > n) return null;
+  for (let pct = 1; pct <= 500; pct += 1) {
+    const scale = 1 + pct / 100;
+    const share = base.filter((value) => value * scale > bound).length / base.length;
+    if (1 - binomialUpperTail(critical, n, share) <= 1 - DETECTION_POWER || share >= 1) return pct;
+  }
+  return null;
 }
 
 /** The cold call against the baseline history's cold calls: a one-sided t prediction test on logs. */
@@ -454,12 +524,16 @@ function coldCandidate(target: string, runs: readonly BaselineRun[], current: Cu
   );
   const t = (Math.log(value) - centre) / (spread * Math.sqrt(1 + 1 / logs.length));
   verdict.reason = `against ${history.length} baseline cold starts (geometric mean ${Math.round(Math.exp(centre))} ms, log SD ${spread.toFixed(2)})`;
+  const df = logs.length - 1;
   return tested(
     verdict,
-    1 - studentTCdf(t, logs.length - 1),
-    studentTCdf(t, logs.length - 1),
+    1 - studentTCdf(t, df),
+    studentTCdf(t, df),
     verdict.change ?? 0,
     rule.margin,
+    detectablePct(spread * Math.sqrt(1 + 1 / logs.length), rule.margin, true, (alpha) =>
+      studentTQuantile(1 - alpha, df),
+    ),
   );
 }
 
@@ -533,11 +607,17 @@ export function decideMetrics(
     tested.map((candidate) => candidate.pWorse),
     alpha,
   );
+  // The level a lone change must reach first under Holm: each metric's share of the run's alpha.
+  const share = alpha / Math.max(1, tested.length);
   tested.forEach((candidate, index) => {
     const { verdict } = candidate;
     const decision = defined(decisions[index], `Holm decision ${index}`);
     verdict.pValue = candidate.pWorse;
     verdict.threshold = decision.threshold;
+    verdict.detectable = candidate.detectable?.(share) ?? null;
+    const unit = verdict.changeUnit === 'points' ? 'points' : '%';
+    const couldSee =
+      verdict.detectable === null ? '' : ` (this run could only see a change of ${verdict.detectable} ${unit} or more)`;
     const evidence = `p = ${formatP(candidate.pWorse)} (Holm threshold ${formatP(decision.threshold)}), margin ${verdict.margin} ${verdict.changeUnit === 'points' ? 'points' : '%'}`;
     const detail = verdict.reason ? `; ${verdict.reason}` : '';
     if (candidate.beyondMarginWorse && decision.rejected) {
@@ -547,10 +627,10 @@ export function decideMetrics(
       verdict.status = 'improved';
       verdict.reason = `better by more than the margin: p = ${formatP(candidate.pBetter)}${detail}`;
     } else {
-      verdict.status = 'within-noise';
+      verdict.status = candidate.beyondMarginWorse ? 'inconclusive' : 'within-noise';
       verdict.suspicious = candidate.beyondMarginWorse;
       verdict.reason = candidate.beyondMarginWorse
-        ? `worse by more than the margin but not significant: ${evidence}${detail}`
+        ? `worse by more than the margin but not significant${couldSee}: ${evidence}${detail}`
         : `change within the margin (${verdict.margin} ${verdict.changeUnit === 'points' ? 'points' : '%'})${detail}`;
     }
   });

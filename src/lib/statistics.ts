@@ -10,6 +10,18 @@ export function normalCdf(z: number): number {
   return 0.5 * (1 + errorFunction(z / Math.SQRT2));
 }
 
+/** The p-quantile of the standard normal, by bisection on Φ (exact where probit is not). */
+export function normalQuantile(p: number): number {
+  let low = -40;
+  let high = 40;
+  for (let step = 0; step < 200 && high - low > 1e-12; step += 1) {
+    const middle = (low + high) / 2;
+    if (normalCdf(middle) < p) low = middle;
+    else high = middle;
+  }
+  return (low + high) / 2;
+}
+
 const logFactorials: number[] = [0];
 function logFactorial(n: number): number {
   for (let k = logFactorials.length; k <= n; k += 1) logFactorials.push(logFactorials[k - 1]! + Math.log(k));

@@ -13,6 +13,7 @@ const STATUS_TEXT = {
   regressed: '❌ regressed',
   improved: '🟢 improved',
   'within-noise': '✅ within noise',
+  inconclusive: '⚠️ inconclusive',
   'not-gated': 'not gated',
 } as const;
 
@@ -23,6 +24,18 @@ export function formatMetric(name: MetricName, metric: MetricValue): string {
   if (unit === 'ms')
     return metric.value >= 10_000 ? `${(metric.value / 1000).toFixed(2)} s` : `${Math.round(metric.value)} ms`;
   return metric.value.toFixed(1);
+}
+
+/** The smallest worse change this run could see, in the change's unit; its direction is the metric's worse one. */
+function formatDetectable(verdict: MetricVerdict): string {
+  if (verdict.detectable === null) return '—';
+  return `≥ ${verdict.detectable}${verdict.changeUnit === 'points' ? ' pts' : ' %'}`;
+}
+
+function verdictText(verdict: MetricVerdict): string {
+  return verdict.status === 'inconclusive' && verdict.detectable !== null
+    ? `${STATUS_TEXT.inconclusive} (could only see ${formatDetectable(verdict)})`
+    : STATUS_TEXT[verdict.status];
 }
 
 function formatChange(verdict: MetricVerdict): string {
@@ -116,8 +129,8 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
       '',
     );
     lines.push(
-      '| Metric | Baseline | Current | Change | Verdict | Based on |',
-      '| --- | ---: | ---: | ---: | --- | ---: |',
+      '| Metric | Baseline | Current | Change | Verdict | Could detect | Based on |',
+      '| --- | ---: | ---: | ---: | --- | ---: | ---: |',
     );
     let hidden = 0;
     for (const name of shownMetrics(measurement.metrics, verdicts)) {
@@ -130,10 +143,14 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
       }
       const baseline = verdict?.baseline == null ? '—' : formatMetric(name, { value: verdict.baseline, n: 1 });
       lines.push(
-        `| ${METRICS[name].label}${mark} | ${baseline} | ${formatMetric(name, metric)} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? STATUS_TEXT[verdict.status] : 'not gated'} | ${basis(name, metric)} |`,
+        `| ${METRICS[name].label}${mark} | ${baseline} | ${formatMetric(name, metric)} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? verdictText(verdict) : 'not gated'} | ${verdict ? formatDetectable(verdict) : '—'} | ${basis(name, metric)} |`,
       );
     }
     if (hidden > 0) lines.push('', `${hidden} other metrics within noise or not gated (in the job summary).`);
+    lines.push(
+      '',
+      `<sub>Change: current minus baseline, in points for rates and scores, in percent for the rest. Could detect: the smallest change for the worse this run would have caught 9 times in 10 (beyond the margin and significant).</sub>`,
+    );
   } else {
     lines.push('| Metric | Value | Based on |', '| --- | ---: | ---: |');
     for (const name of shownMetrics(measurement.metrics)) {
