@@ -9,6 +9,7 @@ import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
 import { startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
 import { readReport } from './helpers/runs.js';
+import { expectTablesAgree } from './helpers/tables.js';
 
 // The server's own latency dwarfs what a loaded machine adds to a call, so load cannot pass for a change.
 const LATENCY = { ttftMs: 80, perTokenMs: 2, jitterPct: 4 };
@@ -147,6 +148,8 @@ describe('baselines and the gate', () => {
         /\| Warm latency p50 \| \d+ ms \| \d+ ms \| \+\d+(\.\d)? % \(95 % CI [\d.]+…[\d.]+ %\) \| ❌ regressed \| ≥ [\d.]+ % \|/,
       );
       expect(summary).toContain('<details><summary>Evidence');
+      // Each row's Change follows from its own Baseline and Current.
+      expect(expectTablesAgree(summary)).toBeGreaterThan(5);
       expect(summary).toMatch(
         /- \*\*Warm latency p50\*\* — ❌ regressed: worse by more than the margin and significant: p = .+ \(Holm threshold .+\), margin 10 %; run-to-run drift SD/,
       );
@@ -160,6 +163,7 @@ describe('baselines and the gate', () => {
     await server.setProgramme(suiteProgramme({ latency: LATENCY, quality: { invalidJsonRate: 0.3 }, seed: 5 }));
     try {
       const { result, report, summary } = await gate('run', ['--warm-runs', '4']);
+      expect(expectTablesAgree(summary)).toBeGreaterThan(5);
       expect(result.code).toBe(1);
       const json = verdictOf(report, 'jsonValidRatePct');
       expect(json.status).toBe('regressed');

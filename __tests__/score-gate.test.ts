@@ -10,6 +10,7 @@ import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
 import { startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
 import { readReport } from './helpers/runs.js';
+import { expectTablesAgree } from './helpers/tables.js';
 
 afterAll(stopAllServers);
 
@@ -76,6 +77,7 @@ describe('gating scores', () => {
     expect(recall.reason).toContain('paired over 9 scenarios');
     expect(worse.report.verdictReason).toContain('Entity recall −');
     expect(worse.summary).toContain('| Entity recall | 100.0 % |');
+    expect(expectTablesAgree(worse.summary)).toBeGreaterThan(3);
     // Reported but not gated by default: relation recall and OCR similarity.
     expect(verdictOf(worse.report, 'relationRecallPct')).toMatchObject({ pValue: null });
   });

@@ -313,10 +313,13 @@ function scoreCandidate(
     }
   }
   const differences: number[] = [];
+  const pairs: { base: number; now: number }[] = [];
   for (const outcome of current.scenarios) {
     const now = outcome.scores?.[score];
     const base = pooled.get(outcome.scenario);
-    if (now && now.n > 0 && base) differences.push(now.sum / now.n - base.sum / base.n);
+    if (!now || now.n === 0 || !base) continue;
+    pairs.push({ base: base.sum / base.n, now: now.sum / now.n });
+    differences.push(now.sum / now.n - base.sum / base.n);
   }
   const verdict = newVerdict({
     target,
@@ -326,6 +329,11 @@ function scoreCandidate(
     changeUnit: 'points',
     margin: rule.margin,
   });
+  // The values compared: the mean over the scenarios measured on both sides, so the change is their difference.
+  if (pairs.length > 0) {
+    verdict.baseline = round(mean(pairs.map((pair) => pair.base)) * 100);
+    verdict.current = round(mean(pairs.map((pair) => pair.now)) * 100);
+  }
   if (differences.length < 2) {
     verdict.reason =
       differences.length === 0
@@ -385,11 +393,13 @@ function locationCandidate(
   let residualDf = 0;
   let inverseCounts = 0;
   const differences: number[] = [];
+  const baseLevels: number[] = [];
   for (const id of scenarioIds) {
     const currentLogs = (now[id] ?? []).map(Math.log);
     const baseLogs = runs.flatMap((run) => (run[series][id] ?? []).filter((value) => value > 0)).map(Math.log);
     const currentMean = mean(currentLogs);
     const baseMean = mean(baseLogs);
+    baseLevels.push(baseMean);
     differences.push(currentMean - baseMean);
     for (const value of currentLogs) residualSquares += (value - currentMean) ** 2;
     for (const value of baseLogs) residualSquares += (value - baseMean) ** 2;
@@ -413,6 +423,10 @@ function locationCandidate(
   const driftVariance = (DRIFT_PRIOR_RUNS * DEFAULT_DRIFT_SD ** 2 + observedSquares) / (DRIFT_PRIOR_RUNS + observedDf);
   const sd = Math.sqrt(samplingVariance + driftVariance * (1 + 1 / Math.max(1, runs.length)));
   const difference = mean(differences);
+  // The values compared: the typical call on each side (over scenarios, the geometric mean of each
+  // scenario's geometric mean; close to the p50), so that the change is their ratio.
+  verdict.baseline = round(Math.exp(mean(baseLevels)));
+  verdict.current = round(Math.exp(mean(baseLevels) + difference));
   const z = difference / sd;
   const ratioPct = (Math.exp(difference) - 1) * 100;
   verdict.change = round(ratioPct, 1);

@@ -141,15 +141,17 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
         hidden += 1;
         continue;
       }
+      // A compared row shows the two values its change is computed from (confirmation calls included).
       const baseline = verdict?.baseline == null ? '—' : formatMetric(name, { value: verdict.baseline, n: 1 });
+      const current = verdict ? formatMetric(name, { value: verdict.current, n: 1 }) : formatMetric(name, metric);
       lines.push(
-        `| ${METRICS[name].label}${mark} | ${baseline} | ${formatMetric(name, metric)} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? verdictText(verdict) : 'not gated'} | ${verdict ? formatDetectable(verdict) : '—'} | ${basis(name, metric)} |`,
+        `| ${METRICS[name].label}${mark} | ${baseline} | ${current} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? verdictText(verdict) : 'not gated'} | ${verdict ? formatDetectable(verdict) : '—'} | ${basis(name, metric)} |`,
       );
     }
     if (hidden > 0) lines.push('', `${hidden} other metrics within noise or not gated (in the job summary).`);
     lines.push(
       '',
-      `<sub>Change: current minus baseline, in points for rates and scores, in percent for the rest. Could detect: the smallest change for the worse this run would have caught 9 times in 10 (beyond the margin and significant).</sub>`,
+      `<sub>Change: current minus baseline, in points for rates and scores, in percent for the rest; each row's two values are the ones its test compares (latency: the typical call, the geometric mean over scenarios; scores: the mean over the scenarios measured on both sides). Could detect: the smallest change for the worse this run would have caught 9 times in 10 (beyond the margin and significant).</sub>`,
     );
   } else {
     lines.push('| Metric | Value | Based on |', '| --- | ---: | ---: |');

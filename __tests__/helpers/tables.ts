@@ -1,0 +1,56 @@
+// Reads the comparison table of a summary.md and checks that each row agrees with itself: its
+// Change follows from its own Baseline and Current columns, to the rounding they are shown with.
+import { expect } from '@jest/globals';
+
+const NUMBER = /([−+±-]?)([\d.]+)/;
+
+/** A shown value and how far it may be from the value it was rounded from. */
+function shownValue(cell: string): { value: number; slack: number } | null {
+  const seconds = /^([\d.]+) s$/.exec(cell);
+  if (seconds) return { value: Number(seconds[1]) * 1000, slack: 5 };
+  const match = /^([\d.]+)( ms| %)?$/.exec(cell);
+  if (!match) return null;
+  const decimals = match[1]!.split('.')[1]?.length ?? 0;
+  return { value: Number(match[1]), slack: 0.5 * 10 ** -decimals };
+}
+
+function shownChange(cell: string): { value: number; unit: 'pts' | '%' } | null {
+  const match = new RegExp(`^${NUMBER.source} (pts|%)`).exec(cell);
+  if (!match) return null;
+  const sign = match[1] === '−' || match[1] === '-' ? -1 : 1;
+  return { value: sign * Number(match[2]), unit: match[3] as 'pts' | '%' };
+}
+
+/** Checks every compared row of every table in `summary`; returns how many rows were checked. */
+export function expectTablesAgree(summary: string): number {
+  let checked = 0;
+  let columns: { baseline: number; current: number; change: number } | null = null;
+  for (const line of summary.split('\n')) {
+    const cells = line.split('|').map((cell) => cell.trim());
+    if (cells[1] === 'Metric') {
+      const at = (name: string) => cells.indexOf(name);
+      columns = at('Change') > 0 ? { baseline: at('Baseline'), current: at('Current'), change: at('Change') } : null;
+      continue;
+    }
+    if (!line.startsWith('|')) columns = null;
+    if (!columns || cells[1]?.startsWith('---')) continue;
+    const baseline = shownValue(cells[columns.baseline] ?? '');
+    const current = shownValue(cells[columns.current] ?? '');
+    const change = shownChange(cells[columns.change] ?? '');
+    if (!baseline || !current || !change) continue;
+    if (change.unit === 'pts') {
+      const slack = baseline.slack + current.slack + 0.01;
+      const off = Math.abs(change.value - (current.value - baseline.value));
+      expect({ row: cells[1], agrees: off <= slack + 0.005 }).toEqual({ row: cells[1], agrees: true });
+    } else {
+      const low = ((current.value - current.slack) / (baseline.value + baseline.slack) - 1) * 100;
+      const high = ((current.value + current.slack) / (baseline.value - baseline.slack) - 1) * 100;
+      expect({ row: cells[1], agrees: change.value >= low - 0.1 && change.value <= high + 0.1 }).toEqual({
+        row: cells[1],
+        agrees: true,
+      });
+    }
+    checked += 1;
+  }
+  return checked;
+}
