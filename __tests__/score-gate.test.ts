@@ -95,6 +95,9 @@ describe('gating scores', () => {
     expect({ verdict: unchanged.report.verdict, reason: unchanged.report.verdictReason }).toMatchObject({
       verdict: 'pass',
     });
+    // A suite without clean screens has no false-positive rate: no row, no test in the Holm family.
+    expect(unchanged.report.metricVerdicts.map((verdict) => verdict.metric)).not.toContain('falsePositiveRatePct');
+    expect(unchanged.summary).not.toContain('False-positive rate');
     // Without native tools, the tools are described in the system message and answered as JSON.
     const asked = (await server.stats()).lastChat!;
     expect(asked.tools).toBeNull();
