@@ -9,7 +9,7 @@ import { cliFlagName } from './config/load.js';
 import { DEFAULT_CONFIG_PATH } from './config/schema.js';
 import { errorMessage, ModelGateError } from './lib/errors.js';
 import { INPUTS } from './inputs.js';
-import { runModelGate } from './pipeline.js';
+import { runModelGate, type RunRequest } from './pipeline.js';
 import { progressLine } from './report/progress.js';
 import {
   builtinSuiteDefinition,
@@ -54,7 +54,8 @@ class UsageError extends ModelGateError {
   }
 }
 
-async function runCommand(args: string[], mode: 'gate' | 'baseline' | 'merge' | 'merge-baseline'): Promise<number> {
+/** The flags of run, baseline and merge, as the pipeline's inputs; --quiet beside them. */
+function runInputs(args: string[], mode: RunMode): { inputs: Record<string, string | undefined>; quiet: boolean } {
   const runFlags = INPUTS.filter((input) => input.flag).map((input) => input.name);
   const { values } = parseArgs({
     args,
@@ -66,10 +67,14 @@ async function runCommand(args: string[], mode: 'gate' | 'baseline' | 'merge' | 
     allowPositionals: false,
   });
   const flagValues = values as Record<string, string | boolean | undefined>;
-  const inputs: Record<string, string | undefined> = {
-    ...Object.fromEntries(runFlags.map((name) => [name, flagValues[name] as string | undefined])),
-    mode,
+  return {
+    inputs: { ...Object.fromEntries(runFlags.map((name) => [name, flagValues[name] as string | undefined])), mode },
+    quiet: Boolean(values.quiet),
   };
+}
+
+/** Ctrl-C (or SIGTERM) cancels the run, which still writes its report; a second one quits at once. */
+function cancelOnSignals(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -82,19 +87,62 @@ async function runCommand(args: string[], mode: 'gate' | 'baseline' | 'merge' | 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
 
-  const interactive = process.stderr.isTTY && !values.quiet;
-  const bar = interactive
-    ? new cliProgress.SingleBar(
-        { format: ' {bar} {value}/{total} calls · {target} · {last}', hideCursor: true, stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  const quiet = Boolean(values.quiet);
+/** Progress on stderr: a bar in a terminal, a line per call elsewhere, nothing with --quiet. */
+function progressHooks(quiet: boolean) {
+  const bar =
+    process.stderr.isTTY && !quiet
+      ? new cliProgress.SingleBar(
+          { format: ' {bar} {value}/{total} calls · {target} · {last}', hideCursor: true, stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   const say = (line: string) => {
     if (!quiet) process.stderr.write(`${line}\n`);
   };
+  const hooks: Pick<RunRequest, 'log' | 'onPlan' | 'onPreflight' | 'onSample'> = {
+    log: {
+      info: say,
+      warn: (line) => process.stderr.write(`warning: ${line}\n`),
+      debug: (line) => (process.env.MODEL_GATE_DEBUG ? process.stderr.write(`${line}\n`) : undefined),
+    },
+    onPlan: (plan, suite, totalCalls) => {
+      say(
+        `model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls`,
+      );
+      bar?.start(totalCalls, 0, { target: '', last: 'preflight' });
+    },
+    onPreflight: (_target, result) => {
+      if (!result.ok) {
+        bar?.stop();
+        process.stderr.write(`${result.diagnosis}\n`);
+      }
+    },
+    onSample: (sample, progress) => {
+      const last = sample.errorClass
+        ? `error ${sample.errorClass}`
+        : `${sample.scenario} ${Math.round(sample.latencyMs)} ms`;
+      if (bar) bar.increment(1, { target: progress.target, last });
+      else say(progressLine(sample, progress));
+    },
+  };
+  return { hooks, say, stopBar: () => bar?.stop() };
+}
 
+type RunMode = 'gate' | 'baseline' | 'merge' | 'merge-baseline';
+
+async function runCommand(args: string[], mode: RunMode): Promise<number> {
+  const { inputs, quiet } = runInputs(args, mode);
+  const { signal, dispose } = cancelOnSignals();
+  const { hooks, say, stopBar } = progressHooks(quiet);
   try {
     const outcome = await runModelGate({
       inputs,
@@ -102,43 +150,19 @@ async function runCommand(args: string[], mode: 'gate' | 'baseline' | 'merge' | 
       configRequired: Boolean(inputs.config?.trim()),
       env: process.env,
       nameOf: cliFlagName,
-      signal: controller.signal,
+      signal,
       toolVersion: VERSION,
-      log: {
-        info: say,
-        warn: (line) => process.stderr.write(`warning: ${line}\n`),
-        debug: (line) => (process.env.MODEL_GATE_DEBUG ? process.stderr.write(`${line}\n`) : undefined),
-      },
-      onPlan: (plan, suite, totalCalls) => {
-        say(
-          `model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls`,
-        );
-        bar?.start(totalCalls, 0, { target: '', last: 'preflight' });
-      },
-      onPreflight: (_target, result) => {
-        if (!result.ok) {
-          bar?.stop();
-          process.stderr.write(`${result.diagnosis}\n`);
-        }
-      },
-      onSample: (sample, progress) => {
-        const last = sample.errorClass
-          ? `error ${sample.errorClass}`
-          : `${sample.scenario} ${Math.round(sample.latencyMs)} ms`;
-        if (bar) bar.increment(1, { target: progress.target, last });
-        else say(progressLine(sample, progress));
-      },
+      ...hooks,
     });
-    bar?.stop();
+    stopBar();
     process.stdout.write(`${outcome.summaryMarkdown}\n`);
     say(`Report: ${resolve(outcome.reportPath)}`);
     if (outcome.report.status === 'cancelled') return EXIT.cancelled;
     if (outcome.report.verdict === 'fail' && outcome.report.gate?.onRegression === 'warn') return EXIT.pass;
     return EXIT[outcome.report.verdict];
   } finally {
-    bar?.stop();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    stopBar();
+    dispose();
   }
 }
 
