@@ -1,7 +1,8 @@
 // Produces docs/comment-example.md and .html: a real pull-request comment from a gated run with a
-// regression (a slower, less attentive model; one answer with hostile text), rendered with marked.
-// Run: node scripts/comment-example.mjs (then screenshot the HTML to look at it).
-import { execFile, spawn } from 'node:child_process';
+// regression (a slower, less attentive model; one answer with hostile text), rendered with marked;
+// and docs/comment-example.png, the README's picture, where headless Chromium is installed.
+// Run: npm run docs:comment
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,3 +68,28 @@ writeFileSync(
   `<!doctype html><meta charset="utf-8"><title>model-gate comment</title><style>${style}</style>${html}`,
 );
 console.log('docs/comment-example.md and docs/comment-example.html written');
+
+const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find((name) => {
+  try {
+    return execFileSync('which', [name], { stdio: 'pipe' }).length > 0;
+  } catch {
+    return false;
+  }
+});
+if (chromium) {
+  const page = `file://${join(process.cwd(), 'docs', 'comment-example.html')}`;
+  execFileSync(
+    chromium,
+    [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--hide-scrollbars',
+      '--window-size=1000,2900',
+      '--screenshot=docs/comment-example.png',
+      page,
+    ],
+    { stdio: 'ignore', timeout: 120_000 },
+  );
+  console.log(`docs/comment-example.png taken with ${chromium}`);
+} else console.log('No Chromium here: docs/comment-example.png was not retaken.');

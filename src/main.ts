@@ -43,7 +43,8 @@ function cancelOnSignals(): { signal: AbortSignal; dispose: () => void } {
   };
 }
 
-function report(status: { status: string; message: string | null }): void {
+/** A publication's outcome in the log: a failure as a warning, a refused write as a notice. */
+function logPublication(status: { status: string; message: string | null }): void {
   if (status.status === 'failed') core.warning(status.message ?? '');
   else if (status.status === 'not-allowed') core.notice(status.message ?? '');
   else if (status.message) core.info(status.message);
@@ -74,9 +75,9 @@ async function publish(outcome: RunOutcome, settings: ActionSettings, context: R
         body: outcome.commentMarkdown,
         regressed: outcome.report.verdict === 'fail',
       });
-  report(published);
+  logPublication(published);
   core.setOutput('comment-url', published.url ?? '');
-  report(
+  logPublication(
     await updateTrackingIssue({
       api: octokit && repository ? octokitIssueApi(octokit, repository.owner, repository.repo) : null,
       context,

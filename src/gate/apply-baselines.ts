@@ -67,7 +67,7 @@ export interface GateContext {
 }
 
 /** What the gate decides on: warm and confirmation calls together, the report's metrics unchanged. */
-export function currentRunOf(samples: readonly Sample[], suite: Suite): CurrentRun {
+function currentRunOf(samples: readonly Sample[], suite: Suite): CurrentRun {
   const asWarm = samples.map((sample) => (sample.phase === 'confirm' ? { ...sample, phase: 'warm' as const } : sample));
   return { scenarios: scenarioOutcomes(asWarm, suite.scenarios), samples: asWarm, metrics: computeMetrics(samples) };
 }

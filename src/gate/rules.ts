@@ -312,15 +312,13 @@ function scoreCandidate(
       pooled.set(outcome.scenario, { sum: total.sum + entry.sum, n: total.n + entry.n });
     }
   }
-  const differences: number[] = [];
   const pairs: { base: number; now: number }[] = [];
   for (const outcome of current.scenarios) {
     const now = outcome.scores?.[score];
     const base = pooled.get(outcome.scenario);
-    if (!now || now.n === 0 || !base) continue;
-    pairs.push({ base: base.sum / base.n, now: now.sum / now.n });
-    differences.push(now.sum / now.n - base.sum / base.n);
+    if (now && now.n > 0 && base) pairs.push({ base: base.sum / base.n, now: now.sum / now.n });
   }
+  const differences = pairs.map((pair) => pair.now - pair.base);
   const verdict = newVerdict({
     target,
     metric,

@@ -2,6 +2,7 @@
 // metric verdicts. pass | fail | no-baseline | incomparable | error, and the run's status beside it.
 import { z } from 'zod';
 import { writesBaselines, type Plan } from '../config/schema.js';
+import { defined } from '../lib/defined.js';
 import type { ModelGateError } from '../lib/errors.js';
 import { METRICS } from '../metric-catalog.js';
 import type { RunResult } from '../run/runner.js';
@@ -175,8 +176,6 @@ export function decideRun(
   checks: readonly ThresholdCheck[],
   gate: GateOutcome,
 ): Decision {
-  const early = undecidable(plan, run, error);
-  if (early || !plan || !run)
-    return early ?? { status: 'failed', verdict: 'error', verdictReason: 'The run did not start.' };
-  return judged(plan, run, checks, gate);
+  // undecidable() answers whenever the plan or the run is missing.
+  return undecidable(plan, run, error) ?? judged(defined(plan, 'the plan'), defined(run, 'the run'), checks, gate);
 }

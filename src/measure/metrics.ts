@@ -1,6 +1,6 @@
 // Samples → metrics, each with the counts or sample sizes behind it. Quality rates come from the
 // warm calls (every scenario the same number of times); the cold call gives the cold start alone.
-import { mean, median, quantileSorted } from 'simple-statistics';
+import { mean, quantileSorted } from 'simple-statistics';
 import { z } from 'zod';
 import type { Sample } from '../run/sample.js';
 import { METRIC_NAMES, METRICS, SAMPLE_SERIES, scoreOf, type MetricName, type OutcomeRate } from '../metric-catalog.js';
@@ -66,7 +66,6 @@ const STATISTIC = {
   mean: (sorted: number[]) => mean(sorted),
   p50: (sorted: number[]) => quantileSorted(sorted, 0.5),
   p95: (sorted: number[]) => quantileSorted(sorted, 0.95),
-  median: (sorted: number[]) => median(sorted),
 } as const;
 
 function stat(values: number[], compute: (sorted: number[]) => number): MetricValue {
@@ -86,7 +85,7 @@ function rateCalls(samples: readonly Sample[], definition: OutcomeRate): Sample[
   return calls.filter((sample) => sample.anomaly === (definition.scenarios === 'anomalies'));
 }
 
-export const callCounts = (sample: Sample, counting: OutcomeRate['counting']): boolean =>
+const callCounts = (sample: Sample, counting: OutcomeRate['counting']): boolean =>
   counting === 'errors' ? sample.errorClass !== null : sample[counting];
 
 /** One metric of a set of samples, as the catalog defines it, unrounded. */

@@ -75,7 +75,7 @@ export interface CallRecord {
 }
 
 /** The text shown of an answer: its tool calls, or the start of its text. */
-export const answerExcerpt = (outcome: Pick<CallOutcome, 'text' | 'toolCalls'>) =>
+const answerExcerpt = (outcome: Pick<CallOutcome, 'text' | 'toolCalls'>) =>
   (outcome.toolCalls?.length
     ? outcome.toolCalls.map((entry) => `${entry.name}(${entry.arguments})`).join(' ')
     : outcome.text
