@@ -96,7 +96,7 @@ describe('cold-start command', () => {
       '--report-dir',
       dir,
     ]);
-    const report = readReport(join(dir));
+    const report = readReport(dir);
     expect(report.targets[0]!.coldStart?.method).toBe('first-call');
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain(
       'Cold start: a first-call figure (no cold-start command: the cold figure is the first call of this run, on a server that may already hold the model).',

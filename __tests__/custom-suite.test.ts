@@ -76,7 +76,7 @@ describe('custom suites', () => {
       '2',
     ]);
     expect(result.code).toBe(0);
-    const report = readReport(join(dir));
+    const report = readReport(dir);
     expect(report.suite).toEqual({
       id: 'invoice-checks',
       version: 1,
@@ -157,7 +157,7 @@ describe('custom suites', () => {
       dir,
     ]);
     expect(result.code).toBe(2);
-    const report = readReport(join(dir));
+    const report = readReport(dir);
     expect(report).toMatchObject({ verdict: 'error', status: 'failed', error: { kind: 'suite' } });
     expect(report.verdictReason).toBe(expected(file));
     expect(result.stderr + result.stdout).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);

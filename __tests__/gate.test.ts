@@ -39,7 +39,7 @@ async function gate(command: 'run' | 'baseline', flags: string[] = []) {
     reportDir,
     ...flags,
   ]);
-  const report: Report = readReport(join(reportDir));
+  const report: Report = readReport(reportDir);
   reportDirs.set(report, reportDir);
   return { result, report, summary: readFileSync(join(reportDir, 'summary.md'), 'utf8') };
 }

@@ -4,11 +4,10 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sampleSchema } from '../src/run/sample.js';
 import { suiteAnswers } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
 import { startOllamaServer, stopAllServers } from './helpers/servers.js';
-import { readReport } from './helpers/runs.js';
+import { readReport, readSamples } from './helpers/runs.js';
 
 afterAll(stopAllServers);
 
@@ -29,11 +28,8 @@ async function runOllama(programme: Record<string, unknown>, flags: string[] = [
     '2',
     ...flags,
   ]);
-  const report = readReport(join(dir));
-  const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => sampleSchema.parse(JSON.parse(line)));
+  const report = readReport(dir);
+  const samples = readSamples(dir);
   return { server, dir, result, report, samples, summary: readFileSync(join(dir, 'summary.md'), 'utf8') };
 }
 
@@ -92,6 +88,24 @@ describe('endpoint kind ollama', () => {
     expect(report.targets[0]!.preflight.diagnosis).toBe(
       `Target "llama3.2-vision": Ollama at ${report.targets[0]!.baseUrl} does not have model "llama3.2-vision". It has: llava:7b, qwen2.5vl:3b. Pull it first (ollama pull llama3.2-vision) or set model to one of these.`,
     );
+  });
+
+  it('ends an answer still streaming at the timeout as a timeout, the stream cut mid-way', async () => {
+    const { report, samples } = await runOllama({ latency: { ttftMs: 20, perTokenMs: 150 } }, [
+      '--timeout',
+      '0.5',
+      '--warm-runs',
+      '1',
+    ]);
+    const warm = samples.filter((sample) => sample.phase === 'warm');
+    expect(warm.length).toBeGreaterThan(0);
+    for (const sample of warm) {
+      expect(sample.errorClass).toBe('timeout');
+      // Ended by model-gate's deadline, well before the answer's own end (seconds of tokens).
+      expect(sample.latencyMs).toBeGreaterThanOrEqual(450);
+      expect(sample.latencyMs).toBeLessThan(10_000);
+    }
+    expect(report.verdict).toBe('error');
   });
 
   it('stops with a clear error when the model will not unload, rather than time a warm call as cold', async () => {

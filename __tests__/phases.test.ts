@@ -32,7 +32,7 @@ describe('latency and quality phases', () => {
       '2',
     ]);
     expect(result.code).toBe(0);
-    const report = readReport(join(dir));
+    const report = readReport(dir);
     const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
       .split('\n')
       .filter(Boolean)

@@ -41,7 +41,7 @@ async function gateRun(
     reportDir,
     ...flags,
   ]);
-  const report: Report = readReport(join(reportDir));
+  const report: Report = readReport(reportDir);
   return { result, report, summary: readFileSync(join(reportDir, 'summary.md'), 'utf8') };
 }
 const verdictOf = (report: Report, metric: string) =>

@@ -118,7 +118,7 @@ describe('secrets', () => {
     const result = await runCli(['run', '--config', config, '--report-dir', report, '--warm-runs', '2'], {
       env: { SCAN_KEY: ENV_KEY, SCAN_EMBED_KEY: EMBEDDINGS_KEY },
     });
-    expect(readReport(join(report)).comparisons[0]!.similarity).toMatchObject({
+    expect(readReport(report).comparisons[0]!.similarity).toMatchObject({
       error: null,
     });
     expect(readFileSync(join(report, 'samples.jsonl'), 'utf8')).toContain('for Bearer ***');

@@ -182,7 +182,7 @@ describe('sharding on the Actions matrix', () => {
       ]);
       return {
         code: result.code,
-        report: readReport(join(reportDir)),
+        report: readReport(reportDir),
       };
     };
     const copyOf = (edit: (dir: string) => void) => {
@@ -266,7 +266,7 @@ describe('sharding on the Actions matrix', () => {
         '--report-dir',
         reportDir,
       ]);
-      const report = readReport(join(reportDir));
+      const report = readReport(reportDir);
       expect(report.verdict).toBe('incomparable');
       expect(report.verdictReason).toContain('was measured with other settings (shards 1 → 3)');
     });

@@ -2,6 +2,8 @@
 // `keep_alive`). Over the OpenAI-compatible /v1 it cannot unload a model or report its own
 // durations; here the model is unloaded (keep_alive 0) and seen gone from /api/ps before the
 // cold call, and every answer carries Ollama's load, prompt and decode durations.
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import type { ToolCall } from '../suite/schema.js';
 import type { RunSettings, Target } from '../config/schema.js';
 import {
@@ -32,7 +34,6 @@ import type {
 } from './types.js';
 import { displayUrl } from '../lib/url.js';
 import { round } from '../lib/round.js';
-import { streamLines } from '../lib/ndjson.js';
 import { z } from 'zod';
 
 const PREFLIGHT_TIMEOUT_CAP_MS = 20_000;
@@ -311,7 +312,9 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
         const failure = await httpFailure(response);
         return failed(failure.errorClass, failure.message);
       }
-      for await (const line of streamLines(response.body)) stream.read(line);
+      // Newline-delimited JSON: readline splits it, and an aborted body ends the loop with its error.
+      for await (const line of createInterface({ input: Readable.fromWeb(response.body), crlfDelay: Infinity }))
+        stream.read(line);
       const stopped = deadline.stopped();
       if (stopped) return failed(stopped.errorClass, stopped.message);
       if (!stream.final)
