@@ -26,6 +26,13 @@ module.exports = {
       to: { path: '^src/' },
     },
     {
+      name: 'suite-sizes-is-a-leaf',
+      comment: 'The size vocabulary is read by the config and the suite loader alike: it imports nothing of theirs.',
+      severity: 'error',
+      from: { path: '^src/suite-sizes\\.ts$' },
+      to: { path: '^src/' },
+    },
+    {
       name: 'lib-is-below-the-stages',
       comment: 'lib/ holds helpers shared by the stages; it knows none of them.',
       severity: 'error',

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadBuiltinSuite, readCatalog } from '../src/suite/load.js';
+import { loadBuiltinSmokeSuite, readCatalog } from '../src/suite/load.js';
 import { VERSION } from '../src/version.js';
 import { runCli } from './helpers/processes.js';
 
@@ -12,12 +12,18 @@ describe('model-gate CLI', () => {
     const result = await runCli(['suites']);
     expect(result.code).toBe(0);
     const catalog = readCatalog();
+    const line = (id: string, sizes: string, title: string) =>
+      `${id}\tv1\t${sizes} scenarios\t${catalog[id]!.standard}\n\t${title}\n`;
     expect(result.stdout).toBe(
       [
-        `safety-checks\tv1\t9 scenarios\t${catalog['safety-checks']}\n\tSafety checks on patient-record screenshots\n`,
-        `slide-extraction\tv1\t9 scenarios\t${catalog['slide-extraction']}\n\tText, entities and relations read off architecture slides\n`,
-        `ui-coordinates\tv1\t8 scenarios\t${catalog['ui-coordinates']}\n\tCoordinates of shapes on a canvas\n`,
-        `voice-commands\tv1\t30 scenarios\t${catalog['voice-commands']}\n\tVoice commands routed to tools\n`,
+        line('safety-checks', 'smoke 9, standard 240, full 960', 'Safety checks on patient-record screenshots'),
+        line(
+          'slide-extraction',
+          'smoke 9, standard 9, full 9',
+          'Text, entities and relations read off architecture slides',
+        ),
+        line('ui-coordinates', 'smoke 8, standard 8, full 8', 'Coordinates of shapes on a canvas'),
+        line('voice-commands', 'smoke 30, standard 30, full 30', 'Voice commands routed to tools'),
       ].join(''),
     );
   });
@@ -38,12 +44,12 @@ describe('model-gate CLI', () => {
 
   it('render: writes every scenario image, byte for byte, and --fresh re-renders identically', async () => {
     const out = mkdtempSync(join(tmpdir(), 'model-gate-render-'));
-    const result = await runCli(['render', 'safety-checks', '--out', out, '--fresh']);
+    const result = await runCli(['render', 'safety-checks', '--out', out, '--fresh', '--suite-size', 'smoke']);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       `9 images of safety-checks written to ${out}\nRe-rendered images are byte-identical to the committed ones.\n`,
     );
-    const suite = loadBuiltinSuite('safety-checks');
+    const suite = loadBuiltinSmokeSuite('safety-checks');
     expect(readdirSync(out).sort()).toEqual(suite.scenarios.map((scenario) => `${scenario.id}.png`).sort());
     for (const scenario of suite.scenarios)
       expect(readFileSync(join(out, `${scenario.id}.png`)).equals(scenario.image!.bytes)).toBe(true);

@@ -118,6 +118,7 @@ function report(targets: TargetReport[]): Report {
         reason: 'worse by more than the margin and significant',
         suspicious: false,
         detectable: 12.5,
+        basis: null,
       },
       {
         target: entry.name,
@@ -134,6 +135,7 @@ function report(targets: TargetReport[]): Report {
         reason: 'change within the margin',
         suspicious: false,
         detectable: 12.5,
+        basis: null,
       },
     ]),
     error: null,

@@ -83,6 +83,7 @@ describe('custom suites', () => {
       title: 'Invoice review',
       fingerprint: suite.fingerprint,
       scenarios: 4,
+      size: { preset: 'smoke', scenarios: 4, generated: 0, generates: false },
       file: EXAMPLE,
     });
     expect(report.targets[0]!.measurement!.metrics.detectionRatePct).toEqual({ value: 100, n: 6, count: 6 });

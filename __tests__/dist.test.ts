@@ -5,7 +5,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { reportSchema } from '../src/report/report.js';
-import { loadSuiteFile } from '../src/suite/load.js';
+import { loadSuite, loadSuiteFile } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { copyAction, runAction as runActionIn } from './helpers/action.js';
 import { runProcess } from './helpers/processes.js';
@@ -30,7 +30,7 @@ describe('dist/index.js as the runner runs it', () => {
       expect(existsSync(join(dir, 'node_modules'))).toBe(false);
   });
 
-  it('the bundled CLI re-renders the suite with the sharp shipped in dist, byte for byte', async () => {
+  it('the bundled CLI renders the default size with the sharp shipped in dist, the committed images byte for byte and the generated ones as the sources do', async () => {
     const out = mkdtempSync(join(tmpdir(), 'model-gate-dist-render-'));
     const result = await runProcess(
       process.execPath,
@@ -38,9 +38,17 @@ describe('dist/index.js as the runner runs it', () => {
       { cwd: actionDir, env: { PATH: process.env.PATH } },
     );
     expect(result.stdout).toBe(
-      `9 images of safety-checks written to ${out}\nRe-rendered images are byte-identical to the committed ones.\n`,
+      `240 images of safety-checks written to ${out}\nRe-rendered images are byte-identical to the committed ones.\n`,
     );
     expect(result.code).toBe(0);
+    const fromSources = await loadSuite('safety-checks', 'standard');
+    for (const scenario of fromSources.scenarios) {
+      const file = join(out, `${scenario.id}.${scenario.image!.mediaType === 'image/jpeg' ? 'jpg' : 'png'}`);
+      expect({ scenario: scenario.id, same: readFileSync(file).equals(scenario.image!.bytes) }).toEqual({
+        scenario: scenario.id,
+        same: true,
+      });
+    }
   });
 
   it('runs the suite, sets the outputs, writes the step summary and the report', async () => {

@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(stopAllServers);
 
-async function gate(command: 'run' | 'baseline', flags: string[] = []) {
+async function gate(command: 'run' | 'baseline', flags: string[] = [], target = 'vlm') {
   const reportDir = mkdtempSync(join(tmpdir(), 'model-gate-gate-'));
   const result = await runCli([
     command,
@@ -32,7 +32,7 @@ async function gate(command: 'run' | 'baseline', flags: string[] = []) {
     '--model',
     'test-model',
     '--target-name',
-    'vlm',
+    target,
     '--baseline-dir',
     baselineDir,
     '--report-dir',
@@ -62,7 +62,12 @@ describe('baselines and the gate', () => {
       `Baseline written: ${baselineFile()} (1 run kept). Commit it so that pull requests are gated against it.`,
     );
     const baseline = baselineSchema.parse(JSON.parse(readFileSync(baselineFile(), 'utf8')));
-    expect(baseline.suite).toEqual({ id: 'safety-checks', version: 1, fingerprint: report.suite!.fingerprint });
+    expect(baseline.suite).toEqual({
+      id: 'safety-checks',
+      version: 1,
+      fingerprint: report.suite!.fingerprint,
+      size: { preset: 'smoke', scenarios: 9, generated: 0, generates: true },
+    });
     expect(baseline.settings).toEqual({
       warmRuns: 3,
       concurrency: 1,
@@ -107,7 +112,8 @@ describe('baselines and the gate', () => {
     ]);
     expect(summary).toContain('| Metric | Baseline | Current | Change | Verdict | Could detect | Based on |');
     expect(summary).toMatch(
-      /\| Detection rate \| 100\.0 % \| 100\.0 % \| ±0 pts \| ✅ within noise \| ≥ [\d.]+ pts \| 15\/15 \|/,
+      // Five anomaly scenarios, counted once each: no test on five could see a change at this alpha.
+      /\| Detection rate \| 100\.0 % \| 100\.0 % \| ±0 pts \| ✅ within noise \| none at this size \| 5\/5 scenarios \|/,
     );
     expect(summary).toContain('xychart-beta');
     // Trend charts for the artifact: SVG, and PNG here where sharp is installed.
@@ -159,16 +165,21 @@ describe('baselines and the gate', () => {
     }
   });
 
+  // Quality counts each scenario once, so a quality regression needs a suite of many distinct scenarios:
+  // 60 (9 hand-written, 51 generated), each asked once, against a baseline at the same size.
+  const SIXTY = ['--suite-size', '60'];
   it('fails a run whose JSON validity drops to 70 %', async () => {
+    await gate('baseline', SIXTY, 'vlm-60');
     await server.setProgramme(suiteProgramme({ latency: LATENCY, quality: { invalidJsonRate: 0.3 }, seed: 5 }));
     try {
-      const { result, report, summary } = await gate('run', ['--warm-runs', '4']);
+      const { result, report, summary } = await gate('run', SIXTY, 'vlm-60');
       expect(expectTablesAgree(summary)).toBeGreaterThan(5);
       expect(result.code).toBe(1);
       const json = verdictOf(report, 'jsonValidRatePct');
       expect(json.status).toBe('regressed');
       expect(json.baseline).toBe(100);
       expect(json.current!).toBeLessThan(85);
+      expect(json.basis).toMatch(/^\d+\/60 scenarios$/);
       expect(summary).toMatch(/\| JSON valid \| 100\.0 % \| \d+\.\d % \| −\d+(\.\d+)? pts \| ❌ regressed \|/);
     } finally {
       await server.setProgramme(suiteProgramme({ latency: LATENCY }));
@@ -178,7 +189,7 @@ describe('baselines and the gate', () => {
   it('warns instead of failing with on-regression warn', async () => {
     await server.setProgramme(suiteProgramme({ latency: LATENCY, quality: { invalidJsonRate: 0.5 }, seed: 6 }));
     try {
-      const { result, report } = await gate('run', ['--on-regression', 'warn']);
+      const { result, report } = await gate('run', [...SIXTY, '--on-regression', 'warn'], 'vlm-60');
       expect(report.verdict).toBe('fail');
       expect(result.code).toBe(0);
     } finally {

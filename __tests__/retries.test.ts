@@ -1,7 +1,7 @@
 // Transient failures are classified, retried with backoff within a budget, counted in the error
 // rate and shown — never in latency; other failures are not retried.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { loadBuiltinSuite } from '../src/suite/load.js';
+import { loadBuiltinSmokeSuite } from '../src/suite/load.js';
 import { runCliAgainst } from './helpers/runs.js';
 import { stopAllServers } from './helpers/servers.js';
 
@@ -43,7 +43,7 @@ describe('transient failures', () => {
 
   it('keeps samples.jsonl in call order although answers are recorded once the next request is out and failures at once', async () => {
     const { samples } = await runAgainst({ failures: { errorRate: 0.15, errorStatus: 503 }, seed: 7 });
-    const scenarios = loadBuiltinSuite('safety-checks').scenarios.map((scenario) => scenario.id);
+    const scenarios = loadBuiltinSmokeSuite('safety-checks').scenarios.map((scenario) => scenario.id);
     const planned = [`${scenarios[0]}#0`, ...[1, 2, 3, 4].flatMap((run) => scenarios.map((id) => `${id}#${run}`))];
     expect(samples.filter((sample) => !sample.retried).map((sample) => `${sample.scenario}#${sample.run}`)).toEqual(
       planned,

@@ -4,6 +4,7 @@ import type { BaselineRun } from '../src/gate/baseline.js';
 import {
   decideMetrics,
   minimumDetectable,
+  pairedRateDetectable,
   decideWithConfirmation,
   scenariosOfMetric,
   type CurrentRun,
@@ -142,37 +143,57 @@ describe('decision rule', () => {
 });
 
 describe('confirmation runs', () => {
-  // Two anomaly scenarios missed in two of three runs: 26 of 30 against 90 of 90, −13 points, beyond
-  // the margin; exact p = C(30,4)/C(120,4) ≈ 0.0033, not significant at stage one (≈ 0.005 / 6).
-  const sometimes = (scenario: number, run: number) => scenario >= 2 || run === 1;
-  const first = current(samplesFor(sometimes, steady(1)));
+  // Errors are the server's, call by call, so more calls are more evidence. Two scenarios fail in two
+  // of three runs: 4 of 60 calls against 0 of 180, +6.7 points, beyond the 5-point margin; exact
+  // stratified p ≈ 0.002, not significant at stage one (0.005 over the gated metrics).
+  const failing = (samples: Sample[]) =>
+    samples.map((sample) =>
+      ['s10', 's11'].includes(sample.scenario) && sample.run % 3 !== 0
+        ? { ...sample, errorClass: 'http-503', jsonValid: false, schemaValid: false, flagged: false }
+        : sample,
+    );
+  const first = current(failing(samplesFor(() => true, steady(1))));
   const comparison: TargetComparison = { target: 't', runs: baselineRuns, current: first };
 
   it('re-runs the scenarios of a suspicious metric and decides on all samples', async () => {
-    const stageOne = decideMetrics([comparison], {}, 0.005).find((verdict) => verdict.metric === 'detectionRatePct')!;
+    const stageOne = decideMetrics([comparison], {}, 0.005).find((verdict) => verdict.metric === 'errorRatePct')!;
     expect(stageOne).toMatchObject({ status: 'inconclusive', suspicious: true });
     expect(stageOne.reason).toMatch(
       /^worse by more than the margin but not significant \(this run could only see a change of [\d.]+ points or more\)/,
     );
 
     const confirm = jest.fn(() => {
-      const more = samplesFor((scenario) => scenario >= 2, steady(1), 3).map((sample) => ({
-        ...sample,
-        run: sample.run + 3,
-      }));
+      const more = failing(samplesFor(() => true, steady(1), 3)).map((sample) => ({ ...sample, run: sample.run + 3 }));
       return Promise.resolve([{ ...comparison, current: current([...first.samples, ...more]) }]);
     });
     const verdicts = await decideWithConfirmation([comparison], {}, 0.01, confirm);
     expect(confirm).toHaveBeenCalledTimes(1);
     expect((confirm.mock.calls[0] as unknown[])[0]).toEqual([
-      expect.objectContaining({ metric: 'detectionRatePct', suspicious: true }),
+      expect.objectContaining({ metric: 'errorRatePct', suspicious: true }),
     ]);
-    const detection = verdicts.find((verdict) => verdict.metric === 'detectionRatePct')!;
-    expect(detection.status).toBe('regressed');
-    expect(detection.reason).toMatch(/^confirmed with more samples: worse by more than the margin and significant/);
+    const errors = verdicts.find((verdict) => verdict.metric === 'errorRatePct')!;
+    expect(errors.status).toBe('regressed');
+    expect(errors.reason).toMatch(/^confirmed with more samples: worse by more than the margin and significant/);
     // Stage two keeps the whole family in Holm: the lone suspect faces alpha/2 over every gated metric.
-    const gated = decideMetrics([comparison], {}, 0.005).filter((verdict) => verdict.pValue !== null).length;
-    expect(detection.threshold).toBeCloseTo(0.005 / gated, 12);
+    const [confirmed] = await confirm();
+    const gated = decideMetrics([confirmed!], {}, 0.005).filter((verdict) => verdict.pValue !== null).length;
+    expect(errors.threshold).toBeCloseTo(0.005 / gated, 12);
+  });
+
+  it('never confirms a quality metric: the same scenarios asked again are no new evidence', () => {
+    // Two of ten anomaly scenarios missed in two of three runs: counted once each, 8 of 10 against 10 of 10.
+    const missing = current(samplesFor((scenario, run) => scenario >= 2 || run === 1, steady(1)));
+    const detection = decideMetrics([{ target: 't', runs: baselineRuns, current: missing }], {}, 0.005).find(
+      (verdict) => verdict.metric === 'detectionRatePct',
+    )!;
+    expect(detection).toMatchObject({
+      status: 'inconclusive',
+      suspicious: false,
+      change: -20,
+      basis: '8/10 scenarios',
+    });
+    // Ten scenarios cannot show any change at this level: the sign test on ten needs p ≤ 0.0008 < 0.5^10.
+    expect(detection.detectable).toBeNull();
   });
 
   it('never "confirms" a cold start: a confirmation pass has no cold call', async () => {
@@ -224,6 +245,20 @@ describe('what a run could have detected', () => {
     expect(minimumDetectable(2, 0, 0.025, 2.5)).toBeCloseTo((2.5 + 1.28155) * 2, 3);
   });
 
+  it('the minimum detectable change of a quality rate, with the scenario as the unit (worked examples)', () => {
+    // 240 scenarios, none flipping by chance, alpha 0.01: 0.5^7 ≤ 0.01 makes 7 one-way flips
+    // significant, but 5 points of 240 scenarios is 12 flips, so the margin asks for 13: 5.4 points.
+    expect(pairedRateDetectable(240, 0, 5, 0.01)).toBe(5.4);
+    // Without a margin, 7 flips of 120 scenarios: 5.8 points.
+    expect(pairedRateDetectable(120, 0, 0, 0.01)).toBe(5.8);
+    // Two scenarios that flip at random (0, 1 or 2 of them for the better, with chances ¼, ½, ¼): the
+    // sign test needs 5, 9 and 12 extra flips for the worse in those cases; 90 % power takes all
+    // three, so 12 of 100 scenarios: 12 points.
+    expect(pairedRateDetectable(100, 2, 0, 0.01)).toBe(12);
+    // Ten scenarios at alpha 0.0005 cannot show anything: 0.5^10 ≈ 0.001.
+    expect(pairedRateDetectable(10, 0, 0, 0.0005)).toBeNull();
+  });
+
   it("every tested metric states what it could detect, and a rate's follows from its counts", () => {
     const verdicts = decideMetrics(
       [{ target: 't', runs: baselineRuns, current: current(samplesFor(() => true, steady(1))) }],
@@ -233,11 +268,9 @@ describe('what a run could have detected', () => {
     const tested = verdicts.filter((verdict) => verdict.pValue !== null);
     expect(tested.length).toBeGreaterThan(3);
     for (const verdict of tested) expect(verdict.detectable).toBeGreaterThan(verdict.margin);
-    // Detection: 10 anomaly scenarios × 3 runs now, × 3 runs in each of the baseline runs, all detected.
+    // Detection: 10 anomaly scenarios, each counted once on both sides, none flipped.
     const detection = tested.find((verdict) => verdict.metric === 'detectionRatePct')!;
-    const baseTotal = 30 * baselineRuns.length;
-    const p = (baseTotal + 0.5) / (baseTotal + 1);
-    const se = Math.sqrt(p * (1 - p) * (1 / baseTotal + 1 / 30)) * 100;
-    expect(detection.detectable).toBeCloseTo(minimumDetectable(se, 5, 0.01 / tested.length), 1);
+    expect(detection.basis).toBe('10/10 scenarios');
+    expect(detection.detectable).toBe(pairedRateDetectable(10, 0, 5, 0.01 / tested.length));
   });
 });

@@ -5,7 +5,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { cliFlagName } from '../src/config/load.js';
 import { runModelGate } from '../src/pipeline.js';
-import { loadBuiltinSuite } from '../src/suite/load.js';
+import { loadBuiltinSmokeSuite } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
 import { readRun, runCliAgainst, samplesWritten, tempDir } from './helpers/runs.js';
@@ -13,7 +13,7 @@ import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
 
 afterAll(stopAllServers);
 
-const suite = loadBuiltinSuite('safety-checks');
+const suite = loadBuiltinSmokeSuite('safety-checks');
 
 const runAgainst = (programme: Record<string, unknown>, flags: string[] = [], env: NodeJS.ProcessEnv = {}) =>
   runCliAgainst(programme, flags, { env });
@@ -297,7 +297,13 @@ describe('recording', () => {
     const quiet = () => undefined;
     try {
       await runModelGate({
-        inputs: { 'base-url': `${server.url}/v1`, model: 'test-model', 'warm-runs': '2', 'report-dir': tempDir() },
+        inputs: {
+          'base-url': `${server.url}/v1`,
+          model: 'test-model',
+          'suite-size': 'smoke',
+          'warm-runs': '2',
+          'report-dir': tempDir(),
+        },
         configPath: '/nonexistent/model-gate.yml',
         configRequired: false,
         env: {},
@@ -311,7 +317,7 @@ describe('recording', () => {
       unsubscribe('undici:client:sendHeaders', onHeaders);
       unsubscribe('undici:request:bodySent', onBodySent);
     }
-    expect(recorded).toHaveLength(1 + 2 * loadBuiltinSuite('safety-checks').scenarios.length);
+    expect(recorded).toHaveLength(1 + 2 * loadBuiltinSmokeSuite('safety-checks').scenarios.length);
     expect(recorded.map((entry) => entry.requestId)).toEqual(onTheWire);
     // Call n is recorded once the whole request of call n + 1 is out; the last one when the run ends.
     recorded.slice(0, -1).forEach((entry, index) => expect(entry.sentBefore).toBe(index + 2));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { compileAnswerScorer, foldText } from '../src/score/answer.js';
-import { loadBuiltinSuite } from '../src/suite/load.js';
+import { loadBuiltinSmokeSuite } from '../src/suite/load.js';
 
-const suite = loadBuiltinSuite('safety-checks');
+const suite = loadBuiltinSmokeSuite('safety-checks');
 const scorer = compileAnswerScorer(suite);
 const score = (text: string, keywords: string[]) =>
   scorer({ text, toolCalls: null }, { ...suite.scenarios[0]!, keywords });

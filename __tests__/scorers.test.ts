@@ -2,10 +2,10 @@
 // scores worked out by hand from the suites' ground truth.
 import { describe, expect, it } from '@jest/globals';
 import { compileAnswerScorer, type ModelAnswer } from '../src/score/answer.js';
-import { loadBuiltinSuite } from '../src/suite/load.js';
+import { loadBuiltinSmokeSuite } from '../src/suite/load.js';
 
 function scorerFor(suiteId: string, scenarioId: string) {
-  const suite = loadBuiltinSuite(suiteId);
+  const suite = loadBuiltinSmokeSuite(suiteId);
   const scenario = suite.scenarios.find((entry) => entry.id === scenarioId)!;
   const score = compileAnswerScorer(suite);
   return (answer: Partial<ModelAnswer>) => score({ text: '', toolCalls: null, ...answer }, scenario);

@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectedCosts, shardSlices } from '../src/shard/slice.js';
-import { loadBuiltinSuite } from '../src/suite/load.js';
+import { loadBuiltinSmokeSuite } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { copyAction, runAction } from './helpers/action.js';
 import { runCli } from './helpers/processes.js';
@@ -30,7 +30,7 @@ afterAll(stopAllServers);
 
 describe('the split', () => {
   it('is stable, covers every scenario once, and balances expected cost rather than count', () => {
-    const suite = loadBuiltinSuite('slide-extraction');
+    const suite = loadBuiltinSmokeSuite('slide-extraction');
     const costs = expectedCosts(suite.scenarios, undefined);
     const first = shardSlices(suite.scenarios, 4, costs);
     expect(shardSlices(suite.scenarios, 4, costs)).toEqual(first);

@@ -1,7 +1,7 @@
 // What a streamed answer is measured by: time to first token, inter-token latency and the
 // server's own timings, against the test server's injected delays over loopback.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { loadBuiltinSuite } from '../src/suite/load.js';
+import { loadBuiltinSmokeSuite } from '../src/suite/load.js';
 import { openaiEndpoint } from '../src/endpoint/openai.js';
 import { newRequestId } from '../src/endpoint/stream-timing.js';
 import type { RunSettings, Target } from '../src/config/schema.js';
@@ -10,7 +10,7 @@ import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
 
 afterAll(stopAllServers);
 
-const suite = loadBuiltinSuite('safety-checks');
+const suite = loadBuiltinSmokeSuite('safety-checks');
 const settings: RunSettings = {
   warmRuns: 1,
   concurrency: 1,

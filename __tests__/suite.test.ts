@@ -2,14 +2,24 @@
 // images are what the renderer makes, and the committed fingerprint matches, so any change to the
 // suite is deliberate (re-render with `npm run suites:render` and commit).
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { builtinSuitesDir } from '../src/lib/resources.js';
+import { GENERATORS } from '../src/suite/families/index.js';
 import {
   assembleSuite,
   builtinSuiteDefinition,
   builtinSuiteIds,
-  loadBuiltinSuite,
+  expandDefinition,
+  loadBuiltinSmokeSuite,
+  loadSuite,
+  parseSuiteDefinition,
   readCatalog,
+  sha256,
 } from '../src/suite/load.js';
 import { renderSuiteImages } from '../src/suite/render-suite.js';
+import type { SuiteFile } from '../src/suite/schema.js';
+import type { SuiteSize } from '../src/suite-sizes.js';
 
 describe('built-in suite safety-checks', () => {
   const { definition } = builtinSuiteDefinition('safety-checks');
@@ -39,7 +49,7 @@ describe('built-in suite safety-checks', () => {
   });
 
   it('the committed images and fingerprint are current', async () => {
-    const committed = loadBuiltinSuite('safety-checks');
+    const committed = loadBuiltinSmokeSuite('safety-checks');
     const rendered = await renderSuiteImages(definition);
     for (const scenario of committed.scenarios) {
       expect({ scenario: scenario.id, same: rendered.get(scenario.id)!.equals(scenario.image!.bytes) }).toEqual({
@@ -49,11 +59,11 @@ describe('built-in suite safety-checks', () => {
     }
     const catalog = readCatalog();
     expect(Object.keys(catalog)).toEqual(builtinSuiteIds());
-    expect(committed.fingerprint).toBe(catalog['safety-checks']);
+    expect(committed.fingerprint).toBe(catalog['safety-checks']!.smoke);
   });
 
   it('changes fingerprint when a prompt, a keyword or an image changes', () => {
-    const committed = loadBuiltinSuite('safety-checks');
+    const committed = loadBuiltinSmokeSuite('safety-checks');
     const images = new Map(committed.scenarios.map((scenario) => [scenario.id, scenario.image!.bytes]));
     const base = assembleSuite(definition, images).fingerprint;
     expect(assembleSuite({ ...definition, prompt: `${definition.prompt} ` }, images).fingerprint).not.toBe(base);
@@ -73,7 +83,7 @@ describe.each(['slide-extraction', 'ui-coordinates', 'voice-commands'])('built-i
   it("renders every scenario image twice to the same bytes, at the suite's size, and the committed images and fingerprint are current", async () => {
     const first = await renderSuiteImages(definition);
     const second = await renderSuiteImages(definition);
-    const committed = loadBuiltinSuite(id);
+    const committed = loadBuiltinSmokeSuite(id);
     for (const scenario of committed.scenarios) {
       if (!scenario.image) continue;
       const bytes = first.get(scenario.id)!;
@@ -87,13 +97,13 @@ describe.each(['slide-extraction', 'ui-coordinates', 'voice-commands'])('built-i
         definition.image!.height,
       ]);
     }
-    expect(assembleSuite(definition, first).fingerprint).toBe(readCatalog()[id]);
+    expect(assembleSuite(definition, first).fingerprint).toBe(readCatalog()[id]!.smoke);
   });
 });
 
 describe('the seed benches as built-in suites', () => {
   it('slide-extraction: three levels of slides, each with text, entities and relations where arrows are drawn', () => {
-    const suite = loadBuiltinSuite('slide-extraction');
+    const suite = loadBuiltinSmokeSuite('slide-extraction');
     expect([...new Set(suite.scenarios.map((scenario) => scenario.category))]).toEqual([
       'text-only',
       'diagram',
@@ -107,7 +117,7 @@ describe('the seed benches as built-in suites', () => {
   });
 
   it("voice-commands: 30 text prompts, ten per category, each routed to one of the suite's tools", () => {
-    const suite = loadBuiltinSuite('voice-commands');
+    const suite = loadBuiltinSmokeSuite('voice-commands');
     const tools = new Set(suite.tools!.map((tool) => tool.name));
     expect(suite.scenarios).toHaveLength(30);
     for (const category of ['clear', 'misspelled', 'natural'])
@@ -119,7 +129,7 @@ describe('the seed benches as built-in suites', () => {
   });
 
   it('ui-coordinates: every expected point is the centre of a drawn shape', () => {
-    for (const scenario of loadBuiltinSuite('ui-coordinates').scenarios) {
+    for (const scenario of loadBuiltinSmokeSuite('ui-coordinates').scenarios) {
       for (const point of scenario.expect!.points!) {
         expect(
           scenario.canvas!.shapes.some(
@@ -128,5 +138,119 @@ describe('the seed benches as built-in suites', () => {
         ).toBe(true);
       }
     }
+  });
+});
+
+describe('generated scenario families', () => {
+  const { definition } = builtinSuiteDefinition('safety-checks');
+  const categories = (size: SuiteSize) =>
+    new Set(expandDefinition(definition, size).definition.scenarios.map((scenario) => scenario.category));
+
+  it('draws the same scenarios, bytes and fingerprint from the same seed and size, and the catalog holds them', async () => {
+    const atSize = async () => {
+      const expanded = expandDefinition(definition, 40).definition;
+      return { expanded, images: await renderSuiteImages(expanded) };
+    };
+    const [first, second] = [await atSize(), await atSize()];
+    expect(first.expanded).toEqual(second.expanded);
+    expect(first.images.size).toBe(40);
+    for (const [id, bytes] of first.images)
+      expect({ id, same: bytes.equals(second.images.get(id)!) }).toEqual({ id, same: true });
+    expect(assembleSuite(first.expanded, first.images).fingerprint).toBe(
+      assembleSuite(second.expanded, second.images).fingerprint,
+    );
+    // A larger size only adds scenarios: the first 40 of standard are these.
+    const standard = await loadSuite('safety-checks', 'standard');
+    expect(standard.scenarios.slice(0, 40).map((scenario) => scenario.id)).toEqual(
+      first.expanded.scenarios.map((scenario) => scenario.id),
+    );
+    expect(standard.scenarios.slice(0, 40).map((scenario) => scenario.image!.sha256)).toEqual(
+      first.expanded.scenarios.map((scenario) => sha256(first.images.get(scenario.id)!)),
+    );
+    expect(standard.fingerprint).toBe(readCatalog()['safety-checks']!.standard);
+    expect(standard.size).toEqual({ preset: 'standard', scenarios: 240, generated: 231, generates: true });
+  });
+
+  it("gets a new fingerprint when the generator's version, the seed or the size changes", () => {
+    const images = new Map<string, Buffer>();
+    const fingerprint = (changed: SuiteFile, size: SuiteSize = 20) => {
+      const expanded = expandDefinition(changed, size).definition;
+      for (const scenario of expanded.scenarios) images.set(scenario.id, Buffer.from(scenario.id));
+      return assembleSuite(expanded, images).fingerprint;
+    };
+    const base = fingerprint(definition);
+    expect(fingerprint(definition)).toBe(base);
+    expect(fingerprint(definition, 21)).not.toBe(base);
+    expect(fingerprint({ ...definition, families: [{ generator: 'patient-records', seed: 2 }] })).not.toBe(base);
+    const generator = GENERATORS['patient-records'] as { version: number };
+    generator.version += 1;
+    try {
+      expect(fingerprint(definition)).not.toBe(base);
+    } finally {
+      generator.version -= 1;
+    }
+  });
+
+  it('holds every anomaly of the seed bench, more of the same kind, and near misses at every size above smoke', () => {
+    const anomalies = [
+      'birth-date-aberrant',
+      'patient-id-malformed',
+      'diagnosis-empty',
+      'diagnosis-incompatible-with-age',
+      'billing-flat-rate-vs-stay',
+      'discharge-before-admission',
+      'sex-specific-diagnosis',
+      'impossible-date',
+    ];
+    for (const size of ['standard', 'full', 32] as const) {
+      const present = categories(size);
+      expect({ size, missing: anomalies.filter((kind) => !present.has(kind)) }).toEqual({ size, missing: [] });
+      expect({ size, nearMiss: present.has('near-miss'), clean: present.has('clean') }).toEqual({
+        size,
+        nearMiss: true,
+        clean: true,
+      });
+    }
+    expect(categories('smoke').has('near-miss')).toBe(false);
+    const near = expandDefinition(definition, 'standard').definition.scenarios.filter(
+      (scenario) => scenario.category === 'near-miss',
+    );
+    expect(new Set(near.map((scenario) => scenario.id.replace(/^record-\d+-/, '')))).toEqual(
+      new Set(['near-miss-centenarian', 'near-miss-infant', 'near-miss-long-stay']),
+    );
+    expect(near.every((scenario) => scenario.anomaly === false)).toBe(true);
+  });
+
+  it('varies the records: layouts, type sizes, scales and JPEG compression', async () => {
+    const standard = await loadSuite('safety-checks', 'standard');
+    const generated = standard.scenarios.filter((scenario) => scenario.id.startsWith('record-'));
+    const distinct = (pick: (scenario: (typeof generated)[number]) => unknown) => new Set(generated.map(pick)).size;
+    expect(distinct((scenario) => scenario.form!['font-size'])).toBeGreaterThanOrEqual(5);
+    expect(distinct((scenario) => scenario.form!.rows.map(([label]) => label).join('|'))).toBeGreaterThan(50);
+    expect(distinct((scenario) => scenario.raster!.scale)).toBe(3);
+    expect(generated.filter((scenario) => scenario.image!.mediaType === 'image/jpeg').length).toBeGreaterThan(30);
+    expect(
+      distinct((scenario) => scenario.form!.rows.find(([label]) => /IPP|Identifiant/.test(label))?.[1]),
+    ).toBeGreaterThan(200);
+  });
+
+  it('names an unknown generator, and one written for another scorer, in one sentence', () => {
+    const text = readFileSync(join(builtinSuitesDir(), 'safety-checks', 'suite.yaml'), 'utf8');
+    expect(() =>
+      parseSuiteDefinition(text.replace('generator: patient-records', 'generator: patient-record'), 'my-suite.yml'),
+    ).toThrow(
+      'Suite file my-suite.yml: families.0.generator: "patient-record" is not a scenario generator; expected one of patient-records.',
+    );
+    expect(() =>
+      parseSuiteDefinition(
+        text.replace(
+          /kind: flagged-items\n\s+list: additional_checks\n\s+fields: \[label, evidence\]/,
+          'kind: coordinates',
+        ),
+        'my-suite.yml',
+      ),
+    ).toThrow(
+      /families\.0\.generator: patient-records writes scenarios for the flagged-items scorer, and this suite's scorer is coordinates\./,
+    );
   });
 });

@@ -1,129 +1,146 @@
-// Measures the gate itself: how often it fails a run where nothing changed (A/A), and how often it
-// catches injected regressions, next to github-action-benchmark's 200 % ratio rule and a naive
-// "any drop beyond 5 points / 10 %" rule, all on the same simulated runs. The gate's own decision
-// code (src/gate/rules.ts) is what runs. Run: npm run bench:gate [-- --quick]
+// Measures the gate itself on every built-in suite at every size, as users run them: how often it
+// fails a run where nothing changed (A/A), and how often it catches an injected regression. The
+// noise model has the structure of real models: scenarios differ (some always seen, some never,
+// some in between), at temperature 0 a scenario's answer is fixed for a model and flips only through
+// the change or a small per-call nondeterminism (batched GPU inference), and a change reshuffles some
+// scenarios both ways besides its net effect. The gate's own decision code (src/gate/rules.ts) runs.
+// Run: npm run bench:gate [-- --quick]
 import { seededRandom } from './support/seeded-random.js';
 import { DEFAULT_GATE_RULES, decideWithConfirmation, scenariosOfMetric, type CurrentRun } from '../src/gate/rules.js';
 import type { BaselineRun } from '../src/gate/baseline.js';
 import { computeMetrics, scenarioOutcomes } from '../src/measure/metrics.js';
 import type { MetricName } from '../src/metric-catalog.js';
 import type { Sample } from '../src/run/sample.js';
+import { builtinSuiteDefinition, builtinSuiteIds, expandDefinition } from '../src/suite/load.js';
+import { defaultWarmRuns } from '../src/run/runner.js';
+import { SUITE_PRESETS } from '../src/suite-sizes.js';
 
 const quick = process.argv.includes('--quick');
-// The default size gets the full 10,000 A/A runs; the other sizes fewer, to finish in minutes.
-const AA_RUNS = quick ? 1000 : 10_000;
-const POWER_RUNS = quick ? 200 : 1000;
-const SIDE_AA_RUNS = quick ? 500 : 2000;
-const SIDE_POWER_RUNS = quick ? 100 : 500;
+const AA_RUNS = quick ? 300 : 2000;
+const POWER_RUNS = quick ? 100 : 300;
 const ALPHA = 0.01;
+/** Per-call nondeterminism: the chance that a call's answer differs from the scenario's usual one. */
+const NONDETERMINISM = 0.02;
+/** A change of model also reshuffles this share of scenarios both ways, besides its net effect. */
+const CHURN = 0.05;
+const DRIFT_SD = 0.03;
 
 // ---- A seeded world -------------------------------------------------------------------------
-const random = seededRandom(20261123);
+const random = seededRandom(20261130);
 const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-const uniform = (lo: number, hi: number) => lo + (hi - lo) * random();
-const logit = (p: number) => Math.log(p / (1 - p));
-const expit = (x: number) => 1 / (1 + Math.exp(-x));
 
 interface Size {
-  label: string;
+  suite: string;
+  preset: string;
   anomalyScenarios: number;
   cleanScenarios: number;
+  /** Whether the suite scores flagged items (detection, false positives). */
+  flagged: boolean;
   warmRuns: number;
-  baselineRuns: number;
-  /** SD of a job's log latency level: 3 % on the same self-hosted runner, more across runners. */
-  driftSd: number;
 }
 
+/** A scenario's fixed difficulty per outcome: a model shows the outcome where difficulty < its level. */
 interface World {
-  detect: number[];
-  falseFlag: number[];
-  jsonValid: number[];
+  detectDifficulty: number[];
+  flagDifficulty: number[];
+  jsonDifficulty: number[];
   latencyMs: number[];
   ttftMs: number[];
-  errorRate: number;
-  coldMs: number;
 }
 
-/** Each simulated world is a different suite and model: scenario difficulty varies a lot. */
+interface Model {
+  detection: number;
+  falseFlags: number;
+  jsonValid: number;
+  latencyScale: number;
+  /** Scenarios whose difficulty this model redraws (another model answers them differently). */
+  reshuffled: Set<number>;
+}
+
+const BASE_MODEL: Model = {
+  detection: 0.85,
+  falseFlags: 0.05,
+  jsonValid: 0.97,
+  latencyScale: 1,
+  reshuffled: new Set(),
+};
+
 function drawWorld(size: Size): World {
   const scenarios = size.anomalyScenarios + size.cleanScenarios;
   return {
-    // Most anomalies are seen almost always, some sometimes, a few rarely (mean ≈ 0.85).
-    detect: Array.from({ length: size.anomalyScenarios }, () => {
-      const r = random();
-      return r < 0.7 ? 0.97 : r < 0.9 ? uniform(0.6, 0.95) : uniform(0.1, 0.5);
-    }),
-    falseFlag: Array.from({ length: size.cleanScenarios }, () => (random() < 0.8 ? 0.02 : uniform(0.05, 0.3))),
-    jsonValid: Array.from({ length: scenarios }, () => (random() < 0.9 ? 0.995 : 0.9)),
+    detectDifficulty: Array.from({ length: size.anomalyScenarios }, () => random()),
+    flagDifficulty: Array.from({ length: size.cleanScenarios }, () => random()),
+    jsonDifficulty: Array.from({ length: scenarios }, () => random()),
     latencyMs: Array.from({ length: scenarios }, () => 800 * Math.exp(0.4 * gaussian())),
     ttftMs: Array.from({ length: scenarios }, () => 150 * Math.exp(0.2 * gaussian())),
-    errorRate: 0.01,
-    coldMs: 8000,
   };
-}
-
-/** Shifts probabilities on the logit scale so that their mean moves by `points`. */
-function shiftMean(probabilities: number[], points: number): number[] {
-  const target = probabilities.reduce((a, b) => a + b, 0) / probabilities.length + points / 100;
-  let lo = -20;
-  let hi = 20;
-  for (let i = 0; i < 60; i += 1) {
-    const mid = (lo + hi) / 2;
-    const m = probabilities.reduce((sum, p) => sum + expit(logit(p) + mid), 0) / probabilities.length;
-    if (m < target) lo = mid;
-    else hi = mid;
-  }
-  return probabilities.map((p) => expit(logit(p) + (lo + hi) / 2));
 }
 
 interface Change {
   name: string;
   metric: MetricName | null;
-  apply: (world: World) => World;
+  model: (size: Size) => Model;
+  /** Baseline runs it is judged against. */
+  baselineRuns: number;
+}
+
+/** A changed model: its levels, and CHURN of the scenarios answered differently in both directions. */
+function changed(size: Size, fields: Partial<Model>): Model {
+  const scenarios = size.anomalyScenarios + size.cleanScenarios;
+  const reshuffled = new Set<number>();
+  for (let s = 0; s < scenarios; s += 1) if (random() < CHURN) reshuffled.add(s);
+  return { ...BASE_MODEL, ...fields, reshuffled };
 }
 
 const CHANGES: Change[] = [
-  { name: 'no change (A/A)', metric: null, apply: (w) => w },
+  { name: 'A/A, 1-run baseline', metric: null, model: () => BASE_MODEL, baselineRuns: 1 },
+  { name: 'A/A, 3-run baseline', metric: null, model: () => BASE_MODEL, baselineRuns: 3 },
   {
-    name: 'warm latency +15 %',
-    metric: 'warmLatencyP50Ms',
-    apply: (w) => ({ ...w, latencyMs: w.latencyMs.map((v) => v * 1.15) }),
-  },
-  {
-    name: 'warm latency +25 %',
-    metric: 'warmLatencyP50Ms',
-    apply: (w) => ({ ...w, latencyMs: w.latencyMs.map((v) => v * 1.25) }),
-  },
-  {
-    name: 'detection −10 points',
+    name: 'detection −10 pts',
     metric: 'detectionRatePct',
-    apply: (w) => ({ ...w, detect: shiftMean(w.detect, -10) }),
+    model: (size) => changed(size, { detection: BASE_MODEL.detection - 0.1 }),
+    baselineRuns: 1,
   },
   {
-    name: 'detection −15 points',
-    metric: 'detectionRatePct',
-    apply: (w) => ({ ...w, detect: shiftMean(w.detect, -15) }),
+    name: 'false positives +10 pts',
+    metric: 'falsePositiveRatePct',
+    model: (size) => changed(size, { falseFlags: BASE_MODEL.falseFlags + 0.1 }),
+    baselineRuns: 1,
   },
-  { name: 'errors +5 points', metric: 'errorRatePct', apply: (w) => ({ ...w, errorRate: w.errorRate + 0.05 }) },
   {
-    name: 'JSON validity −10 points',
+    name: 'JSON validity −10 pts',
     metric: 'jsonValidRatePct',
-    apply: (w) => ({ ...w, jsonValid: shiftMean(w.jsonValid, -10) }),
+    model: (size) => changed(size, { jsonValid: BASE_MODEL.jsonValid - 0.1 }),
+    baselineRuns: 1,
+  },
+  {
+    name: 'warm p50 +15 %',
+    metric: 'warmLatencyP50Ms',
+    model: (size) => changed(size, { latencyScale: 1.15 }),
+    baselineRuns: 3,
   },
 ];
 
-/** One job's calls: per-call noise, and a drift that moves the whole job (another runner, a warmer GPU). */
-function simulateRun(world: World, size: Size, drift = Math.exp(size.driftSd * gaussian())): Sample[] {
+/** One job's calls: fixed answers per scenario, rare per-call flips, and a drift that moves the whole job. */
+function simulateRun(
+  world: World,
+  model: Model,
+  size: Size,
+  drift = Math.exp(DRIFT_SD * gaussian()),
+  runOffset = 0,
+): Sample[] {
   const samples: Sample[] = [];
   const scenarios = size.anomalyScenarios + size.cleanScenarios;
-  const cold = world.coldMs * drift * Math.exp(0.15 * gaussian());
-  samples.push(sample('s0', true, 0, 'cold', cold, 150, { detected: true }));
+  const difficulty = (s: number, fixed: number) => (model.reshuffled.has(s) ? reshuffledDifficulty(s, fixed) : fixed);
+  const shows = (fixed: number, s: number, level: number) => difficulty(s, fixed) < level !== random() < NONDETERMINISM;
+  if (runOffset === 0)
+    samples.push(sample('s0', true, 0, 'cold', 8000 * drift * Math.exp(0.15 * gaussian()), 150, { detected: true }));
   for (let run = 1; run <= size.warmRuns; run += 1) {
     for (let s = 0; s < scenarios; s += 1) {
       const anomaly = s < size.anomalyScenarios;
-      if (random() < world.errorRate) {
+      if (random() < 0.005) {
         samples.push(
-          sample(`s${s}`, anomaly, run, 'warm', 30_000, null, {
+          sample(`s${s}`, anomaly, runOffset + run, 'warm', 30_000, null, {
             errorClass: 'timeout',
             jsonValid: false,
             schemaValid: false,
@@ -131,22 +148,27 @@ function simulateRun(world: World, size: Size, drift = Math.exp(size.driftSd * g
         );
         continue;
       }
-      const jsonValid = random() < world.jsonValid[s]!;
-      const flagged = anomaly ? random() < world.detect[s]! : random() < world.falseFlag[s - size.anomalyScenarios]!;
-      const latency = world.latencyMs[s]! * drift * Math.exp(0.12 * gaussian());
-      const ttft = world.ttftMs[s]! * drift * Math.exp(0.15 * gaussian());
+      const jsonValid = shows(world.jsonDifficulty[s]!, s, model.jsonValid);
+      const flagged = anomaly
+        ? shows(world.detectDifficulty[s]!, s, model.detection)
+        : shows(world.flagDifficulty[s - size.anomalyScenarios]!, s, model.falseFlags);
+      const latency = world.latencyMs[s]! * model.latencyScale * drift * Math.exp(0.12 * gaussian());
+      const ttft = world.ttftMs[s]! * model.latencyScale * drift * Math.exp(0.15 * gaussian());
       samples.push(
-        sample(`s${s}`, anomaly, run, 'warm', latency, ttft, {
+        sample(`s${s}`, anomaly, runOffset + run, 'warm', latency, ttft, {
           jsonValid,
           schemaValid: jsonValid,
-          flagged: jsonValid && flagged,
-          detected: jsonValid && anomaly && flagged,
+          flagged: size.flagged && jsonValid && flagged,
+          detected: size.flagged && jsonValid && anomaly && flagged,
         }),
       );
     }
   }
   return samples;
 }
+
+/** A reshuffled scenario's difficulty for the changed model: fixed per scenario, unrelated to the old one. */
+const reshuffledDifficulty = (s: number, fixed: number) => (fixed * 7919 + s * 0.618034) % 1;
 
 function sample(
   scenario: string,
@@ -231,29 +253,11 @@ function asBaselineRun(samples: Sample[], size: Size, index: number): BaselineRu
   };
 }
 
-// ---- The rules compared ---------------------------------------------------------------------
-const NAIVE_METRICS: { metric: MetricName; higherIsWorse: boolean; kind: 'rate' | 'time' }[] = [
-  { metric: 'detectionRatePct', higherIsWorse: false, kind: 'rate' },
-  { metric: 'falsePositiveRatePct', higherIsWorse: true, kind: 'rate' },
-  { metric: 'jsonValidRatePct', higherIsWorse: false, kind: 'rate' },
-  { metric: 'schemaValidRatePct', higherIsWorse: false, kind: 'rate' },
-  { metric: 'errorRatePct', higherIsWorse: true, kind: 'rate' },
-  { metric: 'coldStartMs', higherIsWorse: true, kind: 'time' },
-  { metric: 'warmLatencyP50Ms', higherIsWorse: true, kind: 'time' },
-  { metric: 'warmLatencyP95Ms', higherIsWorse: true, kind: 'time' },
-  { metric: 'ttftP50Ms', higherIsWorse: true, kind: 'time' },
-  { metric: 'ttftP95Ms', higherIsWorse: true, kind: 'time' },
-];
-
-type Rule = (
-  baseline: BaselineRun[],
-  current: CurrentRun,
-  confirm: ConfirmRun,
-) => Promise<Set<MetricName>> | Set<MetricName>;
+// ---- The gate ------------------------------------------------------------------------------
 /** More warm runs of some scenarios, in the same job (same drift). */
 type ConfirmRun = (scenarioIds: ReadonlySet<string>) => CurrentRun;
 
-const modelGate: Rule = async (runs, current, confirm) => {
+async function modelGate(runs: BaselineRun[], current: CurrentRun, confirm: ConfirmRun): Promise<Set<MetricName>> {
   const verdicts = await decideWithConfirmation([{ target: 't', runs, current }], {}, ALPHA, (suspicious) => {
     const ids = new Set(
       suspicious.flatMap((verdict) =>
@@ -266,127 +270,92 @@ const modelGate: Rule = async (runs, current, confirm) => {
     return Promise.resolve([{ target: 't', runs, current: confirm(ids) }]);
   });
   return new Set(verdicts.filter((v) => v.status === 'regressed').map((v) => v.metric));
-};
+}
 
-/** github-action-benchmark's default: alert when a value is worse than the last one by 200 %. */
-const ratio200: Rule = (runs, current) => {
-  const failed = new Set<MetricName>();
-  for (const { metric, higherIsWorse } of NAIVE_METRICS) {
-    const before = runs[0]!.metrics[metric];
-    const now = current.metrics[metric].value;
-    if (before == null || now === null) continue;
-    const ratio = higherIsWorse ? now / before : before / now;
-    if (ratio > 2) failed.add(metric);
-  }
-  return failed;
-};
-
-/** "Any drop beyond 5 points or 10 %" against the last baseline run. */
-const naive: Rule = (runs, current) => {
-  const failed = new Set<MetricName>();
-  for (const { metric, higherIsWorse, kind } of NAIVE_METRICS) {
-    const before = runs[0]!.metrics[metric];
-    const now = current.metrics[metric].value;
-    if (before == null || now === null) continue;
-    const worse = higherIsWorse ? now - before : before - now;
-    if (kind === 'rate' ? worse > 5 : worse / before > 0.1) failed.add(metric);
-  }
-  return failed;
-};
-
-const RULES: [string, Rule][] = [
-  ['model-gate (margin + significance, Holm α = 1 %, confirm-runs)', modelGate],
-  ['github-action-benchmark 200 % ratio', ratio200],
-  ['naive: worse by > 5 points / > 10 %', naive],
-];
-
-async function simulate(size: Size, change: Change, runsCount: number): Promise<number[]> {
-  const hits = RULES.map(() => 0);
+async function simulate(size: Size, change: Change, runsCount: number): Promise<number> {
+  let hits = 0;
   for (let i = 0; i < runsCount; i += 1) {
     const world = drawWorld(size);
-    const baseline = Array.from({ length: size.baselineRuns }, (_, index) =>
-      asBaselineRun(simulateRun(world, size), size, index),
+    const baseline = Array.from({ length: change.baselineRuns }, (_, index) =>
+      asBaselineRun(simulateRun(world, BASE_MODEL, size), size, index),
     );
-    const changed = change.apply(world);
-    const drift = Math.exp(size.driftSd * gaussian());
-    const samples = simulateRun(changed, size, drift);
+    const model = change.model(size);
+    const drift = Math.exp(DRIFT_SD * gaussian());
+    const samples = simulateRun(world, model, size, drift);
     const measured = measure(samples, size);
     const current: CurrentRun = { scenarios: measured.scenarios, samples, metrics: measured.metrics };
     const confirm: ConfirmRun = (ids) => {
-      const extra = simulateRun(changed, size, drift)
-        .filter((sample) => sample.phase === 'warm' && ids.has(sample.scenario))
-        .map((sample) => ({ ...sample, run: sample.run + size.warmRuns }));
+      const extra = simulateRun(world, model, size, drift, size.warmRuns).filter(
+        (sample) => sample.phase === 'warm' && ids.has(sample.scenario),
+      );
       const all = [...samples, ...extra];
       const remeasured = measure(all, size);
       return { scenarios: remeasured.scenarios, samples: all, metrics: remeasured.metrics };
     };
-    for (const [index, [, rule]] of RULES.entries()) {
-      const failed = await rule(baseline, current, confirm);
-      if (change.metric === null ? failed.size > 0 : failed.has(change.metric)) hits[index]! += 1;
-    }
+    const failed = await modelGate(baseline, current, confirm);
+    if (change.metric === null ? failed.size > 0 : failed.has(change.metric)) hits += 1;
   }
-  return hits.map((hit) => (hit / runsCount) * 100);
+  return (hits / runsCount) * 100;
 }
 
-const SIZES: Size[] = [
-  {
-    label:
-      'default: 34 anomaly + 33 clean scenarios × 3 warm runs (≈100 rate samples per side), 5 baseline runs, 3 % drift',
-    anomalyScenarios: 34,
-    cleanScenarios: 33,
-    warmRuns: 3,
-    baselineRuns: 5,
-    driftSd: 0.03,
-  },
-  {
-    label: 'same, with 7 % job-to-job drift (baseline from another runner)',
-    anomalyScenarios: 34,
-    cleanScenarios: 33,
-    warmRuns: 3,
-    baselineRuns: 5,
-    driftSd: 0.07,
-  },
-  {
-    label: 'same, a first baseline (1 run)',
-    anomalyScenarios: 34,
-    cleanScenarios: 33,
-    warmRuns: 3,
-    baselineRuns: 1,
-    driftSd: 0.03,
-  },
-  {
-    label: 'built-in safety-checks: 5 anomaly + 4 clean × 3 warm runs, 5 baseline runs, 3 % drift',
-    anomalyScenarios: 5,
-    cleanScenarios: 4,
-    warmRuns: 3,
-    baselineRuns: 5,
-    driftSd: 0.03,
-  },
-];
+/** Every built-in suite at every preset, with its real scenario counts and default warm runs. */
+function sizes(): Size[] {
+  const out: Size[] = [];
+  for (const suite of builtinSuiteIds()) {
+    const { definition } = builtinSuiteDefinition(suite);
+    const flagged = definition.scorer.kind === 'flagged-items';
+    let previous = -1;
+    for (const preset of SUITE_PRESETS) {
+      const scenarios = expandDefinition(definition, preset).definition.scenarios;
+      if (scenarios.length === previous) continue;
+      previous = scenarios.length;
+      const anomalies = flagged ? scenarios.filter((scenario) => scenario.anomaly).length : 0;
+      out.push({
+        suite,
+        preset: preset === 'smoke' && scenarios.length === scenarioCountAt(definition, 'full') ? 'every size' : preset,
+        anomalyScenarios: anomalies,
+        cleanScenarios: scenarios.length - anomalies,
+        flagged,
+        warmRuns: defaultWarmRuns(scenarios.length),
+      });
+    }
+  }
+  return out;
+}
+const scenarioCountAt = (definition: ReturnType<typeof builtinSuiteDefinition>['definition'], preset: 'full') =>
+  expandDefinition(definition, preset).definition.scenarios.length;
 
 const started = performance.now();
 console.log(
-  `Gate simulation: % of runs failing (A/A: on any metric; otherwise: on the changed metric). Default size: ${AA_RUNS} A/A runs and ${POWER_RUNS} per change; other sizes: ${SIDE_AA_RUNS} and ${SIDE_POWER_RUNS}.`,
+  `Gate simulation on the built-in suites as users run them (default warm runs, alpha ${ALPHA}, confirm-runs on): % of runs failing — A/A on any metric, otherwise on the changed metric. ${AA_RUNS} A/A runs and ${POWER_RUNS} runs per change, each a fresh world.`,
 );
 console.log(
-  'Noise model: per-scenario rates drawn per run of the simulation (detection mean ≈ 85 %, most scenarios near 0 or 1);',
+  `Noise model: scenario difficulties fixed per world; at temperature 0 a scenario's answer is fixed for a model, flipping per call with probability ${NONDETERMINISM}; a changed model also reshuffles ${CHURN * 100} % of scenarios both ways; latency lognormal per scenario, 12 % per call, ${DRIFT_SD * 100} % job drift; 0.5 % errors.\n`,
 );
 console.log(
-  'latency lognormal per scenario, 12 % per-call noise, a job-to-job drift (per size); errors 1 % per call.\n',
+  `| Suite | Size | Calls | ${CHANGES.map((change) => change.name + (change.metric ? ` (${change.baselineRuns}-run baseline)` : '')).join(' | ')} |`,
 );
-for (const [sizeIndex, size] of SIZES.entries()) {
-  const [aaRuns, powerRuns] = sizeIndex === 0 ? [AA_RUNS, POWER_RUNS] : [SIDE_AA_RUNS, SIDE_POWER_RUNS];
-  console.log(`### ${size.label}\n`);
-  console.log(`| Change | ${RULES.map(([name]) => name).join(' | ')} |`);
-  console.log(`| --- | ${RULES.map(() => '---:').join(' | ')} |`);
+console.log(`| --- | --- | ---: | ${CHANGES.map(() => '---:').join(' | ')} |`);
+for (const size of sizes()) {
+  const scenarios = size.anomalyScenarios + size.cleanScenarios;
+  const full = size.preset === 'full';
+  const cells: string[] = [];
   for (const change of CHANGES) {
-    const rates = await simulate(size, change, change.metric === null ? aaRuns : powerRuns);
-    console.log(`| ${change.name} | ${rates.map((rate) => `${rate.toFixed(1)} %`).join(' | ')} |`);
+    if (!size.flagged && (change.metric === 'detectionRatePct' || change.metric === 'falsePositiveRatePct')) {
+      cells.push('—');
+      continue;
+    }
+    const runs = Math.max(50, Math.round((change.metric === null ? AA_RUNS : POWER_RUNS) / (full ? 4 : 1)));
+    cells.push(`${(await simulate(size, change, runs)).toFixed(1)} %`);
   }
-  console.log('');
+  console.log(
+    `| ${size.suite} | ${size.preset} (${scenarios}) | ${1 + scenarios * size.warmRuns} | ${cells.join(' | ')} |`,
+  );
 }
 console.log(
-  `Default margins: ${Object.entries(DEFAULT_GATE_RULES)
+  `\nTargets (safety-checks at standard): A/A ≤ 1 %; ≥ 90 % for −10 pts detection, +10 pts false positives and −10 pts JSON validity against a 1-run baseline; ≥ 90 % for +15 % warm p50 against a 3-run baseline. Default margins: ${Object.entries(
+    DEFAULT_GATE_RULES,
+  )
     .filter(([, r]) => r.enabled)
     .map(([m, r]) => `${m} ${r.margin}`)
     .join(', ')}. Took ${((performance.now() - started) / 1000).toFixed(0)} s.`,

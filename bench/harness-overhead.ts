@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import { median } from 'simple-statistics';
 import { runPipeline } from './pipeline.js';
-import { loadBuiltinSuite } from '../src/suite/load.js';
+import { loadBuiltinSmokeSuite } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 
 const WARM_RUNS = 20;
@@ -30,7 +30,7 @@ const url = await new Promise<string>((resolve) =>
 );
 const baseUrl = `${url}/v1`;
 
-const suite = loadBuiltinSuite('safety-checks');
+const suite = loadBuiltinSmokeSuite('safety-checks');
 const calls = 1 + suite.scenarios.length * WARM_RUNS;
 
 // The gate runs against a baseline, as on a pull request: comparison, comment, JUnit and charts

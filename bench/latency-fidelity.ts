@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { median, quantile } from 'simple-statistics';
 import { runPipeline } from './pipeline.js';
 import { sampleSchema, type Sample } from '../src/run/sample.js';
-import { loadBuiltinSuite } from '../src/suite/load.js';
+import { loadBuiltinSmokeSuite } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 
 const TTFT_MS = 40;
@@ -51,7 +51,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'model-gate-bench-latency-'));
  * go out, as model-gate times it. What any client sees of loopback and two event loops.
  */
 async function bareFetchTtftErrors(url: string, calls: number): Promise<number[]> {
-  const suite = loadBuiltinSuite('safety-checks');
+  const suite = loadBuiltinSmokeSuite('safety-checks');
   const body = JSON.stringify({
     model: 'test-model',
     stream: true,

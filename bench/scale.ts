@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { messagesFor } from '../src/run/runner.js';
-import { loadBuiltinSuite } from '../src/suite/load.js';
+import { loadBuiltinSmokeSuite } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 
 const SUITE = 'voice-commands';
@@ -171,7 +171,7 @@ const small = await loadRun(33);
 const large = await loadRun(LOAD_WARM_RUNS);
 // V8 lets its heap grow while memory is free; with old space capped, the same run shows what it holds.
 const capped = await loadRun(LOAD_WARM_RUNS, [`--max-old-space-size=${CAPPED_OLD_SPACE_MB}`]);
-const suite = loadBuiltinSuite(SUITE);
+const suite = loadBuiltinSmokeSuite(SUITE);
 const requests = Array.from({ length: LOAD_WARM_RUNS }, () => suite.scenarios).flat();
 requests.unshift(suite.scenarios[0]!);
 const requestFile = join(scratch, 'requests.json');

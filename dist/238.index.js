@@ -6,7 +6,7 @@ export const modules = {
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   renderScenarioPng: () => (/* binding */ renderScenarioPng)
+/* harmony export */   renderScenarioImage: () => (/* binding */ renderScenarioImage)
 /* harmony export */ });
 /* unused harmony exports formSvg, slideSvg, canvasSvg, scenarioSvg, renderSvgPng */
 /* harmony import */ var _lib_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(97268);
@@ -23,16 +23,18 @@ const svgDocument = (width, height, parts) => `<svg xmlns="http://www.w3.org/200
 /** The SVG of a form screen: a title, a rule, then label/value rows (the layout of the seed bench). */
 function formSvg(form, width, height) {
     const fonts = (0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .loadFonts */ .rn)();
+    const titleSize = form['title-size'];
+    const ruleY = titleSize + 32;
     const parts = [
-        `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-        (0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .textPaths */ .iD)(fonts.bold, form.title, 20, 42, 22, '#000000'),
-        `<rect x="20" y="54" width="${width - 40}" height="2" fill="#000000"/>`,
+        `<rect width="${width}" height="${height}" fill="${form.background}"/>`,
+        (0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .textPaths */ .iD)(fonts.bold, form.title, 20, titleSize + 20, titleSize, form.ink),
+        `<rect x="20" y="${ruleY}" width="${width - 40}" height="2" fill="${form.ink}"/>`,
     ];
     form.rows.forEach(([label, value], index) => {
-        const baseline = 100 + index * 35;
-        parts.push((0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .textPaths */ .iD)(fonts.regular, label, 30, baseline, 18, '#000000'));
+        const baseline = ruleY + 46 + index * form['row-height'];
+        parts.push((0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .textPaths */ .iD)(fonts.regular, label, 30, baseline, form['font-size'], form.ink));
         if (value)
-            parts.push((0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .textPaths */ .iD)(fonts.regular, value, 280, baseline, 18, '#1f2937'));
+            parts.push((0,_render_text_js__WEBPACK_IMPORTED_MODULE_1__/* .textPaths */ .iD)(fonts.regular, value, form['value-x'], baseline, form['font-size'], '#1f2937'));
     });
     return svgDocument(width, height, parts);
 }
@@ -111,18 +113,26 @@ function scenarioSvg(scenario, size) {
     throw (0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .suiteError */ .lJ)(`Scenario "${scenario.id}" has no rendered image (form, slide or canvas).`);
 }
 /** Rasterizes with sharp, loaded only here: the action runs committed PNGs of built-in suites. */
-async function renderSvgPng(svg) {
+async function renderSvgPng(svg, raster) {
     const loaded = await (0,_lib_sharp_js__WEBPACK_IMPORTED_MODULE_3__/* .loadSharp */ .P)();
     if (!loaded.sharp) {
         throw (0,_lib_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .suiteError */ .lJ)(`Rendering images needs the sharp package, which is not installed here (${loaded.reason}). Install model-gate with npm (npm install model-gate) or run from a checkout after npm ci.`);
     }
-    return loaded
-        .sharp(Buffer.from(svg), { density: 72 })
-        .flatten({ background: '#ffffff' })
-        .png({ compressionLevel: 9, adaptiveFiltering: false, palette: false })
-        .toBuffer();
+    const pngOptions = { compressionLevel: raster?.['png-compression'] ?? 9, adaptiveFiltering: false, palette: false };
+    const flat = loaded.sharp(Buffer.from(svg), { density: 72 }).flatten({ background: '#ffffff' });
+    if (!raster || (raster.scale === 1 && raster['jpeg-quality'] === undefined))
+        return flat.png(pngOptions).toBuffer();
+    let image = loaded.sharp(await flat.png({ compressionLevel: 0 }).toBuffer());
+    if (raster.scale !== 1) {
+        const { width } = await image.metadata();
+        image = image.resize({ width: Math.round(width * raster.scale), kernel: 'lanczos3' });
+    }
+    const quality = raster['jpeg-quality'];
+    return quality === undefined
+        ? image.png(pngOptions).toBuffer()
+        : image.jpeg({ quality, chromaSubsampling: '4:2:0', mozjpeg: false }).toBuffer();
 }
-const renderScenarioPng = (scenario, size) => renderSvgPng(scenarioSvg(scenario, size));
+const renderScenarioImage = (scenario, size) => renderSvgPng(scenarioSvg(scenario, size), scenario.raster);
 
 
 /***/ })

@@ -1,48 +1,66 @@
-// Renders docs/suites-contact-sheet.png: every image of every built-in suite, scaled down, labelled
-// with its suite and scenario, so a change to a suite's screens can be looked at in one picture.
+// Renders the contact sheets in docs/: every hand-written image of every built-in suite
+// (suites-contact-sheet.png), and every record of safety-checks at size standard
+// (safety-checks-standard-sheet.png), scaled down and labelled, so a change to a suite's screens
+// can be looked at in one picture.
 import { writeFileSync } from 'node:fs';
 import { labelPaths, loadFonts } from '../src/render/text.js';
 import { loadSharp } from '../src/lib/sharp.js';
-import { builtinSuiteIds, loadBuiltinSuite } from '../src/suite/load.js';
+import { builtinSuiteIds, loadBuiltinSmokeSuite, loadSuite } from '../src/suite/load.js';
 
-const THUMB_WIDTH = 320;
-const COLUMNS = 4;
-const LABEL_HEIGHT = 28;
 const GAP = 12;
+const LABEL_HEIGHT = 28;
 
-const { sharp } = await loadSharp();
-if (!sharp) throw new Error('sharp is needed to draw the contact sheet');
+const loaded = await loadSharp();
+if (!loaded.sharp) throw new Error('sharp is needed to draw the contact sheet');
+const sharp = loaded.sharp;
 const fonts = loadFonts();
-const tiles: { suite: string; scenario: string; png: Buffer; height: number }[] = [];
-for (const id of builtinSuiteIds()) {
-  for (const scenario of loadBuiltinSuite(id).scenarios) {
-    if (!scenario.image) continue;
-    const png = await sharp(scenario.image.bytes).resize({ width: THUMB_WIDTH }).png().toBuffer();
+
+async function drawSheet(
+  file: string,
+  images: { label: string; bytes: Buffer }[],
+  layout: { thumbWidth: number; columns: number; fontSize: number },
+): Promise<void> {
+  const { thumbWidth, columns, fontSize } = layout;
+  const tiles: { label: string; png: Buffer; height: number }[] = [];
+  for (const image of images) {
+    const png = await sharp(image.bytes).resize({ width: thumbWidth }).png().toBuffer();
     const { height } = await sharp(png).metadata();
-    tiles.push({ suite: id, scenario: scenario.id, png, height });
+    tiles.push({ label: image.label, png, height });
   }
+  const cellHeight = Math.max(...tiles.map((tile) => tile.height)) + LABEL_HEIGHT;
+  const width = columns * (thumbWidth + GAP) + GAP;
+  const height = Math.ceil(tiles.length / columns) * (cellHeight + GAP) + GAP;
+  const at = (index: number) => ({
+    left: GAP + (index % columns) * (thumbWidth + GAP),
+    top: GAP + Math.floor(index / columns) * (cellHeight + GAP),
+  });
+  const labels = tiles.map((tile, index) =>
+    labelPaths(fonts.regular, tile.label, at(index).left, at(index).top + tile.height + 18, fontSize, '#111827'),
+  );
+  const frame = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="${width}" height="${height}" fill="#e5e7eb"/>${labels.join('')}</svg>`,
+  );
+  const sheet = await sharp(frame)
+    .composite(tiles.map((tile, index) => ({ input: tile.png, ...at(index) })))
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+  writeFileSync(file, sheet);
+  console.log(`${file}: ${tiles.length} images, ${width}x${height}`);
 }
-const cellHeight = Math.max(...tiles.map((tile) => tile.height)) + LABEL_HEIGHT;
-const rows = Math.ceil(tiles.length / COLUMNS);
-const width = COLUMNS * (THUMB_WIDTH + GAP) + GAP;
-const height = rows * (cellHeight + GAP) + GAP;
-const labels = tiles.map((tile, index) => {
-  const x = GAP + (index % COLUMNS) * (THUMB_WIDTH + GAP);
-  const y = GAP + Math.floor(index / COLUMNS) * (cellHeight + GAP) + tile.height + 18;
-  return labelPaths(fonts.regular, `${tile.suite} / ${tile.scenario}`, x, y, 12, '#111827');
-});
-const frame = Buffer.from(
-  `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="${width}" height="${height}" fill="#e5e7eb"/>${labels.join('')}</svg>`,
+
+const handWritten = builtinSuiteIds().flatMap((id) =>
+  loadBuiltinSmokeSuite(id).scenarios.flatMap((scenario) =>
+    scenario.image ? [{ label: `${id} / ${scenario.id}`, bytes: scenario.image.bytes }] : [],
+  ),
 );
-const sheet = await sharp(frame)
-  .composite(
-    tiles.map((tile, index) => ({
-      input: tile.png,
-      left: GAP + (index % COLUMNS) * (THUMB_WIDTH + GAP),
-      top: GAP + Math.floor(index / COLUMNS) * (cellHeight + GAP),
-    })),
-  )
-  .png({ compressionLevel: 9 })
-  .toBuffer();
-writeFileSync('docs/suites-contact-sheet.png', sheet);
-console.log(`docs/suites-contact-sheet.png: ${tiles.length} images, ${width}x${height}`);
+await drawSheet('docs/suites-contact-sheet.png', handWritten, { thumbWidth: 320, columns: 4, fontSize: 12 });
+
+const standard = await loadSuite('safety-checks', 'standard');
+await drawSheet(
+  'docs/safety-checks-standard-sheet.png',
+  standard.scenarios.map((scenario) => ({
+    label: scenario.id.replace(/^record-/, ''),
+    bytes: scenario.image?.bytes ?? Buffer.alloc(0),
+  })),
+  { thumbWidth: 200, columns: 12, fontSize: 9 },
+);

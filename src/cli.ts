@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The CLI shell: the same pipeline as the action, for a laptop or any CI. Exit codes: 0 pass,
 // 1 fail (thresholds not met), 2 error (bad input, endpoint not usable), 130 cancelled.
+import { SUITE_PRESETS, scenarioCount, suiteSizeSchema } from './suite-sizes.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +16,7 @@ import {
   builtinSuiteDefinition,
   builtinSuiteIds,
   isSuiteFile,
-  loadBuiltinSuite,
+  loadBuiltinSmokeSuite,
   loadSuite,
   readCatalog,
 } from './suite/load.js';
@@ -39,7 +40,8 @@ Usage:
   model-gate merge --shards-dir DIR   gate the merged reports of sharded runs (run --shard i/n)
   model-gate merge-baseline --shards-dir DIR   write the baselines from them
   model-gate suites                   list the built-in suites and their fingerprints
-  model-gate render <suite> --out DIR write the suite's scenario images (--fresh re-renders them)
+  model-gate render <suite> --out DIR write the suite's scenario images at a --suite-size (--fresh re-renders
+                                      the committed ones)
 
 Flags of "run", "baseline" and "merge" (the action's inputs, same names; docs/reference.md):
 ${runFlagsHelp()}
@@ -169,11 +171,13 @@ async function runCommand(args: string[], mode: RunMode): Promise<number> {
 function suitesCommand(): number {
   const catalog = readCatalog();
   for (const id of builtinSuiteIds()) {
-    const suite = loadBuiltinSuite(id);
+    const suite = loadBuiltinSmokeSuite(id);
+    const { definition } = builtinSuiteDefinition(id);
     const committed =
-      catalog[id] === suite.fingerprint ? '' : '  (differs from suites/catalog.json: run npm run suites:render)';
+      catalog[id]?.smoke === suite.fingerprint ? '' : '  (differs from suites/catalog.json: run npm run suites:render)';
+    const sizes = SUITE_PRESETS.map((preset) => `${preset} ${scenarioCount(definition, preset)}`).join(', ');
     process.stdout.write(
-      `${id}\tv${suite.version}\t${suite.scenarios.length} scenarios\t${suite.fingerprint}${committed}\n\t${suite.title}\n`,
+      `${id}\tv${suite.version}\t${sizes} scenarios\t${catalog[id]?.standard ?? suite.fingerprint}${committed}\n\t${suite.title}\n`,
     );
   }
   return EXIT.pass;
@@ -182,15 +186,20 @@ function suitesCommand(): number {
 async function renderCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { out: { type: 'string' }, fresh: { type: 'boolean' } },
+    options: { out: { type: 'string' }, fresh: { type: 'boolean' }, 'suite-size': { type: 'string' } },
     allowPositionals: true,
     strict: true,
   });
   const id = positionals[0];
+  const size = suiteSizeSchema.safeParse(values['suite-size'] ?? 'standard');
+  if (!size.success)
+    throw new UsageError(
+      `--suite-size is "${values['suite-size'] ?? ''}": expected smoke, standard, full or a number of scenarios.`,
+    );
   if (!id || positionals.length > 1)
     throw new UsageError('render takes one suite id, e.g. "model-gate render safety-checks --out images".');
   if (!values.out) throw new UsageError('render needs --out DIR, the folder to write the images to.');
-  const suite = await loadSuite(id);
+  const suite = await loadSuite(id, size.data);
   let fresh: Map<string, Buffer> | undefined;
   if (values.fresh && !isSuiteFile(id)) {
     const { renderSuiteImages } = await import('./suite/render-suite.js');

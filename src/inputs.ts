@@ -82,6 +82,13 @@ const BASE_INPUTS: InputSpec[] = [
     flag: { value: 'ID|FILE', summary: "built-in suite (default: safety-checks) or your own suite's YAML file" },
   },
   {
+    name: 'suite-size',
+    group: 'suite',
+    description:
+      "How many scenarios to run — smoke (the hand-written scenarios: a quick check that gates latency only), standard (default; 240 distinct scenarios for safety-checks, within 300 calls), full (960 for safety-checks, a night's run), or a number of scenarios. Generated scenarios are drawn from the suite's seeded families, so a size always runs the same scenarios; docs/gate.md says what each size can catch.",
+    flag: { value: 'SIZE', summary: 'smoke, standard (default), full or a number of scenarios' },
+  },
+  {
     name: 'shard',
     group: 'suite',
     description:
@@ -98,8 +105,9 @@ const BASE_INPUTS: InputSpec[] = [
   {
     name: 'warm-runs',
     group: 'run',
-    description: 'Warm runs per scenario (default 3).',
-    flag: { value: 'N', summary: 'warm runs per scenario (default 3)' },
+    description:
+      'Warm runs per scenario. Default: as many as latency needs, one in a suite of 27 scenarios or more (quality counts each scenario once however often it runs; repeats add latency samples).',
+    flag: { value: 'N', summary: 'warm runs per scenario (default: enough for 27 latency samples)' },
   },
   {
     name: 'concurrency',

@@ -20,7 +20,7 @@ import { commentBody, commentMarkerFor } from './report/comment.js';
 import { summaryLine, summaryMarkdown } from './report/markdown.js';
 import { REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE, type Report } from './report/report.js';
 import { writeReportFiles } from './report/write.js';
-import { runSuite, type Progress, type RunResult } from './run/runner.js';
+import { defaultWarmRuns, runSuite, type Progress, type RunResult } from './run/runner.js';
 import type { Sample } from './run/sample.js';
 import { openSampleLog, type SampleLog } from './run/sample-log.js';
 import { compileAnswerScorer, type AnswerScorer } from './score/answer.js';
@@ -91,7 +91,7 @@ function asModelGateError(error: unknown, log: RunLogger): ModelGateError {
 
 /** The plan's suite; a shard job runs its slice of it, and the report names the whole suite's fingerprint. */
 async function suiteOf(plan: Plan, nameOf: InputNamer): Promise<Suite> {
-  const fullSuite = await loadSuite(plan.suite);
+  const fullSuite = await loadSuite(plan.suite, plan.suiteSize);
   if (mergesShards(plan.gate.mode) && plan.shard)
     throw configError(
       `${nameOf('shard')} and mode ${plan.gate.mode} do not go together: the shard jobs run with shard: i/n, and one merge job without it gathers their reports.`,
@@ -183,6 +183,12 @@ async function runStages(request: RunRequest, startedAt: string, stages: Stages)
   stages.reportDir = plan.reportDir;
   const suite = await suiteOf(plan, request.nameOf);
   stages.suite = suite;
+  if (plan.warmRunsAuto)
+    // From the whole suite's size, so every shard of a sharded run repeats alike.
+    stages.plan = plan = {
+      ...plan,
+      settings: { ...plan.settings, warmRuns: defaultWarmRuns(suite.size.scenarios) },
+    };
   if (mergesShards(plan.gate.mode)) stages.plan = plan = { ...plan, gate: { ...plan.gate, confirmRuns: false } };
   request.onPlan?.(plan, suite, (1 + suite.scenarios.length * plan.settings.warmRuns) * plan.targets.length);
 

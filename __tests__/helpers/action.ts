@@ -48,6 +48,8 @@ export async function runAction(
     GITHUB_RUN_ID: '9001',
     GITHUB_WORKFLOW: 'model-gate',
     ...options.env,
+    // The test servers script the hand-written scenarios: tests run the smoke size unless they name one.
+    'INPUT_SUITE-SIZE': 'smoke',
     ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
   };
   const result = await runProcess(process.execPath, [join(actionDir, 'dist', 'index.js')], {

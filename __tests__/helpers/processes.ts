@@ -40,7 +40,12 @@ export function runCli(
   args: string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onStart?: (pid: number) => void } = {},
 ): Promise<ProcessResult> {
-  return runProcess(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, 'src', 'cli.ts'), ...args], {
+  // The test servers script the hand-written scenarios: runs use the smoke size unless a test names one.
+  const sized =
+    ['run', 'baseline'].includes(args[0] ?? '') && !args.includes('--suite-size')
+      ? [...args, '--suite-size', 'smoke']
+      : args;
+  return runProcess(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, 'src', 'cli.ts'), ...sized], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
     timeoutMs: options.timeoutMs,

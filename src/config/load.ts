@@ -30,6 +30,7 @@ import {
   type TargetCost,
   type Thresholds,
 } from './schema.js';
+import { DEFAULT_SUITE_SIZE, MAX_SUITE_SCENARIOS, suiteSizeSchema, type SuiteSize } from '../suite-sizes.js';
 import { defined } from '../lib/defined.js';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -135,6 +136,17 @@ export function loadConfigFile(path: string, options: { required: boolean }): Co
       `Config file ${path}: ${shown.join('; ')}${more}. See "Config file" in docs/usage.md for the allowed fields.`,
     );
   }
+  return parsed.data;
+}
+
+function resolveSuiteSize(inputs: RawInputs, configFile: ConfigFile | undefined, nameOf: InputNamer): SuiteSize {
+  const raw = inputs['suite-size'];
+  if (!present(raw)) return configFile?.['suite-size'] ?? DEFAULT_SUITE_SIZE;
+  const parsed = suiteSizeSchema.safeParse(/^\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw.trim());
+  if (!parsed.success)
+    throw configError(
+      `${nameOf('suite-size')} is "${raw}": expected smoke, standard, full or a number of scenarios from 1 to ${MAX_SUITE_SCENARIOS}.`,
+    );
   return parsed.data;
 }
 
@@ -359,6 +371,8 @@ export function resolvePlan(
   return {
     ...(shard ? { shard } : {}),
     suite: present(inputs.suite) ? inputs.suite.trim() : (configFile?.suite ?? DEFAULT_SUITE),
+    suiteSize: resolveSuiteSize(inputs, configFile, nameOf),
+    warmRunsAuto: mergedSettings['warm-runs'] === undefined,
     ...(embeddings
       ? {
           embeddings: {

@@ -1,6 +1,7 @@
 // What a run is asked to do: targets (endpoints), run settings and absolute thresholds.
 // The same kebab-case names serve the action's inputs, the CLI's flags and the YAML config file.
 import { z } from 'zod';
+import { suiteSizeSchema, type SuiteSize } from '../suite-sizes.js';
 import {
   METRIC_NAMES,
   metricConfigName,
@@ -117,7 +118,8 @@ const wholeNumber = (min: number, max: number) =>
     .max(max, { error: `expected a whole number from ${min} to ${max}` });
 
 export const settingsSchema = z.strictObject({
-  'warm-runs': wholeNumber(1, 1000).default(3),
+  /** Absent: as many as latency needs (run/runner.ts defaultWarmRuns), one per scenario in a large suite. */
+  'warm-runs': wholeNumber(1, 1000).optional(),
   concurrency: wholeNumber(1, 256).default(1),
   /** Latency is timed at this concurrency only; runs at a higher `concurrency` add quality samples. */
   'latency-concurrency': wholeNumber(1, 256).default(1),
@@ -195,6 +197,7 @@ export const embeddingsSchema = z.strictObject({
 export const configFileSchema = z.strictObject({
   version: z.literal(1, { error: 'expected 1 (the config format version)' }).optional(),
   suite: z.string().min(1).optional(),
+  'suite-size': suiteSizeSchema.optional(),
   targets: z
     .array(targetSchema, { error: 'expected a list of targets, each with name, base-url and model' })
     .min(1, { error: 'expected at least one target' })
@@ -286,6 +289,9 @@ export interface GateSettings {
 
 export interface Plan {
   suite: string;
+  suiteSize: SuiteSize;
+  /** warm-runs was not given: the pipeline sets it from the suite's size once the suite is loaded. */
+  warmRunsAuto: boolean;
   /** This job runs one shard of the suite (shard: i/n), to be merged and gated by a merge job. */
   shard?: ShardSpec;
   /** Where A-versus-B comparisons get embeddings for the semantic similarity of answers. */
@@ -299,7 +305,8 @@ export interface Plan {
 
 export function toRunSettings(settings: RunSettingsConfig): RunSettings {
   return {
-    warmRuns: settings['warm-runs'],
+    // Replaced by the suite's own default when not given (Plan.warmRunsAuto).
+    warmRuns: settings['warm-runs'] ?? 1,
     concurrency: settings.concurrency,
     latencyConcurrency: settings['latency-concurrency'],
     latencyRuns: settings['latency-runs'],

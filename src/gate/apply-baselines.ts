@@ -83,7 +83,7 @@ function flipsSince(before: readonly ScenarioOutcome[], now: readonly ScenarioOu
 /** What a baseline records it was measured with: a baseline measured otherwise is incomparable. */
 function identityOf(plan: Plan, suite: Suite, target: Target, shards: number): BaselineIdentity {
   return {
-    suite: { id: suite.id, version: suite.version, fingerprint: suite.fingerprint },
+    suite: { id: suite.id, version: suite.version, fingerprint: suite.fingerprint, size: suite.size },
     target: { name: target.name, kind: target.kind },
     // The tool mode changes what a routing suite asks, so it is part of what a baseline was measured with.
     // Shards share the endpoint (or run on other runners): latency from n shards is comparable only with n shards.

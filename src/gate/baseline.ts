@@ -3,6 +3,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { suiteSizeReportSchema, type SuiteSizeReport } from '../suite-sizes.js';
+
+const sizeText = (size: SuiteSizeReport) =>
+  size.preset === 'custom' ? `${size.scenarios} scenarios` : `${size.preset} (${size.scenarios} scenarios)`;
 import { baselineError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/files.js';
 import { scenarioOutcomeSchema, type Metrics, type ScenarioOutcome } from '../measure/metrics.js';
@@ -53,7 +57,13 @@ export const baselineSettingsSchema = z.object({
 
 export const baselineSchema = z.object({
   schemaVersion: z.literal(BASELINE_SCHEMA_VERSION),
-  suite: z.object({ id: z.string(), version: z.number().int(), fingerprint: z.string() }),
+  /** size: the suite size the baseline was measured at (absent from baselines of older versions). */
+  suite: z.object({
+    id: z.string(),
+    version: z.number().int(),
+    fingerprint: z.string(),
+    size: suiteSizeReportSchema.optional(),
+  }),
   target: z.object({ name: z.string(), kind: z.string() }),
   settings: baselineSettingsSchema,
   /** Newest first. */
@@ -100,6 +110,9 @@ export function readBaseline(path: string): Baseline | undefined {
 /** Why a baseline cannot be compared with this run, or null when it can. */
 export function incomparableReason(baseline: Baseline, current: BaselineIdentity, path: string): string | null {
   if (baseline.suite.fingerprint !== current.suite.fingerprint) {
+    const [before, now] = [baseline.suite.size, current.suite.size];
+    if (before && now && (before.preset !== now.preset || before.scenarios !== now.scenarios))
+      return `The baseline ${path} was measured with suite ${baseline.suite.id} at size ${sizeText(before)}; this run used size ${sizeText(now)}. Run with suite-size ${before.preset === 'custom' ? before.scenarios : before.preset} to compare with it, or ${REFRESH.charAt(0).toLowerCase()}${REFRESH.slice(1)} at the new size.`;
     return `The baseline ${path} was measured with suite ${baseline.suite.id} v${baseline.suite.version} (fingerprint ${baseline.suite.fingerprint.slice(7, 19)}); this run used v${current.suite.version} (${current.suite.fingerprint.slice(7, 19)}): the suite changed. ${REFRESH}.`;
   }
   // Settings that change what is asked or how latency behaves; warm runs, timeout and the

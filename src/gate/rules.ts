@@ -81,6 +81,8 @@ export const metricVerdictSchema = z.object({
    * Null where the metric was not tested. Absent from reports of older versions.
    */
   detectable: z.number().nullable().default(null),
+  /** What the compared values count, where it is not the metric's own calls: "12/15 scenarios". */
+  basis: z.string().nullable().default(null),
 });
 export type MetricVerdict = z.infer<typeof metricVerdictSchema>;
 
@@ -159,6 +161,7 @@ function newVerdict(
     reason: '',
     suspicious: false,
     detectable: null,
+    basis: null,
   };
 }
 
@@ -217,6 +220,49 @@ function detectablePct(se: number, marginPct: number, worseIsHigher: boolean, cr
 }
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
+/**
+ * Quality rates count each scenario once: at temperature 0 a scenario asked again answers the same,
+ * so its repeats are one piece of evidence, not several. Errors are the server's, call by call.
+ */
+function scenarioIsUnit(metric: MetricName): boolean {
+  const measure = METRICS[metric].measure;
+  return 'score' in measure || ('rate' in measure && measure.rate.counting !== 'errors');
+}
+
+/** A scenario's outcome as one unit: whether most of its calls showed the outcome. */
+const asUnit = (entry: { count: number; total: number }) => ({
+  count: entry.count * 2 >= entry.total ? 1 : 0,
+  total: 1,
+});
+
+/**
+ * The minimum detectable change of a paired test on n scenarios (the scenario as the unit), exactly:
+ * the fewest scenarios k that must turn worse, on top of `discordant` scenarios that flip either way
+ * at random, for the sign test on the flipped scenarios to be significant at `alpha` and the change
+ * beyond the margin in 90 % of runs. In points; null where even every scenario turning is not enough.
+ */
+export function pairedRateDetectable(n: number, discordant: number, margin: number, alpha: number): number | null {
+  const background = Array.from({ length: discordant + 1 }, (_, g) =>
+    Math.exp(logChooseOf(discordant, g) - discordant * Math.LN2),
+  );
+  for (let k = 1; k <= n - discordant; k += 1) {
+    let power = 0;
+    for (let gains = 0; gains <= discordant; gains += 1) {
+      const losses = discordant - gains + k;
+      const significant = binomialUpperTail(losses, discordant + k, 0.5) <= alpha;
+      if (significant && ((losses - gains) / n) * 100 > margin) power += background[gains] ?? 0;
+    }
+    if (power >= DETECTION_POWER) return round((k / n) * 100, 1);
+  }
+  return null;
+}
+
+function logChooseOf(n: number, k: number): number {
+  let total = 0;
+  for (let i = 1; i <= k; i += 1) total += Math.log(n - k + i) - Math.log(i);
+  return total;
+}
+
 function rateCandidate(
   target: string,
   metric: MetricName,
@@ -225,6 +271,7 @@ function rateCandidate(
   rule: GateRule,
 ): Candidate {
   const pick = ratePick(metric);
+  const perScenario = scenarioIsUnit(metric);
   const pooled = new Map<string, { count: number; total: number }>();
   for (const run of runs) {
     for (const outcome of run.scenarios) {
@@ -241,20 +288,18 @@ function rateCandidate(
   let baseTotal = 0;
   let currentCount = 0;
   let currentTotal = 0;
+  let discordant = 0;
   for (const outcome of current.scenarios) {
-    const picked = pick(outcome);
-    const base = pooled.get(outcome.scenario);
-    if (!picked || !base || picked.total === 0 || base.total === 0) continue;
-    strata.push({
-      baseCount: base.count,
-      baseTotal: base.total,
-      currentCount: picked.count,
-      currentTotal: picked.total,
-    });
+    const measured = pick(outcome);
+    const pooledBase = pooled.get(outcome.scenario);
+    if (!measured || !pooledBase || measured.total === 0 || pooledBase.total === 0) continue;
+    const [base, now] = perScenario ? [asUnit(pooledBase), asUnit(measured)] : [pooledBase, measured];
+    strata.push({ baseCount: base.count, baseTotal: base.total, currentCount: now.count, currentTotal: now.total });
+    if (perScenario && base.count !== now.count) discordant += 1;
     baseCount += base.count;
     baseTotal += base.total;
-    currentCount += picked.count;
-    currentTotal += picked.total;
+    currentCount += now.count;
+    currentTotal += now.total;
   }
   const baseRate = baseTotal ? (baseCount / baseTotal) * 100 : null;
   const currentRate = currentTotal ? (currentCount / currentTotal) * 100 : null;
@@ -272,6 +317,7 @@ function rateCandidate(
   }
   const change = currentRate - baseRate;
   verdict.change = round(change);
+  if (perScenario) verdict.basis = `${currentCount}/${currentTotal} scenarios`;
   const pLess = exactStratifiedTest(strata, 'less');
   const pGreater = exactStratifiedTest(strata, 'greater');
   const worseIsLower = worseDirection(metric) === 'less';
@@ -284,7 +330,9 @@ function rateCandidate(
     worseIsLower ? pGreater : pLess,
     worseIsLower ? -change : change,
     rule.margin,
-    (alpha) => round(minimumDetectable(se, rule.margin, alpha), 1),
+    perScenario
+      ? (alpha) => pairedRateDetectable(strata.length, discordant, rule.margin, alpha)
+      : (alpha) => round(minimumDetectable(se, rule.margin, alpha), 1),
   );
 }
 
@@ -640,7 +688,8 @@ export function decideMetrics(
       verdict.reason = `better by more than the margin: p = ${formatP(candidate.pBetter)}${detail}`;
     } else {
       verdict.status = candidate.beyondMarginWorse ? 'inconclusive' : 'within-noise';
-      verdict.suspicious = candidate.beyondMarginWorse;
+      // Only where more calls of the same scenarios are new evidence: quality counts each scenario once.
+      verdict.suspicious = candidate.beyondMarginWorse && !scenarioIsUnit(verdict.metric);
       verdict.reason = candidate.beyondMarginWorse
         ? `worse by more than the margin but not significant${couldSee}: ${evidence}${detail}`
         : `change within the margin (${verdict.margin} ${verdict.changeUnit === 'points' ? 'points' : '%'})${detail}`;

@@ -28,7 +28,7 @@ function logFactorial(n: number): number {
   return logFactorials[n]!;
 }
 
-const logChoose = (n: number, k: number) => logFactorial(n) - logFactorial(k) - logFactorial(n - k);
+export const logChoose = (n: number, k: number) => logFactorial(n) - logFactorial(k) - logFactorial(n - k);
 
 /** P(X = k) for X ~ Hypergeometric(population, successes, draws); support [lo, hi]. */
 function hypergeometric(population: number, successes: number, draws: number): { lo: number; pmf: number[] } {

@@ -1,4 +1,5 @@
 // Report assembly: the run, the gate's outcome and the verdict, as the report.json record.
+import { familyIdentity } from '../suite/families/index.js';
 import { median } from 'simple-statistics';
 import type { Plan } from '../config/schema.js';
 import type { Comparison } from '../compare/paired.js';
@@ -125,6 +126,8 @@ export function assembleReport(parts: ReportParts): Report {
           title: suite.title,
           fingerprint: suite.fingerprint,
           scenarios: suite.scenarios.length,
+          size: suite.size,
+          ...(suite.families.length > 0 ? { families: suite.families.map(familyIdentity) } : {}),
           ...(suite.file ? { file: suite.file } : {}),
         }
       : null,

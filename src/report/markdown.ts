@@ -1,5 +1,6 @@
 // summary.md (and the step summary): the verdict first, then one table per target. Built by a pure
 // function from the report, so it is easy to test; model output appears only through inlineUntrusted.
+import type { SuiteSizeReport } from '../suite-sizes.js';
 import type { Metrics, MetricValue } from '../measure/metrics.js';
 import { METRIC_NAMES, METRICS, type MetricName } from '../metric-catalog.js';
 import type { MetricVerdict } from '../gate/rules.js';
@@ -28,14 +29,15 @@ export function formatMetric(name: MetricName, metric: MetricValue): string {
 
 /** The smallest worse change this run could see, in the change's unit; its direction is the metric's worse one. */
 function formatDetectable(verdict: MetricVerdict): string {
-  if (verdict.detectable === null) return '—';
+  if (verdict.detectable === null) return verdict.pValue === null ? '—' : 'none at this size';
   return `≥ ${verdict.detectable}${verdict.changeUnit === 'points' ? ' pts' : ' %'}`;
 }
 
 function verdictText(verdict: MetricVerdict): string {
-  return verdict.status === 'inconclusive' && verdict.detectable !== null
-    ? `${STATUS_TEXT.inconclusive} (could only see ${formatDetectable(verdict)})`
-    : STATUS_TEXT[verdict.status];
+  if (verdict.status !== 'inconclusive') return STATUS_TEXT[verdict.status];
+  return verdict.detectable === null
+    ? `${STATUS_TEXT.inconclusive} (too few scenarios to see any change)`
+    : `${STATUS_TEXT.inconclusive} (could only see ${formatDetectable(verdict)})`;
 }
 
 function formatChange(verdict: MetricVerdict): string {
@@ -145,7 +147,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
       const baseline = verdict?.baseline == null ? '—' : formatMetric(name, { value: verdict.baseline, n: 1 });
       const current = verdict ? formatMetric(name, { value: verdict.current, n: 1 }) : formatMetric(name, metric);
       lines.push(
-        `| ${METRICS[name].label}${mark} | ${baseline} | ${current} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? verdictText(verdict) : 'not gated'} | ${verdict ? formatDetectable(verdict) : '—'} | ${basis(name, metric)} |`,
+        `| ${METRICS[name].label}${mark} | ${baseline} | ${current} | ${verdict ? formatChange(verdict) : '—'} | ${verdict ? verdictText(verdict) : 'not gated'} | ${verdict ? formatDetectable(verdict) : '—'} | ${verdict?.basis ?? basis(name, metric)} |`,
       );
     }
     if (hidden > 0) lines.push('', `${hidden} other metrics within noise or not gated (in the job summary).`);
@@ -333,6 +335,13 @@ function comparisonSection(comparison: Report['comparisons'][number], report: Re
   return lines;
 }
 
+/** The size a suite ran at, where it has generated scenarios or ran at a size other than its default. */
+function sizeLabel(size: SuiteSizeReport | undefined): string {
+  if (!size) return '';
+  const generated = size.generated > 0 ? `, ${size.generated} generated` : '';
+  return ` · size ${size.preset === 'custom' ? 'custom' : size.preset}${generated}`;
+}
+
 export function summaryMarkdown(report: Report, detail: Detail = 'full'): string {
   const lines = [
     `## model-gate: ${VERDICT_ICON[report.verdict]} ${report.verdict}`,
@@ -342,9 +351,14 @@ export function summaryMarkdown(report: Report, detail: Detail = 'full'): string
   ];
   if (report.suite && report.settings) {
     lines.push(
-      `Suite ${code(report.suite.id)} v${report.suite.version} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.shard?.index ? `shard ${report.shard.index} of ${report.shard.count}: ${report.shard.scenarios.length} of ${report.suite.scenarios}` : report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm runs + 1 cold call${report.shard && report.shard.index === null ? ` each, merged from ${report.shard.count} shards` : ''} · concurrency ${report.settings.concurrency} · status ${report.status}`,
+      `Suite ${code(report.suite.id)} v${report.suite.version}${sizeLabel(report.suite.size)} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.shard?.index ? `shard ${report.shard.index} of ${report.shard.count}: ${report.shard.scenarios.length} of ${report.suite.scenarios}` : report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm runs + 1 cold call${report.shard && report.shard.index === null ? ` each, merged from ${report.shard.count} shards` : ''} · concurrency ${report.settings.concurrency} · status ${report.status}`,
       '',
     );
+    if (report.suite.size?.preset === 'smoke' && report.suite.size.generates)
+      lines.push(
+        `ℹ️ Size smoke: a quick check with too few distinct scenarios to see quality changes; it gates latency only. Run suite-size standard to gate quality.`,
+        '',
+      );
   }
   if (report.error && report.error.message !== report.verdictReason)
     lines.push(`⚠️ ${inlineText(report.error.message)}`, '');

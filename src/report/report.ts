@@ -1,5 +1,6 @@
 // report.json: the versioned, documented record of one run (docs/report-schema.md describes it).
 import { z } from 'zod';
+import { suiteSizeReportSchema } from '../suite-sizes.js';
 import { modeSchema, runSettingsSchema } from '../config/schema.js';
 import { coldStartNoteSchema, preflightResultSchema } from '../endpoint/types.js';
 import { retrySummarySchema } from '../run/retry.js';
@@ -88,6 +89,12 @@ export const reportSchema = z.object({
       title: z.string(),
       fingerprint: z.string(),
       scenarios: z.number().int(),
+      /** The size it ran at; absent from reports of older versions. */
+      size: suiteSizeReportSchema.optional(),
+      /** The generators its generated scenarios came from, with their versions and seeds. */
+      families: z
+        .array(z.object({ generator: z.string(), version: z.number().nullable(), seed: z.number() }))
+        .optional(),
       file: z.string().optional(),
     })
     .nullable(),

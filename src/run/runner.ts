@@ -65,6 +65,16 @@ interface PlannedCall {
   timed: boolean;
 }
 
+/** Warm calls a run times for latency, at least: suites smaller than this repeat their scenarios. */
+export const LATENCY_SAMPLES = 27;
+
+/**
+ * Warm runs when warm-runs is not given. At temperature 0 a scenario asked again gives the same
+ * answer, so repeats add latency samples and no quality evidence: a suite repeats only until it has
+ * LATENCY_SAMPLES warm calls.
+ */
+export const defaultWarmRuns = (scenarios: number) => Math.max(1, Math.ceil(LATENCY_SAMPLES / Math.max(1, scenarios)));
+
 /**
  * Warm calls go run by run (every scenario once, then again), so slow drift hits all scenarios
  * alike. With a concurrency above the latency concurrency, the first latency-runs runs are timed

@@ -10,6 +10,8 @@ import { suiteError } from '../lib/errors.js';
 import { nestingProblem } from '../lib/yaml-limits.js';
 import { builtinSuitesDir } from '../lib/resources.js';
 import {
+  hasImage,
+  isRendered,
   suiteFileSchema,
   type Scenario,
   type ScenarioDefinition,
@@ -18,6 +20,9 @@ import {
   type SuiteFile,
 } from './schema.js';
 import { defined } from '../lib/defined.js';
+import { familyIdentity, generateScenarios, generatorIds, GENERATORS } from './families/index.js';
+import { renderSuiteImages } from './render-suite.js';
+import { DEFAULT_SUITE_SIZE, scenarioCount, type SuiteSize, type SuiteSizeReport } from '../suite-sizes.js';
 
 export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -37,6 +42,9 @@ export function suiteFingerprint(definition: SuiteFile, imageSha256: ReadonlyMap
     output: definition.output,
     scorer: definition.scorer,
     tools: definition.tools,
+    // Absent for a suite (or a size) with no generated scenarios, so their fingerprints stay as they were.
+    families: definition.families.length > 0 ? definition.families.map(familyIdentity) : undefined,
+    scenarioCount: definition.families.length > 0 ? definition.scenarios.length : undefined,
     scenarios: definition.scenarios.map((scenario) => ({
       id: scenario.id,
       category: scenario.category,
@@ -49,10 +57,6 @@ export function suiteFingerprint(definition: SuiteFile, imageSha256: ReadonlyMap
   };
   return `sha256:${sha256(stringify(content))}`;
 }
-
-export const hasImage = (scenario: ScenarioDefinition) =>
-  Boolean(scenario.form ?? scenario.slide ?? scenario.canvas ?? scenario.file);
-export const isRendered = (scenario: ScenarioDefinition) => Boolean(scenario.form ?? scenario.slide ?? scenario.canvas);
 
 /** What each scorer needs of a scenario, beyond the shape zod checks: one message naming the field. */
 function scenarioProblem(
@@ -135,12 +139,34 @@ export function parseSuiteDefinition(text: string, file: string): SuiteFile {
     const issue = defined(parsed.error.issues[0], 'the first suite issue');
     throw suiteError(`Suite file ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}.`);
   }
+  const families = parsed.data.families;
+  if (parsed.data.scenarios.length === 0 && families.length === 0)
+    throw suiteError(`Suite file ${file}: give scenarios, families of generated scenarios, or both.`);
+  families.forEach((family, index) => {
+    const generator = GENERATORS[family.generator];
+    if (!generator)
+      throw suiteError(
+        `Suite file ${file}: families.${index}.generator: "${family.generator}" is not a scenario generator; expected one of ${generatorIds().join(', ')}.`,
+      );
+    if (generator.scorer !== parsed.data.scorer.kind)
+      throw suiteError(
+        `Suite file ${file}: families.${index}.generator: ${generator.id} writes scenarios for the ${generator.scorer} scorer, and this suite's scorer is ${parsed.data.scorer.kind}.`,
+      );
+  });
+  if (families.length > 0)
+    checkScenarios({ ...parsed.data, scenarios: generateScenarios(families, families.length) }, file);
+  checkScenarios(parsed.data, file);
+  return parsed.data;
+}
+
+/** Unique ids, and what each scorer needs of a scenario. */
+function checkScenarios(definition: SuiteFile, file: string): void {
   const ids = new Set<string>();
-  parsed.data.scenarios.forEach((scenario, index) => {
+  definition.scenarios.forEach((scenario, index) => {
     if (ids.has(scenario.id))
       throw suiteError(`Suite file ${file}: scenario id "${scenario.id}" appears twice; scenario ids must be unique.`);
     ids.add(scenario.id);
-    const problem = scenarioProblem(parsed.data, scenario);
+    const problem = scenarioProblem(definition, scenario);
     if (problem?.topLevel)
       throw suiteError(
         `Suite file ${file}: ${problem.field}: ${problem.message} (scenario "${scenario.id}" needs it).`,
@@ -150,11 +176,38 @@ export function parseSuiteDefinition(text: string, file: string): SuiteFile {
         `Suite file ${file}: scenarios.${index}.${problem.field} (scenario "${scenario.id}"): ${problem.message}.`,
       );
   });
-  return parsed.data;
 }
 
-export function readCatalog(): Record<string, string> {
-  return JSON.parse(readFileSync(join(builtinSuitesDir(), 'catalog.json'), 'utf8')) as Record<string, string>;
+/** The scenarios a size runs: the hand-written ones first, then the families' generated ones. */
+export function expandDefinition(
+  definition: SuiteFile,
+  size: SuiteSize,
+): { definition: SuiteFile; size: SuiteSizeReport } {
+  const count = scenarioCount(definition, size);
+  const written = definition.scenarios.slice(0, count);
+  const generated = generateScenarios(definition.families, count - written.length);
+  const preset = typeof size === 'number' ? 'custom' : size;
+  return {
+    definition: {
+      ...definition,
+      scenarios: [...written, ...generated],
+      families: generated.length > 0 ? definition.families : [],
+    },
+    size: {
+      preset,
+      scenarios: written.length + generated.length,
+      generated: generated.length,
+      generates: definition.families.length > 0,
+    },
+  };
+}
+
+/** The fingerprints of the built-in suites at smoke (committed images) and standard, as last rendered. */
+export function readCatalog(): Record<string, { smoke: string; standard: string } | undefined> {
+  return JSON.parse(readFileSync(join(builtinSuitesDir(), 'catalog.json'), 'utf8')) as Record<
+    string,
+    { smoke: string; standard: string }
+  >;
 }
 
 export function builtinSuiteIds(): string[] {
@@ -199,7 +252,11 @@ export function primaryScoreOf(scorer: SuiteFile['scorer']): { name: string; thr
 }
 
 /** Builds a runnable suite from a definition and the image bytes of each scenario that shows one. */
-export function assembleSuite(definition: SuiteFile, images: ReadonlyMap<string, Buffer>, file?: string): Suite {
+export function assembleSuite(
+  definition: SuiteFile,
+  images: ReadonlyMap<string, Buffer>,
+  options: { file?: string; size?: SuiteSizeReport } = {},
+): Suite {
   const hashes = new Map([...images].map(([id, bytes]) => [id, sha256(bytes)]));
   const scenarios: Scenario[] = definition.scenarios.map((scenario) => {
     const bytes = images.get(scenario.id);
@@ -220,16 +277,32 @@ export function assembleSuite(definition: SuiteFile, images: ReadonlyMap<string,
       ...(primaryScore ? { primaryScore } : {}),
     };
   });
-  return { ...definition, scenarios, fingerprint: suiteFingerprint(definition, hashes), ...(file ? { file } : {}) };
+  const size = options.size ?? {
+    preset: definition.families.length > 0 ? 'custom' : 'smoke',
+    scenarios: scenarios.length,
+    generated: 0,
+    generates: definition.families.length > 0,
+  };
+  return {
+    ...definition,
+    scenarios,
+    size,
+    fingerprint: suiteFingerprint(definition, hashes),
+    ...(options.file ? { file: options.file } : {}),
+  };
 }
 
-// Built-in suites are files shipped with the tool, unchanged while a process runs: load each once.
-const loadedBuiltinSuites = new Map<string, Suite>();
+// Built-in suites are files shipped with the tool, unchanged while a process runs: load each size once.
+const loadedBuiltinSuites = new Map<string, Promise<Suite>>();
 
-export function loadBuiltinSuite(id: string): Suite {
-  const cached = loadedBuiltinSuites.get(id);
-  if (cached) return cached;
+/** A built-in suite's hand-written scenarios (size smoke), from its committed images: no rendering. */
+export function loadBuiltinSmokeSuite(id: string): Suite {
   const { definition, dir } = builtinSuiteDefinition(id);
+  const expanded = expandDefinition(definition, 'smoke');
+  return assembleSuite(expanded.definition, committedImages(id, dir, expanded.definition), { size: expanded.size });
+}
+
+function committedImages(id: string, dir: string, definition: SuiteFile): Map<string, Buffer> {
   const images = new Map<string, Buffer>();
   for (const scenario of definition.scenarios.filter(hasImage)) {
     const path = scenarioImagePath(dir, scenario.id);
@@ -240,9 +313,31 @@ export function loadBuiltinSuite(id: string): Suite {
     }
     images.set(scenario.id, readFileSync(path));
   }
-  const suite = assembleSuite(definition, images);
-  loadedBuiltinSuites.set(id, suite);
-  return suite;
+  return images;
+}
+
+async function loadBuiltinSuite(id: string, size: SuiteSize): Promise<Suite> {
+  const key = `${id}@${size}`;
+  let loading = loadedBuiltinSuites.get(key);
+  if (!loading) {
+    loading = (async () => {
+      const { definition, dir } = builtinSuiteDefinition(id);
+      const written = new Set(definition.scenarios.map((scenario) => scenario.id));
+      const expanded = expandDefinition(definition, size);
+      const committed = committedImages(id, dir, {
+        ...expanded.definition,
+        scenarios: expanded.definition.scenarios.filter((scenario) => written.has(scenario.id)),
+      });
+      const rendered = await renderSuiteImages({
+        ...expanded.definition,
+        scenarios: expanded.definition.scenarios.filter((scenario) => !written.has(scenario.id)),
+      });
+      return assembleSuite(expanded.definition, new Map([...committed, ...rendered]), { size: expanded.size });
+    })();
+    loadedBuiltinSuites.set(key, loading);
+    loading.catch(() => loadedBuiltinSuites.delete(key));
+  }
+  return loading;
 }
 
 /** A user's image file: inside the suite's folder, a PNG or JPEG, of a size a server accepts. */
@@ -266,7 +361,7 @@ export function readScenarioFile(suiteFile: string, scenario: ScenarioDefinition
 }
 
 /** A user's suite: its YAML file, its image files, and its rendered screens (rendered here, with sharp). */
-export async function loadSuiteFile(file: string): Promise<Suite> {
+export async function loadSuiteFile(file: string, size: SuiteSize = DEFAULT_SUITE_SIZE): Promise<Suite> {
   if (!existsSync(file))
     throw suiteError(
       `Suite file ${file} does not exist. Give the path of a suite YAML file (relative to the working directory) or a built-in suite: ${builtinSuiteIds().join(', ')}.`,
@@ -275,18 +370,14 @@ export async function loadSuiteFile(file: string): Promise<Suite> {
     throw suiteError(
       `Suite file ${file} is larger than ${MAX_SUITE_BYTES / 1024 / 1024} MB; a suite's images go in files beside it, not in the YAML. Check that the path points at the right file.`,
     );
-  const definition = parseSuiteDefinition(readFileSync(file, 'utf8'), file);
-  const images = new Map<string, Buffer>();
-  const { renderScenarioPng } = await import('./render.js');
-  for (const scenario of definition.scenarios) {
+  const expanded = expandDefinition(parseSuiteDefinition(readFileSync(file, 'utf8'), file), size);
+  const images = await renderSuiteImages(expanded.definition);
+  for (const scenario of expanded.definition.scenarios)
     if (scenario.file) images.set(scenario.id, readScenarioFile(file, scenario));
-    else if (isRendered(scenario))
-      images.set(scenario.id, await renderScenarioPng(scenario, defined(definition.image, "the suite's image size")));
-  }
-  return assembleSuite(definition, images, file);
+  return assembleSuite(expanded.definition, images, { file, size: expanded.size });
 }
 
-/** A built-in suite by id or a user's suite by path. */
-export async function loadSuite(reference: string): Promise<Suite> {
-  return isSuiteFile(reference) ? loadSuiteFile(reference) : loadBuiltinSuite(reference);
+/** A built-in suite by id or a user's suite by path, at a size. */
+export async function loadSuite(reference: string, size: SuiteSize = DEFAULT_SUITE_SIZE): Promise<Suite> {
+  return isSuiteFile(reference) ? loadSuiteFile(reference, size) : loadBuiltinSuite(reference, size);
 }

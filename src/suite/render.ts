@@ -3,7 +3,7 @@
 import { suiteError } from '../lib/errors.js';
 import { loadSharp } from '../lib/sharp.js';
 import { labelPaths, loadFonts, textPaths } from '../render/text.js';
-import type { CanvasImage, FormImage, ScenarioDefinition, SlideImage } from './schema.js';
+import type { CanvasImage, FormImage, Raster, ScenarioDefinition, SlideImage } from './schema.js';
 import { defined } from '../lib/defined.js';
 
 const svgDocument = (width: number, height: number, parts: string[]) =>
@@ -12,15 +12,17 @@ const svgDocument = (width: number, height: number, parts: string[]) =>
 /** The SVG of a form screen: a title, a rule, then label/value rows (the layout of the seed bench). */
 export function formSvg(form: FormImage, width: number, height: number): string {
   const fonts = loadFonts();
+  const titleSize = form['title-size'];
+  const ruleY = titleSize + 32;
   const parts = [
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    textPaths(fonts.bold, form.title, 20, 42, 22, '#000000'),
-    `<rect x="20" y="54" width="${width - 40}" height="2" fill="#000000"/>`,
+    `<rect width="${width}" height="${height}" fill="${form.background}"/>`,
+    textPaths(fonts.bold, form.title, 20, titleSize + 20, titleSize, form.ink),
+    `<rect x="20" y="${ruleY}" width="${width - 40}" height="2" fill="${form.ink}"/>`,
   ];
   form.rows.forEach(([label, value], index) => {
-    const baseline = 100 + index * 35;
-    parts.push(textPaths(fonts.regular, label, 30, baseline, 18, '#000000'));
-    if (value) parts.push(textPaths(fonts.regular, value, 280, baseline, 18, '#1f2937'));
+    const baseline = ruleY + 46 + index * form['row-height'];
+    parts.push(textPaths(fonts.regular, label, 30, baseline, form['font-size'], form.ink));
+    if (value) parts.push(textPaths(fonts.regular, value, form['value-x'], baseline, form['font-size'], '#1f2937'));
   });
   return svgDocument(width, height, parts);
 }
@@ -128,19 +130,26 @@ export function scenarioSvg(scenario: ScenarioDefinition, size: { width: number;
 }
 
 /** Rasterizes with sharp, loaded only here: the action runs committed PNGs of built-in suites. */
-export async function renderSvgPng(svg: string): Promise<Buffer> {
+export async function renderSvgPng(svg: string, raster?: Raster): Promise<Buffer> {
   const loaded = await loadSharp();
   if (!loaded.sharp) {
     throw suiteError(
       `Rendering images needs the sharp package, which is not installed here (${loaded.reason}). Install model-gate with npm (npm install model-gate) or run from a checkout after npm ci.`,
     );
   }
-  return loaded
-    .sharp(Buffer.from(svg), { density: 72 })
-    .flatten({ background: '#ffffff' })
-    .png({ compressionLevel: 9, adaptiveFiltering: false, palette: false })
-    .toBuffer();
+  const pngOptions = { compressionLevel: raster?.['png-compression'] ?? 9, adaptiveFiltering: false, palette: false };
+  const flat = loaded.sharp(Buffer.from(svg), { density: 72 }).flatten({ background: '#ffffff' });
+  if (!raster || (raster.scale === 1 && raster['jpeg-quality'] === undefined)) return flat.png(pngOptions).toBuffer();
+  let image = loaded.sharp(await flat.png({ compressionLevel: 0 }).toBuffer());
+  if (raster.scale !== 1) {
+    const { width } = await image.metadata();
+    image = image.resize({ width: Math.round(width * raster.scale), kernel: 'lanczos3' });
+  }
+  const quality = raster['jpeg-quality'];
+  return quality === undefined
+    ? image.png(pngOptions).toBuffer()
+    : image.jpeg({ quality, chromaSubsampling: '4:2:0', mozjpeg: false }).toBuffer();
 }
 
-export const renderScenarioPng = (scenario: ScenarioDefinition, size: { width: number; height: number }) =>
-  renderSvgPng(scenarioSvg(scenario, size));
+export const renderScenarioImage = (scenario: ScenarioDefinition, size: { width: number; height: number }) =>
+  renderSvgPng(scenarioSvg(scenario, size), scenario.raster);

@@ -1,6 +1,7 @@
 // The suite file format: a suite is data (prompt, output contract, scorer, scenarios), never code.
 // Built-in suites and users' own suites share it.
 import { z } from 'zod';
+import type { SuiteSizeReport } from '../suite-sizes.js';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: 'expected lower-case letters, digits and "-"' });
 const shortText = (max: number) => z.string().max(max, { error: `expected at most ${max} characters` });
@@ -14,6 +15,22 @@ export const formImageSchema = z.strictObject({
     .array(z.tuple([shortText(80), shortText(120)]))
     .min(1)
     .max(14),
+  /** The layout: type sizes, where the values start and the spacing of rows, in pixels. */
+  'font-size': z.number().min(10).max(32).default(18),
+  'title-size': z.number().min(12).max(40).default(22),
+  'value-x': z.number().min(80).max(800).default(280),
+  'row-height': z.number().min(16).max(80).default(35),
+  background: color.default('#ffffff'),
+  ink: color.default('#000000'),
+});
+
+/** How a rendered screen is rasterised: scaled (a different screen density) and optionally JPEG-compressed. */
+export const rasterSchema = z.strictObject({
+  scale: z.number().min(0.25).max(3).default(1),
+  /** Re-encode as JPEG at this quality, with its artefacts, as a screenshot passed through a chat tool would be. */
+  'jpeg-quality': z.number().int().min(10).max(100).optional(),
+  /** zlib level of a PNG: 9 gives the smallest files (committed images), 6 renders three times faster. */
+  'png-compression': z.number().int().min(0).max(9).default(9),
 });
 
 /** A presentation slide: a title, bullet lines, and boxes joined by labelled arrows (a diagram). */
@@ -103,6 +120,7 @@ export const scenarioSchema = z
     slide: slideImageSchema.optional(),
     canvas: canvasImageSchema.optional(),
     file: z.string().min(1).max(400).optional(),
+    raster: rasterSchema.optional(),
     expect: expectationSchema.optional(),
   })
   .refine(
@@ -159,6 +177,16 @@ export const toolSchema = z.strictObject({
   parameters: z.record(z.string(), z.unknown()).default({ type: 'object', properties: {} }),
 });
 
+export const familySchema = z.strictObject({
+  /** A built-in scenario generator, such as patient-records. */
+  generator: id,
+  seed: z
+    .number({ error: 'expected a whole number: the seed the scenarios are drawn from' })
+    .int({ error: 'expected a whole number: the seed the scenarios are drawn from' })
+    .min(0)
+    .max(2 ** 31 - 1),
+});
+
 export const suiteFileSchema = z.strictObject({
   id,
   version: z
@@ -178,12 +206,25 @@ export const suiteFileSchema = z.strictObject({
   image: z
     .strictObject({ width: z.number().int().min(64).max(4096), height: z.number().int().min(64).max(4096) })
     .optional(),
-  scenarios: z.array(scenarioSchema).min(1).max(10_000),
+  /** Hand-written scenarios: the whole suite at size smoke, and the first scenarios at every other size. */
+  scenarios: z.array(scenarioSchema).max(10_000).default([]),
+  /** Generated scenarios: each family draws distinct scenarios from its seed, as many as the size asks. */
+  families: z.array(familySchema).max(16).default([]),
+  /** How many scenarios in all each preset runs (hand-written and generated). */
+  sizes: z
+    .strictObject({ standard: z.number().int().min(1).max(10_000), full: z.number().int().min(1).max(10_000) })
+    .optional(),
 });
 
 export type SuiteFile = z.infer<typeof suiteFileSchema>;
+
+export const hasImage = (scenario: ScenarioDefinition) =>
+  Boolean(scenario.form ?? scenario.slide ?? scenario.canvas ?? scenario.file);
+export const isRendered = (scenario: ScenarioDefinition) => Boolean(scenario.form ?? scenario.slide ?? scenario.canvas);
 export type ScenarioDefinition = z.infer<typeof scenarioSchema>;
 export type FormImage = z.infer<typeof formImageSchema>;
+export type Family = z.infer<typeof familySchema>;
+export type Raster = z.infer<typeof rasterSchema>;
 export type SlideImage = z.infer<typeof slideImageSchema>;
 export type CanvasImage = z.infer<typeof canvasImageSchema>;
 export type Expectation = z.infer<typeof expectationSchema>;
@@ -218,6 +259,8 @@ export interface Scenario extends Omit<ScenarioDefinition, 'anomaly'> {
 export interface Suite extends Omit<SuiteFile, 'scenarios'> {
   scenarios: Scenario[];
   fingerprint: string;
+  /** The size this suite was loaded at: its preset and how many scenarios it holds. */
+  size: SuiteSizeReport;
   /** Where a user's suite came from (its YAML file); absent for built-in suites. */
   file?: string;
 }
