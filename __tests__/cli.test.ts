@@ -19,11 +19,11 @@ describe('model-gate CLI', () => {
         line('safety-checks', 'smoke 9, standard 240, full 960', 'Safety checks on patient-record screenshots'),
         line(
           'slide-extraction',
-          'smoke 9, standard 9, full 9',
+          'smoke 9, standard 150, full 600',
           'Text, entities and relations read off architecture slides',
         ),
-        line('ui-coordinates', 'smoke 8, standard 8, full 8', 'Coordinates of shapes on a canvas'),
-        line('voice-commands', 'smoke 30, standard 30, full 30', 'Voice commands routed to tools'),
+        line('ui-coordinates', 'smoke 8, standard 240, full 960', 'Coordinates of shapes on a canvas'),
+        line('voice-commands', 'smoke 30, standard 240, full 960', 'Voice commands routed to tools'),
       ].join(''),
     );
   });
@@ -34,7 +34,7 @@ describe('model-gate CLI', () => {
     ['voice-commands', 0, ' (30 scenarios are text only)'],
   ])('render %s: every image written, re-rendered identically', async (id, count, note) => {
     const out = mkdtempSync(join(tmpdir(), 'model-gate-render-'));
-    const result = await runCli(['render', id, '--out', out, '--fresh']);
+    const result = await runCli(['render', id, '--out', out, '--fresh', '--suite-size', 'smoke']);
     expect(result.stdout).toBe(
       `${count} images of ${id} written to ${out}${note}\nRe-rendered images are byte-identical to the committed ones.\n`,
     );

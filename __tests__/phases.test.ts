@@ -4,7 +4,9 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { plannedCalls, SPLIT_TIMED_CALLS } from '../src/run/runner.js';
 import { sampleSchema } from '../src/run/sample.js';
+import type { Suite } from '../src/suite/schema.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
 import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
@@ -53,6 +55,27 @@ describe('latency and quality phases', () => {
     expect(metrics.ttftP50Ms.n).toBe(18);
     expect(metrics.detectionRatePct.n).toBe(25);
     expect(report.settings).toMatchObject({ concurrency: 8, latencyConcurrency: 1, latencyRuns: 2 });
+  });
+
+  it('a suite that runs once times its first 60 calls and runs the rest fast', () => {
+    const suite = { scenarios: Array.from({ length: 240 }, (_, index) => ({ id: `s${index}` })) } as unknown as Suite;
+    const settings = { warmRuns: 1, concurrency: 8, latencyConcurrency: 1, latencyRuns: 3 };
+    const warm = plannedCalls(suite, settings).filter((call) => call.phase === 'warm');
+    expect(warm).toHaveLength(240);
+    expect(warm.filter((call) => call.timed)).toHaveLength(SPLIT_TIMED_CALLS);
+    expect(warm.slice(0, SPLIT_TIMED_CALLS).every((call) => call.timed)).toBe(true);
+    // At one concurrency there is nothing to split: every call is timed.
+    const alone = plannedCalls(suite, { ...settings, concurrency: 1 }).filter((call) => call.phase === 'warm');
+    expect(alone.every((call) => call.timed)).toBe(true);
+    // A small suite repeated keeps the runs rule: the first latency-runs runs are timed.
+    const small = { scenarios: suite.scenarios.slice(0, 9) } as Suite;
+    const repeated = plannedCalls(small, { ...settings, warmRuns: 5, latencyRuns: 2 }).filter(
+      (call) => call.phase === 'warm',
+    );
+    expect(repeated.filter((call) => call.timed).map((call) => call.run)).toEqual([
+      ...Array<number>(9).fill(1),
+      ...Array<number>(9).fill(2),
+    ]);
   });
 
   it('with concurrency at the latency concurrency, every run is timed', async () => {

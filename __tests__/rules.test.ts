@@ -174,10 +174,25 @@ describe('confirmation runs', () => {
     const errors = verdicts.find((verdict) => verdict.metric === 'errorRatePct')!;
     expect(errors.status).toBe('regressed');
     expect(errors.reason).toMatch(/^confirmed with more samples: worse by more than the margin and significant/);
-    // Stage two keeps the whole family in Holm: the lone suspect faces alpha/2 over every gated metric.
-    const [confirmed] = await confirm();
-    const gated = decideMetrics([confirmed!], {}, 0.005).filter((verdict) => verdict.pValue !== null).length;
+    // Stage two: the lone suspect faces the half of its share it reserved, alpha/2 over the metrics
+    // tested in stage one.
+    const gated = decideMetrics([comparison], {}, 0.005).filter((verdict) => verdict.pValue !== null).length;
     expect(errors.threshold).toBeCloseTo(0.005 / gated, 12);
+  });
+
+  it('gives a quality metric, which cannot be confirmed, its whole share in stage one', async () => {
+    const missing = current(samplesFor((scenario) => scenario >= 1, steady(1)));
+    const verdicts = await decideWithConfirmation(
+      [{ target: 't', runs: baselineRuns, current: missing }],
+      {},
+      0.01,
+      () => Promise.reject(new Error('nothing to confirm')),
+    );
+    const tested = verdicts.filter((verdict) => verdict.pValue !== null);
+    const detection = tested.find((verdict) => verdict.metric === 'detectionRatePct')!;
+    // Detection has the smallest p, so it comes first: it faces its whole Bonferroni share, 0.01 / m,
+    // not the half a confirmable metric spends in stage one.
+    expect(detection.threshold).toBeCloseTo(0.01 / tested.length, 12);
   });
 
   it('never confirms a quality metric: the same scenarios asked again are no new evidence', () => {

@@ -163,7 +163,7 @@ describe('sharding on the Actions matrix', () => {
         ),
       );
     });
-    const merge = async (dir: string) => {
+    const merge = async (dir: string, flags: string[] = []) => {
       const reportDir = mkdtempSync(join(tmpdir(), 'model-gate-merge-'));
       const result = await runCli([
         'merge',
@@ -179,6 +179,7 @@ describe('sharding on the Actions matrix', () => {
         dir,
         '--report-dir',
         reportDir,
+        ...flags,
       ]);
       return {
         code: result.code,
@@ -229,6 +230,14 @@ describe('sharding on the Actions matrix', () => {
       const { report } = await merge(dir);
       expect(report.verdictReason).toMatch(
         /^Shard 1 of 3 \(shard-1\) ran suite voice-commands with fingerprint 0123456789ab, but this merge has voice-commands with [0-9a-f]{12}: the jobs ran different versions of the suite\. Run the shards and the merge from one commit\.$/,
+      );
+    });
+
+    it('a merge at another suite size than its shards names the size to give', async () => {
+      const { report } = await merge(shardsDir, ['--suite-size', 'standard']);
+      expect(report.verdict).toBe('error');
+      expect(report.verdictReason).toBe(
+        "Shard 1 of 3 (shard-1) ran suite voice-commands at size smoke (30 scenarios), but this merge has size standard (240): give the merge job the shards' suite-size.",
       );
     });
 

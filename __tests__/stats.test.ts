@@ -5,6 +5,7 @@ import {
   binomialUpperTail,
   exactStratifiedTest,
   holm,
+  weightedHolm,
   normalCdf,
   studentTCdf,
   wilsonInterval,
@@ -80,5 +81,24 @@ describe('other helpers', () => {
     ]);
     // Once one is kept, none after it is rejected, even under its own threshold.
     expect(holm([0.04, 0.001, 0.035], 0.06).map((entry) => entry.rejected)).toEqual([false, true, false]);
+  });
+});
+
+describe('weighted Holm', () => {
+  it('is Holm with equal weights, and gives each hypothesis alpha · weight / the weight left', () => {
+    const p = [0.001, 0.04, 0.02, 0.5];
+    expect(weightedHolm(p, [1, 1, 1, 1], 0.05)).toEqual(holm(p, 0.05));
+    // Weights 1, 0.5, 1, 0.5 (total 3): 0.001/1 first at 0.05 · 1/3; then 0.02 at 0.05 · 1/2; then
+    // 0.04/0.5 = 0.08 at 0.05 · 0.5/1 = 0.025: not rejected, and nothing after it.
+    const weighted = weightedHolm(p, [1, 0.5, 1, 0.5], 0.05);
+    expect(weighted.map((entry) => entry.rejected)).toEqual([true, false, true, false]);
+    expect(weighted[0]!.threshold).toBeCloseTo(0.05 / 3, 12);
+    expect(weighted[2]!.threshold).toBeCloseTo(0.05 / 2, 12);
+    expect(weighted[1]!.threshold).toBeCloseTo(0.025, 12);
+    // Weight 0: no share, never rejected.
+    expect(weightedHolm([0, 0.001], [0, 1], 0.05)).toEqual([
+      { threshold: 0, rejected: false },
+      { threshold: 0.05, rejected: true },
+    ]);
   });
 });

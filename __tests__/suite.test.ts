@@ -10,6 +10,7 @@ import {
   assembleSuite,
   builtinSuiteDefinition,
   builtinSuiteIds,
+  checkScenarios,
   expandDefinition,
   loadBuiltinSmokeSuite,
   loadSuite,
@@ -18,7 +19,7 @@ import {
   sha256,
 } from '../src/suite/load.js';
 import { renderSuiteImages } from '../src/suite/render-suite.js';
-import type { SuiteFile } from '../src/suite/schema.js';
+import { suiteFileSchema, type SuiteFile } from '../src/suite/schema.js';
 import type { SuiteSize } from '../src/suite-sizes.js';
 
 describe('built-in suite safety-checks', () => {
@@ -78,7 +79,8 @@ describe('built-in suite safety-checks', () => {
 });
 
 describe.each(['slide-extraction', 'ui-coordinates', 'voice-commands'])('built-in suite %s', (id) => {
-  const { definition } = builtinSuiteDefinition(id);
+  // The hand-written scenarios: the suite at size smoke, as committed.
+  const definition = expandDefinition(builtinSuiteDefinition(id).definition, 'smoke').definition;
 
   it("renders every scenario image twice to the same bytes, at the suite's size, and the committed images and fingerprint are current", async () => {
     const first = await renderSuiteImages(definition);
@@ -239,7 +241,7 @@ describe('generated scenario families', () => {
     expect(() =>
       parseSuiteDefinition(text.replace('generator: patient-records', 'generator: patient-record'), 'my-suite.yml'),
     ).toThrow(
-      'Suite file my-suite.yml: families.0.generator: "patient-record" is not a scenario generator; expected one of patient-records.',
+      'Suite file my-suite.yml: families.0.generator: "patient-record" is not a scenario generator; expected one of architecture-slides, patient-records, shape-layouts, voice-requests.',
     );
     expect(() =>
       parseSuiteDefinition(
@@ -252,5 +254,72 @@ describe('generated scenario families', () => {
     ).toThrow(
       /families\.0\.generator: patient-records writes scenarios for the flagged-items scorer, and this suite's scorer is coordinates\./,
     );
+  });
+});
+
+describe.each(['safety-checks', 'slide-extraction', 'ui-coordinates', 'voice-commands'])('the families of %s', (id) => {
+  const { definition } = builtinSuiteDefinition(id);
+
+  it('draw the same valid, distinct scenarios from the same seed, at every size', () => {
+    const full = expandDefinition(definition, 'full').definition;
+    expect(full).toEqual(expandDefinition(definition, 'full').definition);
+    expect(full.scenarios.length).toBe(definition.sizes!.full);
+    // Every generated scenario meets the suite format and what its scorer needs of it.
+    expect(suiteFileSchema.safeParse(full).success).toBe(true);
+    expect(() => checkScenarios(full, `${id} at size full`)).not.toThrow();
+    const standard = expandDefinition(definition, 'standard').definition.scenarios;
+    expect(full.scenarios.slice(0, standard.length)).toEqual(standard);
+    // At the default size no two scenarios ask the same thing.
+    const asked = standard.map((scenario) =>
+      JSON.stringify([scenario.prompt, scenario.form, scenario.slide, scenario.canvas]),
+    );
+    expect(new Set(asked).size).toBe(standard.length);
+  });
+});
+
+describe('what each generator draws', () => {
+  const standard = (id: string) =>
+    expandDefinition(builtinSuiteDefinition(id).definition, 'standard').definition.scenarios;
+
+  it('voice-requests: every tool in every style, the expected arguments spelled right', () => {
+    const generated = standard('voice-commands').filter((scenario) => scenario.id.startsWith('request-'));
+    expect(new Set(generated.map((scenario) => `${scenario.expect!.tool} ${scenario.category}`)).size).toBe(24);
+    const weather = generated.filter(
+      (scenario) => scenario.expect!.tool === 'weather' && scenario.category === 'misspelled',
+    );
+    expect(weather.length).toBeGreaterThan(5);
+    for (const scenario of weather) expect(String(scenario.expect!.arguments!.city)).toMatch(/^[A-Z][a-z]+$/);
+    // Most misspelled requests do not contain their entity as written: the model must repair it.
+    const repaired = weather.filter((scenario) => !scenario.prompt!.includes(String(scenario.expect!.arguments!.city)));
+    expect(repaired.length).toBeGreaterThan(weather.length / 2);
+  });
+
+  it('shape-layouts: each label names one shape, shapes never overlap, the points are their centres', () => {
+    for (const scenario of standard('ui-coordinates').filter((entry) => entry.id.startsWith('layout-'))) {
+      const shapes = scenario.canvas!.shapes;
+      expect(new Set(shapes.map((shape) => `${shape.color} ${shape.shape}`)).size).toBe(shapes.length);
+      for (const [i, a] of shapes.entries())
+        for (const b of shapes.slice(i + 1))
+          expect(Math.hypot(a.x - b.x, a.y - b.y)).toBeGreaterThan((a.size + b.size) / 2);
+      for (const point of scenario.expect!.points!)
+        expect(shapes.some((shape) => shape.x === point.x && shape.y === point.y)).toBe(true);
+    }
+  });
+
+  it('architecture-slides: every relation joins two named products, every arrow two neighbouring boxes', () => {
+    const generated = standard('slide-extraction').filter((scenario) => scenario.id.startsWith('slide-'));
+    expect(new Set(generated.map((scenario) => scenario.category))).toEqual(new Set(['text-only', 'diagram', 'dense']));
+    for (const scenario of generated) {
+      const names = scenario.expect!.entities!.map((entity) => (typeof entity === 'string' ? entity : entity.name));
+      for (const relation of scenario.expect!.relations!)
+        expect(names).toEqual(expect.arrayContaining([relation.from, relation.to]));
+      const boxes = new Map(scenario.slide!.boxes.map((box) => [box.id, box]));
+      for (const arrow of scenario.slide!.arrows) {
+        const [from, to] = [boxes.get(arrow.from)!, boxes.get(arrow.to)!];
+        // Side by side or one above the other: the same row or the same column.
+        expect(from.x === to.x || from.y === to.y).toBe(true);
+      }
+      for (const word of scenario.expect!.text!.split(' ')) expect(scenario.expect!.text).toContain(word);
+    }
   });
 });

@@ -119,7 +119,7 @@ const BASE_INPUTS: InputSpec[] = [
     name: 'latency-concurrency',
     group: 'run',
     description:
-      'Concurrency at which latency is timed (default 1). When concurrency is higher, the first latency-runs warm runs go at this concurrency and count for latency and quality; the rest go at concurrency and count for quality only. A baseline timed at another latency concurrency is incomparable.',
+      'Concurrency at which latency is timed (default 1). When concurrency is higher, the first latency-runs warm runs (in a suite that runs each scenario once, its first 60 warm calls) go at this concurrency and count for latency and quality; the rest go at concurrency and count for quality only. A baseline timed at another latency concurrency is incomparable.',
     flag: { value: 'N', summary: 'calls in flight while latency is timed (default 1)' },
   },
   {

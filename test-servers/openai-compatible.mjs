@@ -26,6 +26,10 @@ import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
  *   sent when the model gets it right / wrong: text, or { toolCall: { name, arguments } }.
  * POST {prefix}/embeddings answers deterministic bag-of-words vectors (for answer similarity).
  * - quality: hitRate, invalidJsonRate (truncated JSON), proseRate (a sentence instead of JSON).
+ *   With perScenario, a model at temperature 0: each scenario has a fixed difficulty (a hash of its
+ *   key), the answer is a hit where difficulty < hitRate, the same every time, and nondeterminism is
+ *   the chance that one call answers otherwise (batched GPU inference). Two programmes with the same
+ *   keys and a lower hitRate miss exactly the scenarios between the two rates.
  * - failures: errorRate with errorStatus (HTTP error), hangRate (never answers), truncateRate (the
  *   stream ends cleanly halfway, without a finish_reason), resetRate (the socket is destroyed halfway),
  *   malformedRate (a streamed event that is not JSON).
@@ -46,7 +50,7 @@ const DEFAULT_PROGRAMME = {
   latency: { ttftMs: 0, perTokenMs: 0, jitterPct: 0, modelsDelayMs: 0 },
   answers: {},
   defaultAnswer: '{"additional_checks": []}',
-  quality: { hitRate: 1, invalidJsonRate: 0, proseRate: 0 },
+  quality: { hitRate: 1, invalidJsonRate: 0, proseRate: 0, perScenario: false, nondeterminism: 0 },
   failures: {
     errorRate: 0,
     errorStatus: 500,
@@ -161,7 +165,7 @@ function chooseAnswer(key, offeredTools) {
   const roll = random();
   if (roll < quality.proseRate) return { text: 'I looked at the screen carefully and nothing seems unusual to me.' };
   const entry = key ? programme.answers[key] : undefined;
-  const scripted = entry ? (random() < quality.hitRate ? entry.hit : entry.miss) : programme.defaultAnswer;
+  const scripted = entry ? (hits(key) ? entry.hit : entry.miss) : programme.defaultAnswer;
   if (typeof scripted === 'object' && scripted.toolCall) {
     if (offeredTools) return { text: '', toolCall: scripted.toolCall };
     return { text: JSON.stringify({ tool: scripted.toolCall.name, arguments: scripted.toolCall.arguments }) };
@@ -170,6 +174,16 @@ function chooseAnswer(key, offeredTools) {
   if (roll < quality.proseRate + quality.invalidJsonRate)
     return { text: text.slice(0, Math.max(1, Math.floor(text.length / 2))) };
   return { text };
+}
+
+/** A scenario's fixed difficulty in [0, 1): the same for every programme, so models differ only by their rates. */
+const difficulty = (key) => createHash('sha256').update(`difficulty:${key}`).digest().readUInt32BE(0) / 2 ** 32;
+
+function hits(key) {
+  const { quality } = programme;
+  if (!quality.perScenario) return random() < quality.hitRate;
+  const usual = difficulty(key) < quality.hitRate;
+  return random() < quality.nondeterminism ? !usual : usual;
 }
 
 /** A deterministic embedding: words hashed into 64 dimensions, unit length (cosine = overlap of words). */

@@ -95,6 +95,22 @@ export function suiteAnswers(suiteId = 'safety-checks') {
   return answers;
 }
 
+/**
+ * Answers for a suite as model-gate loads it (any size, generated scenarios included): keyed by each
+ * scenario's image sha256, or its prompt's for text-only scenarios.
+ */
+export function answersFor(suite) {
+  const answers = {};
+  for (const scenario of suite.scenarios)
+    answers[scenario.image?.sha256 ?? sha256(scenario.prompt ?? '')] = answerPair(suite, scenario);
+  return answers;
+}
+
+/** A programme for a loaded suite; `overrides` replaces top-level fields. */
+export function programmeFor(suite, overrides = {}) {
+  return { models: ['test-model'], answers: answersFor(suite), ...overrides };
+}
+
 /** A programme for the suite; `overrides` replaces top-level fields (latency, quality, failures…). */
 export function suiteProgramme(overrides = {}, suiteId = 'safety-checks') {
   return { models: ['test-model'], answers: suiteAnswers(suiteId), ...overrides };

@@ -42,7 +42,7 @@ export function runCli(
 ): Promise<ProcessResult> {
   // The test servers script the hand-written scenarios: runs use the smoke size unless a test names one.
   const sized =
-    ['run', 'baseline'].includes(args[0] ?? '') && !args.includes('--suite-size')
+    ['run', 'baseline', 'merge', 'merge-baseline'].includes(args[0] ?? '') && !args.includes('--suite-size')
       ? [...args, '--suite-size', 'smoke']
       : args;
   return runProcess(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, 'src', 'cli.ts'), ...sized], {

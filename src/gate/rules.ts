@@ -20,7 +20,8 @@ import {
   normalQuantile,
   binomialUpperTail,
   exactStratifiedTest,
-  holm,
+  logChoose,
+  weightedHolm,
   normalCdf,
   studentTCdf,
   studentTQuantile,
@@ -243,7 +244,7 @@ const asUnit = (entry: { count: number; total: number }) => ({
  */
 export function pairedRateDetectable(n: number, discordant: number, margin: number, alpha: number): number | null {
   const background = Array.from({ length: discordant + 1 }, (_, g) =>
-    Math.exp(logChooseOf(discordant, g) - discordant * Math.LN2),
+    Math.exp(logChoose(discordant, g) - discordant * Math.LN2),
   );
   for (let k = 1; k <= n - discordant; k += 1) {
     let power = 0;
@@ -257,12 +258,6 @@ export function pairedRateDetectable(n: number, discordant: number, margin: numb
   return null;
 }
 
-function logChooseOf(n: number, k: number): number {
-  let total = 0;
-  for (let i = 1; i <= k; i += 1) total += Math.log(n - k + i) - Math.log(i);
-  return total;
-}
-
 function rateCandidate(
   target: string,
   metric: MetricName,
@@ -272,8 +267,12 @@ function rateCandidate(
 ): Candidate {
   const pick = ratePick(metric);
   const perScenario = scenarioIsUnit(metric);
+  // Scenario against scenario, one job against one job: the newest baseline run only. Pooling the
+  // baseline's runs would steady its side (a majority of three calls rarely flips) while this run's
+  // side flips as often as a call does, and at a high rate most flips are losses: a false alarm.
+  const compared = perScenario ? runs.slice(0, 1) : runs;
   const pooled = new Map<string, { count: number; total: number }>();
-  for (const run of runs) {
+  for (const run of compared) {
     for (const outcome of run.scenarios) {
       const picked = pick(outcome);
       if (!picked) continue;
@@ -649,12 +648,15 @@ function candidatesFor(comparison: TargetComparison, rules: GateRules): Candidat
  * Decides every metric of every compared target at once, so Holm holds the whole run at alpha.
  * With `only` (the confirmation stage), the others stay in the Holm family with p = 1: the family
  * is never narrowed to what the data picked, which would let a lone suspect face all of alpha.
+ * `weights` share alpha out unequally (weighted Holm): a metric's lone level is alpha · its weight /
+ * the family's total weight.
  */
 export function decideMetrics(
   comparisons: readonly TargetComparison[],
   rules: GateRules,
   alpha: number,
   only?: ReadonlySet<string>,
+  weightOf: (verdict: Pick<MetricVerdict, 'target' | 'metric'>) => number = () => 1,
 ): MetricVerdict[] {
   const candidates = comparisons.flatMap((comparison) => candidatesFor(comparison, rules));
   if (only)
@@ -663,15 +665,18 @@ export function decideMetrics(
   const tested = candidates.flatMap((candidate) =>
     candidate.pWorse === null ? [] : [{ ...candidate, pWorse: candidate.pWorse }],
   );
-  const decisions = holm(
+  const weights = tested.map((candidate) => weightOf(candidate.verdict));
+  const totalWeight = weights.reduce((sum, weight) => sum + weight, 0);
+  const decisions = weightedHolm(
     tested.map((candidate) => candidate.pWorse),
+    weights,
     alpha,
   );
-  // The level a lone change must reach first under Holm: each metric's share of the run's alpha.
-  const share = alpha / Math.max(1, tested.length);
   tested.forEach((candidate, index) => {
     const { verdict } = candidate;
     const decision = defined(decisions[index], `Holm decision ${index}`);
+    // The level a lone change must reach first under Holm: this metric's share of the run's alpha.
+    const share = (alpha * (weights[index] ?? 1)) / Math.max(1, totalWeight);
     verdict.pValue = candidate.pWorse;
     verdict.threshold = decision.threshold;
     verdict.detectable = candidate.detectable?.(share) ?? null;
@@ -714,11 +719,16 @@ export function scenariosOfMetric(
     .map((scenario) => scenario.id);
 }
 
+/** Whether more calls of a metric's scenarios are new evidence: latency and errors, not quality. */
+export const confirmable = (metric: MetricName) => !scenarioIsUnit(metric) && metric !== 'coldStartMs';
+
 /**
- * Two-stage decision with confirmation: stage one at alpha/2 over every gated metric; metrics that
- * are suspicious (worse beyond the margin, not significant) get `confirm` — more samples of their
- * scenarios — and are decided again at alpha/2 on all samples. By the union bound the whole run's
- * false-alarm rate stays at most alpha.
+ * Two-stage decision with confirmation. Each tested metric has a Bonferroni share of alpha, alpha/m.
+ * A metric that can be confirmed (latency, errors) spends half of its share in stage one and keeps
+ * half for its confirmation; a quality metric, which more calls cannot confirm, spends all of it in
+ * stage one (weighted Holm). Suspicious metrics (worse beyond the margin, not significant) get
+ * `confirm` — more samples of their scenarios — and are decided again by Holm over the confirmable
+ * metrics at their reserved halves. By the union bound the run's false-alarm rate stays at most alpha.
  */
 export async function decideWithConfirmation(
   comparisons: readonly TargetComparison[],
@@ -727,12 +737,22 @@ export async function decideWithConfirmation(
   confirm: ((suspicious: readonly MetricVerdict[]) => Promise<readonly TargetComparison[]>) | null,
 ): Promise<MetricVerdict[]> {
   if (!confirm) return decideMetrics(comparisons, rules, alpha);
-  const first = decideMetrics(comparisons, rules, alpha / 2);
-  // A confirmation pass adds warm calls; it cannot add a cold start, so that one is decided once.
-  const suspicious = first.filter((verdict) => verdict.suspicious && verdict.metric !== 'coldStartMs');
+  const all = decideMetrics(comparisons, rules, alpha);
+  const tested = all.filter((verdict) => verdict.pValue !== null);
+  const reserved = tested.filter((verdict) => confirmable(verdict.metric)).length;
+  // Stage one: the whole family, at alpha less the confirmable metrics' reserved halves.
+  const stageOne = (alpha * (tested.length - reserved / 2)) / Math.max(1, tested.length);
+  const first = decideMetrics(comparisons, rules, stageOne, undefined, ({ metric }) => (confirmable(metric) ? 0.5 : 1));
+  const suspicious = first.filter((verdict) => verdict.suspicious && confirmable(verdict.metric));
   if (suspicious.length === 0) return first;
   const confirmed = await confirm(suspicious);
-  const second = decideMetrics(confirmed, rules, alpha / 2, new Set(suspicious.map(verdictKey)));
+  // Stage two: Holm over the metrics that reserved a half in stage one, at the sum of those halves
+  // (a metric first tested on the confirmation's extra samples has no share).
+  const stageTwo = (alpha * reserved) / 2 / Math.max(1, tested.length);
+  const reservedKeys = new Set(tested.filter((verdict) => confirmable(verdict.metric)).map(verdictKey));
+  const second = decideMetrics(confirmed, rules, stageTwo, new Set(suspicious.map(verdictKey)), (verdict) =>
+    reservedKeys.has(verdictKey(verdict)) ? 1 : 0,
+  );
   const byKey = new Map(second.map((verdict) => [verdictKey(verdict), verdict]));
   return first.map((verdict) => {
     const retried = byKey.get(verdictKey(verdict));

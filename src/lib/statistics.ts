@@ -115,6 +115,36 @@ export function holm(pValues: readonly number[], alpha: number): { threshold: nu
   return result;
 }
 
+/**
+ * Holm's procedure with weights (Holm 1979): hypotheses are taken in order of p / weight, and the
+ * j-th is rejected if its p is at most alpha · its weight / the weight of those not yet rejected.
+ * The family-wise error rate stays at most alpha; a lone hypothesis faces alpha · weight / total.
+ * With equal weights it is `holm`.
+ */
+// A hypothesis of weight 0 has no share of alpha: it comes last and is never rejected.
+const ratio = (entry: { p: number; weight: number }) => (entry.weight > 0 ? entry.p / entry.weight : Infinity);
+
+export function weightedHolm(
+  pValues: readonly number[],
+  weights: readonly number[],
+  alpha: number,
+): { threshold: number; rejected: boolean }[] {
+  const order = pValues
+    .map((p, index) => ({ p, index, weight: weights[index] ?? 1 }))
+    .sort((a, b) => ratio(a) - ratio(b));
+  let remaining = order.reduce((sum, entry) => sum + entry.weight, 0);
+  const result = pValues.map(() => ({ threshold: 0, rejected: false }));
+  let stillRejecting = true;
+  for (const { p, index, weight } of order) {
+    const threshold = weight > 0 ? (alpha * weight) / remaining : 0;
+    const rejected = stillRejecting && weight > 0 && p <= threshold;
+    result[index] = { threshold, rejected };
+    if (!rejected) stillRejecting = false;
+    remaining -= weight;
+  }
+  return result;
+}
+
 /** ln Γ(x) (Lanczos, g = 7), for the incomplete beta function below. */
 function logGamma(x: number): number {
   const c = [

@@ -67,6 +67,8 @@ interface PlannedCall {
 
 /** Warm calls a run times for latency, at least: suites smaller than this repeat their scenarios. */
 export const LATENCY_SAMPLES = 27;
+/** Timed calls of a suite that runs once at a concurrency above the latency concurrency: a p95's worth. */
+export const SPLIT_TIMED_CALLS = 60;
 
 /**
  * Warm runs when warm-runs is not given. At temperature 0 a scenario asked again gives the same
@@ -78,7 +80,8 @@ export const defaultWarmRuns = (scenarios: number) => Math.max(1, Math.ceil(LATE
 /**
  * Warm calls go run by run (every scenario once, then again), so slow drift hits all scenarios
  * alike. With a concurrency above the latency concurrency, the first latency-runs runs are timed
- * at the latency concurrency; the rest only add quality samples, fast.
+ * at the latency concurrency (of a suite that runs once, its first 60 calls); the rest count for
+ * quality only and go fast.
  */
 export function plannedCalls(
   suite: Suite,
@@ -90,10 +93,16 @@ export function plannedCalls(
     : [{ scenario: defined(suite.scenarios[0], 'a first scenario'), run: 0, phase: 'cold', timed: true }];
   const offset = confirmation?.runOffset ?? 0;
   const split = settings.concurrency > settings.latencyConcurrency;
+  // A large suite runs once, so "the first latency-runs runs" would be every call: then only its
+  // first SPLIT_TIMED_CALLS calls are timed (enough for a p95) and the rest go at full concurrency.
+  const timedCalls = split && settings.warmRuns <= settings.latencyRuns ? SPLIT_TIMED_CALLS : Infinity;
+  let warm = 0;
   for (let run = 1; run <= settings.warmRuns; run += 1) {
-    const timed = confirmation !== undefined || !split || run <= settings.latencyRuns;
-    for (const scenario of suite.scenarios)
+    for (const scenario of suite.scenarios) {
+      const timed = confirmation !== undefined || !split || (run <= settings.latencyRuns && warm < timedCalls);
+      warm += 1;
       calls.push({ scenario, run: offset + run, phase: confirmation ? 'confirm' : 'warm', timed });
+    }
   }
   return calls;
 }

@@ -92,6 +92,11 @@ export function mergeShards(dir: string, plan: Plan, suite: Suite): { targets: T
     const label = `Shard ${shard.report.shard.index} of ${count} (${shard.folder})`;
     if (shard.report.status === 'failed')
       throw shardError(`${label} failed before measuring: ${shard.report.verdictReason}`);
+    const shardSize = shard.report.suite?.size;
+    if (shardSize && (shardSize.preset !== suite.size.preset || shardSize.scenarios !== suite.size.scenarios))
+      throw shardError(
+        `${label} ran suite ${suite.id} at size ${shardSize.preset} (${shardSize.scenarios} scenarios), but this merge has size ${suite.size.preset} (${suite.size.scenarios}): give the merge job the shards' suite-size.`,
+      );
     if (shard.report.suite?.fingerprint !== suite.fingerprint) {
       throw shardError(
         `${label} ran suite ${shard.report.suite?.id ?? '?'} with fingerprint ${shard.report.suite?.fingerprint.slice(7, 19) ?? '?'}, but this merge has ${suite.id} with ${suite.fingerprint.slice(7, 19)}: the jobs ran different versions of the suite. Run the shards and the merge from one commit.`,

@@ -160,7 +160,7 @@ export function parseSuiteDefinition(text: string, file: string): SuiteFile {
 }
 
 /** Unique ids, and what each scorer needs of a scenario. */
-function checkScenarios(definition: SuiteFile, file: string): void {
+export function checkScenarios(definition: SuiteFile, file: string): void {
   const ids = new Set<string>();
   definition.scenarios.forEach((scenario, index) => {
     if (ids.has(scenario.id))
@@ -185,7 +185,7 @@ export function expandDefinition(
 ): { definition: SuiteFile; size: SuiteSizeReport } {
   const count = scenarioCount(definition, size);
   const written = definition.scenarios.slice(0, count);
-  const generated = generateScenarios(definition.families, count - written.length);
+  const generated = generateScenarios(definition.families, count - written.length, definition.scenarios);
   const preset = typeof size === 'number' ? 'custom' : size;
   return {
     definition: {

@@ -14,8 +14,9 @@ export class SeededRandom {
   }
 
   /** The generator of one scenario: a hash of the family, its seed and the index, so neighbours do not correlate. */
-  static forScenario(family: string, seed: number, index: number): SeededRandom {
-    return new SeededRandom(createHash('sha256').update(`${family}:${seed}:${index}`).digest().readInt32BE(0));
+  static forScenario(family: string, seed: number, index: number, redraw = 0): SeededRandom {
+    const key = redraw === 0 ? `${family}:${seed}:${index}` : `${family}:${seed}:${index}:${redraw}`;
+    return new SeededRandom(createHash('sha256').update(key).digest().readInt32BE(0));
   }
 
   /** A whole number from `from` to `to`, both included. */
