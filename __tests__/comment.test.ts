@@ -144,11 +144,26 @@ function report(targets: TargetReport[]): Report {
 }
 
 describe('comment body', () => {
+  it('names the first 40 flipped scenarios and counts the rest', () => {
+    const many = target('awq', 'ok');
+    many.flips = Array.from({ length: 45 }, (_, index) => ({
+      scenario: `record-${index}`,
+      before: index % 9 !== 0,
+      now: index % 9 === 0,
+    }));
+    const body = commentBody(report([many]), { marker, runUrl: prContext.runUrl });
+    expect(body).toContain('Scenarios that flipped: 40 passed in the baseline and fail now, 5 failed and pass now.');
+    expect(body).toContain('- ✅ `record-0`\n- ❌ `record-1`');
+    expect(body).toContain('- ❌ `record-39`\n- and 5 more, in report.json');
+    expect(body).not.toContain('`record-40`');
+  });
+
   it('carries the marker, the verdict, a table per target, the flips and the run link', () => {
     const body = commentBody(report([target('awq', 'ok')]), { marker, runUrl: prContext.runUrl });
     expect(body.startsWith(`${marker}\n## model-gate: ❌ fail`)).toBe(true);
     expect(body).toContain('| Detection rate | 100.0 % | 80.0 % | −20 pts | ❌ regressed | ≥ 12.5 pts | 12/15 |');
-    expect(body).toContain('Scenarios that flipped: ❌ `diagnosis-empty` passed in the baseline, fails now');
+    expect(body).toContain('Scenarios that flipped: 1 passed in the baseline and fail now, 0 failed and pass now.');
+    expect(body).toContain('<details><summary>Which</summary>\n\n- ❌ `diagnosis-empty`\n\n</details>');
     expect(body).toContain('[workflow run](https://github.com/acme/clinic-bots/actions/runs/7)');
     expect(body).toContain('fingerprint `abababababab`');
   });

@@ -1,6 +1,7 @@
 // Produces docs/comment-example.md and .html: a real pull-request comment from a gated run with a
 // regression (a slower, less attentive model; one answer with hostile text), rendered with marked;
 // and docs/comment-example.png, the README's picture, where headless Chromium is installed.
+// It runs under tsx, to draw the default size's scenarios from the sources.
 // Run: npm run docs:comment
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -9,7 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { marked } from 'marked';
-import { suiteProgramme } from '../test-servers/programmes.mjs';
+import { loadSuite } from '../src/suite/load.ts';
+import { programmeFor } from '../test-servers/programmes.mjs';
+
+const suite = await loadSuite('safety-checks');
+// A model at temperature 0: each scenario's answer fixed, 1 % of calls answering otherwise.
+const model = ({ quality, ...overrides }) =>
+  programmeFor(suite, {
+    quality: { hitRate: 0.95, perScenario: true, nondeterminism: 0.01, ...quality },
+    ...overrides,
+  });
 
 const server = spawn(process.execPath, ['test-servers/openai-compatible.mjs', '--ttl', '300'], {
   stdio: ['pipe', 'pipe', 'inherit'],
@@ -33,6 +43,8 @@ const cli = (args) =>
       'test-model',
       '--target-name',
       'qwen2.5-vl-awq',
+      '--concurrency',
+      '8',
       '--quiet',
     ],
     { cwd: work },
@@ -40,12 +52,12 @@ const cli = (args) =>
 
 const good = { latency: { ttftMs: 60, perTokenMs: 2, jitterPct: 5 }, seed: 1 };
 for (let run = 0; run < 3; run += 1) {
-  await setProgramme(suiteProgramme({ ...good, seed: run + 1 }));
+  await setProgramme(model({ ...good, seed: run + 1 }));
   await cli(['baseline']);
 }
-const programme = suiteProgramme({
+const programme = model({
   latency: { ttftMs: 90, perTokenMs: 3, jitterPct: 5 },
-  quality: { hitRate: 0.6 },
+  quality: { hitRate: 0.75 },
   seed: 9,
 });
 const hostile =
@@ -53,7 +65,7 @@ const hostile =
 const firstClean = Object.keys(programme.answers).at(-1);
 programme.answers[firstClean] = { hit: hostile, miss: hostile };
 await setProgramme(programme);
-await cli(['run', '--warm-runs', '4']);
+await cli(['run']);
 server.stdin.end();
 server.kill();
 

@@ -3,30 +3,37 @@
 // against vLLM or Ollama: a misconfigured base URL first, then a baseline, an unchanged run that
 // passes, a slower, less attentive model that the gate stops, and last an A-versus-B comparison of
 // the self-hosted model with a hosted reference on slides, with costs and the break-even volume.
+// It runs under tsx, to draw the default size's scenarios from the sources and script the
+// simulated model's answers to them.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { suiteProgramme } from '../test-servers/programmes.mjs';
+import { loadSuite } from '../src/suite/load.ts';
+import { programmeFor } from '../test-servers/programmes.mjs';
 
 const REPORTS = 'model-gate-report';
 const BASELINES = `${REPORTS}/demo-baselines`;
-const model = (overrides) =>
-  suiteProgramme({
+const [records, slides] = [await loadSuite('safety-checks'), await loadSuite('slide-extraction')];
+// A model at temperature 0: each scenario's answer is fixed, and 1 % of calls answer otherwise.
+const model = ({ quality, ...overrides }) =>
+  programmeFor(records, {
     models: ['demo-vlm'],
-    latency: { ttftMs: 120, perTokenMs: 6, jitterPct: 10 },
-    quality: { hitRate: 0.97 },
+    latency: { ttftMs: 40, perTokenMs: 2, jitterPct: 10 },
+    quality: { hitRate: 0.97, perScenario: true, nondeterminism: 0.01, ...quality },
     ...overrides,
   });
 
 rmSync(REPORTS, { recursive: true, force: true });
 mkdirSync(REPORTS, { recursive: true });
 
+let programmes = 0;
 async function startSimulatedServer(programme) {
-  const child = spawn(
-    process.execPath,
-    ['test-servers/openai-compatible.mjs', '--programme-json', JSON.stringify(programme), '--ttl', '600'],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
+  // A suite's answers are too long for a command line: the programme goes in a file.
+  const file = `${REPORTS}/programme-${(programmes += 1)}.json`;
+  writeFileSync(file, JSON.stringify(programme));
+  const child = spawn(process.execPath, ['test-servers/openai-compatible.mjs', '--programme', file, '--ttl', '600'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const address = await new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line).url));
     child.once('exit', (code) => reject(new Error(`the simulated endpoint did not start (exit ${code})`)));
@@ -43,7 +50,8 @@ const cli = (args) =>
     const child = spawn(process.execPath, ['dist/cli/index.js', ...args], { stdio: 'inherit' });
     child.on('exit', (code) => resolve(code ?? 1));
   });
-const target = ['--model', 'demo-vlm', '--baseline-dir', BASELINES, '--warm-runs', '3'];
+// Latency is timed on the first 60 calls one at a time; the rest of the 240 scenarios go 8 at once.
+const target = ['--model', 'demo-vlm', '--baseline-dir', BASELINES, '--concurrency', '8'];
 
 console.log(`Simulated OpenAI-compatible vision model "demo-vlm" listening at ${url}/v1\n`);
 console.log('1) A common mistake — the base URL without /v1 — and the diagnosis:\n');
@@ -59,28 +67,27 @@ await setModel(model({ seed: 3 }));
 await cli(['run', '--base-url', `${url}/v1`, ...target, '--report-dir', `${REPORTS}/3-unchanged`]);
 
 console.log('\n4) A pull request that swaps in a slower, less attentive model — the gate stops it:\n');
-await setModel(model({ latency: { ttftMs: 200, perTokenMs: 9, jitterPct: 10 }, quality: { hitRate: 0.55 }, seed: 4 }));
+await setModel(model({ latency: { ttftMs: 70, perTokenMs: 3, jitterPct: 10 }, quality: { hitRate: 0.8 }, seed: 4 }));
 const code = await cli(['run', '--base-url', `${url}/v1`, ...target, '--report-dir', `${REPORTS}/4-regressed`]);
 
 console.log(
   '\n5) A versus B: the self-hosted model against a hosted reference on the slide-extraction suite, with costs:\n',
 );
 await setModel(
-  suiteProgramme(
-    {
-      models: ['demo-vlm'],
-      latency: { ttftMs: 120, perTokenMs: 6, jitterPct: 10 },
-      quality: { hitRate: 0.8 },
-      seed: 5,
-    },
-    'slide-extraction',
-  ),
+  programmeFor(slides, {
+    models: ['demo-vlm'],
+    latency: { ttftMs: 40, perTokenMs: 2, jitterPct: 10 },
+    quality: { hitRate: 0.8, perScenario: true },
+    seed: 5,
+  }),
 );
 const reference = await startSimulatedServer(
-  suiteProgramme(
-    { models: ['gpt-4o'], latency: { ttftMs: 60, perTokenMs: 3, jitterPct: 10 }, quality: { hitRate: 0.97 }, seed: 6 },
-    'slide-extraction',
-  ),
+  programmeFor(slides, {
+    models: ['gpt-4o'],
+    latency: { ttftMs: 20, perTokenMs: 1, jitterPct: 10 },
+    quality: { hitRate: 0.97, perScenario: true },
+    seed: 6,
+  }),
 );
 const compareConfig = `${REPORTS}/5-compare.yml`;
 writeFileSync(
@@ -100,8 +107,8 @@ await cli([
   compareConfig,
   '--baseline-dir',
   BASELINES,
-  '--warm-runs',
-  '2',
+  '--concurrency',
+  '8',
   '--report-dir',
   `${REPORTS}/5-compare`,
   '--quiet',

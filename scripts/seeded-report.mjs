@@ -47,6 +47,9 @@ try {
     '--quiet',
     '--confirm-runs',
     'false',
+    // The hand-written scenarios, which suiteProgramme scripts: the same run at every commit.
+    '--suite-size',
+    'smoke',
   ];
   await cli(['baseline', ...common, '--report-dir', join(dir, 'baseline')]);
   await fetch(`${url}/__control/programme`, { method: 'POST', body: JSON.stringify(programme(0.6, 2)) });

@@ -287,14 +287,17 @@ function rateCandidate(
   let baseTotal = 0;
   let currentCount = 0;
   let currentTotal = 0;
-  let discordant = 0;
+  // Scenarios that turned up and down: the flips both ways are chance; the surplus one way is the change.
+  let turnedUp = 0;
+  let turnedDown = 0;
   for (const outcome of current.scenarios) {
     const measured = pick(outcome);
     const pooledBase = pooled.get(outcome.scenario);
     if (!measured || !pooledBase || measured.total === 0 || pooledBase.total === 0) continue;
     const [base, now] = perScenario ? [asUnit(pooledBase), asUnit(measured)] : [pooledBase, measured];
     strata.push({ baseCount: base.count, baseTotal: base.total, currentCount: now.count, currentTotal: now.total });
-    if (perScenario && base.count !== now.count) discordant += 1;
+    if (perScenario && now.count > base.count) turnedUp += 1;
+    if (perScenario && now.count < base.count) turnedDown += 1;
     baseCount += base.count;
     baseTotal += base.total;
     currentCount += now.count;
@@ -330,7 +333,8 @@ function rateCandidate(
     worseIsLower ? -change : change,
     rule.margin,
     perScenario
-      ? (alpha) => pairedRateDetectable(strata.length, discordant, rule.margin, alpha)
+      ? // What this run could see on top of the chance flips it showed: twice the smaller direction.
+        (alpha) => pairedRateDetectable(strata.length, 2 * Math.min(turnedUp, turnedDown), rule.margin, alpha)
       : (alpha) => round(minimumDetectable(se, rule.margin, alpha), 1),
   );
 }

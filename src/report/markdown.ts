@@ -170,9 +170,21 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
       : detail === 'compact' && verdict.status === 'regressed',
   );
   if (target.flips.length > 0) {
-    const flip = (entry: TargetReport['flips'][number]) =>
-      `${entry.now ? '✅' : '❌'} ${code(entry.scenario)} ${entry.now ? 'failed in the baseline, passes now' : 'passed in the baseline, fails now'}`;
-    lines.push(`Scenarios that flipped: ${target.flips.map(flip).join(' · ')}`, '');
+    const worse = target.flips.filter((entry) => !entry.now).length;
+    const listed = target.flips.slice(0, MAX_FLIPS_LISTED);
+    lines.push(
+      `Scenarios that flipped: ${worse} passed in the baseline and fail now, ${target.flips.length - worse} failed and pass now.`,
+      '',
+      '<details><summary>Which</summary>',
+      '',
+      ...listed.map((entry) => `- ${entry.now ? '✅' : '❌'} ${code(entry.scenario)}`),
+      ...(target.flips.length > listed.length
+        ? [`- and ${target.flips.length - listed.length} more, in report.json`]
+        : []),
+      '',
+      '</details>',
+      '',
+    );
   }
   const trendMetrics = (Object.keys(target.trends) as MetricName[]).filter(
     (name) => (target.trends[name] ?? []).filter((value) => value !== null).length >= 2,
@@ -335,6 +347,9 @@ function comparisonSection(comparison: Report['comparisons'][number], report: Re
   return lines;
 }
 
+/** A long list of flipped scenarios is in report.json; the summary names the first ones. */
+const MAX_FLIPS_LISTED = 40;
+
 /** The size a suite ran at, where it has generated scenarios or ran at a size other than its default. */
 function sizeLabel(size: SuiteSizeReport | undefined): string {
   if (!size) return '';
@@ -351,7 +366,7 @@ export function summaryMarkdown(report: Report, detail: Detail = 'full'): string
   ];
   if (report.suite && report.settings) {
     lines.push(
-      `Suite ${code(report.suite.id)} v${report.suite.version}${sizeLabel(report.suite.size)} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.shard?.index ? `shard ${report.shard.index} of ${report.shard.count}: ${report.shard.scenarios.length} of ${report.suite.scenarios}` : report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm runs + 1 cold call${report.shard && report.shard.index === null ? ` each, merged from ${report.shard.count} shards` : ''} · concurrency ${report.settings.concurrency} · status ${report.status}`,
+      `Suite ${code(report.suite.id)} v${report.suite.version}${sizeLabel(report.suite.size)} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.shard?.index ? `shard ${report.shard.index} of ${report.shard.count}: ${report.shard.scenarios.length} of ${report.suite.scenarios}` : report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm run${report.settings.warmRuns === 1 ? '' : 's'} + 1 cold call${report.shard && report.shard.index === null ? ` each, merged from ${report.shard.count} shards` : ''} · concurrency ${report.settings.concurrency} · status ${report.status}`,
       '',
     );
     if (report.suite.size?.preset === 'smoke' && report.suite.size.generates)
