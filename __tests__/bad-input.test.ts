@@ -156,7 +156,32 @@ describe('bad input', () => {
     expect(report.status).toBe('partial');
     expect(report.targets[0]!.preflight.ok).toBe(false);
     expect(report.verdictReason).toContain(`nothing is listening at 127.0.0.1:${port}`);
-    expect(result.stderr).toContain(`nothing is listening at 127.0.0.1:${port}`);
+    // The diagnosis on stderr, once, as plain text; the summary (the result) on stdout.
+    const diagnoses = result.stderr
+      .split('\n')
+      .filter((line) => line.includes(`nothing is listening at 127.0.0.1:${port}`));
+    expect(diagnoses).toHaveLength(1);
+    expect(diagnoses[0]).toMatch(/^model-gate: /);
+    expect(diagnoses[0]).not.toMatch(/\\[[\]_*`]|&lt;|&gt;|&amp;/);
+    expect(result.stdout).toMatch(/^## model-gate: ⚠️ error/);
+  });
+
+  it('a run that cannot be gated says why on stderr, and its result on stdout', async () => {
+    const server = await startOpenAIServer(suiteProgramme({}));
+    const result = await runCli([
+      'run',
+      '--base-url',
+      `${server.url}/v1`,
+      '--model',
+      'test-model',
+      '--report-dir',
+      tempDir(),
+      '--baseline-dir',
+      tempDir(),
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^## model-gate: .* no-baseline/);
+    expect(result.stderr).toMatch(/^model-gate: No baseline .*$/m);
   });
 
   it('a model that answers prose instead of JSON', async () => {

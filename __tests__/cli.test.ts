@@ -55,6 +55,12 @@ describe('model-gate CLI', () => {
       expect(readFileSync(join(out, `${scenario.id}.png`)).equals(scenario.image!.bytes)).toBe(true);
   });
 
+  it('exits quietly when the reader closes the pipe early (model-gate suites | head -1)', async () => {
+    // Our end is closed before the CLI has started: its first write meets a closed pipe.
+    const { code, stderr } = await runCli(['suites'], { closeStdout: true });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
   it('render: needs a suite and a folder', async () => {
     const result = await runCli(['render', 'safety-checks']);
     expect(result.code).toBe(2);

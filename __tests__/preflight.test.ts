@@ -88,6 +88,15 @@ describe('preflight', () => {
     );
   });
 
+  it('recognises a full /chat/completions path and gives the base URL before it', async () => {
+    for (const path of ['/v1/chat/completions', '/v1/completions/']) {
+      const result = await preflight(target({ baseUrl: `${open.url}${path}` }));
+      expect(result.diagnosis).toBe(
+        `Target "vllm": GET ${open.url}${path.replace(/\/$/, '')}/models answered HTTP 404, so there is no OpenAI-compatible API at base-url ${open.url}${path.replace(/\/$/, '')}. base-url is the API's root, not an endpoint: set it to ${open.url}/v1 (model-gate adds /chat/completions itself).`,
+      );
+    }
+  });
+
   it('says when a path with /v1 still answers 404', async () => {
     const result = await preflight(target({ baseUrl: `${open.url}/api/v1` }));
     expect(result.diagnosis).toBe(

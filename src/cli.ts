@@ -100,6 +100,13 @@ function cancelOnSignals(): { signal: AbortSignal; dispose: () => void } {
 
 /** Progress on stderr: a bar in a terminal, a line per call elsewhere, nothing with --quiet. */
 function progressHooks(quiet: boolean) {
+  // Diagnoses go to stderr, each once, whatever --quiet says: results go to stdout.
+  const diagnosed = new Set<string>();
+  const diagnose = (text: string | null) => {
+    if (!text || diagnosed.has(text)) return;
+    diagnosed.add(text);
+    process.stderr.write(`model-gate: ${text}\n`);
+  };
   const bar =
     process.stderr.isTTY && !quiet
       ? new cliProgress.SingleBar(
@@ -125,7 +132,7 @@ function progressHooks(quiet: boolean) {
     onPreflight: (_target, result) => {
       if (!result.ok) {
         bar?.stop();
-        process.stderr.write(`${result.diagnosis}\n`);
+        diagnose(result.diagnosis);
       }
     },
     onSample: (sample, progress) => {
@@ -136,7 +143,7 @@ function progressHooks(quiet: boolean) {
       else say(progressLine(sample, progress));
     },
   };
-  return { hooks, say, stopBar: () => bar?.stop() };
+  return { hooks, say, diagnose, stopBar: () => bar?.stop() };
 }
 
 type RunMode = 'gate' | 'baseline' | 'merge' | 'merge-baseline';
@@ -144,7 +151,7 @@ type RunMode = 'gate' | 'baseline' | 'merge' | 'merge-baseline';
 async function runCommand(args: string[], mode: RunMode): Promise<number> {
   const { inputs, quiet } = runInputs(args, mode);
   const { signal, dispose } = cancelOnSignals();
-  const { hooks, say, stopBar } = progressHooks(quiet);
+  const { hooks, say, diagnose, stopBar } = progressHooks(quiet);
   try {
     const outcome = await runModelGate({
       inputs,
@@ -158,6 +165,9 @@ async function runCommand(args: string[], mode: RunMode): Promise<number> {
     });
     stopBar();
     process.stdout.write(`${outcome.summaryMarkdown}\n`);
+    // A run that could not be gated says why on stderr too, where a script or a person looks for it.
+    if (['error', 'incomparable', 'no-baseline'].includes(outcome.report.verdict))
+      diagnose(outcome.report.verdictReason);
     say(`Report: ${resolve(outcome.reportPath)}`);
     if (outcome.report.status === 'cancelled') return EXIT.cancelled;
     if (outcome.report.verdict === 'fail' && outcome.report.gate?.onRegression === 'warn') return EXIT.pass;
@@ -269,5 +279,13 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.error;
   }
 }
+
+// A reader that stops early (model-gate suites | head -1) closes the pipe: not an error, and not
+// worth a stack trace. The run's own exit status stands.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.pass);
+  });
 
 process.exitCode = await main(process.argv.slice(2));

@@ -17,10 +17,16 @@ export interface ProcessResult {
 export function runProcess(
   command: string,
   args: string[],
-  options: SpawnOptions & { timeoutMs?: number; onStart?: (pid: number) => void } = {},
+  options: SpawnOptions & {
+    timeoutMs?: number;
+    onStart?: (pid: number) => void;
+    /** Close our end of stdout at once, as a reader that stops early does (`| head -1`). */
+    closeStdout?: boolean;
+  } = {},
 ): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (options.closeStdout) child.stdout.destroy();
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -38,7 +44,13 @@ export function runProcess(
 /** The CLI from source: node with tsx's loader, so tests exercise src/ without a build. */
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onStart?: (pid: number) => void } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    onStart?: (pid: number) => void;
+    closeStdout?: boolean;
+  } = {},
 ): Promise<ProcessResult> {
   // The test servers script the hand-written scenarios: runs use the smoke size unless a test names one.
   const sized =
@@ -50,5 +62,6 @@ export function runCli(
     env: { ...process.env, ...options.env },
     timeoutMs: options.timeoutMs,
     onStart: options.onStart,
+    closeStdout: options.closeStdout,
   });
 }

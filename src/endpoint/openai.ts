@@ -396,6 +396,10 @@ async function serverVersion(target: Target, signal: AbortSignal): Promise<strin
 }
 
 async function missingV1Hint(target: Target, timeoutMs: number, signal: AbortSignal): Promise<string> {
+  // A full endpoint path pasted from a curl example: the base URL is what comes before it.
+  const endpoint = /^(.*?)\/(?:chat\/)?completions\/?$/.exec(target.baseUrl);
+  if (endpoint?.[1])
+    return `base-url is the API's root, not an endpoint: set it to ${displayUrl(endpoint[1])} (model-gate adds /chat/completions itself).`;
   if (/\/v1$/.test(target.baseUrl)) return 'Check the path in base-url and that this port is the model server.';
   const withV1 = `${target.baseUrl}/v1`;
   try {
