@@ -46,6 +46,23 @@ describe('trend charts', () => {
     expect(trendSheetSvg('vlm', charts)).not.toContain('<text');
   });
 
+  it('colour the current point by its verdict, and like the line when nothing changed', async () => {
+    const nowFill = (svg: string) =>
+      [...svg.matchAll(/<circle [^>]*fill="(#[0-9a-f]{6})"/g)].map((match) => match[1]).at(-1);
+    expect(nowFill(trendSvg('p50', 'ms', [100, 101, 99], 'within-noise'))).toBe('#0969da');
+    expect(nowFill(trendSvg('p50', 'ms', [100, 101, 99]))).toBe('#0969da');
+    expect(nowFill(trendSvg('p50', 'ms', [100, 101, 160], 'regressed'))).toBe('#cf222e');
+    expect(nowFill(trendSvg('p50', 'ms', [100, 101, 130], 'inconclusive'))).toBe('#bf8700');
+    expect(nowFill(trendSvg('p50', 'ms', [100, 101, 70], 'improved'))).toBe('#1a7f37');
+    // The files a run writes take each metric's status.
+    const dir = mkdtempSync(join(tmpdir(), 'model-gate-charts-'));
+    await writeTrendCharts(dir, [{ name: 'vlm', trends }], null, (_target, metric) =>
+      metric === 'detectionRatePct' ? 'regressed' : 'within-noise',
+    );
+    expect(nowFill(readFileSync(join(dir, 'charts', 'vlm-detectionRatePct.svg'), 'utf8'))).toBe('#cf222e');
+    expect(nowFill(readFileSync(join(dir, 'charts', 'vlm-warmLatencyP50Ms.svg'), 'utf8'))).toBe('#0969da');
+  });
+
   it('keep a percentage axis within 0..100 and escape text', () => {
     const svg = trendSvg('a<b', '%', [0, 0, 25]);
     const ticks = [...svg.matchAll(/text-anchor="end" fill="#1f2328">([^<]+)</g)].map((match) => Number(match[1]));

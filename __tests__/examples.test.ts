@@ -55,6 +55,23 @@ describe.each(workflows)('examples/%s', (file) => {
     }
   });
 
+  it('commits the baselines it writes, with the permission to push', () => {
+    type Job = { permissions?: Record<string, string>; steps?: Step[] };
+    const permissions = (workflow as { permissions?: Record<string, string> }).permissions ?? {};
+    for (const job of Object.values(workflow.jobs ?? {}) as Job[]) {
+      const steps = job.steps ?? [];
+      const writer = steps.findIndex(
+        (step) =>
+          step.uses?.startsWith('model-gate/model-gate@') &&
+          (/baseline/.test(String(step.with?.mode ?? '')) || String(step.with?.['update-baseline-on-pass']) === 'true'),
+      );
+      if (writer < 0) continue;
+      const commit = steps.slice(writer + 1).find((step) => /git add baselines\/[\s\S]*git push/.test(step.run ?? ''));
+      expect({ job: Object.keys(workflow.jobs ?? {}), commits: Boolean(commit) }).toMatchObject({ commits: true });
+      expect((job.permissions ?? permissions).contents).toBe('write');
+    }
+  });
+
   it('gives model-gate only inputs it declares, and reads only outputs it sets', () => {
     const steps = Object.values(workflow.jobs ?? {}).flatMap((job) => job.steps ?? []);
     const gateSteps = steps.filter((step) => step.uses?.startsWith('model-gate/model-gate@'));

@@ -227,7 +227,9 @@ async function reportStage(request: RunRequest, startedAt: string, stages: Stage
   // which would land inside a timed call. It then rasterizes the PNG charts on libuv's thread pool
   // while this thread builds and writes the rest.
   const sharp = trends.length > 0 ? (await loadSharp()).sharp : null;
-  const charts = writeTrendCharts(reportDir, trends, sharp).catch((error: unknown) =>
+  const statusOf = (target: string, metric: string) =>
+    gate.verdicts.find((verdict) => verdict.target === target && verdict.metric === metric)?.status;
+  const charts = writeTrendCharts(reportDir, trends, sharp, statusOf).catch((error: unknown) =>
     request.log.warn(`Trend charts were not written: ${errorMessage(error)}`),
   );
   const run = reportedRun(stages.run, request.signal);

@@ -10,11 +10,18 @@ import { METRICS, type MetricName } from '../metric-catalog.js';
 import { labelOutline, loadFonts, type TextAnchor } from '../render/text.js';
 import type { Sharp } from '../lib/sharp.js';
 import type { Report } from './report.js';
+import type { MetricStatus } from '../gate/rules.js';
 
 const INK = '#1f2328';
 const AXIS = '#8c959f';
 const LINE = '#0969da';
-const NOW = '#cf222e';
+/** The current point's colour says its verdict: red regressed, amber inconclusive, green improved, else the line's. */
+const NOW_BY_STATUS: Partial<Record<MetricStatus, string>> = {
+  regressed: '#cf222e',
+  inconclusive: '#bf8700',
+  improved: '#1a7f37',
+};
+const nowColour = (status: MetricStatus | undefined) => (status ? (NOW_BY_STATUS[status] ?? LINE) : LINE);
 const escapeXml = (text: string) => text.replace(/[<>&"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 type DrawText = (text: string, x: number, y: number, sizePx: number, anchor: TextAnchor) => string;
@@ -43,6 +50,7 @@ function trendPanel(
   values: readonly (number | null)[],
   box: Box,
   fontPx: number,
+  status?: MetricStatus,
 ): string[] {
   const pad = { left: 6 * fontPx, right: 3 * fontPx, top: 3 * fontPx, bottom: 3 * fontPx };
   const points = values
@@ -72,7 +80,7 @@ function trendPanel(
     `<path d="${path}" fill="none" stroke="${LINE}" stroke-width="2"/>`,
     ...points.map(
       (point) =>
-        `<circle cx="${x(point.index).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="4" fill="${point.index === values.length - 1 ? NOW : LINE}"/>`,
+        `<circle cx="${x(point.index).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="4" fill="${point.index === values.length - 1 ? nowColour(status) : LINE}"/>`,
     ),
     ...values.map((_, index) =>
       draw(
@@ -96,12 +104,17 @@ const svgDocument = (width: number, height: number, title: string, parts: readon
   ].join('\n');
 
 /** One metric's chart, with real text (selectable, scalable) for browsers. */
-export function trendSvg(title: string, unit: string, values: readonly (number | null)[]): string {
+export function trendSvg(
+  title: string,
+  unit: string,
+  values: readonly (number | null)[],
+  status?: MetricStatus,
+): string {
   return svgDocument(
     640,
     320,
     `${title} (${unit})`,
-    trendPanel(svgText, title, unit, values, { x: 0, y: 0, width: 640, height: 320 }, 12),
+    trendPanel(svgText, title, unit, values, { x: 0, y: 0, width: 640, height: 320 }, 12, status),
   );
 }
 
@@ -110,7 +123,7 @@ const SHEET_PANEL = { width: 360, height: 190 };
 /** Every charted metric of one target on one sheet, two panels a row, text as font outlines. */
 export function trendSheetSvg(
   targetName: string,
-  charts: readonly { label: string; unit: string; values: readonly (number | null)[] }[],
+  charts: readonly { label: string; unit: string; values: readonly (number | null)[]; status?: MetricStatus }[],
 ): string {
   const columns = Math.min(2, charts.length);
   const header = 34;
@@ -130,6 +143,7 @@ export function trendSheetSvg(
         ...SHEET_PANEL,
       },
       11,
+      chart.status,
     ),
   );
   return svgDocument(width, height, title, [outlineText(true)(title, width / 2, 22, 14, 'middle'), ...panels]);
@@ -143,6 +157,7 @@ export function writeTrendCharts(
   reportDir: string,
   trends: readonly Pick<Report['targets'][number], 'name' | 'trends'>[],
   sharp: Sharp | null,
+  statusOf: (target: string, metric: MetricName) => MetricStatus | undefined = () => undefined,
 ): Promise<string[]> {
   try {
     const targets = trends
@@ -150,7 +165,7 @@ export function writeTrendCharts(
         name: target.name,
         charts: (Object.entries(target.trends) as [MetricName, (number | null)[]][])
           .filter(([, values]) => values.filter((value) => value !== null).length >= 2)
-          .map(([metric, values]) => ({ metric, ...METRICS[metric], values })),
+          .map(([metric, values]) => ({ metric, ...METRICS[metric], values, status: statusOf(target.name, metric) })),
       }))
       .filter((target) => target.charts.length > 0);
     if (targets.length === 0) return Promise.resolve([]);
@@ -177,7 +192,10 @@ export function writeTrendCharts(
     for (const target of targets) {
       for (const chart of target.charts) {
         const file = `${target.name}-${chart.metric}.svg`;
-        writeFileSync(join(dir, file), trendSvg(`${target.name}: ${chart.label}`, chart.unit, chart.values));
+        writeFileSync(
+          join(dir, file),
+          trendSvg(`${target.name}: ${chart.label}`, chart.unit, chart.values, chart.status),
+        );
         written.push(`charts/${file}`);
       }
     }
