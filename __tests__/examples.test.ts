@@ -63,7 +63,8 @@ describe.each(workflows)('examples/%s', (file) => {
       const writer = steps.findIndex(
         (step) =>
           step.uses?.startsWith('model-gate/model-gate@') &&
-          (/baseline/.test(String(step.with?.mode ?? '')) || String(step.with?.['update-baseline-on-pass']) === 'true'),
+          ((typeof step.with?.mode === 'string' && step.with.mode.includes('baseline')) ||
+            step.with?.['update-baseline-on-pass'] === true),
       );
       if (writer < 0) continue;
       const commit = steps.slice(writer + 1).find((step) => /git add baselines\/[\s\S]*git push/.test(step.run ?? ''));
