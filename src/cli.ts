@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The CLI shell: the same pipeline as the action, for a laptop or any CI. Exit codes: 0 pass,
 // 1 fail (thresholds not met), 2 error (bad input, endpoint not usable), 130 cancelled.
+import { CONFIG_PATH, INIT_KINDS, initFiles, looksLikeVisionModel, type InitAnswers } from './init.js';
 import { SUITE_PRESETS, scenarioCount, suiteSizeSchema } from './suite-sizes.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { cliFlagName } from './config/load.js';
@@ -39,6 +40,9 @@ Usage:
   model-gate baseline [flags]         run the suite and write (or extend) the baselines to commit
   model-gate merge --shards-dir DIR   gate the merged reports of sharded runs (run --shard i/n)
   model-gate merge-baseline --shards-dir DIR   write the baselines from them
+  model-gate init                     write .github/model-gate.yml and .github/workflows/model-gate.yml
+                                      (--kind, --base-url, --model; --vision or --text; --api-key-env;
+                                      --dir; --force to replace them)
   model-gate suites                   list the built-in suites and their fingerprints
   model-gate render <suite> --out DIR write the suite's scenario images at a --suite-size (--fresh re-renders
                                       the committed ones)
@@ -193,6 +197,74 @@ function suitesCommand(): number {
   return EXIT.pass;
 }
 
+async function initCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      kind: { type: 'string' },
+      'base-url': { type: 'string' },
+      model: { type: 'string' },
+      vision: { type: 'boolean' },
+      text: { type: 'boolean' },
+      'api-key-env': { type: 'string' },
+      dir: { type: 'string', default: '.' },
+      force: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const ask = await askerFor(process.stdin.isTTY);
+  const kind = values.kind ?? (await ask('--kind', `Server kind (${INIT_KINDS.join(', ')})`, 'vllm'));
+  if (!(INIT_KINDS as readonly string[]).includes(kind))
+    throw new UsageError(`--kind is "${kind}": expected one of ${INIT_KINDS.join(', ')}.`);
+  const baseUrl =
+    values['base-url'] ??
+    (await ask('--base-url', 'Base URL of its OpenAI-compatible API', 'http://127.0.0.1:8000/v1'));
+  if (!/^https?:\/\/[^\s]+$/.test(baseUrl))
+    throw new UsageError(`--base-url is "${baseUrl}": expected an http(s) URL such as http://127.0.0.1:8000/v1.`);
+  const model = values.model ?? (await ask('--model', 'Model name the server serves', ''));
+  if (!model.trim()) throw new UsageError('init needs --model, the model name the server serves.');
+  const vision = values.vision ?? (values.text ? false : looksLikeVisionModel(model));
+  const answers: InitAnswers = {
+    kind: kind as InitAnswers['kind'],
+    baseUrl,
+    model: model.trim(),
+    vision,
+    ...(values['api-key-env'] ? { apiKeyEnv: values['api-key-env'] } : {}),
+  };
+  const { files, next } = initFiles(answers);
+  const existing = files.filter((file) => existsSync(join(values.dir, file.path)));
+  if (existing.length > 0 && !values.force)
+    throw new UsageError(
+      `${existing.map((file) => join(values.dir, file.path)).join(' and ')} already exist${existing.length === 1 ? 's' : ''}; add --force to replace ${existing.length === 1 ? 'it' : 'them'}.`,
+    );
+  for (const file of files) {
+    mkdirSync(dirname(join(values.dir, file.path)), { recursive: true });
+    writeFileSync(join(values.dir, file.path), file.text);
+    process.stdout.write(`wrote ${join(values.dir, file.path)}\n`);
+  }
+  process.stdout.write(
+    `Suite ${vision ? 'safety-checks (the model sees images)' : 'voice-commands (a text-only model)'}; change "suite" in ${join(values.dir, CONFIG_PATH)} if that is wrong.\n\nNext:\n${next.map((command) => `  ${command}`).join('\n')}\n`,
+  );
+  return EXIT.pass;
+}
+
+/** Asks on a terminal for what a flag did not give; elsewhere, says which flag is missing. */
+async function askerFor(interactive: boolean | undefined) {
+  if (!interactive)
+    return (flag: string, question: string) =>
+      Promise.reject(new UsageError(`init needs ${flag} (${question.toLowerCase()}) when it cannot ask.`));
+  const { createInterface } = await import('node:readline/promises');
+  return async (_flag: string, question: string, fallback: string) => {
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = (await prompt.question(`${question}${fallback ? ` [${fallback}]` : ''}: `)).trim();
+      return answer || fallback;
+    } finally {
+      prompt.close();
+    }
+  };
+}
+
 async function renderCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -252,6 +324,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest, 'merge-baseline');
       case 'suites':
         return suitesCommand();
+      case 'init':
+        return await initCommand(rest);
       case 'render':
         return await renderCommand(rest);
       case '--version':

@@ -248,7 +248,7 @@ function checkComparisons(targets: readonly Target[], configPath: string): void 
   }
 }
 
-function defaultTargetName(model: string): string {
+export function defaultTargetName(model: string): string {
   const name = model
     .replace(/[^A-Za-z0-9._-]+/g, '-')
     .replace(/^[^A-Za-z0-9]+/, '')
