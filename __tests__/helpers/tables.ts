@@ -44,7 +44,11 @@ export function expectTablesAgree(summary: string): number {
       expect({ row: cells[1], agrees: off <= slack + 0.005 }).toEqual({ row: cells[1], agrees: true });
     } else {
       const low = ((current.value - current.slack) / (baseline.value + baseline.slack) - 1) * 100;
-      const high = ((current.value + current.slack) / (baseline.value - baseline.slack) - 1) * 100;
+      // A baseline shown as 0 may have been anything up to its slack: no upper bound then.
+      const high =
+        baseline.value - baseline.slack > 0
+          ? ((current.value + current.slack) / (baseline.value - baseline.slack) - 1) * 100
+          : Infinity;
       expect({ row: cells[1], agrees: change.value >= low - 0.1 && change.value <= high + 0.1 }).toEqual({
         row: cells[1],
         agrees: true,

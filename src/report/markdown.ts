@@ -22,8 +22,11 @@ export function formatMetric(name: MetricName, metric: MetricValue): string {
   if (metric.value === null) return '—';
   const unit = METRICS[name].unit;
   if (unit === '%') return `${metric.value.toFixed(1)} %`;
-  if (unit === 'ms')
-    return metric.value >= 10_000 ? `${(metric.value / 1000).toFixed(2)} s` : `${Math.round(metric.value)} ms`;
+  if (unit === 'ms') {
+    if (metric.value >= 10_000) return `${(metric.value / 1000).toFixed(2)} s`;
+    // A few milliseconds (inter-token gaps) keep a decimal, so that a change between them shows.
+    return metric.value < 10 ? `${metric.value.toFixed(1)} ms` : `${Math.round(metric.value)} ms`;
+  }
   return metric.value.toFixed(1);
 }
 
