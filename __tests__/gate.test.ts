@@ -248,7 +248,10 @@ describe('baselines and the gate', () => {
       // Baseline mode replaces a damaged file, and says so.
       writeFileSync(baselineFile(), '{ not json');
       const rewritten = await gate('baseline');
-      expect(rewritten.report.verdict).toBe('pass');
+      // The reason rides along, so that a failure here says what went wrong.
+      expect({ verdict: rewritten.report.verdict, reason: rewritten.report.verdictReason }).toMatchObject({
+        verdict: 'pass',
+      });
       expect(rewritten.report.verdictReason).toMatch(
         / \(1 run kept\)\. Commit it so that pull requests are gated against it\. .+vlm\.json: the previous file could not be read and was replaced: Baseline file .+ is not valid JSON/,
       );
