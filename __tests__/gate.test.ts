@@ -18,7 +18,8 @@ let baselineDir: string;
 const baselineFile = () => join(baselineDir, 'safety-checks', 'vlm.json');
 
 beforeAll(async () => {
-  server = await startOpenAIServer(suiteProgramme({ latency: LATENCY, serverVersion: '0.9.2' }));
+  // The whole file shares it: past two minutes on a loaded machine, so its lifetime is longer than the default.
+  server = await startOpenAIServer(suiteProgramme({ latency: LATENCY, serverVersion: '0.9.2' }), 600);
   baselineDir = mkdtempSync(join(tmpdir(), 'model-gate-baselines-'));
 });
 afterAll(stopAllServers);
