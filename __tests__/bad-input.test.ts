@@ -106,6 +106,30 @@ describe('bad input', () => {
     expectNoStackTrace(result.stdout + result.stderr);
   });
 
+  it('a suite size that is none: the flag or the field, and the sizes there are', async () => {
+    const dir = tempDir();
+    const result = await runCli([
+      'run',
+      '--base-url',
+      'http://127.0.0.1:9/v1',
+      '--model',
+      'm',
+      '--suite-size',
+      'huge',
+      '--report-dir',
+      dir,
+    ]);
+    expect(result.code).toBe(2);
+    expect(readReport(dir).verdictReason).toBe(
+      '--suite-size is "huge": expected smoke, standard, full or a number of scenarios from 1 to 10000.',
+    );
+    // A YAML true is not the number 1.
+    const { report, config } = await runWithConfig('suite-size: true\n');
+    expect(report.verdictReason).toBe(
+      `Config file ${config}: suite-size (line 1): expected smoke, standard, full or a number of scenarios from 1 to 10000. See "Config file" in docs/usage.md for the allowed fields.`,
+    );
+  });
+
   it('a base URL without a model, and no target at all', async () => {
     const dir = tempDir();
     const partial = await runCli(['run', '--base-url', 'http://127.0.0.1:9/v1', '--report-dir', dir]);

@@ -2,7 +2,7 @@
 // inputs and the config schema, it refuses to overwrite, and the next steps it prints work against
 // the project's test server (a baseline written, then a gate that passes).
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
 import { parse } from 'yaml';
@@ -16,20 +16,14 @@ afterAll(stopAllServers);
 
 const action = parse(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, unknown> };
 
+/** `model-gate init` for a server kind, base URL and model, into `dir`, with any other flags. */
+const init = (kind: string, baseUrl: string, model: string, dir: string, ...flags: string[]) =>
+  runCli(['init', '--kind', kind, '--base-url', baseUrl, '--model', model, '--dir', dir, ...flags]);
+
 describe('model-gate init', () => {
   it('writes a workflow and a config that pass the linter, action.yml and the config schema', async () => {
     const dir = tempDir();
-    const result = await runCli([
-      'init',
-      '--kind',
-      'vllm',
-      '--base-url',
-      'http://127.0.0.1:8000/v1',
-      '--model',
-      'Qwen/Qwen2.5-VL-7B-Instruct',
-      '--dir',
-      dir,
-    ]);
+    const result = await init('vllm', 'http://127.0.0.1:8000/v1', 'Qwen/Qwen2.5-VL-7B-Instruct', dir);
     expect(result.code).toBe(0);
     const workflowText = readFileSync(join(dir, '.github/workflows/model-gate.yml'), 'utf8');
     expect(validateWorkflow(workflowText).errors).toEqual([]);
@@ -50,36 +44,25 @@ describe('model-gate init', () => {
     expect(result.stdout).toContain('Next:\n  model-gate baseline --config .github/model-gate.yml\n');
 
     // A text-only model gets the text suite; existing files are kept without --force.
-    const again = await runCli([
-      'init',
-      '--kind',
-      'ollama',
-      '--base-url',
-      'http://127.0.0.1:11434',
-      '--model',
-      'llama3.1:8b',
-      '--dir',
-      dir,
-    ]);
+    const again = await init('ollama', 'http://127.0.0.1:11434', 'llama3.1:8b', dir);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('already exist; add --force to replace them.');
-    const forced = await runCli([
-      'init',
-      '--kind',
-      'ollama',
-      '--base-url',
-      'http://127.0.0.1:11434',
-      '--model',
-      'llama3.1:8b',
-      '--dir',
-      dir,
-      '--force',
-    ]);
+    const forced = await init('ollama', 'http://127.0.0.1:11434', 'llama3.1:8b', dir, '--force');
     expect(forced.code).toBe(0);
     expect(loadConfigFile(join(dir, '.github/model-gate.yml'), { required: true })).toMatchObject({
       suite: 'voice-commands',
       targets: [{ kind: 'ollama' }],
     });
+  });
+
+  it('refuses answers the config schema refuses, naming the flag, and writes nothing', async () => {
+    const dir = tempDir();
+    const result = await init('vllm', 'localhost:8000', 'm', dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'model-gate: --base-url is "localhost:8000": expected an http:// or https:// URL such as http://127.0.0.1:8000/v1. Run "model-gate --help" for usage.\n',
+    );
+    expect(existsSync(join(dir, '.github'))).toBe(false);
   });
 
   it('says which flag is missing when it cannot ask', async () => {
@@ -91,19 +74,8 @@ describe('model-gate init', () => {
   it('prints next steps that work: a baseline written, then a gate that passes', async () => {
     const server = await startOpenAIServer(suiteProgramme({ latency: { ttftMs: 20, perTokenMs: 1 } }), 600);
     const dir = tempDir();
-    const init = await runCli([
-      'init',
-      '--kind',
-      'vllm',
-      '--base-url',
-      `${server.url}/v1`,
-      '--model',
-      'test-model',
-      '--vision',
-      '--dir',
-      dir,
-    ]);
-    expect(init.code).toBe(0);
+    const written = await init('vllm', `${server.url}/v1`, 'test-model', dir, '--vision');
+    expect(written.code).toBe(0);
     // The printed command as it is; --suite-size repeats the config's own size, which the test
     // helper would otherwise set to smoke.
     const baseline = await runCli(

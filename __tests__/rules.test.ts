@@ -8,6 +8,7 @@ import {
   decideWithConfirmation,
   scenariosOfMetric,
   type CurrentRun,
+  type MetricVerdict,
   type TargetComparison,
 } from '../src/gate/rules.js';
 import { computeMetrics, scenarioOutcomes } from '../src/measure/metrics.js';
@@ -193,6 +194,21 @@ describe('confirmation runs', () => {
     // Detection has the smallest p, so it comes first: it faces its whole Bonferroni share, 0.01 / m,
     // not the half a confirmable metric spends in stage one.
     expect(detection.threshold).toBeCloseTo(0.01 / tested.length, 12);
+  });
+
+  it('shares alpha by relative weights only: equal small weights decide as equal weights of one', () => {
+    const missing = current(samplesFor((scenario) => scenario >= 1, steady(1.3)));
+    const decide = (weight: number) =>
+      decideMetrics([{ target: 't', runs: baselineRuns, current: missing }], {}, 0.01, undefined, () => weight);
+    const [whole, halves] = [decide(1), decide(0.1)];
+    const shown = (verdicts: MetricVerdict[]) =>
+      verdicts.map(({ threshold, detectable, status }) => ({
+        threshold: threshold?.toPrecision(10),
+        detectable,
+        status,
+      }));
+    expect(shown(halves)).toEqual(shown(whole));
+    expect(whole.some((verdict) => verdict.detectable !== null)).toBe(true);
   });
 
   it('never confirms a quality metric: the same scenarios asked again are no new evidence', () => {

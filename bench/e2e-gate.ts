@@ -5,13 +5,13 @@
 // often a server whose detection falls from 90 % to 75 % fails.
 // Run: npm run bench:e2e [-- --quick]   (about 15 minutes on 2 cores; --quick runs 3 and 5 trials)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { loadSuite } from '../src/suite/load.js';
 import { reportSchema } from '../src/report/report.js';
 import { programmeFor } from '../test-servers/programmes.mjs';
+import { startTestServer } from '../test-servers/start.mjs';
 
 const quick = process.argv.includes('--quick');
 const REGRESSED_TRIALS = quick ? 3 : 10;
@@ -25,19 +25,6 @@ function model(hitRate: number, seed: number) {
     latency: { ttftMs: 20, perTokenMs: 0.5, jitterPct: 5 },
     quality: { hitRate, perScenario: true, nondeterminism: 0.02 },
   });
-}
-
-async function startServer(programme: Record<string, unknown>) {
-  const file = join(work, `programme-${String(programme.seed)}.json`);
-  writeFileSync(file, JSON.stringify(programme));
-  const child = spawn(process.execPath, ['test-servers/openai-compatible.mjs', '--programme', file, '--ttl', '900'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
-    child.once('exit', (code) => reject(new Error(`the test server did not start (exit ${String(code)})`)));
-  });
-  return { url, stop: () => child.kill() };
 }
 
 async function cli(
@@ -74,14 +61,14 @@ async function cli(
 /** One trial: a baseline job against the 90 % model, then a gate job against `hitRate`. */
 async function trial(index: number, hitRate: number): Promise<{ code: number; verdict: string; regressed: string[] }> {
   const baselineDir = mkdtempSync(join(work, 'baselines-'));
-  const before = await startServer(model(0.9, 1000 + index));
+  const before = await startTestServer(model(0.9, 1000 + index));
   try {
     const written = await cli('baseline', before.url, baselineDir);
     if (written.code !== 0) throw new Error(`the baseline job of trial ${index} exited ${written.code}`);
   } finally {
     before.stop();
   }
-  const after = await startServer(model(hitRate, 2000 + index));
+  const after = await startTestServer(model(hitRate, 2000 + index));
   try {
     return await cli('run', after.url, baselineDir);
   } finally {

@@ -2,35 +2,29 @@
 // twice over: through the whole pipeline (config, preflight, scoring, sample log, report), and as
 // a bare loop of the same streamed requests through the openai client. Rounds alternate which side
 // goes first (so neither always pays the other's garbage collection); the median of the paired
-// ratios is the result. Run: npm run bench
-import { spawn } from 'node:child_process';
+// ratios is the result. The suite is the default one at its default size and warm runs, as users
+// run it. Run: npm run bench
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import { median } from 'simple-statistics';
 import { runPipeline } from './pipeline.js';
-import { loadBuiltinSmokeSuite } from '../src/suite/load.js';
-import { suiteProgramme } from '../test-servers/programmes.mjs';
+import { defaultWarmRuns } from '../src/run/runner.js';
+import { loadSuite } from '../src/suite/load.js';
+import { programmeFor } from '../test-servers/programmes.mjs';
+import { startTestServer } from '../test-servers/start.mjs';
 
-const WARM_RUNS = 20;
+const suite = await loadSuite('safety-checks');
+const WARM_RUNS = defaultWarmRuns(suite.scenarios.length);
 // The machine's own jitter moves single rounds by ±20 %; 60 rounds put the median within a few %.
 const ROUNDS = Number(process.env.ROUNDS ?? 60);
 const TARGET_RATIO = 1.15;
 const TARGET_MS_PER_CALL = 2;
 
-const server = spawn(
-  process.execPath,
-  ['test-servers/openai-compatible.mjs', '--programme-json', JSON.stringify(suiteProgramme()), '--ttl', '600'],
-  { stdio: ['pipe', 'pipe', 'inherit'] },
-);
-const url = await new Promise<string>((resolve) =>
-  createInterface({ input: server.stdout }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url)),
-);
-const baseUrl = `${url}/v1`;
+const server = await startTestServer(programmeFor(suite));
+const baseUrl = `${server.url}/v1`;
 
-const suite = loadBuiltinSmokeSuite('safety-checks');
 const calls = 1 + suite.scenarios.length * WARM_RUNS;
 
 // The gate runs against a baseline, as on a pull request: comparison, comment, JUnit and charts
@@ -44,7 +38,6 @@ async function harness(mode: 'gate' | 'baseline' = 'gate'): Promise<number> {
     mode,
     'base-url': baseUrl,
     model: 'test-model',
-    'warm-runs': String(WARM_RUNS),
     'confirm-runs': 'false',
     'baseline-dir': baselineDir,
     'report-dir': mkdtempSync(join(scratch, 'report-')),
@@ -105,8 +98,7 @@ for (let round = 0; round < ROUNDS; round += 1) {
     harnessMs.push(await harness());
   }
 }
-server.stdin.end();
-server.kill('SIGTERM');
+server.stop();
 rmSync(scratch, { recursive: true, force: true });
 
 const harnessMedian = median(harnessMs);
@@ -120,7 +112,7 @@ const ratioHigh = ratios[Math.min(ROUNDS - 1, Math.ceil(ROUNDS / 2 + 0.98 * Math
 const overheadPerCall = (harnessMedian - bareMedian) / calls;
 const row = (name: string, ms: number) => `| ${name} | ${ms.toFixed(0)} ms | ${(ms / calls).toFixed(2)} ms |`; // medians
 console.log(
-  `Harness overhead: safety-checks suite, ${calls} calls per run, zero-latency server on loopback, ${ROUNDS} rounds alternating which side goes first\n`,
+  `Harness overhead: safety-checks at size ${suite.size.preset} (${suite.scenarios.length} scenarios, ${WARM_RUNS} warm run${WARM_RUNS === 1 ? '' : 's'}), ${calls} calls per run, zero-latency server on loopback, ${ROUNDS} rounds alternating which side goes first\n`,
 );
 console.log('| Run | Wall time | Per call |');
 console.log('| --- | ---: | ---: |');

@@ -102,6 +102,8 @@ async function measure(url: string, perTokenMs: number, concurrency: number, war
   const outcome = await runPipeline({
     'base-url': `${url}/v1`,
     model: 'test-model',
+    // The nine hand-written screens, repeated: the calls whose latency is injected, at any default size.
+    'suite-size': 'smoke',
     'warm-runs': String(warmRuns),
     concurrency: String(concurrency),
     'latency-concurrency': String(concurrency),

@@ -60,6 +60,9 @@ async function sharded(url: string, shards: number): Promise<{ ms: number; shard
     'test-model',
     '--suite',
     SUITE,
+    // The 30 hand-written commands, repeated: a fixed number of calls, whatever the default size.
+    '--suite-size',
+    'smoke',
     '--warm-runs',
     String(SHARD_WARM_RUNS),
     '--quiet',
@@ -141,6 +144,8 @@ async function loadRun(warmRuns: number, nodeFlags: string[] = []) {
       'test-model',
       '--suite',
       SUITE,
+      '--suite-size',
+      'smoke',
       '--warm-runs',
       String(warmRuns),
       '--concurrency',

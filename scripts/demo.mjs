@@ -7,9 +7,9 @@
 // simulated model's answers to them.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { loadSuite } from '../src/suite/load.ts';
 import { programmeFor } from '../test-servers/programmes.mjs';
+import { startTestServer } from '../test-servers/start.mjs';
 
 const REPORTS = 'model-gate-report';
 const BASELINES = `${REPORTS}/demo-baselines`;
@@ -26,22 +26,7 @@ const model = ({ quality, ...overrides }) =>
 rmSync(REPORTS, { recursive: true, force: true });
 mkdirSync(REPORTS, { recursive: true });
 
-let programmes = 0;
-async function startSimulatedServer(programme) {
-  // A suite's answers are too long for a command line: the programme goes in a file.
-  const file = `${REPORTS}/programme-${(programmes += 1)}.json`;
-  writeFileSync(file, JSON.stringify(programme));
-  const child = spawn(process.execPath, ['test-servers/openai-compatible.mjs', '--programme', file, '--ttl', '600'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const address = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line).url));
-    child.once('exit', (code) => reject(new Error(`the simulated endpoint did not start (exit ${code})`)));
-  });
-  return { child, url: address };
-}
-
-const { child: server, url } = await startSimulatedServer(model({ seed: 1 }));
+const { stop: stopServer, url } = await startTestServer(model({ seed: 1 }));
 const setModel = (programme) =>
   fetch(`${url}/__control/programme`, { method: 'POST', body: JSON.stringify(programme) });
 
@@ -81,7 +66,7 @@ await setModel(
     seed: 5,
   }),
 );
-const reference = await startSimulatedServer(
+const reference = await startTestServer(
   programmeFor(slides, {
     models: ['gpt-4o'],
     latency: { ttftMs: 20, perTokenMs: 1, jitterPct: 10 },
@@ -118,10 +103,8 @@ console.log(
   `\nSelf-hosted and hosted agree on ${compared.agreementPct} % of ${compared.pairs} answer pairs; ${compared.breakEven?.reason ?? ''}.`,
 );
 
-for (const child of [server, reference.child]) {
-  child.stdin.end();
-  child.kill('SIGTERM');
-}
+stopServer();
+reference.stop();
 console.log(
   `\nThe gate ${code === 1 ? 'failed step 4, as it should' : `exited ${code} on step 4`}. Each step's report.json, summary.md, comment.md, junit.xml and samples.jsonl are under ${REPORTS}/.`,
 );

@@ -2,7 +2,13 @@
 // The CLI shell: the same pipeline as the action, for a laptop or any CI. Exit codes: 0 pass,
 // 1 fail (thresholds not met), 2 error (bad input, endpoint not usable), 130 cancelled.
 import { CONFIG_PATH, INIT_KINDS, initFiles, looksLikeVisionModel, type InitAnswers } from './init.js';
-import { SUITE_PRESETS, scenarioCount, suiteSizeSchema } from './suite-sizes.js';
+import {
+  DEFAULT_SUITE_SIZE,
+  parseSuiteSize,
+  SUITE_PRESETS,
+  SUITE_SIZE_EXPECTED,
+  scenarioCount,
+} from './suite-sizes.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -185,8 +191,9 @@ async function runCommand(args: string[], mode: RunMode): Promise<number> {
 function suitesCommand(): number {
   const catalog = readCatalog();
   for (const id of builtinSuiteIds()) {
-    const suite = loadBuiltinSmokeSuite(id);
-    const { definition } = builtinSuiteDefinition(id);
+    const read = builtinSuiteDefinition(id);
+    const suite = loadBuiltinSmokeSuite(id, read);
+    const { definition } = read;
     const committed =
       catalog[id]?.smoke === suite.fingerprint ? '' : '  (differs from suites/catalog.json: run npm run suites:render)';
     const sizes = SUITE_PRESETS.map((preset) => `${preset} ${scenarioCount(definition, preset)}`).join(', ');
@@ -214,24 +221,32 @@ async function initCommand(args: string[]): Promise<number> {
   });
   const ask = await askerFor(process.stdin.isTTY);
   const kind = values.kind ?? (await ask('--kind', `Server kind (${INIT_KINDS.join(', ')})`, 'vllm'));
-  if (!(INIT_KINDS as readonly string[]).includes(kind))
-    throw new UsageError(`--kind is "${kind}": expected one of ${INIT_KINDS.join(', ')}.`);
+  const knownKind = INIT_KINDS.find((entry) => entry === kind);
+  if (!knownKind) throw new UsageError(`--kind is "${kind}": expected one of ${INIT_KINDS.join(', ')}.`);
   const baseUrl =
     values['base-url'] ??
     (await ask('--base-url', 'Base URL of its OpenAI-compatible API', 'http://127.0.0.1:8000/v1'));
-  if (!/^https?:\/\/[^\s]+$/.test(baseUrl))
-    throw new UsageError(`--base-url is "${baseUrl}": expected an http(s) URL such as http://127.0.0.1:8000/v1.`);
   const model = values.model ?? (await ask('--model', 'Model name the server serves', ''));
   if (!model.trim()) throw new UsageError('init needs --model, the model name the server serves.');
   const vision = values.vision ?? (values.text ? false : looksLikeVisionModel(model));
   const answers: InitAnswers = {
-    kind: kind as InitAnswers['kind'],
+    kind: knownKind,
     baseUrl,
     model: model.trim(),
     vision,
     ...(values['api-key-env'] ? { apiKeyEnv: values['api-key-env'] } : {}),
   };
-  const { files, next } = initFiles(answers);
+  const written = initFiles(answers);
+  // The config schema judges the answers: its message, under the flag that gave the field.
+  if ('problem' in written) {
+    const given: Record<string, string | undefined> = {
+      'base-url': answers.baseUrl,
+      model: answers.model,
+      'api-key-env': answers.apiKeyEnv,
+    };
+    throw new UsageError(`--${written.field} is "${given[written.field] ?? ''}": ${written.problem}.`);
+  }
+  const { files, next } = written;
   const existing = files.filter((file) => existsSync(join(values.dir, file.path)));
   if (existing.length > 0 && !values.force)
     throw new UsageError(
@@ -273,15 +288,12 @@ async function renderCommand(args: string[]): Promise<number> {
     strict: true,
   });
   const id = positionals[0];
-  const size = suiteSizeSchema.safeParse(values['suite-size'] ?? 'standard');
-  if (!size.success)
-    throw new UsageError(
-      `--suite-size is "${values['suite-size'] ?? ''}": expected smoke, standard, full or a number of scenarios.`,
-    );
+  const size = parseSuiteSize(values['suite-size'] ?? String(DEFAULT_SUITE_SIZE));
+  if (size === null) throw new UsageError(`--suite-size is "${values['suite-size'] ?? ''}": ${SUITE_SIZE_EXPECTED}.`);
   if (!id || positionals.length > 1)
     throw new UsageError('render takes one suite id, e.g. "model-gate render safety-checks --out images".');
   if (!values.out) throw new UsageError('render needs --out DIR, the folder to write the images to.');
-  const suite = await loadSuite(id, size.data);
+  const suite = await loadSuite(id, size);
   let fresh: Map<string, Buffer> | undefined;
   if (values.fresh && !isSuiteFile(id)) {
     const { renderSuiteImages } = await import('./suite/render-suite.js');

@@ -1,11 +1,15 @@
 // `model-gate init`: the two files a repository needs for its first gate — the workflow and the
 // config — written from the server kind, base URL and model, with a suite that fits the model.
 import { stringify } from 'yaml';
-import type { ConfigFile } from './config/schema.js';
+import type { z } from 'zod';
+import { configFileSchema } from './config/schema.js';
 import { defaultTargetName } from './config/load.js';
 
+/** The servers init knows; all but Ollama's native API are OpenAI-compatible. */
+export const INIT_KINDS = ['vllm', 'ollama', 'llama.cpp', 'tgi', 'sglang', 'lmstudio', 'openai'] as const;
+
 export interface InitAnswers {
-  kind: 'openai' | 'ollama' | 'vllm' | 'llama.cpp' | 'tgi' | 'sglang' | 'lmstudio';
+  kind: (typeof INIT_KINDS)[number];
   baseUrl: string;
   model: string;
   /** Whether the model sees images: an image suite, else voice-commands. */
@@ -14,20 +18,11 @@ export interface InitAnswers {
   apiKeyEnv?: string;
 }
 
-export const INIT_KINDS: readonly InitAnswers['kind'][] = [
-  'vllm',
-  'ollama',
-  'llama.cpp',
-  'tgi',
-  'sglang',
-  'lmstudio',
-  'openai',
-];
 export const CONFIG_PATH = '.github/model-gate.yml';
 export const WORKFLOW_PATH = '.github/workflows/model-gate.yml';
 
 /** The config: one target, the suite that fits, and the gate's defaults spelled out where they matter. */
-export function initConfig(answers: InitAnswers): ConfigFile {
+export function initConfig(answers: InitAnswers): z.input<typeof configFileSchema> {
   return {
     version: 1,
     suite: answers.vision ? 'safety-checks' : 'voice-commands',
@@ -41,7 +36,7 @@ export function initConfig(answers: InitAnswers): ConfigFile {
         model: answers.model,
         ...(answers.apiKeyEnv ? { 'api-key-env': answers.apiKeyEnv } : {}),
       },
-    ] as ConfigFile['targets'],
+    ],
     // Absolute floors besides the comparison with the baseline: a server that errors or answers
     // prose fails whatever the baseline says.
     thresholds: { 'max-error-rate-pct': 5, 'min-json-valid-rate-pct': 80 },
@@ -102,8 +97,18 @@ const VISION_MODEL =
   /(^|[^a-z])(vl|vlm|vision|llava|pixtral|idefics|internvl|minicpm-v|molmo|moondream|smolvlm|paligemma|gemma-?3)([^a-z]|$)/i;
 export const looksLikeVisionModel = (model: string) => VISION_MODEL.test(model);
 
-/** The files to write, and the two commands that come next. */
-export function initFiles(answers: InitAnswers): { files: { path: string; text: string }[]; next: string[] } {
+/**
+ * The files to write, and the two commands that come next; or, where an answer would make a config
+ * the schema refuses, the config field at fault and why.
+ */
+export function initFiles(
+  answers: InitAnswers,
+): { files: { path: string; text: string }[]; next: string[] } | { field: string; problem: string } {
+  const checked = configFileSchema.safeParse(initConfig(answers));
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    return { field: String(issue?.path.at(-1) ?? ''), problem: issue?.message ?? 'not a valid config' };
+  }
   const header = '# model-gate config: the target, the suite and the gate. docs/reference.md lists every field.\n';
   return {
     files: [

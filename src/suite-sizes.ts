@@ -19,14 +19,20 @@ export const DEFAULT_FAMILY_SIZES = { standard: 200, full: 800 } as const;
 const GENERATED_SMOKE = 16;
 export const MAX_SUITE_SCENARIOS = 10_000;
 
-export const suiteSizeSchema = z.union([
-  z.enum(SUITE_PRESETS),
-  z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_SUITE_SCENARIOS),
-], { error: `expected smoke, standard, full or a number of scenarios from 1 to ${MAX_SUITE_SCENARIOS}` }); // prettier-ignore
+/** What a size may be, said the same way wherever one is given. */
+export const SUITE_SIZE_EXPECTED = `expected smoke, standard, full or a number of scenarios from 1 to ${MAX_SUITE_SCENARIOS}`;
+
+/** A size as the config file gives it: a preset or a whole number (YAML keeps them apart). */
+export const suiteSizeSchema = z.union([z.enum(SUITE_PRESETS), z.number().int().min(1).max(MAX_SUITE_SCENARIOS)], {
+  error: SUITE_SIZE_EXPECTED,
+});
+
+/** A size as an input or a flag gives it, in text; null where it is none. */
+export function parseSuiteSize(text: string): SuiteSize | null {
+  const trimmed = text.trim();
+  const parsed = suiteSizeSchema.safeParse(/^\d+$/.test(trimmed) ? Number(trimmed) : trimmed);
+  return parsed.success ? parsed.data : null;
+}
 
 /** What the report says about the size a run used. */
 export const suiteSizeReportSchema = z.object({

@@ -14,12 +14,12 @@ import { parse } from 'yaml';
 const suitesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'suites');
 const sha256 = (data) => createHash('sha256').update(data).digest('hex');
 
-/** The key the test server looks an answer up by: the image's sha256, else the user message's. */
-export function answerKey(suiteDir, scenario) {
+/** A hand-written scenario's committed image, as model-gate loads it; null for a text-only one. */
+function committedImage(suiteDir, scenario) {
   try {
-    return sha256(readFileSync(join(suiteDir, 'images', `${scenario.id}.png`)));
+    return { sha256: sha256(readFileSync(join(suiteDir, 'images', `${scenario.id}.png`))) };
   } catch {
-    return sha256(scenario.prompt ?? '');
+    return null;
   }
 }
 
@@ -90,14 +90,15 @@ export function suiteAnswers(suiteId = 'safety-checks') {
   const file = suiteId.endsWith('.yaml') || suiteId.endsWith('.yml') ? suiteId : join(suitesDir, suiteId, 'suite.yaml');
   const dir = dirname(file);
   const suite = parse(readFileSync(file, 'utf8'));
-  const answers = {};
-  for (const scenario of suite.scenarios) answers[answerKey(dir, scenario)] = answerPair(suite, scenario);
-  return answers;
+  return answersFor({
+    ...suite,
+    scenarios: suite.scenarios.map((scenario) => ({ ...scenario, image: committedImage(dir, scenario) })),
+  });
 }
 
 /**
- * Answers for a suite as model-gate loads it (any size, generated scenarios included): keyed by each
- * scenario's image sha256, or its prompt's for text-only scenarios.
+ * Answers for a suite as model-gate loads it (any size, generated scenarios included), keyed as the
+ * test server looks them up: each scenario's image sha256, else its prompt's (the user message).
  */
 export function answersFor(suite) {
   const answers = {};

@@ -30,7 +30,7 @@ import {
   type TargetCost,
   type Thresholds,
 } from './schema.js';
-import { DEFAULT_SUITE_SIZE, MAX_SUITE_SCENARIOS, suiteSizeSchema, type SuiteSize } from '../suite-sizes.js';
+import { DEFAULT_SUITE_SIZE, parseSuiteSize, SUITE_SIZE_EXPECTED, type SuiteSize } from '../suite-sizes.js';
 import { defined } from '../lib/defined.js';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -142,12 +142,9 @@ export function loadConfigFile(path: string, options: { required: boolean }): Co
 function resolveSuiteSize(inputs: RawInputs, configFile: ConfigFile | undefined, nameOf: InputNamer): SuiteSize {
   const raw = inputs['suite-size'];
   if (!present(raw)) return configFile?.['suite-size'] ?? DEFAULT_SUITE_SIZE;
-  const parsed = suiteSizeSchema.safeParse(/^\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw.trim());
-  if (!parsed.success)
-    throw configError(
-      `${nameOf('suite-size')} is "${raw}": expected smoke, standard, full or a number of scenarios from 1 to ${MAX_SUITE_SCENARIOS}.`,
-    );
-  return parsed.data;
+  const size = parseSuiteSize(raw);
+  if (size === null) throw configError(`${nameOf('suite-size')} is "${raw}": ${SUITE_SIZE_EXPECTED}.`);
+  return size;
 }
 
 function present(value: string | undefined): value is string {

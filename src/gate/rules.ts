@@ -28,6 +28,7 @@ import {
   type Stratum,
 } from '../lib/statistics.js';
 import { defined } from '../lib/defined.js';
+import { keyedRecord } from '../lib/records.js';
 import { round } from '../lib/round.js';
 
 /** inconclusive: worse by more than the margin, but this run could not show it significant. */
@@ -140,7 +141,7 @@ const worseDirection = (metric: MetricName) => (METRICS[metric].better === 'high
 
 function currentSeries(samples: readonly Sample[], series: SampleSeries): Record<string, number[]> {
   const field = SAMPLE_SERIES[series];
-  const byScenario: Record<string, number[]> = {};
+  const byScenario = keyedRecord<number[]>();
   for (const sample of samples) {
     if (sample.phase !== 'warm' || sample.errorClass !== null || !sample.timed) continue;
     const value = sample[field];
@@ -323,9 +324,10 @@ function rateCandidate(
   const pLess = exactStratifiedTest(strata, 'less');
   const pGreater = exactStratifiedTest(strata, 'greater');
   const worseIsLower = worseDirection(metric) === 'less';
-  // Binomial variance at the baseline's rate, kept off 0 and 1 so that a perfect baseline still needs counts.
+  // Call-level rates: binomial variance at the baseline's rate, kept off 0 and 1 so that a perfect
+  // baseline still needs counts.
   const p = (baseCount + 0.5) / (baseTotal + 1);
-  const se = Math.sqrt(p * (1 - p) * (1 / baseTotal + 1 / currentTotal)) * 100;
+  const callSe = () => Math.sqrt(p * (1 - p) * (1 / baseTotal + 1 / currentTotal)) * 100;
   return tested(
     verdict,
     worseIsLower ? pLess : pGreater,
@@ -335,7 +337,7 @@ function rateCandidate(
     perScenario
       ? // What this run could see on top of the chance flips it showed: twice the smaller direction.
         (alpha) => pairedRateDetectable(strata.length, 2 * Math.min(turnedUp, turnedDown), rule.margin, alpha)
-      : (alpha) => round(minimumDetectable(se, rule.margin, alpha), 1),
+      : (alpha) => round(minimumDetectable(callSe(), rule.margin, alpha), 1),
   );
 }
 
@@ -660,9 +662,23 @@ export function decideMetrics(
   rules: GateRules,
   alpha: number,
   only?: ReadonlySet<string>,
+  weightOf?: (verdict: Pick<MetricVerdict, 'target' | 'metric'>) => number,
+): MetricVerdict[] {
+  return decideCandidates(
+    comparisons.flatMap((comparison) => candidatesFor(comparison, rules)),
+    alpha,
+    only,
+    weightOf,
+  );
+}
+
+/** decideMetrics on candidates already tested (each decided once: it fills in their verdicts). */
+function decideCandidates(
+  candidates: readonly Candidate[],
+  alpha: number,
+  only?: ReadonlySet<string>,
   weightOf: (verdict: Pick<MetricVerdict, 'target' | 'metric'>) => number = () => 1,
 ): MetricVerdict[] {
-  const candidates = comparisons.flatMap((comparison) => candidatesFor(comparison, rules));
   if (only)
     for (const candidate of candidates)
       if (!only.has(verdictKey(candidate.verdict)) && candidate.pWorse !== null) candidate.pWorse = 1;
@@ -680,7 +696,7 @@ export function decideMetrics(
     const { verdict } = candidate;
     const decision = defined(decisions[index], `Holm decision ${index}`);
     // The level a lone change must reach first under Holm: this metric's share of the run's alpha.
-    const share = (alpha * (weights[index] ?? 1)) / Math.max(1, totalWeight);
+    const share = totalWeight > 0 ? (alpha * (weights[index] ?? 1)) / totalWeight : alpha;
     verdict.pValue = candidate.pWorse;
     verdict.threshold = decision.threshold;
     verdict.detectable = candidate.detectable?.(share) ?? null;
@@ -741,12 +757,12 @@ export async function decideWithConfirmation(
   confirm: ((suspicious: readonly MetricVerdict[]) => Promise<readonly TargetComparison[]>) | null,
 ): Promise<MetricVerdict[]> {
   if (!confirm) return decideMetrics(comparisons, rules, alpha);
-  const all = decideMetrics(comparisons, rules, alpha);
-  const tested = all.filter((verdict) => verdict.pValue !== null);
+  const candidates = comparisons.flatMap((comparison) => candidatesFor(comparison, rules));
+  const tested = candidates.filter((candidate) => candidate.pWorse !== null).map((candidate) => candidate.verdict);
   const reserved = tested.filter((verdict) => confirmable(verdict.metric)).length;
   // Stage one: the whole family, at alpha less the confirmable metrics' reserved halves.
   const stageOne = (alpha * (tested.length - reserved / 2)) / Math.max(1, tested.length);
-  const first = decideMetrics(comparisons, rules, stageOne, undefined, ({ metric }) => (confirmable(metric) ? 0.5 : 1));
+  const first = decideCandidates(candidates, stageOne, undefined, ({ metric }) => (confirmable(metric) ? 0.5 : 1));
   const suspicious = first.filter((verdict) => verdict.suspicious && confirmable(verdict.metric));
   if (suspicious.length === 0) return first;
   const confirmed = await confirm(suspicious);

@@ -353,11 +353,10 @@ function comparisonSection(comparison: Report['comparisons'][number], report: Re
 /** A long list of flipped scenarios is in report.json; the summary names the first ones. */
 const MAX_FLIPS_LISTED = 40;
 
-/** The size a suite ran at, where it has generated scenarios or ran at a size other than its default. */
+/** The size a suite ran at and how many of its scenarios were generated (absent from older reports). */
 function sizeLabel(size: SuiteSizeReport | undefined): string {
   if (!size) return '';
-  const generated = size.generated > 0 ? `, ${size.generated} generated` : '';
-  return ` · size ${size.preset === 'custom' ? 'custom' : size.preset}${generated}`;
+  return ` · size ${size.preset}${size.generated > 0 ? `, ${size.generated} generated` : ''}`;
 }
 
 export function summaryMarkdown(report: Report, detail: Detail = 'full'): string {

@@ -296,8 +296,10 @@ export function assembleSuite(
 const loadedBuiltinSuites = new Map<string, Promise<Suite>>();
 
 /** A built-in suite's hand-written scenarios (size smoke), from its committed images: no rendering. */
-export function loadBuiltinSmokeSuite(id: string): Suite {
-  const { definition, dir } = builtinSuiteDefinition(id);
+export function loadBuiltinSmokeSuite(
+  id: string,
+  { definition, dir }: { definition: SuiteFile; dir: string } = builtinSuiteDefinition(id),
+): Suite {
   const expanded = expandDefinition(definition, 'smoke');
   return assembleSuite(expanded.definition, committedImages(id, dir, expanded.definition), { size: expanded.size });
 }

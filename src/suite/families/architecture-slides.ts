@@ -4,6 +4,7 @@
 // slides: text only (a title and bullets naming products), a diagram (three to five boxes, labelled
 // arrows), and a dense architecture (seven to nine boxes, small text).
 import type { ScenarioDefinition, SlideImage } from '../schema.js';
+import type { ScenarioGenerator } from './generator.js';
 import type { SeededRandom } from './random.js';
 
 const PRODUCTS: [string, string[]][] = [
@@ -119,11 +120,10 @@ function arrows(
   return edges;
 }
 
-export const architectureSlides = {
+export const architectureSlides: ScenarioGenerator = {
   id: 'architecture-slides',
   version: 1,
   scorer: 'extraction',
-  kinds: KINDS.length,
   scenario(random: SeededRandom, index: number): ScenarioDefinition {
     const kind = KINDS[index % KINDS.length] ?? 'diagram';
     const id = `slide-${String(index + 1).padStart(4, '0')}-${kind}`;

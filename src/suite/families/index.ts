@@ -1,33 +1,21 @@
 // The scenario generators a suite's `families` may name, and how a suite's generated scenarios are
 // drawn from them: interleaved, so that every size holds every family in the same proportion.
-import type { Family, ScenarioDefinition, Scorer } from '../schema.js';
+import type { Family, ScenarioDefinition } from '../schema.js';
+import type { ScenarioGenerator } from './generator.js';
 import { architectureSlides } from './architecture-slides.js';
 import { patientRecords } from './patient-records.js';
 import { shapeLayouts } from './shape-layouts.js';
 import { voiceRequests } from './voice-requests.js';
 import { SeededRandom } from './random.js';
 
-export interface ScenarioGenerator {
-  id: string;
-  /** Raised whenever a change alters the scenarios drawn from a seed; it is part of the suite's fingerprint. */
-  version: number;
-  /** The scorer its scenarios are written for. */
-  scorer: Scorer['kind'];
-  /** The length of its cycle of scenario kinds: a size that is a multiple of it holds each kind equally. */
-  kinds: number;
-  scenario(random: SeededRandom, index: number): ScenarioDefinition;
-  /** What makes two of its scenarios the same, where a redraw is likely (short texts); images never repeat. */
-  identity?: (scenario: ScenarioDefinition) => string;
-}
-
 /** Redraws of a scenario that repeats an earlier one, before a repeat is kept (a family with few distinct scenarios). */
 const MAX_REDRAWS = 20;
 
 export const GENERATORS: Readonly<Record<string, ScenarioGenerator>> = {
-  [patientRecords.id]: patientRecords as ScenarioGenerator,
-  [voiceRequests.id]: voiceRequests as ScenarioGenerator,
-  [shapeLayouts.id]: shapeLayouts as ScenarioGenerator,
-  [architectureSlides.id]: architectureSlides as ScenarioGenerator,
+  [patientRecords.id]: patientRecords,
+  [voiceRequests.id]: voiceRequests,
+  [shapeLayouts.id]: shapeLayouts,
+  [architectureSlides.id]: architectureSlides,
 };
 
 export const generatorIds = () => Object.keys(GENERATORS).sort();

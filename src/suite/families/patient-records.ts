@@ -4,6 +4,7 @@
 // positives. Records vary in names, ids, dates and their format, services, diagnoses (ICD-10 codes),
 // field labels and order, type size, spacing, colours, image scale and JPEG compression.
 import type { ScenarioDefinition } from '../schema.js';
+import type { ScenarioGenerator } from './generator.js';
 import type { SeededRandom } from './random.js';
 
 type Sex = 'F' | 'M';
@@ -169,7 +170,10 @@ function baseRecord(random: SeededRandom, infant: boolean): Draft {
   return { random, record, style, admittedAt };
 }
 
-/** Each kind of record: what it changes and, for an anomaly, the words that name it. */
+/**
+ * Each kind of record: what it changes and, for an anomaly, the words that name it. A cycle of 16:
+ * 8 anomalies, 5 clean records and 3 near misses, so every 16 scenarios hold each kind once.
+ */
 const KINDS: { kind: string; infant?: boolean; plant: (draft: Draft) => Planted }[] = [
   {
     kind: 'birth-date-aberrant',
@@ -329,14 +333,11 @@ function layout(random: SeededRandom, record: PatientRecord): [string, string][]
   return rows;
 }
 
-export const patientRecords = {
+export const patientRecords: ScenarioGenerator = {
   id: 'patient-records',
   /** Raised whenever a change alters the scenarios drawn from a seed. */
   version: 1,
   scorer: 'flagged-items',
-  image: { width: 1024, height: 600 },
-  /** The cycle of kinds: 8 anomalies, 5 clean records and 3 near misses in every 16 scenarios. */
-  kinds: KINDS.length,
   scenario(random: SeededRandom, index: number): ScenarioDefinition {
     const kind = KINDS[index % KINDS.length] ?? KINDS[0];
     if (!kind) throw new Error('Internal error: no record kinds.');

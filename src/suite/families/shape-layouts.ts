@@ -3,6 +3,7 @@
 // one or two among a crowd of up to eight. Shapes never overlap and each (colour, shape) appears at
 // most once, so every label names exactly one shape; small shapes and shapes near the edges come up.
 import type { ScenarioDefinition } from '../schema.js';
+import type { ScenarioGenerator } from './generator.js';
 import type { SeededRandom } from './random.js';
 
 const COLOURS: [string, string][] = [
@@ -52,11 +53,10 @@ function place(random: SeededRandom, count: number): Placed[] {
   return placed;
 }
 
-export const shapeLayouts = {
+export const shapeLayouts: ScenarioGenerator = {
   id: 'shape-layouts',
   version: 1,
   scorer: 'coordinates',
-  kinds: KINDS.length,
   scenario(random: SeededRandom, index: number): ScenarioDefinition {
     const kind = KINDS[index % KINDS.length] ?? KINDS[0];
     const placed = place(random, random.int(kind.shapes[0], kind.shapes[1]));

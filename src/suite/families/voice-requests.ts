@@ -4,6 +4,7 @@
 // natural phrasings whose tool and arguments must be inferred. The expected arguments are always the
 // correct spellings: a model must repair what it heard.
 import type { ScenarioDefinition } from '../schema.js';
+import type { ScenarioGenerator } from './generator.js';
 import type { SeededRandom } from './random.js';
 
 const APPS = [
@@ -205,12 +206,11 @@ const STYLES = ['clear', 'misspelled', 'natural'] as const;
 /** How people start a command; part of what makes two requests distinct. */
 const OPENINGS = ['', '', 'please ', 'hey, ', 'could you '];
 
-export const voiceRequests = {
+export const voiceRequests: ScenarioGenerator = {
   id: 'voice-requests',
   version: 1,
   scorer: 'tool-call',
   /** Every tool in every style: 8 tools × 3 styles. */
-  kinds: REQUESTS.length * STYLES.length,
   /** What makes two of its scenarios the same: the text the model hears. */
   identity: (scenario: ScenarioDefinition) => scenario.prompt ?? '',
   scenario(random: SeededRandom, index: number): ScenarioDefinition {
