@@ -1,5 +1,6 @@
 // The sticky pull-request comment: the body (pure) and its publication through a real octokit
 // against the GitHub REST API test server on 127.0.0.1.
+import { pullRequest } from './helpers/context.js';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { getOctokit } from '@actions/github';
 import { octokitCommentApi, publishComment } from '../src/github/comment.js';
@@ -18,7 +19,7 @@ const marker = commentMarkerFor('model-gate/safety-checks');
 const prContext: RunContext = {
   eventName: 'pull_request',
   repository: { owner: 'acme', repo: 'clinic-bots' },
-  pullRequest: { number: 42, fromFork: false },
+  pullRequest: pullRequest(42),
   runUrl: 'https://github.com/acme/clinic-bots/actions/runs/7',
   workflow: 'model-gate',
 };
@@ -287,7 +288,7 @@ describe('publishing the comment', () => {
   it('a pull request from a fork: explains in one line, calls nothing', async () => {
     const outcome = await publishComment({
       api: null,
-      context: { ...prContext, pullRequest: { number: 42, fromFork: true } },
+      context: { ...prContext, pullRequest: { ...prContext.pullRequest!, fromFork: true } },
       mode: 'always',
       marker,
       body: 'x',

@@ -9,20 +9,37 @@ import { loadSuite, loadSuiteFile } from '../src/suite/load.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { copyAction, runAction as runActionIn } from './helpers/action.js';
 import { runProcess } from './helpers/processes.js';
-import { REPO_ROOT, startGithubServer, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
+import {
+  REPO_ROOT,
+  startGithubServer,
+  startOpenAIServer,
+  stopAllServers,
+  type GithubServer,
+  type TestServer,
+} from './helpers/servers.js';
 import { readReport, samplesWritten, tempDir } from './helpers/runs.js';
 
 let server: TestServer;
 let actionDir: string;
+// What the runner gives every step on a pull request: the workflow's token and the API it talks to,
+// which the gate reads the base commit's baselines from (this one has none).
+let github: GithubServer;
 
 beforeAll(async () => {
+  github = await startGithubServer({ tokens: { 'ghs_runner-token': 'write' } }, 600);
   server = await startOpenAIServer(suiteProgramme({ apiKey: 'sk-dist-test-0a9b8c' }));
   actionDir = copyAction();
 });
 afterAll(stopAllServers);
 
 const runAction = (inputs: Record<string, string>, options: Parameters<typeof runActionIn>[2] = {}) =>
-  runActionIn(actionDir, inputs, options);
+  runActionIn(
+    actionDir,
+    { 'github-token': 'ghs_runner-token', ...inputs },
+    { ...options, env: { GITHUB_API_URL: github.url, ...options.env } },
+  );
+/** A run on the main branch (a push), where the working tree's baselines are the trusted ones. */
+const PUSH = { name: 'push', payload: { ref: 'refs/heads/main' } };
 
 describe('dist/index.js as the runner runs it', () => {
   it('has no node_modules to lean on', () => {
@@ -71,7 +88,7 @@ describe('dist/index.js as the runner runs it', () => {
     expect(outputs.report).toBe(join('model-gate-report', 'report.json'));
     expect(outputs['report-dir']).toBe('model-gate-report');
     expect(outputs.summary).toMatch(
-      /^no-baseline: No baseline for target "test-model" .* — test-model: detection 100\.0 %, false positives 0\.0 %, JSON valid 100\.0 %, errors 0\.0 %, warm p95 \d+ ms$/,
+      /^no-baseline: No baseline for target "test-model" .* — test-model: detection 100\.0 %, false positives 0\.0 %, JSON valid 100\.0 %, errors 0\.0 %, warm p95 \d+(\.\d)? ms$/,
     );
     const report = reportSchema.parse(JSON.parse(readFileSync(join(workspace, outputs.report!), 'utf8')));
     expect(report.targets[0]!.measurement!.metrics.detectionRatePct).toEqual({ value: 100, n: 10, count: 10 });
@@ -94,11 +111,11 @@ describe('dist/index.js as the runner runs it', () => {
       'api-key': 'sk-dist-test-0a9b8c',
       'warm-runs': '2',
     };
-    const first = await runAction({ ...inputs, mode: 'baseline' });
+    const first = await runAction({ ...inputs, mode: 'baseline' }, { event: PUSH });
     expect(first.result.code).toBe(0);
     expect(first.outputs.verdict).toBe('pass');
     expect(existsSync(join(first.workspace, 'baselines', 'safety-checks', 'test-model.json'))).toBe(true);
-    const second = await runAction(inputs, { workspace: first.workspace });
+    const second = await runAction(inputs, { workspace: first.workspace, event: PUSH });
     expect(second.result.code).toBe(0);
     expect(second.outputs.verdict).toBe('pass');
     expect(second.outputs.regressions).toBe('0');
@@ -137,6 +154,8 @@ describe('dist/index.js as the runner runs it', () => {
     );
     expect(comments[0]!.body).toContain('[workflow run](https://github.com/acme/clinic-bots/actions/runs/9001)');
     expect(requests.map((request) => `${request.method} ${request.path.split('?')[0]}`)).toEqual([
+      // The base commit's baseline: none, as in the workspace.
+      'GET /repos/acme/clinic-bots/contents/baselines%2Fsafety-checks%2Ftest-model.json',
       'GET /repos/acme/clinic-bots/issues/42/comments',
       'POST /repos/acme/clinic-bots/issues/42/comments',
     ]);

@@ -109,7 +109,7 @@ describe('baselines and the gate', () => {
       /^No regression: \d+ gated metrics within their margins or within noise \(run-wide false-alarm rate 1 %\)\.$/,
     );
     expect(report.baselines).toEqual([
-      { target: 'vlm', path: baselineFile(), status: 'compared', runs: 2, reason: null },
+      { target: 'vlm', path: baselineFile(), status: 'compared', runs: 2, reason: null, change: null },
     ]);
     expect(summary).toContain('| Metric | Baseline | Current | Change | Verdict | Could detect | Based on |');
     expect(summary).toMatch(

@@ -12,6 +12,7 @@ import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { copyAction, runAction } from './helpers/action.js';
 import { runCli } from './helpers/processes.js';
 import {
+  REPO_ROOT,
   startArtifactServer,
   startGithubServer,
   startOpenAIServer,
@@ -110,6 +111,15 @@ describe('sharding on the Actions matrix', () => {
         }
       ).settings.shards,
     ).toBe(4);
+
+    // The baseline is committed on the base branch, where the pull request's gate reads it.
+    const fixture = readFileSync(join(REPO_ROOT, '__tests__', 'fixtures', 'pull_request.json'), 'utf8');
+    const baseSha = (JSON.parse(fixture) as { pull_request: { base: { sha: string } } }).pull_request.base.sha;
+    await github.commitFile(
+      baseSha,
+      'baselines/voice-commands/test-model.json',
+      readFileSync(join(mergeWorkspace, 'baselines', 'voice-commands', 'test-model.json'), 'utf8'),
+    );
 
     // Shard jobs never comment, even with comment: always; the merge job does, once.
     expect(first[0]!.result.stdout).toContain(

@@ -1,4 +1,5 @@
 // The nightly tracking issue through a real octokit against the GitHub REST API test server.
+import { pullRequest } from './helpers/context.js';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { getOctokit } from '@actions/github';
 import type { RunContext } from '../src/github/context.js';
@@ -32,7 +33,7 @@ describe('nightly tracking issue', () => {
       context: nightly,
       enabled: true,
       marker,
-      failing: true,
+      verdict: 'fail',
       body: `${marker}\n## model-gate: ❌ fail`,
     });
     expect(opened.status).toBe('opened');
@@ -41,7 +42,7 @@ describe('nightly tracking issue', () => {
       context: nightly,
       enabled: true,
       marker,
-      failing: true,
+      verdict: 'fail',
       body: `${marker}\n## model-gate: ❌ fail (again)`,
     });
     expect(updated).toMatchObject({ status: 'updated', url: opened.url });
@@ -54,12 +55,22 @@ describe('nightly tracking issue', () => {
       labels: ['model-gate'],
     });
     expect(tracked.body).toContain('(again)');
+    // A run that could not be judged neither confirms nor clears the failure.
+    for (const verdict of ['incomparable', 'no-baseline'] as const) {
+      const unjudged = await updateTrackingIssue({ api, context: nightly, enabled: true, marker, verdict, body: '' });
+      expect(unjudged).toEqual({
+        status: 'skipped',
+        message: `The run's verdict is ${verdict}, which neither confirms nor clears the failure: the tracking issue stays open, ${opened.url}`,
+        url: null,
+      });
+      expect((await server.state()).issues.find((issue) => issue.number === tracked.number)!.state).toBe('open');
+    }
     const closed = await updateTrackingIssue({
       api,
       context: nightly,
       enabled: true,
       marker,
-      failing: false,
+      verdict: 'pass',
       body: '',
     });
     expect(closed.status).toBe('closed');
@@ -72,17 +83,21 @@ describe('nightly tracking issue', () => {
       'The gate passes again (https://github.com/acme/clinic-bots/actions/runs/11): closing.',
     );
     expect(
-      (await updateTrackingIssue({ api, context: nightly, enabled: true, marker, failing: false, body: '' })).status,
+      (await updateTrackingIssue({ api, context: nightly, enabled: true, marker, verdict: 'pass', body: '' })).status,
     ).toBe('skipped');
   });
 
   it('does nothing on pull requests, or when disabled', async () => {
-    const pr = { ...nightly, eventName: 'pull_request', pullRequest: { number: 1, fromFork: false } };
+    const pr = {
+      ...nightly,
+      eventName: 'pull_request',
+      pullRequest: pullRequest(1),
+    };
     expect(
-      await updateTrackingIssue({ api: null, context: pr, enabled: true, marker, failing: true, body: '' }),
+      await updateTrackingIssue({ api: null, context: pr, enabled: true, marker, verdict: 'fail', body: '' }),
     ).toEqual({ status: 'skipped', message: '', url: null });
     expect(
-      (await updateTrackingIssue({ api: null, context: nightly, enabled: false, marker, failing: true, body: '' }))
+      (await updateTrackingIssue({ api: null, context: nightly, enabled: false, marker, verdict: 'fail', body: '' }))
         .message,
     ).toBe('No tracking issue: tracking-issue is false.');
   });
@@ -94,7 +109,7 @@ describe('nightly tracking issue', () => {
       context: nightly,
       enabled: true,
       marker,
-      failing: true,
+      verdict: 'fail',
       body: 'x',
     });
     expect(outcome).toEqual({

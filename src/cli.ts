@@ -14,7 +14,9 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { cliFlagName } from './config/load.js';
-import { DEFAULT_CONFIG_PATH } from './config/schema.js';
+import { DEFAULT_ACCEPT_LABEL, DEFAULT_CONFIG_PATH } from './config/schema.js';
+import { readRunContext } from './github/context.js';
+import { pullRequestTrust } from './github/trusted-baselines.js';
 import { errorMessage, ModelGateError } from './lib/errors.js';
 import { INPUTS } from './inputs.js';
 import { runModelGate, type RunRequest } from './pipeline.js';
@@ -163,8 +165,18 @@ async function runCommand(args: string[], mode: RunMode): Promise<number> {
   const { signal, dispose } = cancelOnSignals();
   const { hooks, say, diagnose, stopBar } = progressHooks(quiet);
   try {
+    const baselineRef = inputs['baseline-ref']?.trim() ?? '';
     const outcome = await runModelGate({
       inputs,
+      trustedBaselines: baselineRef
+        ? await pullRequestTrust({
+            context: { ...readRunContext({}), pullRequest: null },
+            octokit: null,
+            acceptLabel: DEFAULT_ACCEPT_LABEL,
+            baselineRef,
+            workspace: process.cwd(),
+          })
+        : undefined,
       configPath: inputs.config?.trim() || DEFAULT_CONFIG_PATH,
       configRequired: Boolean(inputs.config?.trim()),
       env: process.env,

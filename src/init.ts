@@ -54,6 +54,7 @@ export function initWorkflow(answers: InitAnswers): string {
 name: model-gate
 on:
   pull_request:
+    types: [opened, synchronize, reopened, labeled] # labeled: model-gate:accept re-runs the gate
   schedule:
     - cron: '17 3 * * *'
   workflow_dispatch:

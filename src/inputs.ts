@@ -199,6 +199,16 @@ const BASE_INPUTS: InputSpec[] = [
     flag: { value: 'BOOL', summary: "add a passing gate run to the baseline's history (default false)" },
   },
   {
+    name: 'baseline-ref',
+    group: 'gate',
+    description:
+      "Git revision whose baselines the gate trusts. On pull_request events the action uses the pull request's base commit when this is empty: the pull request's own baselines/ count only once a reviewer accepts them (accept-label). Elsewhere, empty means the working tree's.",
+    flag: {
+      value: 'REV',
+      summary: "compare with the baselines at this git revision (e.g. origin/main), not the working tree's",
+    },
+  },
+  {
     name: 'github-token',
     group: 'github',
     description: "Token for the pull-request comment (needs pull-requests write). The workflow's own token by default.",
@@ -216,6 +226,13 @@ const BASE_INPUTS: InputSpec[] = [
     group: 'github',
     description:
       "What makes this run's comment distinct, so several model-gate steps keep separate comments (default the workflow name and suite or config).",
+  },
+  {
+    name: 'accept-label',
+    group: 'github',
+    description:
+      "The pull-request label with which a reviewer accepts the pull request's own baselines, or a change of suite or settings: until it is added, the gate compares with the base commit's baselines and fails on the change.",
+    actionDefault: 'model-gate:accept',
   },
   {
     name: 'tracking-issue',

@@ -10,6 +10,8 @@ import { readRunContext, type RunContext } from './github/context.js';
 import type { OctokitIssues } from './github/octokit.js';
 import { artifactShardTransport } from './github/shard-transport.js';
 import { octokitIssueApi, updateTrackingIssue } from './github/tracking.js';
+import { pullRequestTrust } from './github/trusted-baselines.js';
+import type { TrustedBaselines } from './lib/trusted.js';
 import { INPUTS, RUN_INPUT_NAMES } from './inputs.js';
 import { errorMessage, ModelGateError } from './lib/errors.js';
 import { runModelGate, type RunOutcome, type RunRequest } from './pipeline.js';
@@ -50,15 +52,23 @@ function logPublication(status: { status: string; message: string | null }): voi
   else if (status.message) core.info(status.message);
 }
 
+function octokitFor(settings: ActionSettings | undefined, context: RunContext): OctokitIssues | null {
+  return settings?.githubToken && context.repository
+    ? (getOctokit(settings.githubToken, {
+        baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
+      }) as unknown as OctokitIssues)
+    : null;
+}
+
 /** The sticky comment and the nightly tracking issue; neither ever changes the gate's result. */
-async function publish(outcome: RunOutcome, settings: ActionSettings, context: RunContext, marker: string) {
+async function publish(
+  outcome: RunOutcome,
+  settings: ActionSettings,
+  context: RunContext,
+  marker: string,
+  octokit: OctokitIssues | null,
+) {
   const { repository } = context;
-  const octokit =
-    settings.githubToken && repository
-      ? (getOctokit(settings.githubToken, {
-          baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
-        }) as unknown as OctokitIssues)
-      : null;
   // A shard job holds a slice: the merge job comments and tracks, once, for all of them.
   const shardJob = outcome.report.shard !== null && outcome.report.shard.index !== null;
   const published = shardJob
@@ -73,7 +83,8 @@ async function publish(outcome: RunOutcome, settings: ActionSettings, context: R
         mode: settings.comment,
         marker,
         body: outcome.commentMarkdown,
-        regressed: outcome.report.verdict === 'fail',
+        // A pull request that changes its own baselines always hears about it.
+        regressed: outcome.report.verdict === 'fail' || outcome.report.baselines.some((use) => use.change),
       });
   logPublication(published);
   core.setOutput('comment-url', published.url ?? '');
@@ -83,7 +94,7 @@ async function publish(outcome: RunOutcome, settings: ActionSettings, context: R
       context,
       enabled: settings.trackingIssue && !shardJob,
       marker,
-      failing: outcome.report.verdict === 'fail' || outcome.report.verdict === 'error',
+      verdict: outcome.report.verdict,
       body: outcome.commentMarkdown,
     }),
   );
@@ -128,6 +139,20 @@ export async function run(): Promise<void> {
     const configInput = inputs.config?.trim() ?? '';
     const commentKey = settings?.commentKey ?? '';
     const marker = commentMarkerFor(commentKey || `${context.workflow}/${inputs.suite || configInput || 'default'}`);
+    const octokit = octokitFor(settings, context);
+    let trustedBaselines: TrustedBaselines | undefined;
+    if (settings && !inputError)
+      try {
+        trustedBaselines = await pullRequestTrust({
+          context,
+          octokit,
+          acceptLabel: settings.acceptLabel,
+          baselineRef: inputs['baseline-ref']?.trim() ?? '',
+          workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(),
+        });
+      } catch (error) {
+        inputError = error instanceof ModelGateError ? error : new ModelGateError('baseline', errorMessage(error));
+      }
 
     const outcome = await runModelGate({
       inputs: Object.fromEntries(RUN_INPUT_NAMES.map((name) => [name, inputs[name]])),
@@ -137,6 +162,7 @@ export async function run(): Promise<void> {
       env: process.env,
       nameOf: actionInputName,
       signal,
+      trustedBaselines,
       toolVersion: VERSION,
       log: { info: core.info, warn: core.warning, debug: core.debug },
       comment: { marker, runUrl: context.runUrl },
@@ -153,7 +179,7 @@ export async function run(): Promise<void> {
     core.info(outcome.summaryLine);
     core.info(`Report: ${outcome.reportPath}`);
 
-    if (settings) await publish(outcome, settings, context, marker);
+    if (settings) await publish(outcome, settings, context, marker, octokit);
     const { verdict, verdictReason, gate } = outcome.report;
     for (const regression of outcome.report.metricVerdicts.filter((entry) => entry.status === 'regressed')) {
       core.warning(`${regression.metric} regressed on ${regression.target}: ${regression.reason}`, {

@@ -10,6 +10,7 @@ import { createEndpoint } from './endpoint/index.js';
 import type { PreflightResult } from './endpoint/types.js';
 import { applyBaselines, latestBaselineRun, NO_GATE, type GateOutcome } from './gate/apply-baselines.js';
 import { checkThresholds } from './gate/thresholds.js';
+import type { TrustedBaselines } from './lib/trusted.js';
 import { decideRun } from './gate/verdict.js';
 import { configError, errorMessage, ModelGateError } from './lib/errors.js';
 import { redactor } from './lib/redact.js';
@@ -55,6 +56,8 @@ export interface RunRequest {
   fetchShards?: (suite: Suite) => Promise<string>;
   /** After a shard's report is written: hands its files on (the action uploads them as an artifact). */
   publishShard?: (files: { reportDir: string; names: string[] }, suite: Suite, shard: ShardSpec) => Promise<void>;
+  /** On a pull request: the baselines to trust over the working tree's (see src/gate/trusted.ts). */
+  trustedBaselines?: TrustedBaselines;
   /** Called once the plan is known, with the number of calls it will make. */
   onPlan?: (plan: Plan, suite: Suite, totalCalls: number) => void;
 }
@@ -161,6 +164,7 @@ function gateStage(measuring: Measuring, run: RunResult, startedAt: string, shar
     startedAt,
     toolVersion: request.toolVersion,
     signal: request.signal,
+    trusted: request.trustedBaselines,
     confirmPass: (subset, target) =>
       runSuite({
         plan: { ...plan, targets: [target] },

@@ -6,8 +6,9 @@
 //   node test-servers/github-api.mjs [--programme-json JSON] [--ttl S]
 //
 // Programme: { tokens: { "<token>": "write" | "read" }, comments: [{ id, issue, body, login, type }],
-// issues: [{ number, title, body, state, labels }] }. Issues: list (state, labels, paginated),
-// create, update (body, state). Prints {"url": "http://127.0.0.1:PORT"}. GET /__control/state
+// issues: [{ number, title, body, state, labels }], contents: { "<ref>": { "<path>": "<text>" } },
+// issueEvents: { "<issue>": [{ event, label: { name }, actor: { login } }] } }. Issues: list (state,
+// labels, paginated), create, update (body, state). Contents: a file at a ref, raw or base64 JSON. Prints {"url": "http://127.0.0.1:PORT"}. GET /__control/state
 // returns every comment, issue and request.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -56,6 +57,12 @@ const server = createServer(async (req, res) => {
   const body = await readBody(req);
   const origin = `http://127.0.0.1:${server.address().port}`;
   if (url.pathname === '/__control/state') return send(res, 200, { comments, issues, requests });
+  // A commit's file, set while the server runs (a baseline committed on the base branch).
+  if (url.pathname === '/__control/contents' && req.method === 'POST') {
+    const { ref, path, text } = JSON.parse(body);
+    ((programme.contents ??= {})[ref] ??= {})[path] = text;
+    return send(res, 200, {});
+  }
   const token = (req.headers.authorization ?? '').replace(/^(token|bearer)\s+/i, '');
   const access = programme.tokens[token];
   requests.push({ method: req.method, path: url.pathname + url.search, access: access ?? null });
@@ -74,6 +81,18 @@ const server = createServer(async (req, res) => {
     labels: issue.labels.map((name) => ({ name })),
     html_url: `${origin}/acme/repo/issues/${issue.number}`,
   });
+  const contentsMatch = url.pathname.match(/^\/repos\/[^/]+\/[^/]+\/contents\/(.+)$/);
+  if (contentsMatch && req.method === 'GET') {
+    const text = programme.contents?.[url.searchParams.get('ref') ?? '']?.[decodeURIComponent(contentsMatch[1])];
+    if (text === undefined) return send(res, 404, { message: 'Not Found' });
+    if ((req.headers.accept ?? '').includes('raw')) {
+      res.writeHead(200, { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
+      return res.end(text);
+    }
+    return send(res, 200, { type: 'file', encoding: 'base64', content: Buffer.from(text).toString('base64') });
+  }
+  const eventsMatch = url.pathname.match(/^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/events$/);
+  if (eventsMatch && req.method === 'GET') return send(res, 200, programme.issueEvents?.[eventsMatch[1]] ?? []);
   if (/^\/repos\/[^/]+\/[^/]+\/issues$/.test(url.pathname)) {
     if (req.method === 'GET') {
       const state = url.searchParams.get('state') ?? 'open';

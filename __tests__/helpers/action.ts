@@ -24,7 +24,13 @@ export function parseGithubOutput(text: string): Record<string, string> {
 export async function runAction(
   actionDir: string,
   inputs: Record<string, string>,
-  options: { onStart?: (pid: number) => void; workspace?: string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    onStart?: (pid: number) => void;
+    workspace?: string;
+    env?: NodeJS.ProcessEnv;
+    /** The event payload (default __tests__/fixtures/pull_request.json) and, with it, GITHUB_EVENT_NAME. */
+    event?: { name: string; payload: Record<string, unknown> };
+  } = {},
 ) {
   const workspace = options.workspace ?? mkdtempSync(join(tmpdir(), 'model-gate-workspace-'));
   const files = {
@@ -34,14 +40,15 @@ export async function runAction(
   };
   writeFileSync(files.output, '');
   writeFileSync(files.summary, '');
-  cpSync(join(REPO_ROOT, '__tests__', 'fixtures', 'pull_request.json'), files.event);
+  if (options.event) writeFileSync(files.event, JSON.stringify(options.event.payload));
+  else cpSync(join(REPO_ROOT, '__tests__', 'fixtures', 'pull_request.json'), files.event);
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     GITHUB_ACTIONS: 'true',
     GITHUB_OUTPUT: files.output,
     GITHUB_STEP_SUMMARY: files.summary,
     GITHUB_EVENT_PATH: files.event,
-    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_NAME: options.event?.name ?? 'pull_request',
     GITHUB_REPOSITORY: 'acme/clinic-bots',
     GITHUB_WORKSPACE: workspace,
     RUNNER_TEMP: workspace,

@@ -154,6 +154,8 @@ export interface GithubServer {
     issues: { number: number; title: string; body: string; state: string; labels: string[] }[];
     requests: { method: string; path: string; access: string | null }[];
   }>;
+  /** Puts a file into a commit, as a merge into the base branch would. */
+  commitFile(ref: string, path: string, text: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -167,6 +169,9 @@ export async function startGithubServer(
     url,
     state: async () =>
       (await (await fetch(`${url}/__control/state`)).json()) as Awaited<ReturnType<GithubServer['state']>>,
+    commitFile: async (ref, path, text) => {
+      await fetch(`${url}/__control/contents`, { method: 'POST', body: JSON.stringify({ ref, path, text }) });
+    },
     stop: () => stopChild(child),
   };
 }

@@ -11,6 +11,7 @@ import {
   commentModeSchema,
   type ActionSettings,
   configFileSchema,
+  DEFAULT_ACCEPT_LABEL,
   DEFAULT_ALPHA,
   DEFAULT_BASELINE_DIR,
   DEFAULT_REPORT_DIR,
@@ -443,6 +444,7 @@ function resolveGateSettings(inputs: RawInputs, configFile: ConfigFile | undefin
 export function parseActionSettings(inputs: RawInputs, nameOf: InputNamer): ActionSettings {
   return {
     githubToken: inputs['github-token']?.trim() ?? '',
+    acceptLabel: inputs['accept-label']?.trim() || DEFAULT_ACCEPT_LABEL,
     comment: choiceInput(inputs, 'comment', commentModeSchema, nameOf) ?? 'on-regression',
     commentKey: inputs['comment-key']?.trim() ?? '',
     trackingIssue: booleanInput(inputs, 'tracking-issue', nameOf) ?? true,

@@ -159,8 +159,12 @@ export type CommentMode = (typeof COMMENT_MODES)[number];
 export const commentModeSchema = z.enum(COMMENT_MODES, { error: 'expected always, on-regression or never' });
 
 /** The action's own inputs, for the GitHub side of a run (the CLI has none of them). */
+/** The label with which a reviewer accepts a pull request's own baselines. */
+export const DEFAULT_ACCEPT_LABEL = 'model-gate:accept';
+
 export interface ActionSettings {
   githubToken: string;
+  acceptLabel: string;
   comment: CommentMode;
   /** What makes this run's comment distinct; empty: the workflow name and the suite or config. */
   commentKey: string;

@@ -2,7 +2,7 @@
 // with its baseline, confirms suspicious metrics with more calls, and decides every metric.
 import { z } from 'zod';
 import { writesBaselines, type Plan, type Target } from '../config/schema.js';
-import { errorMessage } from '../lib/errors.js';
+import { baselineError, errorMessage } from '../lib/errors.js';
 import { defined } from '../lib/defined.js';
 import {
   computeMetrics,
@@ -19,11 +19,15 @@ import {
   baselinePath,
   baselineRun,
   incomparableReason,
+  parseBaseline,
   readBaseline,
+  readBaselineText,
   withRun,
   writeBaseline,
+  type Baseline,
   type BaselineIdentity,
 } from './baseline.js';
+import { acceptanceSchema, type Acceptance, type TrustedBaselines } from '../lib/trusted.js';
 import {
   decideWithConfirmation,
   scenariosOfMetric,
@@ -32,12 +36,29 @@ import {
   type TargetComparison,
 } from './rules.js';
 
+const shownMetrics = z.record(z.string(), z.number().nullable());
+
+/** A run's own baseline that differs from the trusted one (a pull request changed it). */
+export const baselineChangeSchema = z.object({
+  /** accepted: a reviewer accepted it, and the run's own file was used; not-accepted: the trusted one was. */
+  status: z.enum(['accepted', 'not-accepted']),
+  trustedSource: z.string(),
+  acceptance: acceptanceSchema.nullable(),
+  /** The newest run's metrics on each side, null where that side has no (readable) file. */
+  trusted: shownMetrics.nullable(),
+  proposed: shownMetrics.nullable(),
+  /** Why the run's own file could not be read, when it could not. */
+  proposedProblem: z.string().nullable(),
+});
+export type BaselineChange = z.infer<typeof baselineChangeSchema>;
+
 export const baselineUseSchema = z.object({
   target: z.string(),
   path: z.string(),
   status: z.enum(['compared', 'missing', 'incomparable', 'written']),
   runs: z.number().int(),
   reason: z.string().nullable(),
+  change: baselineChangeSchema.nullable().optional(),
 });
 export type BaselineUse = z.infer<typeof baselineUseSchema>;
 
@@ -46,6 +67,8 @@ export const flipSchema = z.object({ scenario: z.string(), before: z.boolean(), 
 export type Flip = z.infer<typeof flipSchema>;
 
 export interface GateOutcome {
+  /** Where the trusted baselines came from on a pull request, and whether a reviewer accepted the run's own. */
+  trust: { source: string; acceptance: Acceptance | null; howToAccept: string } | null;
   verdicts: MetricVerdict[];
   baselines: BaselineUse[];
   confirmed: boolean;
@@ -54,7 +77,14 @@ export interface GateOutcome {
   trends: Record<string, Partial<Record<MetricName, (number | null)[]>>>;
 }
 
-export const NO_GATE: GateOutcome = { verdicts: [], baselines: [], confirmed: false, flips: {}, trends: {} };
+export const NO_GATE: GateOutcome = {
+  trust: null,
+  verdicts: [],
+  baselines: [],
+  confirmed: false,
+  flips: {},
+  trends: {},
+};
 
 export interface GateContext {
   startedAt: string;
@@ -62,6 +92,8 @@ export interface GateContext {
   shards: number;
   toolVersion: string;
   signal: AbortSignal;
+  /** On a pull request: the baselines the gate may trust (absent: the working tree's). */
+  trusted?: TrustedBaselines;
   /** Runs more warm calls of some scenarios for one target (the confirmation pass). */
   confirmPass: (subset: Suite, target: Target) => Promise<RunResult>;
 }
@@ -94,6 +126,20 @@ function identityOf(plan: Plan, suite: Suite, target: Target, shards: number): B
       ...(shards > 1 ? { shards } : {}),
     },
   };
+}
+
+/** A baseline is what later runs must match: one from a run that mostly failed would let anything pass. */
+export const MAX_BASELINE_ERROR_SHARE = 0.5;
+
+function refuseMostlyFailed(targetRuns: readonly TargetRun[]): void {
+  for (const { target, samples } of targetRuns) {
+    const calls = samples.filter((sample) => sample.phase === 'warm' && !sample.retried);
+    const failed = calls.filter((sample) => sample.errorClass !== null);
+    if (failed.length > calls.length * MAX_BASELINE_ERROR_SHARE)
+      throw baselineError(
+        `No baseline was written: ${failed.length} of ${calls.length} calls to target "${target.name}" failed (${failed[0]?.errorClass ?? 'error'}), and a baseline from a run that mostly failed would let any later run pass. Make the server answer, then run baseline mode again.`,
+      );
+  }
 }
 
 /** Writes (or extends) each target's baseline file, replacing its entry in `uses`. */
@@ -132,29 +178,67 @@ function writeBaselines(
   }
 }
 
+const newestMetrics = (baseline: Baseline | undefined) => baseline?.runs[0]?.metrics ?? null;
+
+/**
+ * The baseline a target is compared with. Without trusted baselines, the working tree's; with them,
+ * the trusted file, unless the run's own differs and a reviewer accepted it.
+ */
+async function baselineFor(
+  path: string,
+  trusted: TrustedBaselines | undefined,
+): Promise<{ baseline: Baseline | undefined; change: BaselineChange | null }> {
+  if (!trusted) return { baseline: readBaseline(path), change: null };
+  const own = readBaselineText(path);
+  const trustedText = await trusted.read(path);
+  const trustedName = `${path} at ${trusted.source}`;
+  if (own === trustedText) return { baseline: own === undefined ? undefined : parseBaseline(own, path), change: null };
+  const trustedBaseline = trustedText === undefined ? undefined : parseBaseline(trustedText, trustedName);
+  const accepted = trusted.acceptance !== null && (await trusted.acceptanceCovers(path));
+  let proposed: Baseline | undefined;
+  let proposedProblem: string | null = null;
+  try {
+    proposed = own === undefined ? undefined : parseBaseline(own, path);
+  } catch (error) {
+    if (accepted) throw error;
+    proposedProblem = errorMessage(error);
+  }
+  const change: BaselineChange = {
+    status: accepted ? 'accepted' : 'not-accepted',
+    trustedSource: trusted.source,
+    acceptance: trusted.acceptance,
+    trusted: newestMetrics(trustedBaseline),
+    proposed: newestMetrics(proposed),
+    proposedProblem,
+  };
+  return { baseline: accepted ? proposed : trustedBaseline, change };
+}
+
 /** Each measured target against its baseline: the comparisons to decide, and how each baseline was used. */
-function readComparisons(
+async function readComparisons(
   plan: Plan,
   suite: Suite,
   measured: readonly TargetRun[],
-  shards: number,
-): { comparisons: TargetComparison[]; uses: BaselineUse[] } {
+  context: GateContext,
+): Promise<{ comparisons: TargetComparison[]; uses: BaselineUse[] }> {
   const comparisons: TargetComparison[] = [];
   const uses: BaselineUse[] = [];
   for (const targetRun of measured) {
     const path = baselinePath(plan.gate.baselineDir, suite.id, targetRun.target.name);
-    const baseline = readBaseline(path);
+    const { baseline, change } = await baselineFor(path, context.trusted);
+    const shownPath = change?.status === 'not-accepted' ? `${path} at ${change.trustedSource}` : path;
     if (!baseline) {
-      uses.push({ target: targetRun.target.name, path, status: 'missing', runs: 0, reason: null });
+      uses.push({ target: targetRun.target.name, path: shownPath, status: 'missing', runs: 0, reason: null, change });
       continue;
     }
-    const reason = incomparableReason(baseline, identityOf(plan, suite, targetRun.target, shards), path);
+    const reason = incomparableReason(baseline, identityOf(plan, suite, targetRun.target, context.shards), shownPath);
     uses.push({
       target: targetRun.target.name,
-      path,
+      path: shownPath,
       status: reason ? 'incomparable' : 'compared',
       runs: baseline.runs.length,
       reason,
+      change,
     });
     if (!reason)
       comparisons.push({
@@ -232,11 +316,12 @@ export async function applyBaselines(
       target.preflight.ok && target.samples.some((sample) => sample.phase === 'warm' && sample.errorClass === null),
   );
   if (writesBaselines(plan.gate.mode)) {
+    refuseMostlyFailed(run.targets);
     const uses: BaselineUse[] = [];
     writeBaselines(plan, suite, measured, context, uses);
     return { ...NO_GATE, baselines: uses };
   }
-  const { comparisons, uses } = readComparisons(plan, suite, measured, context.shards);
+  const { comparisons, uses } = await readComparisons(plan, suite, measured, context);
   let confirmed = false;
   const confirm = confirmer(suite, measured, comparisons, context);
   const verdicts = await decideWithConfirmation(
@@ -264,7 +349,14 @@ export async function applyBaselines(
     );
     writeBaselines(plan, suite, compared, context, uses);
   }
-  return { verdicts, baselines: uses, confirmed, flips, trends: trendsOf(comparisons, verdicts) };
+  const trust = context.trusted
+    ? {
+        source: context.trusted.source,
+        acceptance: context.trusted.acceptance,
+        howToAccept: context.trusted.howToAccept,
+      }
+    : null;
+  return { trust, verdicts, baselines: uses, confirmed, flips, trends: trendsOf(comparisons, verdicts) };
 }
 
 /** The newest baseline run of the first target, which sets the shards' expected costs; none is fine. */

@@ -1,6 +1,6 @@
 // Baseline files, baselines/<suite>/<target>.json: what a target measured when its setup was
 // accepted, with a bounded history of earlier runs of the same setup so run-to-run noise is known.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { suiteSizeReportSchema, type SuiteSizeReport } from '../suite-sizes.js';
@@ -9,8 +9,16 @@ const sizeText = (size: SuiteSizeReport) =>
   size.preset === 'custom' ? `${size.scenarios} scenarios` : `${size.preset} (${size.scenarios} scenarios)`;
 import { baselineError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/files.js';
-import { scenarioOutcomeSchema, type Metrics, type ScenarioOutcome } from '../measure/metrics.js';
-import { METRIC_NAMES, SAMPLE_SERIES, SAMPLE_SERIES_NAMES, type SampleSeries } from '../metric-catalog.js';
+import {
+  MAX_SCENARIO_CALLS,
+  recordedMetrics,
+  scenarioOutcomeSchema,
+  type Metrics,
+  type ScenarioOutcome,
+} from '../measure/metrics.js';
+import { keyedRecord } from '../lib/records.js';
+import { MAX_BASELINE_BYTES } from '../lib/trusted.js';
+import { METRIC_NAMES, METRICS, SAMPLE_SERIES, SAMPLE_SERIES_NAMES, type SampleSeries } from '../metric-catalog.js';
 import type { Sample } from '../run/sample.js';
 import { defined } from '../lib/defined.js';
 
@@ -18,7 +26,12 @@ export const BASELINE_SCHEMA_VERSION = 1;
 /** Runs kept per baseline: enough to estimate run-to-run drift, small enough to review in a diff. */
 export const MAX_BASELINE_RUNS = 10;
 
-const samplesByScenario = z.record(z.string(), z.array(z.number()));
+/** More scenarios than any suite holds. */
+const MAX_SCENARIOS = 100_000;
+
+const samplesByScenario = z
+  .record(z.string().max(200), z.array(z.number().min(0).max(1e9)).max(MAX_SCENARIO_CALLS))
+  .transform((series) => keyedRecord(series));
 /** Series added after the first baselines: absent in older files, which then have no history to compare. */
 const SERIES_ADDED_LATER = new Set<SampleSeries>(['interTokenMeanMs', 'interTokenP95Ms']);
 
@@ -28,7 +41,7 @@ export const baselineRunSchema = z.object({
   toolVersion: z.string(),
   model: z.string(),
   serverVersion: z.string().nullable(),
-  scenarios: z.array(scenarioOutcomeSchema),
+  scenarios: z.array(scenarioOutcomeSchema).max(MAX_SCENARIOS),
   // One per-scenario series per entry of the catalog's SAMPLE_SERIES.
   ...(Object.fromEntries(
     SAMPLE_SERIES_NAMES.map((series) => [
@@ -36,8 +49,8 @@ export const baselineRunSchema = z.object({
       SERIES_ADDED_LATER.has(series) ? samplesByScenario.default({}) : samplesByScenario,
     ]),
   ) as Record<SampleSeries, typeof samplesByScenario>),
-  coldStartMs: z.number().nullable(),
-  metrics: z.record(z.string(), z.number().nullable()),
+  coldStartMs: z.number().min(0).nullable(),
+  metrics: z.record(z.string().max(200), z.number().nullable()),
 });
 
 export const baselineSettingsSchema = z.object({
@@ -81,30 +94,84 @@ export const baselinePath = (dir: string, suiteId: string, targetName: string) =
 const REFRESH = 'Write a new one with mode: baseline (CLI: model-gate baseline) and commit it';
 const refreshInSentence = `w${REFRESH.slice(1)}`;
 
-export function readBaseline(path: string): Baseline | undefined {
+/** A baseline file's text, or undefined where there is none; a file larger than any run writes is refused. */
+export function readBaselineText(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
+  if (statSync(path).size > MAX_BASELINE_BYTES)
+    throw baselineError(
+      `Baseline file ${path} is larger than ${MAX_BASELINE_BYTES / 1024 / 1024} MB, more than any run writes. Restore it from git or ${refreshInSentence}.`,
+    );
+  return readFileSync(path, 'utf8');
+}
+
+export function readBaseline(path: string): Baseline | undefined {
+  const text = readBaselineText(path);
+  return text === undefined ? undefined : parseBaseline(text, path);
+}
+
+/** A baseline from its text; `source` names it in errors (a path, or a path at a commit). */
+export function parseBaseline(text: string, source: string): Baseline {
+  if (text.length > MAX_BASELINE_BYTES)
+    throw baselineError(
+      `Baseline file ${source} is larger than ${MAX_BASELINE_BYTES / 1024 / 1024} MB, more than any run writes. Restore it from git or ${refreshInSentence}.`,
+    );
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
+    data = JSON.parse(text);
   } catch (error) {
     throw baselineError(
-      `Baseline file ${path} is not valid JSON (${(error as Error).message}). Restore it from git (git checkout -- ${path}) or ${refreshInSentence}.`,
+      `Baseline file ${source} is not valid JSON (${(error as Error).message}). Restore it from git (git checkout -- ${source}) or ${refreshInSentence}.`,
     );
   }
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof version === 'number' && version > BASELINE_SCHEMA_VERSION) {
     throw baselineError(
-      `Baseline file ${path} has schema version ${version}, written by a newer model-gate; this one reads version ${BASELINE_SCHEMA_VERSION}. Update the action (or CLI) to the version that wrote it.`,
+      `Baseline file ${source} has schema version ${version}, written by a newer model-gate; this one reads version ${BASELINE_SCHEMA_VERSION}. Update the action (or CLI) to the version that wrote it.`,
     );
   }
   const parsed = baselineSchema.safeParse(data);
   if (!parsed.success) {
     const issue = defined(parsed.error.issues[0], 'the first baseline issue');
     throw baselineError(
-      `Baseline file ${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}. The file was edited by hand or damaged: restore it from git or ${refreshInSentence}.`,
+      `Baseline file ${source}: ${issue.path.join('.') || '(top level)'}: ${issue.message}. The file was edited by hand or damaged: restore it from git or ${refreshInSentence}.`,
     );
   }
+  for (const [index, run] of parsed.data.runs.entries()) {
+    const mismatch = displayMismatch(run);
+    if (mismatch)
+      throw baselineError(
+        `Baseline file ${source}: runs.${index}.metrics.${mismatch.metric} says ${mismatch.shown}, but the run's own counts and samples give ${mismatch.recorded}. The file was edited by hand or damaged: restore it from git or ${refreshInSentence}.`,
+      );
+  }
   return parsed.data;
+}
+
+/**
+ * The first displayed metric that the run's counts and samples do not give. The tables show the
+ * displayed metrics and the tests read the counts and samples, so the two must agree. A series
+ * that older versions did not keep is empty there and is not checked (nothing is gated on it).
+ */
+function displayMismatch(run: BaselineRun): { metric: string; shown: string; recorded: string } | null {
+  const recorded = recordedMetrics({
+    scenarios: run.scenarios,
+    series: Object.fromEntries(SAMPLE_SERIES_NAMES.map((series) => [series, run[series]])) as Record<
+      SampleSeries,
+      Record<string, number[]>
+    >,
+    coldStartMs: run.coldStartMs,
+  });
+  for (const name of METRIC_NAMES) {
+    const measure = METRICS[name].measure;
+    if ('series' in measure && SERIES_ADDED_LATER.has(measure.series) && Object.keys(run[measure.series]).length === 0)
+      continue;
+    const shown = run.metrics[name] ?? null;
+    const expected = recorded[name].value;
+    const agrees =
+      shown === expected ||
+      (shown !== null && expected !== null && Math.abs(shown - expected) <= 0.011 + 1e-9 * Math.abs(expected));
+    if (!agrees) return { metric: name, shown: String(shown), recorded: String(expected) };
+  }
+  return null;
 }
 
 /** Why a baseline cannot be compared with this run, or null when it can. */
@@ -133,7 +200,7 @@ export function incomparableReason(baseline: Baseline, current: BaselineIdentity
 }
 
 function samplesOf(samples: readonly Sample[], pick: (sample: Sample) => number | null): Record<string, number[]> {
-  const byScenario: Record<string, number[]> = {};
+  const byScenario = keyedRecord<number[]>();
   for (const sample of samples) {
     if (sample.phase !== 'warm' || sample.errorClass !== null || !sample.timed) continue;
     const value = pick(sample);

@@ -115,7 +115,8 @@ function judged(plan: Plan, run: RunResult, checks: readonly ThresholdCheck[], g
   }
   const failed = checks.filter((check) => !check.passed);
   const regressed = gate.verdicts.filter((verdict) => verdict.status === 'regressed');
-  if (failed.length > 0 || regressed.length > 0) {
+  const unaccepted = gate.baselines.filter((entry) => entry.change?.status === 'not-accepted');
+  if (failed.length > 0 || regressed.length > 0 || unaccepted.length > 0) {
     const parts = [
       ...(regressed.length > 0
         ? [
@@ -127,16 +128,37 @@ function judged(plan: Plan, run: RunResult, checks: readonly ThresholdCheck[], g
             `${failed.length} of ${checks.length} thresholds not met: ${failed.map((check) => `${check.reason} on ${check.target}`).join('; ')}`,
           ]
         : []),
+      ...(gate.trust && unaccepted.length > 0
+        ? [
+            `The run's own baseline${unaccepted.length === 1 ? '' : 's'} ${unaccepted.map((entry) => entry.path.replace(/ at .*$/, '')).join(', ')} differ${unaccepted.length === 1 ? 's' : ''} from ${gate.trust.source}'s, and no reviewer has accepted the change, so the run was compared with ${gate.trust.source}'s. To accept it, ${gate.trust.howToAccept}`,
+          ]
+        : []),
     ];
     return { status: 'complete', verdict: 'fail', verdictReason: `${parts.join('. ')}.` };
   }
   const incomparable = gate.baselines.filter((entry) => entry.status === 'incomparable');
-  if (incomparable.length > 0)
+  // A baseline that matches the run's setup but shares no measurement with it gates nothing.
+  const empty = gate.baselines.filter(
+    (entry) =>
+      entry.status === 'compared' &&
+      !gate.verdicts.some((verdict) => verdict.target === entry.target && verdict.pValue !== null),
+  );
+  if (incomparable.length > 0 || empty.length > 0) {
+    // On a pull request, a new suite or setup is accepted by a reviewer, not by the change itself.
+    const needsAcceptance = gate.trust !== null && gate.trust.acceptance === null;
     return {
       status: 'complete',
-      verdict: 'incomparable',
-      verdictReason: incomparable.map((entry) => entry.reason).join(' '),
+      verdict: needsAcceptance ? 'fail' : 'incomparable',
+      verdictReason: [
+        ...incomparable.map((entry) => entry.reason),
+        ...empty.map(
+          (entry) =>
+            `No metric of target "${entry.target}" could be compared with its baseline ${entry.path}: it holds no measurement of the scenarios this run measured. Write a new one with mode: baseline (CLI: model-gate baseline) and commit it.`,
+        ),
+        ...(needsAcceptance && gate.trust ? [`To accept the new setup, ${gate.trust.howToAccept}`] : []),
+      ].join(' '),
     };
+  }
   const missing = gate.baselines.filter((entry) => entry.status === 'missing');
   if (missing.length > 0)
     return {

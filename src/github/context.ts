@@ -4,19 +4,40 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const eventSchema = z.object({
+  action: z.string().optional(),
+  /** synchronize: the head before the push. */
+  before: z.string().optional(),
+  label: z.object({ name: z.string() }).optional(),
+  sender: z.object({ login: z.string() }).optional(),
   pull_request: z
     .object({
       number: z.number().int(),
-      head: z.object({ repo: z.object({ full_name: z.string() }).nullable().optional() }),
-      base: z.object({ repo: z.object({ full_name: z.string() }) }),
+      head: z.object({ sha: z.string().optional(), repo: z.object({ full_name: z.string() }).nullable().optional() }),
+      base: z.object({ sha: z.string().optional(), repo: z.object({ full_name: z.string() }) }),
+      labels: z.array(z.object({ name: z.string() })).optional(),
     })
     .optional(),
 });
 
+export interface PullRequestContext {
+  number: number;
+  fromFork: boolean;
+  /** The base commit, whose baselines the gate trusts. */
+  baseSha: string | null;
+  headSha: string | null;
+  labels: string[];
+  /** The event's action (opened, synchronize, labeled, …), the label it added, and who caused it. */
+  action: string | null;
+  addedLabel: string | null;
+  sender: string | null;
+  /** synchronize: the head before the push. */
+  before: string | null;
+}
+
 export interface RunContext {
   eventName: string;
   repository: { owner: string; repo: string } | null;
-  pullRequest: { number: number; fromFork: boolean } | null;
+  pullRequest: PullRequestContext | null;
   runUrl: string | null;
   workflow: string;
 }
@@ -40,6 +61,13 @@ export function readRunContext(env: Record<string, string | undefined>): RunCont
       ? {
           number: pr.number,
           fromFork: Boolean(pr.head.repo && pr.head.repo.full_name !== pr.base.repo.full_name) || !pr.head.repo,
+          baseSha: pr.base.sha ?? null,
+          headSha: pr.head.sha ?? null,
+          labels: (pr.labels ?? []).map((label) => label.name),
+          action: event.action ?? null,
+          addedLabel: event.label?.name ?? null,
+          sender: event.sender?.login ?? null,
+          before: event.before ?? null,
         }
       : null,
     runUrl:

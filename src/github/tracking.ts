@@ -64,10 +64,12 @@ export async function updateTrackingIssue(options: {
   context: RunContext;
   enabled: boolean;
   marker: string;
-  failing: boolean;
+  /** The run's verdict: fail and error keep the issue open; only pass closes it. */
+  verdict: 'pass' | 'fail' | 'no-baseline' | 'incomparable' | 'error';
   body: string;
 }): Promise<TrackingOutcome> {
-  const { api, context, marker, failing } = options;
+  const { api, context, marker, verdict } = options;
+  const failing = verdict === 'fail' || verdict === 'error';
   const skip = (message: string): TrackingOutcome => ({ status: 'skipped', message, url: null });
   if (!options.enabled) return skip('No tracking issue: tracking-issue is false.');
   if (context.eventName !== 'schedule' && context.eventName !== 'workflow_dispatch') return skip('');
@@ -91,6 +93,11 @@ export async function updateTrackingIssue(options: {
         url: created.url,
       };
     }
+    // Only a real pass closes it: a run that could not be compared says nothing about the regression.
+    if (existing && verdict !== 'pass')
+      return skip(
+        `The run's verdict is ${verdict}, which neither confirms nor clears the failure: the tracking issue stays open, ${existing.url}`,
+      );
     if (existing) {
       await api.commentOnIssue(
         existing.number,

@@ -1,9 +1,18 @@
 // Samples → metrics, each with the counts or sample sizes behind it. Quality rates come from the
 // warm calls (every scenario the same number of times); the cold call gives the cold start alone.
 import { mean, quantileSorted } from 'simple-statistics';
+import { keyedRecord } from '../lib/records.js';
 import { z } from 'zod';
 import type { Sample } from '../run/sample.js';
-import { METRIC_NAMES, METRICS, SAMPLE_SERIES, scoreOf, type MetricName, type OutcomeRate } from '../metric-catalog.js';
+import {
+  METRIC_NAMES,
+  METRICS,
+  SAMPLE_SERIES,
+  scoreOf,
+  type MetricName,
+  type OutcomeRate,
+  type SampleSeries,
+} from '../metric-catalog.js';
 import { round } from '../lib/round.js';
 
 export const metricValueSchema = z.object({
@@ -24,25 +33,64 @@ export const metricsSchema = z.object(
   ) as Record<MetricName, typeof metricValueSchema>,
 );
 
-export const scenarioOutcomeSchema = z.object({
-  scenario: z.string(),
-  category: z.string(),
-  /** flagged-items suites only; null for suites scored against ground truth. */
-  anomaly: z.boolean().nullable(),
-  runs: z.number().int(),
-  detected: z.number().int(),
-  flagged: z.number().int(),
-  jsonValid: z.number().int(),
-  schemaValid: z.number().int(),
-  errors: z.number().int(),
-  /** Attempts, retried ones included, and how many failed (absent in older baselines: runs and errors). */
-  attempts: z.number().int().optional(),
-  attemptErrors: z.number().int().optional(),
-  /** Sum of each score over the runs (errors score 0) and how many runs it was taken on. */
-  scores: z.record(z.string(), z.object({ sum: z.number(), n: z.number().int() })).optional(),
-  /** The score that decides whether the scenario passes, and the mean it must reach. */
-  primaryScore: z.object({ name: z.string(), threshold: z.number() }).optional(),
-});
+/** More calls of one scenario than any run makes (warm runs are at most 1,000, retries a few each). */
+export const MAX_SCENARIO_CALLS = 100_000;
+const callCount = z.number().int().min(0).max(MAX_SCENARIO_CALLS);
+
+export const scenarioOutcomeSchema = z
+  .object({
+    scenario: z.string().max(200),
+    category: z.string().max(200),
+    /** flagged-items suites only; null for suites scored against ground truth. */
+    anomaly: z.boolean().nullable(),
+    runs: callCount,
+    detected: callCount,
+    flagged: callCount,
+    jsonValid: callCount,
+    schemaValid: callCount,
+    errors: callCount,
+    /** Attempts, retried ones included, and how many failed (absent in older baselines: runs and errors). */
+    attempts: callCount.optional(),
+    attemptErrors: callCount.optional(),
+    /** Sum of each score over the runs (errors score 0) and how many runs it was taken on. */
+    scores: z
+      .record(z.string().max(200), z.object({ sum: z.number().min(0), n: callCount }))
+      .transform((scores) => keyedRecord(scores))
+      .optional(),
+    /** The score that decides whether the scenario passes, and the mean it must reach. */
+    primaryScore: z.object({ name: z.string().max(200), threshold: z.number().min(0).max(1) }).optional(),
+  })
+  .check((context) => {
+    const outcome = context.value;
+    const overRuns = (['detected', 'flagged', 'jsonValid', 'schemaValid', 'errors'] as const).filter(
+      (field) => outcome[field] > outcome.runs,
+    );
+    for (const field of overRuns)
+      context.issues.push({
+        code: 'custom',
+        input: outcome,
+        path: [field],
+        message: `${field} ${outcome[field]} is more than the scenario's ${outcome.runs} runs`,
+      });
+    if (
+      (outcome.attemptErrors ?? 0) > (outcome.attempts ?? outcome.runs) ||
+      (outcome.attempts ?? outcome.runs) < outcome.runs
+    )
+      context.issues.push({
+        code: 'custom',
+        input: outcome,
+        path: ['attempts'],
+        message: `attempts ${outcome.attempts} and attemptErrors ${outcome.attemptErrors} do not fit ${outcome.runs} runs`,
+      });
+    for (const [name, score] of Object.entries(outcome.scores ?? {}))
+      if (score.sum > score.n || score.n > outcome.runs)
+        context.issues.push({
+          code: 'custom',
+          input: outcome,
+          path: ['scores', name],
+          message: `score ${name} sums to ${score.sum} over ${score.n} runs, which no scores from 0 to 1 over ${outcome.runs} runs can`,
+        });
+  });
 
 export const targetMeasurementSchema = z.object({
   metrics: metricsSchema,
@@ -130,6 +178,55 @@ export function computeMetrics(samples: readonly Sample[]): Metrics {
   ) as Metrics;
 }
 
+/** What a baseline run keeps of its calls: per-scenario counts, per-scenario series, the cold start. */
+export interface RecordedRun {
+  scenarios: readonly ScenarioOutcome[];
+  series: Record<SampleSeries, Record<string, number[]>>;
+  coldStartMs: number | null;
+}
+
+function recordedRate(definition: OutcomeRate, scenarios: readonly ScenarioOutcome[]): MetricValue {
+  let count = 0;
+  let total = 0;
+  for (const outcome of scenarios) {
+    if (definition.scenarios !== 'all' && outcome.anomaly !== (definition.scenarios === 'anomalies')) continue;
+    if (definition.of === 'attempts') {
+      total += outcome.attempts ?? outcome.runs;
+      count += outcome.attemptErrors ?? outcome.errors;
+      continue;
+    }
+    total += definition.of === 'runs' ? outcome.runs : outcome.runs - outcome.errors;
+    count += definition.counting === 'errors' ? outcome.errors : outcome[definition.counting];
+  }
+  return rate(count, total);
+}
+
+/**
+ * The metrics a run's counts and series give, as computeMetrics gives them from the calls: a baseline's
+ * displayed metrics must be these, or the file says one thing in its tables and another to the tests.
+ */
+export function recordedMetrics(run: RecordedRun): Metrics {
+  return Object.fromEntries(
+    METRIC_NAMES.map((name) => {
+      const measure = METRICS[name].measure;
+      let metric: MetricValue;
+      if ('rate' in measure) metric = recordedRate(measure.rate, run.scenarios);
+      else if ('score' in measure) {
+        const entries = run.scenarios.flatMap((outcome) => {
+          const entry = outcome.scores?.[measure.score];
+          return entry ? [entry] : [];
+        });
+        const n = entries.reduce((sum, entry) => sum + entry.n, 0);
+        const total = entries.reduce((sum, entry) => sum + entry.sum, 0);
+        metric = n === 0 ? { value: null, n: 0 } : { value: (total / n) * 100, n };
+      } else if ('coldStart' in measure)
+        metric = run.coldStartMs === null ? { value: null, n: 0 } : { value: run.coldStartMs, n: 1 };
+      else metric = stat(Object.values(run.series[measure.series]).flat(), STATISTIC[measure.statistic]);
+      return [name, metric.value === null ? metric : { ...metric, value: round(metric.value) }];
+    }),
+  ) as Metrics;
+}
+
 export type ScenarioRef = {
   id: string;
   category: string;
@@ -142,7 +239,7 @@ export function scenarioOutcomes(samples: readonly Sample[], scenarioOrder: read
   return scenarioOrder.map((scenario): ScenarioOutcome => {
     const attempts = samples.filter((sample) => sample.scenario === scenario.id && sample.phase === 'warm');
     const runs = attempts.filter((sample) => !sample.retried);
-    const scores: Record<string, { sum: number; n: number }> = {};
+    const scores = keyedRecord<{ sum: number; n: number }>();
     for (const sample of runs) {
       for (const [name, value] of Object.entries(sample.scores)) {
         const entry = (scores[name] ??= { sum: 0, n: 0 });

@@ -3,6 +3,7 @@
 import type { SuiteSizeReport } from '../suite-sizes.js';
 import type { Metrics, MetricValue } from '../measure/metrics.js';
 import { METRIC_NAMES, METRICS, type MetricName } from '../metric-catalog.js';
+import type { BaselineChange } from '../gate/apply-baselines.js';
 import type { MetricVerdict } from '../gate/rules.js';
 import { formatMoney } from '../compare/cost.js';
 import type { Report, TargetReport } from './report.js';
@@ -91,6 +92,31 @@ function trendChart(name: MetricName, values: readonly (number | null)[]): strin
 /** How much a summary shows: everything, or less of it when it must fit a pull-request comment. */
 export type Detail = 'full' | 'compact' | 'minimal';
 
+/** A pull request's own baseline beside the trusted one: what the change would accept. */
+function baselineChangeSection(change: BaselineChange, metrics: Metrics): string[] {
+  const who = change.acceptance?.by ? ` by @${inlineText(change.acceptance.by, 100)}` : '';
+  const lines = [
+    change.status === 'accepted'
+      ? `🔓 **This pull request changes its baseline, and the change was accepted${who}** (label ${code(change.acceptance?.label ?? '')}): the run was compared with the pull request's baseline.`
+      : `🔒 **This pull request changes its baseline, and no reviewer has accepted the change**: the run was compared with ${inlineText(change.trustedSource)}.`,
+    '',
+  ];
+  if (change.proposedProblem)
+    lines.push(`The pull request's baseline cannot be read: ${inlineText(change.proposedProblem)}`, '');
+  const side = (values: BaselineChange['trusted'], name: MetricName) => {
+    const value = values?.[name];
+    return value === undefined || value === null ? '—' : formatMetric(name, { value, n: 1 });
+  };
+  const names = METRIC_NAMES.filter(
+    (name) => metrics[name].value !== null && side(change.trusted, name) !== side(change.proposed, name),
+  );
+  if (names.length === 0) return lines;
+  lines.push('| Metric | Base branch | This pull request |', '| --- | ---: | ---: |');
+  for (const name of names)
+    lines.push(`| ${METRICS[name].label} | ${side(change.trusted, name)} | ${side(change.proposed, name)} |`);
+  return [...lines, ''];
+}
+
 function targetSection(target: TargetReport, report: Report, detail: Detail): string[] {
   const lines = [`### Target ${code(target.name)} — model ${code(target.model)} at ${code(target.baseUrl)}`, ''];
   if (!target.preflight.ok) {
@@ -118,6 +144,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
       .map((verdict) => [verdict.metric, verdict]),
   );
   const baselineEntry = report.baselines.find((entry) => entry.target === target.name);
+  if (baselineEntry?.change) lines.push(...baselineChangeSection(baselineEntry.change, measurement.metrics));
   if (baselineEntry && baselineEntry.status !== 'compared') {
     lines.push(
       baselineEntry.status === 'written'
