@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { inlineText, inlineUntrusted } from '../src/report/untrusted.js';
+import { inlineText, inlineUntrusted } from '../src/lib/untrusted.js';
 
 describe('model output in markdown', () => {
   it('goes into a code span, where HTML, links, images and mentions are not rendered', () => {
@@ -20,8 +20,9 @@ describe('model output in markdown', () => {
 
 describe('our sentences quoting server text', () => {
   it('stay readable but cannot inject', () => {
-    expect(inlineText('Target "a": GET http://127.0.0.1:8000/v1/models failed: <b>[x](y)</b> @admin | z')).toBe(
-      'Target "a": GET http://127.0.0.1:8000/v1/models failed: &lt;b&gt;\\[x\\](y)&lt;/b&gt; &#64;admin \\| z',
+    const joiner = '\u2060';
+    expect(inlineText('Target "a": GET http://127.0.0.1:8000/v1/models failed: <b>[x](y)</b> @admin | z **b**')).toBe(
+      `Target "a": GET http${joiner}://127.0.0.1:8000/v1/models failed: &lt;b&gt;\\[x\\](y)&lt;/b&gt; @${joiner}admin \\| z \\*\\*b\\*\\*`,
     );
   });
 });

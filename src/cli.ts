@@ -18,6 +18,7 @@ import { DEFAULT_ACCEPT_LABEL, DEFAULT_CONFIG_PATH } from './config/schema.js';
 import { readRunContext } from './github/context.js';
 import { pullRequestTrust } from './github/trusted-baselines.js';
 import { errorMessage, ModelGateError } from './lib/errors.js';
+import { logLine, logLines } from './lib/untrusted.js';
 import { INPUTS } from './inputs.js';
 import { runModelGate, type RunRequest } from './pipeline.js';
 import { progressLine } from './report/progress.js';
@@ -117,7 +118,7 @@ function progressHooks(quiet: boolean) {
   const diagnose = (text: string | null) => {
     if (!text || diagnosed.has(text)) return;
     diagnosed.add(text);
-    process.stderr.write(`model-gate: ${text}\n`);
+    process.stderr.write(`model-gate: ${logLine(text)}\n`);
   };
   const bar =
     process.stderr.isTTY && !quiet
@@ -127,13 +128,13 @@ function progressHooks(quiet: boolean) {
         )
       : undefined;
   const say = (line: string) => {
-    if (!quiet) process.stderr.write(`${line}\n`);
+    if (!quiet) process.stderr.write(`${logLine(line)}\n`);
   };
   const hooks: Pick<RunRequest, 'log' | 'onPlan' | 'onPreflight' | 'onSample'> = {
     log: {
       info: say,
-      warn: (line) => process.stderr.write(`warning: ${line}\n`),
-      debug: (line) => (process.env.MODEL_GATE_DEBUG ? process.stderr.write(`${line}\n`) : undefined),
+      warn: (line) => process.stderr.write(`warning: ${logLine(line)}\n`),
+      debug: (line) => (process.env.MODEL_GATE_DEBUG ? process.stderr.write(`${logLine(line)}\n`) : undefined),
     },
     onPlan: (plan, suite, totalCalls) => {
       say(
@@ -186,7 +187,7 @@ async function runCommand(args: string[], mode: RunMode): Promise<number> {
       ...hooks,
     });
     stopBar();
-    process.stdout.write(`${outcome.summaryMarkdown}\n`);
+    process.stdout.write(`${logLines(outcome.summaryMarkdown)}\n`);
     // A run that could not be gated says why on stderr too, where a script or a person looks for it.
     if (['error', 'incomparable', 'no-baseline'].includes(outcome.report.verdict))
       diagnose(outcome.report.verdictReason);
@@ -372,7 +373,7 @@ export async function main(argv: string[]): Promise<number> {
         : (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
           ? `${errorMessage(error)}. Run "model-gate --help" for usage.`
           : `Unexpected error: ${errorMessage(error)}`;
-    process.stderr.write(`model-gate: ${message}\n`);
+    process.stderr.write(`model-gate: ${logLine(message)}\n`);
     if (process.env.MODEL_GATE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     return EXIT.error;
   }

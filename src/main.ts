@@ -18,6 +18,19 @@ import { runModelGate, type RunOutcome, type RunRequest } from './pipeline.js';
 import { commentMarkerFor, stepSummary } from './report/comment.js';
 import { progressLine } from './report/progress.js';
 import { VERSION } from './version.js';
+import { logLine } from './lib/untrusted.js';
+
+/**
+ * The runner's log. Every message may quote a server, a model or a config, so each is made one inert
+ * line first: no workflow command (::…, ##[…), no escape sequence.
+ */
+const log = {
+  info: (text: string) => core.info(logLine(text)),
+  debug: (text: string) => core.debug(logLine(text)),
+  warning: (text: string, properties?: core.AnnotationProperties) => core.warning(logLine(text), properties),
+  notice: (text: string) => core.notice(logLine(text)),
+  failed: (text: string) => core.setFailed(logLine(text)),
+};
 
 /** Masks each secret once, as soon as it is known. */
 function masker(): (secret: string | undefined) => void {
@@ -33,7 +46,7 @@ function cancelOnSignals(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((name) => {
     const handler = () => {
-      core.warning(`Received ${name}: cancelling the run; the report will hold the samples taken so far.`);
+      log.warning(`Received ${name}: cancelling the run; the report will hold the samples taken so far.`);
       controller.abort();
     };
     process.once(name, handler);
@@ -47,9 +60,9 @@ function cancelOnSignals(): { signal: AbortSignal; dispose: () => void } {
 
 /** A publication's outcome in the log: a failure as a warning, a refused write as a notice. */
 function logPublication(status: { status: string; message: string | null }): void {
-  if (status.status === 'failed') core.warning(status.message ?? '');
-  else if (status.status === 'not-allowed') core.notice(status.message ?? '');
-  else if (status.message) core.info(status.message);
+  if (status.status === 'failed') log.warning(status.message ?? '');
+  else if (status.status === 'not-allowed') log.notice(status.message ?? '');
+  else if (status.message) log.info(status.message);
 }
 
 function octokitFor(settings: ActionSettings | undefined, context: RunContext): OctokitIssues | null {
@@ -105,18 +118,18 @@ function logHooks(mask: (secret: string | undefined) => void): Pick<RunRequest, 
   return {
     onPlan: (plan, suite, totalCalls) => {
       for (const target of plan.targets) mask(target.apiKey);
-      core.info(
+      log.info(
         `model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls.`,
       );
     },
     onPreflight: (target, result) => {
       if (result.ok)
-        core.info(
+        log.info(
           `Preflight ${target.name}: ${target.model} is served (${result.servedModels.length} model(s) listed).`,
         );
-      else core.info(`Preflight ${target.name} failed (see the error below).`);
+      else log.info(`Preflight ${target.name} failed (see the error below).`);
     },
-    onSample: (sample, progress) => core.info(progressLine(sample, progress)),
+    onSample: (sample, progress) => log.info(progressLine(sample, progress)),
   };
 }
 
@@ -164,9 +177,9 @@ export async function run(): Promise<void> {
       signal,
       trustedBaselines,
       toolVersion: VERSION,
-      log: { info: core.info, warn: core.warning, debug: core.debug },
+      log: { info: log.info, warn: (text) => log.warning(text), debug: log.debug },
       comment: { marker, runUrl: context.runUrl },
-      ...artifactShardTransport(process.env, commentKey, core.info),
+      ...artifactShardTransport(process.env, commentKey, log.info),
       ...logHooks(mask),
     });
 
@@ -176,21 +189,21 @@ export async function run(): Promise<void> {
     core.setOutput('regressions', String(outcome.report.regressions));
     core.setOutput('summary', outcome.summaryLine);
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(stepSummary(outcome.report)).write();
-    core.info(outcome.summaryLine);
-    core.info(`Report: ${outcome.reportPath}`);
+    log.info(outcome.summaryLine);
+    log.info(`Report: ${outcome.reportPath}`);
 
     if (settings) await publish(outcome, settings, context, marker, octokit);
     const { verdict, verdictReason, gate } = outcome.report;
     for (const regression of outcome.report.metricVerdicts.filter((entry) => entry.status === 'regressed')) {
-      core.warning(`${regression.metric} regressed on ${regression.target}: ${regression.reason}`, {
+      log.warning(`${regression.metric} regressed on ${regression.target}: ${regression.reason}`, {
         title: 'model-gate regression',
       });
     }
-    if (verdict === 'error' || (verdict === 'fail' && gate?.onRegression !== 'warn')) core.setFailed(verdictReason);
-    else if (verdict !== 'pass') core.warning(verdictReason);
+    if (verdict === 'error' || (verdict === 'fail' && gate?.onRegression !== 'warn')) log.failed(verdictReason);
+    else if (verdict !== 'pass') log.warning(verdictReason);
   } catch (error) {
     core.debug(error instanceof Error && error.stack ? error.stack : String(error));
-    core.setFailed(errorMessage(error));
+    log.failed(errorMessage(error));
   } finally {
     dispose();
   }

@@ -30,7 +30,7 @@ import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
  *   key), the answer is a hit where difficulty < hitRate, the same every time, and nondeterminism is
  *   the chance that one call answers otherwise (batched GPU inference). Two programmes with the same
  *   keys and a lower hitRate miss exactly the scenarios between the two rates.
- * - failures: errorRate with errorStatus (HTTP error), hangRate (never answers), truncateRate (the
+ * - failures: errorRate with errorStatus (HTTP error) and errorMessage (its text), hangRate (never answers), truncateRate (the
  *   stream ends cleanly halfway, without a finish_reason), resetRate (the socket is destroyed halfway),
  *   malformedRate (a streamed event that is not JSON).
  *   htmlRate (a proxy's HTML error page: 502, text/html), binaryRate (bytes that are not UTF-8 in the
@@ -256,7 +256,10 @@ async function handleChat(req, res, body, arrivedAt) {
     // Some gateways echo the request's credentials in their errors: echoAuthorization does too.
     const echoed = programme.echoAuthorization ? ` for ${req.headers.authorization ?? 'no authorization'}` : '';
     return sendJson(res, failures.errorStatus, {
-      error: { message: `Injected failure (HTTP ${failures.errorStatus})${echoed}`, type: 'server_error' },
+      error: {
+        message: `${failures.errorMessage ?? `Injected failure (HTTP ${failures.errorStatus})`}${echoed}`,
+        type: 'server_error',
+      },
     });
   }
   const answer = chooseAnswer(key, Array.isArray(request.tools) && request.tools.length > 0);

@@ -3,6 +3,7 @@
 // failing case for a target that could not be measured. Written with junit-report-builder.
 import junitReportBuilderModule, { type Builder } from 'junit-report-builder';
 import { scenarioProblems } from '../measure/metrics.js';
+import { xmlText } from '../lib/untrusted.js';
 import type { Report } from './report.js';
 
 // A CommonJS default export: Node's ESM loader hands over module.exports (the builder under
@@ -19,7 +20,7 @@ export function junitXml(report: Report): string {
         .testCase()
         .className(`model-gate.${target.name}`)
         .name('preflight')
-        .failure(target.preflight.diagnosis ?? 'The target could not be measured.', 'preflight');
+        .failure(xmlText(target.preflight.diagnosis ?? 'The target could not be measured.'), 'preflight');
       continue;
     }
     for (const outcome of target.measurement.scenarios) {
@@ -38,7 +39,7 @@ export function junitXml(report: Report): string {
         .testCase()
         .className(`model-gate.${target.name}.gate`)
         .name(verdict.metric)
-        .failure(`${verdict.metric} regressed: ${verdict.reason}`, 'regression');
+        .failure(xmlText(`${verdict.metric} regressed: ${verdict.reason}`), 'regression');
     }
   }
   return builder.build();

@@ -7,7 +7,7 @@ import type { BaselineChange } from '../gate/apply-baselines.js';
 import type { MetricVerdict } from '../gate/rules.js';
 import { formatMoney } from '../compare/cost.js';
 import type { Report, TargetReport } from './report.js';
-import { inlineText, inlineUntrusted } from './untrusted.js';
+import { inlineText, inlineUntrusted } from '../lib/untrusted.js';
 import { defined } from '../lib/defined.js';
 
 const VERDICT_ICON = { pass: '✅', fail: '❌', 'no-baseline': 'ℹ️', incomparable: '⚠️', error: '⚠️' } as const;
