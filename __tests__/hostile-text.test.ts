@@ -34,6 +34,7 @@ function forgedCommands(log: string): string[] {
         problems.push(`command: ${line}`);
       if (head === 'add-mask' && data.includes('forged')) problems.push(`mask: ${line}`);
     }
+    // eslint-disable-next-line no-control-regex -- escape and control characters are what it looks for
     if (/[\u001b\u009b]/.test(line)) problems.push(`escape sequence: ${JSON.stringify(line)}`);
     return problems;
   });
@@ -120,6 +121,7 @@ describe('server text in every sink', () => {
     expect(await renderedMarkup(issues[0]!.body)).toEqual([]);
     const reportDir = join(workspace, 'model-gate-report');
     const junit = readFileSync(join(reportDir, 'junit.xml'), 'utf8');
+    // eslint-disable-next-line no-control-regex -- escape and control characters are what it looks for
     expect(junit).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]|<forged/);
     // JSON keeps the text as it came (escaped), and every line of the sample log parses.
     const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as unknown;

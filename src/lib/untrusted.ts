@@ -61,8 +61,8 @@ export function inlineText(text: string, maxChars = 4000): string {
 }
 
 // Characters XML 1.0 forbids, lone surrogates included: the builder would refuse the document.
-// eslint-disable-next-line no-control-regex
 const NOT_XML =
+  // eslint-disable-next-line no-control-regex
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** Text for an XML attribute or element. */
