@@ -4,7 +4,7 @@
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import { actionInputName, parseActionSettings } from './config/load.js';
-import { DEFAULT_CONFIG_PATH, type ActionSettings } from './config/schema.js';
+import { DEFAULT_CONFIG_PATH, planSecrets, type ActionSettings } from './config/schema.js';
 import { octokitCommentApi, publishComment } from './github/comment.js';
 import { readRunContext, type RunContext } from './github/context.js';
 import type { OctokitIssues } from './github/octokit.js';
@@ -117,7 +117,7 @@ async function publish(
 function logHooks(mask: (secret: string | undefined) => void): Pick<RunRequest, 'onPlan' | 'onPreflight' | 'onSample'> {
   return {
     onPlan: (plan, suite, totalCalls) => {
-      for (const target of plan.targets) mask(target.apiKey);
+      for (const secret of planSecrets(plan)) mask(secret);
       log.info(
         `model-gate ${VERSION}: suite ${suite.id} v${suite.version} (${suite.fingerprint.slice(7, 19)}), ${plan.targets.length} target(s), ${totalCalls} calls.`,
       );

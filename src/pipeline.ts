@@ -3,7 +3,7 @@
 // throws for a user's mistake: whatever happens, a report is written and returned.
 import { join } from 'node:path';
 import { loadConfigFile, resolvePlan, type InputNamer, type RawInputs } from './config/load.js';
-import { DEFAULT_REPORT_DIR, mergesShards, type Plan, type Target } from './config/schema.js';
+import { DEFAULT_REPORT_DIR, mergesShards, planSecrets, type Plan, type Target } from './config/schema.js';
 import type { Comparison } from './compare/paired.js';
 import { runComparisons } from './compare/run-comparisons.js';
 import { createEndpoint } from './endpoint/index.js';
@@ -13,7 +13,7 @@ import { checkThresholds } from './gate/thresholds.js';
 import type { TrustedBaselines } from './lib/trusted.js';
 import { decideRun } from './gate/verdict.js';
 import { configError, errorMessage, ModelGateError } from './lib/errors.js';
-import { redactor } from './lib/redact.js';
+import { redactDeep, redactor } from './lib/redact.js';
 import { loadSharp } from './lib/sharp.js';
 import { assembleReport, reportedRun, targetReport } from './report/assemble.js';
 import { writeTrendCharts } from './report/charts.js';
@@ -110,7 +110,7 @@ async function suiteOf(plan: Plan, nameOf: InputNamer): Promise<Suite> {
 
 /** Each call as it completes: secrets redacted, appended to samples.jsonl, handed to the shell. */
 function sampleRecorder(request: RunRequest, plan: Plan, sampleLog: SampleLog) {
-  const redact = redactor(plan.targets.flatMap((target) => (target.apiKey ? [target.apiKey] : [])));
+  const redact = redactor(planSecrets(plan));
   return (sample: Sample, progress: Progress) => {
     sample.excerpt = redact(sample.excerpt);
     if (sample.errorMessage) sample.errorMessage = redact(sample.errorMessage);
@@ -149,7 +149,10 @@ function runStage({ request, plan, suite, scoreAnswer, record }: Measuring, run:
       signal: request.signal,
       endpointFor: (target) => createEndpoint(target, plan.settings),
       scoreAnswer,
-      onPreflight: request.onPreflight,
+      onPreflight: (target, result) => {
+        const redact = redactor(planSecrets(plan));
+        request.onPreflight?.(target, { ...result, diagnosis: result.diagnosis && redact(result.diagnosis) });
+      },
       onSample: record,
       keepAnswers: plan.embeddings !== undefined && plan.targets.some((target) => target.compareTo),
     },
@@ -244,7 +247,9 @@ async function reportStage(request: RunRequest, startedAt: string, stages: Stage
           target.measurement ? checkThresholds(target.name, target.measurement.metrics, plan.thresholds) : [],
         )
       : [];
-  const report = assembleReport({
+  // Servers echo keys in their errors, and URLs can carry credentials: nothing is written unredacted.
+  const redact = redactor(plan ? planSecrets(plan) : []);
+  const assembled = assembleReport({
     toolVersion: request.toolVersion,
     startedAt,
     plan,
@@ -257,6 +262,7 @@ async function reportStage(request: RunRequest, startedAt: string, stages: Stage
     shard: stages.shard,
     failure: stages.failure,
   });
+  const report = redactDeep(assembled, redact);
   const markdown = summaryMarkdown(report);
   const comment = commentBody(
     report,

@@ -4,6 +4,8 @@
 import OpenAI from 'openai';
 import type { EmbeddingsEndpoint } from '../config/schema.js';
 import { shortMessage } from '../endpoint/diagnose.js';
+import { redactor, urlSecrets } from '../lib/redact.js';
+import { displayUrl } from '../lib/url.js';
 
 const BATCH = 64;
 // The client library asks for base64 unless told otherwise; plain floats are what every server speaks.
@@ -52,7 +54,7 @@ export async function pairSimilarities(
     const message = shortMessage(error);
     return {
       byPair: new Map(),
-      error: `no similarity: POST ${endpoint.baseUrl}/embeddings failed (${secret ? message.split(secret).join('***') : message})`,
+      error: `no similarity: POST ${displayUrl(endpoint.baseUrl)}/embeddings failed (${redactor([...(secret ? [secret] : []), ...urlSecrets(endpoint.baseUrl)])(message)})`,
     };
   }
   const byPair = new Map<string, number>();

@@ -1,6 +1,7 @@
 // What a run is asked to do: targets (endpoints), run settings and absolute thresholds.
 // The same kebab-case names serve the action's inputs, the CLI's flags and the YAML config file.
 import { z } from 'zod';
+import { urlSecrets } from '../lib/redact.js';
 import { suiteSizeSchema, type SuiteSize } from '../suite-sizes.js';
 import {
   METRIC_NAMES,
@@ -305,6 +306,19 @@ export interface Plan {
   thresholds: Thresholds;
   gate: GateSettings;
   reportDir: string;
+}
+
+/** Everything in a plan that must never be shown: API keys, and credentials inside its URLs. */
+export function planSecrets(plan: Plan): string[] {
+  return [
+    ...plan.targets.flatMap((target) => [
+      ...(target.apiKey ? [target.apiKey] : []),
+      ...urlSecrets(target.baseUrl),
+      ...urlSecrets(target.coldStart?.readyUrl),
+    ]),
+    ...(plan.embeddings?.apiKey ? [plan.embeddings.apiKey] : []),
+    ...urlSecrets(plan.embeddings?.baseUrl),
+  ];
 }
 
 export function toRunSettings(settings: RunSettingsConfig): RunSettings {

@@ -60,6 +60,14 @@ function runCommand(target: Target, command: string, timeoutMs: number, signal: 
   });
 }
 
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
 async function awaitReady(
   target: Target,
   url: string,
@@ -72,7 +80,8 @@ async function awaitReady(
   while (!signal.aborted) {
     try {
       const response = await fetch(url, {
-        headers: target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {},
+        // The key belongs to the server at base-url: a health check elsewhere does not get it.
+        headers: target.apiKey && sameOrigin(url, target.baseUrl) ? { authorization: `Bearer ${target.apiKey}` } : {},
         signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, Math.min(5000, deadline - Date.now())))]),
       });
       await response.arrayBuffer();
