@@ -2,12 +2,12 @@
 // files, validated with messages that name the file, the scenario and the field, fingerprinted like
 // the built-in suites, and run end to end like them.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSuiteFile } from '../src/suite/load.js';
 import { runCli } from './helpers/processes.js';
-import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
+import { REPO_ROOT, startOpenAIServer, stopAllServers } from './helpers/servers.js';
 import { readReport } from './helpers/runs.js';
 
 afterAll(stopAllServers);
@@ -162,6 +162,15 @@ describe('custom suites', () => {
     expect(report).toMatchObject({ verdict: 'error', status: 'failed', error: { kind: 'suite' } });
     expect(report.verdictReason).toBe(expected(file));
     expect(result.stderr + result.stdout).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
+  });
+
+  it('an image that is a link leading out of the suite folder: refused, naming where it leads', async () => {
+    const file = suiteCopy((text) => text.replace('images/scanned-total-wrong.jpg', 'images/linked.jpg'));
+    const outside = join(REPO_ROOT, 'examples', 'custom-suite', 'images', 'scanned-total-wrong.jpg');
+    symlinkSync(outside, join(file, '..', 'images', 'linked.jpg'));
+    await expect(loadSuiteFile(file)).rejects.toThrow(
+      `Suite file ${file}: scenario "scanned-total-wrong": file "images/linked.jpg" is a link to ${outside}, outside the suite's folder; copy the image into the folder instead.`,
+    );
   });
 
   it('a tool-call suite without tools, and an extraction scenario without ground truth', async () => {

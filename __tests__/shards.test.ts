@@ -19,7 +19,7 @@ import {
   stopAllServers,
   type TestServer,
 } from './helpers/servers.js';
-import { readReport } from './helpers/runs.js';
+import { readReport, samplesWritten } from './helpers/runs.js';
 
 let actionDir: string;
 let server: TestServer;
@@ -215,6 +215,45 @@ describe('sharding on the Actions matrix', () => {
       expect(code).toBe(2);
       expect(report.verdictReason).toBe(
         `Shard 2 of 3 is missing under ${dir} (found 1 and 3): its job failed or was cancelled before uploading. Re-run the failed jobs, then the merge.`,
+      );
+    });
+
+    it('a shard cancelled midway makes the merged run incomplete, naming the shard', async () => {
+      // Shard 2 again, against a slow server, cancelled (SIGTERM, as a cancelled job is) after three calls.
+      const slow = await startOpenAIServer(suiteProgramme({ latency: { ttftMs: 300 } }, 'voice-commands'));
+      const cancelledDir = mkdtempSync(join(tmpdir(), 'model-gate-cancelled-shard-'));
+      let pid = 0;
+      const running = runCli(
+        [
+          'run',
+          '--base-url',
+          `${slow.url}/v1`,
+          '--model',
+          'test-model',
+          '--suite',
+          'voice-commands',
+          '--warm-runs',
+          '1',
+          '--quiet',
+          '--shard',
+          '2/3',
+          '--report-dir',
+          cancelledDir,
+        ],
+        { onStart: (started) => (pid = started) },
+      );
+      await samplesWritten(cancelledDir, 3);
+      process.kill(pid, 'SIGTERM');
+      expect((await running).code).toBe(130);
+      const dir = copyOf((copy) => {
+        rmSync(join(copy, 'shard-2'), { recursive: true });
+        cpSync(cancelledDir, join(copy, 'shard-2'), { recursive: true });
+      });
+      const { code, report } = await merge(dir);
+      expect(code).toBe(2);
+      expect(report).toMatchObject({ status: 'partial', verdict: 'error' });
+      expect(report.verdictReason).toMatch(
+        /^Shard 2 of 3 \(shard-2\) was cancelled after \d+ of its \d+ calls, so its scenarios are not all measured: re-run that shard's job, then the merge\.$/,
       );
     });
 

@@ -158,10 +158,17 @@ export function mergeShards(dir: string, plan: Plan, suite: Suite): { targets: T
       plannedCalls: parts.reduce((sum, part) => sum + part.plannedCalls, 0),
       // Shard 1's cold call comes first, so it is the one the metrics take; the others stay samples.
       samples: ordered.flatMap((shard) => shard.samples.filter((sample) => sample.target === target.name)),
+      // A shard that stopped short (cancelled, or its calls cut off) leaves the merged run incomplete.
       stopped:
-        parts
-          .map((part) => part.stopped)
-          .filter(Boolean)
+        ordered
+          .flatMap((shard, index) => {
+            const part = defined(parts[index], 'a shard part');
+            const cancelled = shard.report.status === 'cancelled';
+            if (!cancelled && (part.stopped || part.completedCalls >= part.plannedCalls)) return part.stopped ?? [];
+            return [
+              `Shard ${shard.report.shard.index} of ${count} (${shard.folder}) ${cancelled ? 'was cancelled' : 'stopped'} after ${part.completedCalls} of its ${part.plannedCalls} calls, so its scenarios are not all measured: re-run that shard's job, then the merge.`,
+            ];
+          })
           .join(' ') || null,
     };
   });

@@ -2,7 +2,7 @@
 // its own images or rendered screens — validates it and fingerprints it, so every report says
 // exactly which version of which suite produced its numbers.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import stringify from 'safe-stable-stringify';
 import { parse as parseYaml } from 'yaml';
@@ -355,6 +355,12 @@ export function readScenarioFile(suiteFile: string, scenario: ScenarioDefinition
     );
   }
   if (!existsSync(path) || !statSync(path).isFile()) throw suiteError(`${where} does not exist (looked for ${path}).`);
+  // A link inside the folder may lead out of it: what counts is where the file really is.
+  const realInside = relative(realpathSync(root), realpathSync(path));
+  if (realInside.startsWith('..') || isAbsolute(realInside))
+    throw suiteError(
+      `${where} is a link to ${realpathSync(path)}, outside the suite's folder; copy the image into the folder instead.`,
+    );
   if (statSync(path).size > MAX_IMAGE_BYTES)
     throw suiteError(`${where} is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB; scale it down.`);
   const bytes = readFileSync(path);
