@@ -3,8 +3,10 @@
 // the right status, and keeps every sample it took (samples.jsonl holds exactly the completed calls).
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Sample } from '../src/run/sample.js';
-import { runCliAgainst, samplesWritten, tempDir } from './helpers/runs.js';
-import { stopAllServers } from './helpers/servers.js';
+import { suiteProgramme } from '../test-servers/programmes.mjs';
+import { runCli } from './helpers/processes.js';
+import { readRun, runCliAgainst, samplesWritten, tempDir } from './helpers/runs.js';
+import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
 
 afterAll(stopAllServers);
 
@@ -28,6 +30,32 @@ const classes = (samples: readonly Sample[]) =>
   [...new Set(samples.map((sample) => sample.errorClass).filter(Boolean))].sort();
 
 describe('fault matrix', () => {
+  it('a tool call streamed at index 4294967294: read as one call, each within its timeout', async () => {
+    const server = await startOpenAIServer(suiteProgramme({ toolCallIndex: 4294967294 }, 'voice-commands'));
+    const dir = tempDir();
+    const started = Date.now();
+    const result = await runCli([
+      'run',
+      '--base-url',
+      `${server.url}/v1`,
+      '--model',
+      'test-model',
+      '--suite',
+      'voice-commands',
+      '--warm-runs',
+      '1',
+      '--timeout',
+      '5',
+      '--report-dir',
+      dir,
+    ]);
+    // 31 calls; before, each froze the event loop for about 100 s, past its timeout and SIGTERM.
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(result.code).not.toBe(2);
+    const { report } = readRun(dir);
+    expect(report.targets[0]!.measurement!.metrics.toolAccuracyPct).toMatchObject({ value: 100, n: 30 });
+  });
+
   it('the endpoint dies mid-run: refused calls, the target stopped after five in a row, the samples before kept', async () => {
     const { code, report, samples, seconds } = await runAgainst({ failures: { dieAfterChats: 8 } }, [
       '--warm-runs',

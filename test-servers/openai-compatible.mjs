@@ -39,11 +39,13 @@ import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
  * - echoAuthorization: injected HTTP errors quote the request's Authorization header, as some gateways do.
  * - usage: whether the final stream chunk carries token usage (when the client asks).
  * - serverVersion: answered at GET /version as vLLM does (null: no such endpoint).
+ * - toolCallIndex: the index streamed tool-call pieces carry (0; a hostile server sends 4294967294).
  * - timings: the final stream chunk carries llama.cpp's `timings` object (prompt_n, prompt_ms,
  *   predicted_n, predicted_ms), from the injected delays.
  */
 const DEFAULT_PROGRAMME = {
   models: ['test-model'],
+  toolCallIndex: 0,
   apiKey: null,
   authStatus: 401,
   pathPrefix: '/v1',
@@ -327,12 +329,12 @@ async function handleChat(req, res, body, arrivedAt) {
       const call =
         index === 0
           ? {
-              index: 0,
+              index: programme.toolCallIndex,
               id: 'call_1',
               type: 'function',
               function: { name: answer.toolCall.name, arguments: tokens[index] },
             }
-          : { index: 0, function: { arguments: tokens[index] } };
+          : { index: programme.toolCallIndex, function: { arguments: tokens[index] } };
       res.write(chunk(index === 0 ? { role: 'assistant', content: null, tool_calls: [call] } : { tool_calls: [call] }));
     } else if (binary && index === 1) {
       // Raw bytes that are not UTF-8, inside the JSON string of the content.

@@ -108,11 +108,15 @@ function completionParams(
   };
 }
 
+/** More tool calls in one answer than any scenario asks for; the rest are dropped. */
+const MAX_TOOL_CALLS = 16;
+
 /** What a call's stream held so far: text, tool calls, finish reason, the server's counts and timings. */
 class CompletionStream {
   private readonly parts: string[] = [];
-  private readonly toolCalls: ToolCall[] = [];
-  /** Characters of answer received, text and tool-call arguments. */
+  // Keyed by the server's index, which is untrusted: a sparse array at index 4294967294 is billions long.
+  private readonly toolCalls = new Map<number, ToolCall>();
+  /** Characters of answer received: text, tool-call names and arguments. */
   received = 0;
   finishReason: string | null = null;
   serverTimings: ServerTimings | null = null;
@@ -139,10 +143,16 @@ class CompletionStream {
     for (const piece of choice?.delta?.tool_calls ?? []) {
       /* eslint-enable @typescript-eslint/no-unnecessary-condition */
       this.clock.content();
-      const call = (this.toolCalls[piece.index] ??= { name: '', arguments: '' });
+      const index = Number.isSafeInteger(piece.index) ? piece.index : 0;
+      let call = this.toolCalls.get(index);
+      if (!call) {
+        if (this.toolCalls.size >= MAX_TOOL_CALLS) continue;
+        call = { name: '', arguments: '' };
+        this.toolCalls.set(index, call);
+      }
       if (piece.function?.name) call.name += piece.function.name;
       if (piece.function?.arguments) call.arguments += piece.function.arguments;
-      this.received += piece.function?.arguments?.length ?? 0;
+      this.received += (piece.function?.name?.length ?? 0) + (piece.function?.arguments?.length ?? 0);
     }
     if (choice?.finish_reason) this.finishReason = choice.finish_reason;
     if (chunk.usage && typeof chunk.usage.completion_tokens === 'number')
@@ -160,7 +170,7 @@ class CompletionStream {
       ttftMs: clock.ttftMs,
       outputTokens: this.usageTokens ?? (clock.chunks > 0 ? clock.chunks : null),
       inputTokens: this.inputTokens,
-      toolCalls: this.toolCalls.length > 0 ? this.toolCalls.filter(Boolean) : null,
+      toolCalls: this.toolCalls.size > 0 ? [...this.toolCalls].sort(([a], [b]) => a - b).map(([, call]) => call) : null,
       outputTokensSource: this.usageTokens !== null ? 'server' : clock.chunks > 0 ? 'chunks' : null,
       finishReason: this.finishReason,
       ...clock.interToken(),
