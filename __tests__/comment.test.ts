@@ -224,6 +224,46 @@ describe('publishing the comment', () => {
     expect(comments[0]!.body).toBe(`${marker}\nsecond`);
   });
 
+  const publish = (api: ReturnType<typeof apiFor>, body: string) =>
+    publishComment({ api, context: prContext, mode: 'always', marker, body: `${marker}\n${body}`, regressed: false });
+
+  it("leaves another bot's comment carrying the marker, and a comment quoting it, alone", async () => {
+    const server = await startGithubServer({
+      tokens: { ghs_write: 'write' },
+      comments: [
+        { id: 1, issue: 42, body: `${marker}\nrenovate's`, login: 'renovate[bot]', type: 'Bot' },
+        { id: 2, issue: 42, body: `Another workflow quoting ${marker}`, login: 'github-actions[bot]', type: 'Bot' },
+      ],
+    });
+    expect((await publish(apiFor(server.url, 'ghs_write'), 'ours')).status).toBe('created');
+    const { comments } = await server.state();
+    expect(comments.map((comment) => [comment.id, comment.user.login, comment.body.split('\n').at(-1)])).toEqual([
+      [1, 'renovate[bot]', "renovate's"],
+      [2, 'github-actions[bot]', `Another workflow quoting ${marker}`],
+      [comments[2]!.id, 'github-actions[bot]', 'ours'],
+    ]);
+  });
+
+  it('a personal access token finds its own comment again, so a passing run replaces a stale ❌', async () => {
+    const server = await startGithubServer({ tokens: { ghp_personal: { access: 'write', login: 'octo-dev' } } });
+    const api = apiFor(server.url, 'ghp_personal');
+    const first = await publish(api, '❌ fail');
+    const second = await publish(api, '✅ pass');
+    expect(second).toMatchObject({ status: 'updated', url: first.url });
+    const { comments } = await server.state();
+    expect(comments).toHaveLength(1);
+    expect(comments[0]).toMatchObject({ user: { login: 'octo-dev' }, body: `${marker}\n✅ pass` });
+  });
+
+  it("GitHub's rate limit is named as such, not as a missing permission", async () => {
+    const server = await startGithubServer({ tokens: { ghs_write: 'write' }, rateLimited: true });
+    const outcome = await publish(apiFor(server.url, 'ghs_write'), 'x');
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toMatch(
+      /^No pull-request comment: GitHub's API rate limit was reached \(HTTP 403\) until \d\d:\d\d UTC; the gate result is unchanged\.$/,
+    );
+  });
+
   it('finds its earlier comment on a later page of a long discussion', async () => {
     const others = Array.from({ length: 150 }, (_, index) => ({
       id: index + 1,

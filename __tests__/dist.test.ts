@@ -156,6 +156,8 @@ describe('dist/index.js as the runner runs it', () => {
     expect(requests.map((request) => `${request.method} ${request.path.split('?')[0]}`)).toEqual([
       // The base commit's baseline: none, as in the workspace.
       'GET /repos/acme/clinic-bots/contents/baselines%2Fsafety-checks%2Ftest-model.json',
+      // Who the token writes as, so that only its own comment is found again.
+      'POST /graphql',
       'GET /repos/acme/clinic-bots/issues/42/comments',
       'POST /repos/acme/clinic-bots/issues/42/comments',
     ]);

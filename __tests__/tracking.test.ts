@@ -87,6 +87,28 @@ describe('nightly tracking issue', () => {
     ).toBe('skipped');
   });
 
+  it('an issue someone else opened with the marker and the label is not the tracking issue: left open, a new one opened', async () => {
+    const server = await startGithubServer({
+      tokens: { ghs_write: 'write' },
+      issues: [{ number: 9, title: 'copy', body: `${marker}\nsomeone's`, labels: ['model-gate'], login: 'someone' }],
+    });
+    const api = apiFor(server.url, 'ghs_write');
+    expect(
+      (await updateTrackingIssue({ api, context: nightly, enabled: true, marker, verdict: 'pass', body: '' })).status,
+    ).toBe('skipped');
+    const opened = await updateTrackingIssue({
+      api,
+      context: nightly,
+      enabled: true,
+      marker,
+      verdict: 'fail',
+      body: `${marker}\nfail`,
+    });
+    expect(opened.status).toBe('opened');
+    const { issues } = await server.state();
+    expect(issues.find((issue) => issue.number === 9)).toMatchObject({ state: 'open', body: `${marker}\nsomeone's` });
+  });
+
   it('does nothing on pull requests, or when disabled', async () => {
     const pr = {
       ...nightly,

@@ -5,7 +5,10 @@
 //
 //   node test-servers/github-api.mjs [--programme-json JSON] [--ttl S]
 //
-// Programme: { tokens: { "<token>": "write" | "read" }, comments: [{ id, issue, body, login, type }],
+// Programme: { tokens: { "<token>": "write" | "read" | { access, login } } (the login a token writes as,
+// github-actions[bot] by default; POST /graphql answers { viewer { login } } without "[bot]", as
+// GitHub does), rateLimited (every call answers 403 with x-ratelimit-remaining: 0),
+// comments: [{ id, issue, body, login, type }],
 // issues: [{ number, title, body, state, labels }], contents: { "<ref>": { "<path>": "<text>" } },
 // issueEvents: { "<issue>": [{ event, label: { name }, actor: { login } }] } }. Issues: list (state,
 // labels, paginated), create, update (body, state). Contents: a file at a ref, raw or base64 JSON. Prints {"url": "http://127.0.0.1:PORT"}. GET /__control/state
@@ -23,7 +26,18 @@ const programme = {
   issues: [],
   ...(values['programme-json'] ? JSON.parse(values['programme-json']) : {}),
 };
-const issues = programme.issues.map((issue) => ({ state: 'open', labels: [], ...issue }));
+const tokenOf = (token) => {
+  const entry = programme.tokens[token];
+  if (!entry) return null;
+  return typeof entry === 'string' ? { access: entry, login: 'github-actions[bot]' } : entry;
+};
+const userOf = (login) => ({ login, type: login.endsWith('[bot]') ? 'Bot' : 'User' });
+const issues = programme.issues.map((issue) => ({
+  state: 'open',
+  labels: [],
+  ...issue,
+  user: userOf(issue.login ?? 'github-actions[bot]'),
+}));
 let nextIssue = 100 + issues.length;
 const comments = programme.comments.map((comment) => ({
   user: { login: comment.login ?? 'someone', type: comment.type ?? 'User' },
@@ -64,9 +78,19 @@ const server = createServer(async (req, res) => {
     return send(res, 200, {});
   }
   const token = (req.headers.authorization ?? '').replace(/^(token|bearer)\s+/i, '');
-  const access = programme.tokens[token];
+  const identity = tokenOf(token);
+  const access = identity?.access;
   requests.push({ method: req.method, path: url.pathname + url.search, access: access ?? null });
   if (!access) return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+  if (programme.rateLimited)
+    return send(
+      res,
+      403,
+      { message: 'API rate limit exceeded for installation.', documentation_url: 'https://docs.github.com/rest' },
+      { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 600) },
+    );
+  if (url.pathname === '/graphql' && req.method === 'POST')
+    return send(res, 200, { data: { viewer: { login: identity.login.replace(/\[bot\]$/, '') } } });
 
   const forbidden = () =>
     send(res, 403, {
@@ -79,6 +103,7 @@ const server = createServer(async (req, res) => {
     body: issue.body,
     state: issue.state,
     labels: issue.labels.map((name) => ({ name })),
+    user: issue.user,
     html_url: `${origin}/acme/repo/issues/${issue.number}`,
   });
   const contentsMatch = url.pathname.match(/^\/repos\/[^/]+\/[^/]+\/contents\/(.+)$/);
@@ -117,6 +142,7 @@ const server = createServer(async (req, res) => {
         body: fields.body ?? '',
         state: 'open',
         labels: fields.labels ?? [],
+        user: userOf(identity.login),
       };
       issues.push(issue);
       return send(res, 201, asIssue(issue));
@@ -164,7 +190,7 @@ const server = createServer(async (req, res) => {
       id: (nextId += 1),
       issue: Number(match[3]),
       body: JSON.parse(body).body,
-      user: { login: 'github-actions[bot]', type: 'Bot' },
+      user: userOf(identity.login),
     };
     comments.push(comment);
     return send(res, 201, asApi(comment, origin));

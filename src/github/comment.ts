@@ -2,17 +2,20 @@
 // created the first time and updated in place afterwards. The body comes from a pure function
 // (report/comment.ts); this is the thin part that talks to the API, and it never fails the gate.
 import type { RunContext } from './context.js';
-import type { OctokitIssues } from './octokit.js';
+import { ACTIONS_BOT, rateLimitMessage, sameLogin, tokenLogin, type OctokitIssues } from './octokit.js';
 
 export interface IssueComment {
   id: number;
   body: string;
-  authorIsBot: boolean;
+  /** Its author's login, as REST gives it ("github-actions[bot]" for the workflow's token). */
+  login: string;
   url: string;
 }
 
 /** The few REST calls the comment needs, so tests can aim them at a local server through octokit. */
 export interface CommentApi {
+  /** Who the token writes as; null when it cannot be found out. */
+  login(): Promise<string | null>;
   listComments(issue: number): Promise<IssueComment[]>;
   createComment(issue: number, body: string): Promise<IssueComment>;
   updateComment(id: number, body: string): Promise<IssueComment>;
@@ -27,12 +30,13 @@ export interface CommentOutcome {
 }
 
 function asComment(data: unknown): IssueComment {
-  const entry = data as { id: number; body?: string | null; html_url?: string; user?: { type?: string } | null };
-  return { id: entry.id, body: entry.body ?? '', authorIsBot: entry.user?.type === 'Bot', url: entry.html_url ?? '' };
+  const entry = data as { id: number; body?: string | null; html_url?: string; user?: { login?: string } | null };
+  return { id: entry.id, body: entry.body ?? '', login: entry.user?.login ?? '', url: entry.html_url ?? '' };
 }
 
 export function octokitCommentApi(octokit: OctokitIssues, owner: string, repo: string): CommentApi {
   return {
+    login: () => tokenLogin(octokit),
     // Every page: the earlier comment may be far down a long discussion.
     listComments: async (issue) =>
       (
@@ -75,8 +79,11 @@ export async function publishComment(options: {
   }
   if (!api) return skip('No pull-request comment: no github-token was given.');
   try {
+    // Ours: written by this token's identity and starting with our marker; another bot's, or a
+    // comment quoting the marker, is left alone.
+    const me = (await api.login()) ?? ACTIONS_BOT;
     const existing = (await api.listComments(context.pullRequest.number)).find(
-      (comment) => comment.authorIsBot && comment.body.includes(marker),
+      (comment) => sameLogin(comment.login, me) && comment.body.startsWith(marker),
     );
     // on-regression: comment when something regressed, and keep an earlier comment up to date so it never shows stale bad news.
     if (mode === 'on-regression' && !regressed && !existing)
@@ -88,6 +95,13 @@ export async function publishComment(options: {
     const created = await api.createComment(context.pullRequest.number, body);
     return { status: 'created', message: `Commented on the pull request: ${created.url}`, url: created.url };
   } catch (error) {
+    const limited = rateLimitMessage(error);
+    if (limited)
+      return {
+        status: 'failed',
+        message: `No pull-request comment: ${limited}; the gate result is unchanged.`,
+        url: null,
+      };
     if (status(error) === 403 || status(error) === 401) {
       return {
         status: 'not-allowed',

@@ -1,7 +1,7 @@
 // One tracking issue for the nightly gate: opened (or updated) when a scheduled or manual run fails,
 // closed with a note when it passes again. Like the comment, it never changes the gate's result.
 import type { RunContext } from './context.js';
-import type { OctokitIssues } from './octokit.js';
+import { ACTIONS_BOT, rateLimitMessage, sameLogin, tokenLogin, type OctokitIssues } from './octokit.js';
 
 export const TRACKING_LABEL = 'model-gate';
 
@@ -9,9 +9,13 @@ export interface TrackedIssue {
   number: number;
   body: string;
   url: string;
+  /** Its author's login. */
+  login: string;
 }
 
 export interface IssueApi {
+  /** Who the token writes as; null when it cannot be found out. */
+  login(): Promise<string | null>;
   listOpenIssues(label: string): Promise<TrackedIssue[]>;
   createIssue(title: string, body: string, labels: string[]): Promise<TrackedIssue>;
   updateIssue(number: number, fields: { body?: string; state?: 'open' | 'closed' }): Promise<TrackedIssue>;
@@ -19,17 +23,25 @@ export interface IssueApi {
 }
 
 function asIssue(data: unknown): TrackedIssue & { isPullRequest: boolean } {
-  const entry = data as { number: number; body?: string | null; html_url?: string; pull_request?: unknown };
+  const entry = data as {
+    number: number;
+    body?: string | null;
+    html_url?: string;
+    pull_request?: unknown;
+    user?: { login?: string } | null;
+  };
   return {
     number: entry.number,
     body: entry.body ?? '',
     url: entry.html_url ?? '',
+    login: entry.user?.login ?? '',
     isPullRequest: entry.pull_request !== undefined,
   };
 }
 
 export function octokitIssueApi(octokit: OctokitIssues, owner: string, repo: string): IssueApi {
   return {
+    login: () => tokenLogin(octokit),
     // The issues list includes pull requests; every page is read.
     listOpenIssues: async (label) =>
       (
@@ -75,7 +87,11 @@ export async function updateTrackingIssue(options: {
   if (context.eventName !== 'schedule' && context.eventName !== 'workflow_dispatch') return skip('');
   if (!api) return skip('No tracking issue: no github-token was given.');
   try {
-    const existing = (await api.listOpenIssues(TRACKING_LABEL)).find((issue) => issue.body.includes(marker));
+    // Ours: opened by this token's identity and starting with our marker, whoever else labels an issue.
+    const me = (await api.login()) ?? ACTIONS_BOT;
+    const existing = (await api.listOpenIssues(TRACKING_LABEL)).find(
+      (issue) => sameLogin(issue.login, me) && issue.body.startsWith(marker),
+    );
     const body = `${options.body}\n\nThis issue is kept up to date by model-gate's nightly run${context.runUrl ? ` (latest: ${context.runUrl})` : ''} and closed when the gate passes again.\n`;
     if (failing && existing) {
       const updated = await api.updateIssue(existing.number, { body });
@@ -112,6 +128,9 @@ export async function updateTrackingIssue(options: {
     }
     return skip('No tracking issue: the gate passes and none is open.');
   } catch (error) {
+    const limited = rateLimitMessage(error);
+    if (limited)
+      return { status: 'failed', message: `No tracking issue: ${limited}; the gate result is unchanged.`, url: null };
     const status = (error as { status?: unknown }).status;
     if (status === 403 || status === 401) {
       return {
