@@ -21,6 +21,10 @@ const nightly: RunContext = {
 const apiFor = (url: string, token: string) =>
   octokitIssueApi(getOctokit(token, { baseUrl: url }) as unknown as OctokitIssues, 'acme', 'clinic-bots');
 
+/** The nightly run's update of the tracking issue, with a verdict and a comment body. */
+const track = (api: ReturnType<typeof apiFor>, verdict: 'pass' | 'fail' | 'incomparable' | 'no-baseline', body = '') =>
+  updateTrackingIssue({ api, context: nightly, enabled: true, marker, verdict, body });
+
 describe('nightly tracking issue', () => {
   it('opens one issue while the gate fails, updates it, and closes it when the gate passes again', async () => {
     const server = await startGithubServer({
@@ -57,7 +61,7 @@ describe('nightly tracking issue', () => {
     expect(tracked.body).toContain('(again)');
     // A run that could not be judged neither confirms nor clears the failure.
     for (const verdict of ['incomparable', 'no-baseline'] as const) {
-      const unjudged = await updateTrackingIssue({ api, context: nightly, enabled: true, marker, verdict, body: '' });
+      const unjudged = await track(api, verdict);
       expect(unjudged).toEqual({
         status: 'skipped',
         message: `The run's verdict is ${verdict}, which neither confirms nor clears the failure: the tracking issue stays open, ${opened.url}`,
@@ -65,14 +69,7 @@ describe('nightly tracking issue', () => {
       });
       expect((await server.state()).issues.find((issue) => issue.number === tracked.number)!.state).toBe('open');
     }
-    const closed = await updateTrackingIssue({
-      api,
-      context: nightly,
-      enabled: true,
-      marker,
-      verdict: 'pass',
-      body: '',
-    });
+    const closed = await track(api, 'pass', '');
     expect(closed.status).toBe('closed');
     const after = await server.state();
     ({ issues } = after);
@@ -82,9 +79,7 @@ describe('nightly tracking issue', () => {
     expect(comments.at(-1)!.body).toBe(
       'The gate passes again (https://github.com/acme/clinic-bots/actions/runs/11): closing.',
     );
-    expect(
-      (await updateTrackingIssue({ api, context: nightly, enabled: true, marker, verdict: 'pass', body: '' })).status,
-    ).toBe('skipped');
+    expect((await track(api, 'pass', '')).status).toBe('skipped');
   });
 
   it('an issue someone else opened with the marker and the label is not the tracking issue: left open, a new one opened', async () => {
@@ -93,9 +88,7 @@ describe('nightly tracking issue', () => {
       issues: [{ number: 9, title: 'copy', body: `${marker}\nsomeone's`, labels: ['model-gate'], login: 'someone' }],
     });
     const api = apiFor(server.url, 'ghs_write');
-    expect(
-      (await updateTrackingIssue({ api, context: nightly, enabled: true, marker, verdict: 'pass', body: '' })).status,
-    ).toBe('skipped');
+    expect((await track(api, 'pass', '')).status).toBe('skipped');
     const opened = await updateTrackingIssue({
       api,
       context: nightly,
