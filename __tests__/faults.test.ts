@@ -2,11 +2,13 @@
 // run finishes within its time, classifies each call, says in the report what happened, exits with
 // the right status, and keeps every sample it took (samples.jsonl holds exactly the completed calls).
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Sample } from '../src/run/sample.js';
 import { suiteProgramme } from '../test-servers/programmes.mjs';
-import { runCli } from './helpers/processes.js';
+import { runCli, runProcess } from './helpers/processes.js';
 import { readRun, runCliAgainst, samplesWritten, tempDir } from './helpers/runs.js';
-import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
+import { REPO_ROOT, startOpenAIServer, stopAllServers } from './helpers/servers.js';
 
 afterAll(stopAllServers);
 
@@ -29,30 +31,55 @@ async function runAgainst(
 const classes = (samples: readonly Sample[]) =>
   [...new Set(samples.map((sample) => sample.errorClass).filter(Boolean))].sort();
 
-describe('fault matrix', () => {
-  it('a tool call streamed at index 4294967294: read as one call, each within its timeout', async () => {
-    const server = await startOpenAIServer(suiteProgramme({ toolCallIndex: 4294967294 }, 'voice-commands'));
-    const dir = tempDir();
-    const started = Date.now();
-    const result = await runCli([
+/** Bounded here: the peak resident memory of a run against a hostile server. */
+const PEAK_RSS_MB = 300;
+
+/** A run of the bundled CLI against a test server, with its wall time and its peak memory (getrusage). */
+async function boundedRun(programme: Record<string, unknown>, suite: string, flags: string[] = []) {
+  const server = await startOpenAIServer(suiteProgramme(programme, suite));
+  const dir = tempDir();
+  const rssFile = join(dir, 'rss');
+  const started = Date.now();
+  const result = await runProcess(
+    process.execPath,
+    [
+      '--import',
+      join(REPO_ROOT, 'bench', 'support', 'max-rss.mjs'),
+      join(REPO_ROOT, 'dist', 'cli', 'index.js'),
       'run',
       '--base-url',
       `${server.url}/v1`,
       '--model',
       'test-model',
       '--suite',
-      'voice-commands',
+      suite,
+      '--suite-size',
+      'smoke',
       '--warm-runs',
       '1',
+      '--retries',
+      '0',
       '--timeout',
-      '5',
+      '10',
       '--report-dir',
-      dir,
-    ]);
+      join(dir, 'report'),
+      ...flags,
+    ],
+    { env: { ...process.env, MODEL_GATE_RSS_FILE: rssFile }, timeoutMs: 120_000 },
+  );
+  return {
+    result,
+    report: readRun(join(dir, 'report')).report,
+    seconds: (Date.now() - started) / 1000,
+    peakMb: Number(readFileSync(rssFile, 'utf8')) / 1024,
+  };
+}
+
+describe('fault matrix', () => {
+  it('a tool call streamed at index 4294967294: read as one call, each within its timeout', async () => {
+    const { report, seconds } = await boundedRun({ toolCallIndex: 4294967294 }, 'voice-commands', ['--timeout', '5']);
     // 31 calls; before, each froze the event loop for about 100 s, past its timeout and SIGTERM.
-    expect(Date.now() - started).toBeLessThan(60_000);
-    expect(result.code).not.toBe(2);
-    const { report } = readRun(dir);
+    expect(seconds).toBeLessThan(60);
     expect(report.targets[0]!.measurement!.metrics.toolAccuracyPct).toMatchObject({ value: 100, n: 30 });
   });
 
@@ -170,5 +197,55 @@ describe('fault matrix', () => {
     expect(report.status).toBe('cancelled');
     expect(samples.length).toBeGreaterThan(0);
     expect(samples.length).toBeLessThan(28);
+  });
+});
+
+// Answers no real server gives, through the bundled CLI with its peak memory taken from the process
+// itself (getrusage): each run ends within its time, names the cause, and stays under PEAK_RSS_MB.
+describe('resources with a ceiling', () => {
+  it('error bodies that never end: each read stops at 64 KB, the calls fail as HTTP 400', async () => {
+    const { report, seconds, peakMb } = await boundedRun({ hostile: { endlessErrorBody: true } }, 'safety-checks');
+    expect(report.verdictReason).toMatch(/^No call to target "test-model" succeeded: http-400/);
+    expect(seconds).toBeLessThan(60);
+    expect(peakMb).toBeLessThan(PEAK_RSS_MB);
+  });
+
+  it('a model list that is a gzip bomb: cut at 16 MB inflated, the preflight says so', async () => {
+    const { report, seconds, peakMb } = await boundedRun({ hostile: { modelsGzipBomb: true } }, 'safety-checks');
+    expect(report.verdict).toBe('error');
+    expect(report.verdictReason).toContain('passed 16 MB, more than any answer model-gate reads');
+    expect(seconds).toBeLessThan(60);
+    expect(peakMb).toBeLessThan(PEAK_RSS_MB);
+  });
+
+  it('tool-call arguments nested 6,000 deep: not JSON to the scorer, never a crash', async () => {
+    const { report, peakMb } = await boundedRun({ hostile: { deepToolArguments: 6000 } }, 'voice-commands');
+    expect(report.status).toBe('complete');
+    expect(report.verdictReason).not.toContain('internal error');
+    expect(report.targets[0]!.measurement!.metrics.jsonValidRatePct.value).toBe(0);
+    expect(peakMb).toBeLessThan(PEAK_RSS_MB);
+  });
+
+  it('an embeddings endpoint that returns fewer vectors than inputs: the pairs it left out have no similarity, the run goes on', async () => {
+    const a = await startOpenAIServer(suiteProgramme({ models: ['a'] }, 'slide-extraction'));
+    const b = await startOpenAIServer(suiteProgramme({ models: ['b'] }, 'slide-extraction'));
+    const embeddings = await startOpenAIServer({ hostile: { shortEmbeddings: true } });
+    const dir = tempDir();
+    const config = join(dir, 'model-gate.yml');
+    writeFileSync(
+      config,
+      [
+        'suite: slide-extraction',
+        'targets:',
+        `  - { name: a, base-url: "${a.url}/v1", model: a, compare-to: b }`,
+        `  - { name: b, base-url: "${b.url}/v1", model: b }`,
+        `compare: { embeddings: { base-url: "${embeddings.url}/v1", model: e } }`,
+        '',
+      ].join('\n'),
+    );
+    const result = await runCli(['run', '--config', config, '--report-dir', join(dir, 'report'), '--warm-runs', '1']);
+    expect(result.code).not.toBe(2);
+    const { report } = readRun(join(dir, 'report'));
+    expect(report.comparisons[0]!.similarity).toMatchObject({ error: null });
   });
 });

@@ -19,6 +19,7 @@ import { commentMarkerFor, stepSummary } from './report/comment.js';
 import { progressLine } from './report/progress.js';
 import { VERSION } from './version.js';
 import { logLine } from './lib/untrusted.js';
+import { boundedFetch } from './lib/bounded-fetch.js';
 
 /**
  * The runner's log. Every message may quote a server, a model or a config, so each is made one inert
@@ -65,10 +66,15 @@ function logPublication(status: { status: string; message: string | null }): voi
   else if (status.message) log.info(status.message);
 }
 
+/** One GitHub API call, body included. */
+const GITHUB_CALL_TIMEOUT_MS = 30_000;
+
 function octokitFor(settings: ActionSettings | undefined, context: RunContext): OctokitIssues | null {
   return settings?.githubToken && context.repository
     ? (getOctokit(settings.githubToken, {
         baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
+        // A GitHub call that trickles or hangs must not hold the job: each has a deadline and a size cap.
+        request: { fetch: boundedFetch({ timeoutMs: GITHUB_CALL_TIMEOUT_MS }) },
       }) as unknown as OctokitIssues)
     : null;
 }

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createGzip } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
 
@@ -40,12 +41,16 @@ import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
  * - usage: whether the final stream chunk carries token usage (when the client asks).
  * - serverVersion: answered at GET /version as vLLM does (null: no such endpoint).
  * - toolCallIndex: the index streamed tool-call pieces carry (0; a hostile server sends 4294967294).
+ * - hostile: endlessErrorBody (every chat answers 400 with a body that never ends), modelsGzipBomb
+ *   (GET /models answers gzip that inflates without end), deepToolArguments (streamed tool-call
+ *   arguments nested that many arrays deep), shortEmbeddings (one vector fewer than inputs).
  * - timings: the final stream chunk carries llama.cpp's `timings` object (prompt_n, prompt_ms,
  *   predicted_n, predicted_ms), from the injected delays.
  */
 const DEFAULT_PROGRAMME = {
   models: ['test-model'],
   toolCallIndex: 0,
+  hostile: {},
   apiKey: null,
   authStatus: 401,
   pathPrefix: '/v1',
@@ -234,6 +239,7 @@ async function handleChat(req, res, body, arrivedAt) {
     });
   }
   const { failures, latency } = programme;
+  if (programme.hostile.endlessErrorBody) return endless(res, 400, 'application/json', false);
   if (failures.dieAfterChats > 0 && stats.chat > failures.dieAfterChats) {
     // A crash: connections drop and nothing listens any more.
     res.destroy();
@@ -266,7 +272,12 @@ async function handleChat(req, res, body, arrivedAt) {
   }
   const answer = chooseAnswer(key, Array.isArray(request.tools) && request.tools.length > 0);
   const text = answer.text;
-  const toolArguments = answer.toolCall ? JSON.stringify(answer.toolCall.arguments ?? {}) : '';
+  const deep = programme.hostile.deepToolArguments;
+  const toolArguments = answer.toolCall
+    ? deep
+      ? `{"app": ${'['.repeat(deep)}${']'.repeat(deep)}}`
+      : JSON.stringify(answer.toolCall.arguments ?? {})
+    : '';
   const tokens = answer.toolCall ? tokenize(toolArguments) : tokenize(text);
   const cut = roll - failures.hangRate - failures.errorRate;
   const truncate = cut >= 0 && cut < failures.truncateRate;
@@ -386,6 +397,24 @@ async function streamHuge(res, request, bytes) {
   res.end('data: [DONE]\n\n');
 }
 
+/** A body that never ends (until the client goes away): as sent, or gzip that inflates without end. */
+function endless(res, status, contentType, gzip) {
+  res.writeHead(status, { 'content-type': contentType, ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
+  const block = Buffer.alloc(64 * 1024, 0x20);
+  const out = gzip ? createGzip() : res;
+  if (gzip) out.pipe(res);
+  let open = true;
+  res.on('close', () => {
+    open = false;
+    if (gzip) out.destroy();
+  });
+  const pump = () => {
+    while (open && out.write(block));
+    if (open) out.once('drain', pump);
+  };
+  pump();
+}
+
 const server = createServer(async (req, res) => {
   const arrivedAt = performance.now();
   stats.requests += 1;
@@ -422,6 +451,7 @@ const server = createServer(async (req, res) => {
     const route = url.pathname.slice(prefix.length);
     if (route === '/models' && req.method === 'GET') {
       stats.models += 1;
+      if (programme.hostile.modelsGzipBomb) return endless(res, 200, 'application/json', true);
       await sleep(programme.latency.modelsDelayMs);
       return sendJson(res, 200, {
         object: 'list',
@@ -435,7 +465,9 @@ const server = createServer(async (req, res) => {
       return sendJson(res, 200, {
         object: 'list',
         model: request.model,
-        data: inputs.map((input, index) => ({ object: 'embedding', index, embedding: embed(input) })),
+        data: inputs
+          .slice(0, programme.hostile.shortEmbeddings ? -1 : undefined)
+          .map((input, index) => ({ object: 'embedding', index, embedding: embed(input) })),
         usage: { prompt_tokens: 0, total_tokens: 0 },
       });
     }

@@ -32,6 +32,7 @@ import type {
   PreflightResult,
   ServerTimings,
 } from './types.js';
+import { boundedFetch } from '../lib/bounded-fetch.js';
 import { displayUrl } from '../lib/url.js';
 import { round } from '../lib/round.js';
 import { z } from 'zod';
@@ -87,8 +88,12 @@ function headers(target: Target): Record<string, string> {
   return { 'content-type': 'application/json', ...(target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {}) };
 }
 
+/** No model list or status answer takes longer than this to read. */
+const JSON_READ_TIMEOUT_MS = 120_000;
+
 async function getJson(url: string, target: Target, signal: AbortSignal): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, { headers: headers(target), signal });
+  // The callers' signals carry their timeouts; this deadline is the backstop.
+  const response = await boundedFetch({ timeoutMs: JSON_READ_TIMEOUT_MS })(url, { headers: headers(target), signal });
   const text = await response.text();
   let body: unknown;
   try {
@@ -302,7 +307,7 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
     try {
       const body = chatBody(target, settings, request);
       clock.sending();
-      const response = await fetch(`${root}/api/chat`, {
+      const response = await boundedFetch({ timeoutMs: settings.timeoutMs + 1000 })(`${root}/api/chat`, {
         method: 'POST',
         headers: { ...headers(target), [REQUEST_ID_HEADER]: tracked.requestId },
         signal: deadline.signal,
@@ -347,12 +352,15 @@ export function ollamaEndpoint(target: Target, settings: RunSettings): Endpoint 
       modelNames((await getJson(`${root}/api/ps`, target, AbortSignal.any([signal, AbortSignal.timeout(5000)]))).body);
     const before = await loaded();
     for (const model of before) {
-      const response = await fetch(`${root}/api/generate`, {
-        method: 'POST',
-        headers: headers(target),
-        signal,
-        body: JSON.stringify({ model, keep_alive: 0 }),
-      });
+      const response = await boundedFetch({ timeoutMs: Math.min(settings.timeoutMs, UNLOAD_TIMEOUT_MS) })(
+        `${root}/api/generate`,
+        {
+          method: 'POST',
+          headers: headers(target),
+          signal,
+          body: JSON.stringify({ model, keep_alive: 0 }),
+        },
+      );
       await response.text();
       if (!response.ok)
         throw new Error(

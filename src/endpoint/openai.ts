@@ -14,6 +14,7 @@ import {
   StreamClock,
   trackRequest,
 } from './stream-timing.js';
+import { boundedFetch, MAX_ERROR_BODY_BYTES } from '../lib/bounded-fetch.js';
 import { displayUrl } from '../lib/url.js';
 import type { ToolCall } from '../suite/schema.js';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
@@ -51,6 +52,9 @@ export function llamaCppTimings(timings: unknown): ServerTimings | null {
 
 // The client library calls fetch once it has built the request; timed from there (and from its
 // headers going out, see stream-timing.ts), its own serialization is not the server's latency.
+/** How long past a call's timeout its fetch may still run before it is cut. */
+const FETCH_GRACE_MS = 1000;
+
 const timedFetch: typeof fetch = (input, init) => {
   // The client library hands over a Headers object; anything else carries no id of ours.
   if (init?.headers instanceof Headers) requestSending(init.headers.get(REQUEST_ID_HEADER));
@@ -187,7 +191,8 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
     apiKey: target.apiKey ?? NO_KEY_PLACEHOLDER,
     maxRetries: 0,
     timeout: settings.timeoutMs,
-    fetch: timedFetch,
+    // The call's own timeout ends it first; the fetch's deadline is the backstop for the body read.
+    fetch: boundedFetch({ timeoutMs: settings.timeoutMs + FETCH_GRACE_MS, fetch: timedFetch }),
   });
 
   async function call(request: ChatRequest): Promise<CallOutcome> {
@@ -265,6 +270,7 @@ async function listModels(
     apiKey: apiKey ?? NO_KEY_PLACEHOLDER,
     maxRetries: 0,
     timeout: timeoutMs,
+    fetch: boundedFetch({ timeoutMs }),
   });
   const page = await client.models.list({ signal, timeout: timeoutMs, maxRetries: 0 });
   return (page as unknown as { data?: unknown }).data;
@@ -387,10 +393,13 @@ async function serverVersion(target: Target, signal: AbortSignal): Promise<strin
   const answers = await Promise.all(
     VERSION_PROBES.map(async (probe) => {
       try {
-        const response = await fetch(`${root}${probe.path}`, {
-          headers: target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {},
-          signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]),
-        });
+        const response = await boundedFetch({ timeoutMs: 2000, maxBytes: MAX_ERROR_BODY_BYTES })(
+          `${root}${probe.path}`,
+          {
+            headers: target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {},
+            signal,
+          },
+        );
         if (!response.ok || !(response.headers.get('content-type') ?? '').includes('json')) {
           await response.body?.cancel();
           return null;

@@ -49,7 +49,8 @@ export function rateLimitMessage(error: unknown): string | null {
   const headers = response?.headers ?? {};
   const limited =
     status === 429 ||
-    (status === 403 && (headers['x-ratelimit-remaining'] === '0' || (typeof message === 'string' && /rate limit/i.test(message))));
+    (status === 403 &&
+      (headers['x-ratelimit-remaining'] === '0' || (typeof message === 'string' && /rate limit/i.test(message))));
   if (!limited) return null;
   const reset = Number(headers['x-ratelimit-reset']);
   const when =

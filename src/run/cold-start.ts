@@ -1,6 +1,7 @@
 // Getting the server cold before the cold call. A target's cold-start command (restart a service
 // or container, vLLM's sleep/wake) runs in a shell, then the server is polled until it answers;
 // the Ollama kind unloads its models itself; otherwise the cold figure is only a first call's.
+import { boundedFetch, MAX_ERROR_BODY_BYTES } from '../lib/bounded-fetch.js';
 import { spawn } from 'node:child_process';
 import type { Target } from '../config/schema.js';
 import { shortMessage } from '../endpoint/diagnose.js';
@@ -60,6 +61,9 @@ function runCommand(target: Target, command: string, timeoutMs: number, signal: 
   });
 }
 
+/** One readiness probe: a health check answers in well under this. */
+const READY_PROBE_TIMEOUT_MS = 5000;
+
 function sameOrigin(a: string, b: string): boolean {
   try {
     return new URL(a).origin === new URL(b).origin;
@@ -79,10 +83,13 @@ async function awaitReady(
   let last = 'no answer yet';
   while (!signal.aborted) {
     try {
-      const response = await fetch(url, {
+      const response = await boundedFetch({ timeoutMs: READY_PROBE_TIMEOUT_MS, maxBytes: MAX_ERROR_BODY_BYTES })(url, {
         // The key belongs to the server at base-url: a health check elsewhere does not get it.
         headers: target.apiKey && sameOrigin(url, target.baseUrl) ? { authorization: `Bearer ${target.apiKey}` } : {},
-        signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, Math.min(5000, deadline - Date.now())))]),
+        signal: AbortSignal.any([
+          signal,
+          AbortSignal.timeout(Math.max(1, Math.min(READY_PROBE_TIMEOUT_MS, deadline - Date.now()))),
+        ]),
       });
       await response.arrayBuffer();
       if (response.status === 200) return performance.now() - started;
