@@ -264,6 +264,25 @@ describe('dist/index.js as the runner runs it', () => {
     expect(report.targets[0]!.measurement!.metrics.detectionRatePct).toEqual({ value: 100, n: 3, count: 3 });
   });
 
+  it('a GitHub API that trickles does not hold a cancelled job: every call ends with the cancellation', async () => {
+    const trickling = await startGithubServer({ tokens: { 'ghs_runner-token': 'write' }, trickle: true });
+    let pid = 0;
+    const running = runAction(
+      { 'base-url': `${server.url}/v1`, model: 'test-model', 'api-key': 'sk-dist-test-0a9b8c', comment: 'always' },
+      { onStart: (value) => (pid = value), env: { GITHUB_API_URL: trickling.url } },
+    );
+    // Once the action waits on the API (the base commit's baseline), the job is cancelled.
+    const deadline = Date.now() + 60_000;
+    while ((await trickling.state()).requests.length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const cancelledAt = Date.now();
+    process.kill(pid, 'SIGTERM');
+    const { result, outputs } = await running;
+    expect(Date.now() - cancelledAt).toBeLessThan(10_000);
+    expect(result.code).toBe(1);
+    expect(outputs.verdict).toBe('error');
+  });
+
   it('writes a partial report when the job is cancelled (SIGTERM)', async () => {
     await server.setProgramme(suiteProgramme({ apiKey: 'sk-dist-test-0a9b8c', latency: { ttftMs: 200 } }));
     let pid = 0;

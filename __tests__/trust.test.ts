@@ -255,6 +255,8 @@ describe('the action on a pull request', () => {
   async function gateOnPullRequest(
     eventOf: ReturnType<typeof event>,
     contents: Record<string, Record<string, string>>,
+    own = weakenedText,
+    inputs: Record<string, string> = {},
   ) {
     const github = await startGithubServer({
       tokens: { 'ghs_pr-token': 'write' },
@@ -263,10 +265,16 @@ describe('the action on a pull request', () => {
     });
     const workspace = tempDir('model-gate-trust-workspace-');
     mkdirSync(join(workspace, 'baselines', 'safety-checks'), { recursive: true });
-    writeFileSync(join(workspace, BASELINE), weakenedText);
+    writeFileSync(join(workspace, BASELINE), own);
     const run = await runAction(
       actionDir,
-      { 'base-url': `${slow.url}/v1`, model: 'test-model', 'warm-runs': '3', 'github-token': 'ghs_pr-token' },
+      {
+        'base-url': `${slow.url}/v1`,
+        model: 'test-model',
+        'warm-runs': '3',
+        'github-token': 'ghs_pr-token',
+        ...inputs,
+      },
       { workspace, event: eventOf, env: { GITHUB_API_URL: github.url } },
     );
     const { comments, requests } = await github.state();
@@ -316,5 +324,28 @@ describe('the action on a pull request', () => {
     );
     expect(outputs.verdict).toBe('fail');
     expect(comments[0]!.body).toContain('🔒');
+  });
+
+  it('a change of a compared setting fails until a reviewer accepts it, and says so in the comment', async () => {
+    const { result, outputs, comments } = await gateOnPullRequest(
+      event({}),
+      { [BASE_SHA]: { [BASELINE]: trustedText } },
+      trustedText,
+      { temperature: '0.5' },
+    );
+    expect(outputs.verdict).toBe('fail');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /^::error::The baseline .+ was measured with other settings \(temperature 0 → 0\.5\).* To accept the new setup, add the label model-gate:accept/m,
+    );
+    expect(comments).toHaveLength(1);
+    const accepted = await gateOnPullRequest(
+      event({}, ['model-gate:accept']),
+      { [BASE_SHA]: { [BASELINE]: trustedText } },
+      trustedText,
+      { temperature: '0.5' },
+    );
+    expect(accepted.outputs.verdict).toBe('incomparable');
+    expect(accepted.result.code).toBe(0);
   });
 });

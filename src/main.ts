@@ -69,12 +69,17 @@ function logPublication(status: { status: string; message: string | null }): voi
 /** One GitHub API call, body included. */
 const GITHUB_CALL_TIMEOUT_MS = 30_000;
 
-function octokitFor(settings: ActionSettings | undefined, context: RunContext): OctokitIssues | null {
+function octokitFor(
+  settings: ActionSettings | undefined,
+  context: RunContext,
+  signal: AbortSignal,
+): OctokitIssues | null {
   return settings?.githubToken && context.repository
     ? (getOctokit(settings.githubToken, {
         baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
         // A GitHub call that trickles or hangs must not hold the job: each has a deadline and a size cap.
-        request: { fetch: boundedFetch({ timeoutMs: GITHUB_CALL_TIMEOUT_MS }) },
+        // Cancelling the job ends a call in flight too.
+        request: { fetch: boundedFetch({ timeoutMs: GITHUB_CALL_TIMEOUT_MS }), signal },
       }) as unknown as OctokitIssues)
     : null;
 }
@@ -158,7 +163,7 @@ export async function run(): Promise<void> {
     const configInput = inputs.config?.trim() ?? '';
     const commentKey = settings?.commentKey ?? '';
     const marker = commentMarkerFor(commentKey || `${context.workflow}/${inputs.suite || configInput || 'default'}`);
-    const octokit = octokitFor(settings, context);
+    const octokit = octokitFor(settings, context, signal);
     let trustedBaselines: TrustedBaselines | undefined;
     if (settings && !inputError)
       try {

@@ -7,7 +7,8 @@
 //
 // Programme: { tokens: { "<token>": "write" | "read" | { access, login } } (the login a token writes as,
 // github-actions[bot] by default; POST /graphql answers { viewer { login } } without "[bot]", as
-// GitHub does), rateLimited (every call answers 403 with x-ratelimit-remaining: 0),
+// GitHub does), rateLimited (every call answers 403 with x-ratelimit-remaining: 0), trickle (every
+// call but the state answers 200 and then one byte a second, never ending),
 // comments: [{ id, issue, body, login, type }],
 // issues: [{ number, title, body, state, labels }], contents: { "<ref>": { "<path>": "<text>" } },
 // issueEvents: { "<issue>": [{ event, label: { name }, actor: { login } }] } }. Issues: list (state,
@@ -82,6 +83,12 @@ const server = createServer(async (req, res) => {
   const access = identity?.access;
   requests.push({ method: req.method, path: url.pathname + url.search, access: access ?? null });
   if (!access) return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+  if (programme.trickle) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const timer = setInterval(() => res.write(' '), 1000);
+    res.on('close', () => clearInterval(timer));
+    return undefined;
+  }
   if (programme.rateLimited)
     return send(
       res,

@@ -1,13 +1,13 @@
 // The trusted baselines of a pull request (see src/gate/trusted.ts): read at the base commit with
 // git when the checkout has it, otherwise through the contents API; accepted by a reviewer's label,
-// for the baselines as they were when the label was added.
+// for the baselines as they were when the label was added. The client's fetch bounds every call
+// (a deadline, a size cap) and the job's cancellation ends it.
 import { resolve } from 'node:path';
 import { baselineError, errorMessage } from '../lib/errors.js';
 import {
   gitHasCommit,
   gitReader,
   repositoryPath,
-  TRUSTED_READ_TIMEOUT_MS,
   type Acceptance,
   type TrustedBaselines,
 } from '../lib/trusted.js';
@@ -26,7 +26,6 @@ function contentsReader(octokit: OctokitIssues, owner: string, repo: string, wor
         path: repositoryPath(workspace, path),
         ref,
         mediaType: { format: 'raw' },
-        request: { signal: AbortSignal.timeout(TRUSTED_READ_TIMEOUT_MS) },
       });
       return typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer).toString('utf8');
     } catch (error) {
@@ -52,7 +51,6 @@ async function labelledBy(
       ...repository,
       issue_number: pr.number,
       per_page: 100,
-      request: { signal: AbortSignal.timeout(TRUSTED_READ_TIMEOUT_MS) },
     })) as { event?: string; label?: { name?: string }; actor?: { login?: string } | null }[];
     const labelled = events.filter((event) => event.event === 'labeled' && event.label?.name === label).at(-1);
     return labelled?.actor?.login ?? null;
