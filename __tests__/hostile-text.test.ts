@@ -87,6 +87,12 @@ describe('server text in every sink', () => {
       expect({ sink, markup: await renderedMarkup(markdown) }).toEqual({ sink, markup: [] });
     }
     expect(comments[0]!.body.match(/<!-- model-gate:/g)).toHaveLength(1);
+    // junit.xml quotes the preflight's diagnosis, ids and all: escaped, with no character XML refuses.
+    const junit = readFileSync(join(workspace, 'model-gate-report', 'junit.xml'), 'utf8');
+    expect(junit).toContain('forged-error');
+    expect(junit).not.toMatch(/<img|<forged|<!-- model-gate:forged/);
+    // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+    expect(junit).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u001b]/);
   });
 
   // The markdown half of the corpus first: the summary shows the start of each error body.
