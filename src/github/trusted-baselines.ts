@@ -4,13 +4,7 @@
 // (a deadline, a size cap) and the job's cancellation ends it.
 import { resolve } from 'node:path';
 import { baselineError, errorMessage } from '../lib/errors.js';
-import {
-  gitHasCommit,
-  gitReader,
-  repositoryPath,
-  type Acceptance,
-  type TrustedBaselines,
-} from '../lib/trusted.js';
+import { gitHasCommit, gitReader, repositoryPath, type Acceptance, type TrustedBaselines } from '../lib/trusted.js';
 import type { PullRequestContext, RunContext } from './context.js';
 import type { OctokitIssues } from './octokit.js';
 
