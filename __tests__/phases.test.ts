@@ -55,6 +55,10 @@ describe('latency and quality phases', () => {
     expect(metrics.ttftP50Ms.n).toBe(18);
     expect(metrics.detectionRatePct.n).toBe(25);
     expect(report.settings).toMatchObject({ concurrency: 8, latencyConcurrency: 1, latencyRuns: 2 });
+    // The header says whether latency includes queueing.
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain(
+      '· concurrency 8, latency timed with one call in flight ·',
+    );
   });
 
   it('a suite that runs once times its first 60 calls and runs the rest fast', () => {

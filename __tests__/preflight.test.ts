@@ -109,7 +109,7 @@ describe('preflight', () => {
     expect(result.ok).toBe(false);
     expect(result.servedModels).toEqual(['qwen2-vl', 'llava:latest']);
     expect(result.diagnosis).toBe(
-      `Target "vllm": the server at ${open.url}/v1 does not serve model "Qwen/Qwen2-VL-72B-Instruct". It serves: qwen2-vl, llava:latest. Set model to one of these (vLLM: the --served-model-name; Ollama: ollama pull it first).`,
+      `Target "vllm": the server at ${open.url}/v1 does not serve model "Qwen/Qwen2-VL-72B-Instruct". It serves: qwen2-vl, llava:latest. Set model to one of these, or name the model on the server (vLLM: --served-model-name; llama.cpp: --alias, without which the id is the -m path; Ollama: ollama pull it first).`,
     );
   });
 

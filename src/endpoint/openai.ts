@@ -372,7 +372,7 @@ async function checkModels(target: Target, timeoutMs: number, signal: AbortSigna
         : 'It lists no models.';
     return {
       ok: false,
-      diagnosis: `${who}: the server at ${base} does not serve model "${target.model}". ${served} Set model to one of these (vLLM: the --served-model-name; Ollama: ollama pull it first).`,
+      diagnosis: `${who}: the server at ${base} does not serve model "${target.model}". ${served} Set model to one of these, or name the model on the server (vLLM: --served-model-name; llama.cpp: --alias, without which the id is the -m path; Ollama: ollama pull it first).`,
       servedModels,
       serverVersion: null,
     };

@@ -381,6 +381,10 @@ function comparisonSection(comparison: Report['comparisons'][number], report: Re
 const MAX_FLIPS_LISTED = 40;
 
 /** The size a suite ran at and how many of its scenarios were generated (absent from older reports). */
+/** Whether latency includes queueing: how many calls were in flight while it was timed. */
+const latencyConcurrencyText = (calls: number) =>
+  `latency timed with ${calls === 1 ? 'one call' : `${calls} calls`} in flight`;
+
 function sizeLabel(size: SuiteSizeReport | undefined): string {
   if (!size) return '';
   return ` · size ${size.preset}${size.generated > 0 ? `, ${size.generated} generated` : ''}`;
@@ -395,7 +399,7 @@ export function summaryMarkdown(report: Report, detail: Detail = 'full'): string
   ];
   if (report.suite && report.settings) {
     lines.push(
-      `Suite ${code(report.suite.id)} v${report.suite.version}${sizeLabel(report.suite.size)} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.shard?.index ? `shard ${report.shard.index} of ${report.shard.count}: ${report.shard.scenarios.length} of ${report.suite.scenarios}` : report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm run${report.settings.warmRuns === 1 ? '' : 's'} + 1 cold call${report.shard && report.shard.index === null ? ` each, merged from ${report.shard.count} shards` : ''} · concurrency ${report.settings.concurrency} · status ${report.status}`,
+      `Suite ${code(report.suite.id)} v${report.suite.version}${sizeLabel(report.suite.size)} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.shard?.index ? `shard ${report.shard.index} of ${report.shard.count}: ${report.shard.scenarios.length} of ${report.suite.scenarios}` : report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm run${report.settings.warmRuns === 1 ? '' : 's'} + 1 cold call${report.shard && report.shard.index === null ? ` each, merged from ${report.shard.count} shards` : ''} · concurrency ${report.settings.concurrency}, ${latencyConcurrencyText(report.settings.latencyConcurrency ?? report.settings.concurrency)} · status ${report.status}`,
       '',
     );
     if (report.suite.size?.preset === 'smoke' && report.suite.size.generates)
