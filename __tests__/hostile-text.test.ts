@@ -151,5 +151,8 @@ describe('server text in every sink', () => {
     expect(result.stderr).toContain('forged-error');
     expect(result.stdout).toContain('forged-bold');
     expect(forgedCommands(result.stdout + result.stderr)).toEqual([]);
+    // A terminal is not markdown: URLs copy as they read, without the joiners that stop autolinks.
+    expect(result.stdout).not.toContain('\u2060');
+    expect(result.stdout).toContain(`the server at ${server.url}/v1 does not serve`);
   });
 });

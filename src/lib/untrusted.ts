@@ -28,10 +28,13 @@ export function logLine(text: string): string {
   return oneLine(text);
 }
 
-/** Text of several lines (a summary printed to a terminal or a log), each line made inert. */
+/**
+ * Text of several lines (a summary printed to a terminal or a log), each line made inert. The word
+ * joiners that keep markdown from linking are dropped: in a terminal a URL must copy as it reads.
+ */
 export function logLines(text: string): string {
   // eslint-disable-next-line no-control-regex
-  const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+  const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
   return stripAnsi(text)
     .split('\n')
     .map((line) => noCommands(line.replace(controls, '')))
