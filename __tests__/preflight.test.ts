@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Target } from '../src/config/schema.js';
 import { preflightOpenAI } from '../src/endpoint/openai.js';
+import { runCliAgainst } from './helpers/runs.js';
 import { freePort, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
 
 const target = (fields: Partial<Target> & Pick<Target, 'baseUrl'>): Target => ({
@@ -135,5 +136,30 @@ describe('preflight', () => {
     const result = await preflight(target({ baseUrl: `http://user:hunter2@127.0.0.1:${port}/v1?key=abc` }));
     expect(result.diagnosis).not.toContain('hunter2');
     expect(result.diagnosis).not.toContain('abc');
+  });
+});
+
+describe('a server still loading its model (HTTP 503), as one started just before the gate is', () => {
+  const loadingFor = (server: TestServer, ms: number) =>
+    fetch(`${server.url}/__control/restart?downMs=${ms}`, { method: 'POST' });
+
+  it('is waited for, and the log says how long', async () => {
+    const run = await runCliAgainst({}, ['--warm-runs', '1'], {
+      onServer: (server) => loadingFor(server, 2500),
+    });
+    expect(run.report.targets[0]!.preflight).toMatchObject({ ok: true });
+    expect(run.report.targets[0]!.preflight.loadingWaitMs).toBeGreaterThanOrEqual(1500);
+    expect(run.result.stderr).toMatch(
+      /^Preflight test-model: served, after waiting \d+\.\d s while the server loaded its model\.$/m,
+    );
+    expect(run.report.verdict).toBe('no-baseline');
+  });
+
+  it('loading past ready-timeout is named as loading, not as a failing server', async () => {
+    const run = await runCliAgainst({}, ['--ready-timeout', '1'], { onServer: (server) => loadingFor(server, 30_000) });
+    expect(run.result.code).toBe(2);
+    expect(run.report.verdictReason).toMatch(
+      /^Target "test-model": GET \S+\/models answered HTTP 503 \(.*Model is loading.*\): the server is still loading its model\. It still was after 1 s: raise ready-timeout if it loads slowly, or check its log\.$/,
+    );
   });
 });

@@ -15,6 +15,7 @@ const settings: RunSettings = {
   warmRuns: 1,
   concurrency: 1,
   timeoutMs: 10_000,
+  readyTimeoutMs: 0,
   temperature: 0,
   maxTokens: 512,
   retries: 0,

@@ -21,7 +21,7 @@ import { errorMessage, ModelGateError } from './lib/errors.js';
 import { logLine, logLines } from './lib/untrusted.js';
 import { INPUTS } from './inputs.js';
 import { runModelGate, type RunRequest } from './pipeline.js';
-import { progressLine } from './report/progress.js';
+import { loadingWaitText, progressLine } from './report/progress.js';
 import {
   builtinSuiteDefinition,
   builtinSuiteIds,
@@ -142,7 +142,8 @@ function progressHooks(quiet: boolean) {
       );
       bar?.start(totalCalls, 0, { target: '', last: 'preflight' });
     },
-    onPreflight: (_target, result) => {
+    onPreflight: (target, result) => {
+      if (result.ok && result.loadingWaitMs) say(`Preflight ${target.name}: served${loadingWaitText(result)}.`);
       if (!result.ok) {
         bar?.stop();
         diagnose(result.diagnosis);

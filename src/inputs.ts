@@ -136,6 +136,13 @@ const BASE_INPUTS: InputSpec[] = [
     flag: { value: 'SECONDS', summary: 'per-call timeout (default 120)' },
   },
   {
+    name: 'ready-timeout',
+    group: 'run',
+    description:
+      'Seconds the preflight waits for a server that answers 503 while it loads its model (vLLM, llama.cpp: "Loading model"), checking every second (default 300; 0 does not wait).',
+    flag: { value: 'SECONDS', summary: 'wait this long for a server still loading its model (default 300)' },
+  },
+  {
     name: 'temperature',
     group: 'run',
     description: 'Sampling temperature (default 0).',

@@ -16,7 +16,7 @@ import { INPUTS, RUN_INPUT_NAMES } from './inputs.js';
 import { errorMessage, ModelGateError } from './lib/errors.js';
 import { runModelGate, type RunOutcome, type RunRequest } from './pipeline.js';
 import { commentMarkerFor, stepSummary } from './report/comment.js';
-import { progressLine } from './report/progress.js';
+import { loadingWaitText, progressLine } from './report/progress.js';
 import { VERSION } from './version.js';
 import { logLine } from './lib/untrusted.js';
 import { boundedFetch } from './lib/bounded-fetch.js';
@@ -136,7 +136,7 @@ function logHooks(mask: (secret: string | undefined) => void): Pick<RunRequest, 
     onPreflight: (target, result) => {
       if (result.ok)
         log.info(
-          `Preflight ${target.name}: ${target.model} is served (${result.servedModels.length} model(s) listed).`,
+          `Preflight ${target.name}: ${target.model} is served (${result.servedModels.length} model(s) listed)${loadingWaitText(result)}.`,
         );
       else log.info(`Preflight ${target.name} failed (see the error below).`);
     },

@@ -39,9 +39,16 @@ export interface CliRun {
 export async function runCliAgainst(
   programme: Record<string, unknown>,
   flags: string[] = [],
-  options: { env?: NodeJS.ProcessEnv; onStart?: (pid: number) => void; dir?: string } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    onStart?: (pid: number) => void;
+    dir?: string;
+    /** Called once the server listens, before the CLI starts (to put the server in a state). */
+    onServer?: (server: TestServer) => Promise<unknown>;
+  } = {},
 ): Promise<CliRun> {
   const server = await startOpenAIServer(suiteProgramme(programme));
+  await options.onServer?.(server);
   const dir = options.dir ?? tempDir();
   const started = Date.now();
   const result = await runCli(

@@ -127,6 +127,8 @@ export const settingsSchema = z.strictObject({
   /** When concurrency is above latency-concurrency: how many of the warm runs go first, timed, at latency-concurrency. */
   'latency-runs': wholeNumber(1, 1000).default(3),
   timeout: numberBetween(0.1, 3600, ' (seconds)').default(120),
+  /** How long the preflight waits for a server that says it is still loading its model (HTTP 503). */
+  'ready-timeout': numberBetween(0, 3600, ' (seconds)').default(300),
   temperature: numberBetween(0, 2).default(0),
   'max-tokens': wholeNumber(1, 65536).default(512),
   /** Extra attempts for a call that failed transiently (reset, 429, 5xx, truncated stream). */
@@ -230,6 +232,7 @@ export const runSettingsSchema = z.object({
   latencyConcurrency: z.number(),
   latencyRuns: z.number(),
   timeoutMs: z.number(),
+  readyTimeoutMs: z.number(),
   temperature: z.number(),
   maxTokens: z.number(),
   retries: z.number(),
@@ -329,6 +332,7 @@ export function toRunSettings(settings: RunSettingsConfig): RunSettings {
     latencyConcurrency: settings['latency-concurrency'],
     latencyRuns: settings['latency-runs'],
     timeoutMs: Math.round(settings.timeout * 1000),
+    readyTimeoutMs: Math.round(settings['ready-timeout'] * 1000),
     temperature: settings.temperature,
     maxTokens: settings['max-tokens'],
     retries: settings.retries,

@@ -253,7 +253,8 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
   }
 
   return {
-    preflight: (signal) => preflightOpenAI(target, Math.min(settings.timeoutMs, PREFLIGHT_TIMEOUT_CAP_MS), signal),
+    preflight: (signal) =>
+      preflightOpenAI(target, Math.min(settings.timeoutMs, PREFLIGHT_TIMEOUT_CAP_MS), signal, settings.readyTimeoutMs),
     call,
     readinessUrl: `${target.baseUrl}/models`,
   };
@@ -281,23 +282,52 @@ async function listModels(
  * wrong: the failures that otherwise cost a whole bench (a 404 for a missing /v1, a 401 from a
  * server started with --api-key, a model name the server does not serve).
  */
+/** How often the preflight asks again while the server loads its model. */
+const LOADING_POLL_MS = 1000;
+
 export async function preflightOpenAI(
   target: Target,
   timeoutMs: number,
   signal: AbortSignal,
+  readyTimeoutMs = 0,
 ): Promise<PreflightResult> {
+  const started = performance.now();
   // The version probes go out with the model listing rather than after it; a failed check drops them.
   const probes = new AbortController();
-  const version = serverVersion(target, AbortSignal.any([signal, probes.signal]));
-  const result = await checkModels(target, timeoutMs, signal);
+  let version = serverVersion(target, AbortSignal.any([signal, probes.signal]));
+  let result = await checkModels(target, timeoutMs, signal);
+  let waited = false;
+  while (result.loading && !signal.aborted) {
+    const left = readyTimeoutMs - (performance.now() - started);
+    if (left <= 0) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(LOADING_POLL_MS, left)));
+    waited = true;
+    result = await checkModels(target, timeoutMs, signal);
+  }
+  const waitedMs = Math.round(performance.now() - started);
+  if (result.loading) {
+    probes.abort();
+    return {
+      ok: false,
+      servedModels: [],
+      serverVersion: null,
+      diagnosis: `${result.diagnosis ?? ''} ${readyTimeoutMs > 0 ? `It still was after ${(waitedMs / 1000).toFixed(0)} s: raise ready-timeout if it loads slowly, or check its log.` : 'ready-timeout is 0, so model-gate did not wait: raise it.'}`,
+    };
+  }
   if (!result.ok) {
     probes.abort();
     return result;
   }
-  return { ...result, serverVersion: await version };
+  // A server that was loading answered no probe: ask again now that it is up.
+  if (waited) version = serverVersion(target, signal);
+  return { ...result, serverVersion: await version, ...(waited ? { loadingWaitMs: waitedMs } : {}) };
 }
 
-async function checkModels(target: Target, timeoutMs: number, signal: AbortSignal): Promise<PreflightResult> {
+async function checkModels(
+  target: Target,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<PreflightResult & { loading?: true }> {
   const base = displayUrl(target.baseUrl);
   const modelsUrl = `${base}/models`;
   const { host, port } = (() => {
@@ -346,6 +376,14 @@ async function checkModels(target: Target, timeoutMs: number, signal: AbortSigna
         return fail(
           `${who}: GET ${modelsUrl} answered HTTP 404, so there is no OpenAI-compatible API at base-url ${base}. ${await missingV1Hint(target, timeoutMs, signal)}`,
         );
+      // vLLM and llama.cpp answer 503 while they load the model: wait, do not fail (preflightOpenAI).
+      if (error.status === 503)
+        return {
+          ...fail(
+            `${who}: GET ${modelsUrl} answered HTTP 503 (${shortMessage(error).replace(/\.+$/, '')}): the server is still loading its model.`,
+          ),
+          loading: true,
+        };
       return fail(
         `${who}: GET ${modelsUrl} answered HTTP ${error.status}. The server is up but failing; check its log.`,
       );

@@ -68,6 +68,8 @@ export const preflightResultSchema = z.object({
   servedModels: z.array(z.string()),
   /** What the server says of its own version, where it says it (vLLM, Ollama, TGI, llama.cpp). */
   serverVersion: z.string().nullable(),
+  /** How long the preflight waited for the server to load its model (absent: it did not wait). */
+  loadingWaitMs: z.number().optional(),
 });
 export type PreflightResult = z.infer<typeof preflightResultSchema>;
 

@@ -2,6 +2,7 @@
 import { callOutcome, type CallOutcome } from '../measure/call-outcome.js';
 import type { Progress } from '../run/runner.js';
 import type { Sample } from '../run/sample.js';
+import type { PreflightResult } from '../endpoint/types.js';
 
 const OUTCOME_WORDS: Record<CallOutcome, string> = {
   error: 'error',
@@ -21,3 +22,9 @@ export function progressLine(sample: Sample, progress: Progress): string {
   const run = sample.phase === 'warm' ? ` run ${sample.run}` : '';
   return `[${progress.done}/${progress.total}] ${progress.target} · ${sample.scenario} · ${sample.phase}${run} · ${Math.round(sample.latencyMs)} ms · ${word}`;
 }
+
+/** A preflight that waited for the server to load its model says how long, for the log. */
+export const loadingWaitText = (result: Pick<PreflightResult, 'loadingWaitMs'>): string =>
+  result.loadingWaitMs
+    ? `, after waiting ${(result.loadingWaitMs / 1000).toFixed(1)} s while the server loaded its model`
+    : '';

@@ -99,7 +99,9 @@ export const reportSchema = z.object({
     })
     .nullable(),
   // Reports of older versions lack the settings added since.
-  settings: runSettingsSchema.partial({ latencyConcurrency: true, latencyRuns: true, retries: true }).nullable(),
+  settings: runSettingsSchema
+    .partial({ latencyConcurrency: true, latencyRuns: true, retries: true, readyTimeoutMs: true })
+    .nullable(),
   thresholds: z.record(z.string(), z.number()),
   targets: z.array(targetReportSchema),
   thresholdChecks: z.array(thresholdCheckSchema),
