@@ -47,7 +47,7 @@ describe('bad input', () => {
   it('an unknown key and a wrong-typed setting, both named', async () => {
     const { report, config } = await runWithConfig('settings:\n  warmruns: 3\n  concurrency: lots\n');
     expect(report.verdictReason).toBe(
-      `Config file ${config}: settings.warmruns (line 2): unknown key (allowed here: warm-runs, concurrency, latency-concurrency, latency-runs, timeout, temperature, max-tokens, retries); settings.concurrency (line 3): expected a whole number from 1 to 256. See "Config file" in docs/usage.md for the allowed fields.`,
+      `Config file ${config}: settings.warmruns (line 2): unknown key (allowed here: warm-runs, concurrency, latency-concurrency, latency-runs, timeout, ready-timeout, temperature, max-tokens, retries); settings.concurrency (line 3): expected a whole number from 1 to 256. See "Config file" in docs/usage.md for the allowed fields.`,
     );
   });
 

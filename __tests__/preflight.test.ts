@@ -144,11 +144,18 @@ describe('a server still loading its model (HTTP 503), as one started just befor
     fetch(`${server.url}/__control/restart?downMs=${ms}`, { method: 'POST' });
 
   it('is waited for, and the log says how long', async () => {
+    // Loading until the gate has been told so twice, however long this machine takes to start it.
     const run = await runCliAgainst({}, ['--warm-runs', '1'], {
-      onServer: (server) => loadingFor(server, 2500),
+      onServer: async (server) => {
+        await loadingFor(server, 600_000);
+        void (async () => {
+          while ((await server.stats()).notReadyAnswers < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+          await loadingFor(server, 0);
+        })().catch(() => undefined);
+      },
     });
     expect(run.report.targets[0]!.preflight).toMatchObject({ ok: true });
-    expect(run.report.targets[0]!.preflight.loadingWaitMs).toBeGreaterThanOrEqual(1500);
+    expect(run.report.targets[0]!.preflight.loadingWaitMs).toBeGreaterThanOrEqual(900);
     expect(run.result.stderr).toMatch(
       /^Preflight test-model: served, after waiting \d+\.\d s while the server loaded its model\.$/m,
     );

@@ -184,11 +184,13 @@ describe('secrets in URLs and cut-off echoes', () => {
   });
 
   it('a key echoed across the cut of an error body is redacted, not left in part', async () => {
+    // A word that merely starts like a key, at the end of a text, stays.
+    expect(redactor(['test-model-key'])('the model test')).toBe('the model test');
     // The unit first: every cut through the key.
     const redact = redactor([INPUT_KEY]);
     for (let cut = 1; cut < INPUT_KEY.length; cut += 1) {
       const shown = redact(`denied for Bearer ${INPUT_KEY}`.slice(0, 18 + cut));
-      expect({ cut, shown }).toEqual({ cut, shown: cut >= 4 ? 'denied for Bearer ***' : shown });
+      expect({ cut, shown }).toEqual({ cut, shown: cut >= 8 ? 'denied for Bearer ***' : shown });
     }
     // Then through the CLI: a gateway's long error body that ends inside the echoed key.
     const padding = 'x'.repeat(270);

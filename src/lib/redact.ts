@@ -3,6 +3,8 @@
 
 const MIN_SECRET_CHARS = 4;
 const ELLIPSIS = /…$/;
+/** A secret's start left at the end of a cut text is redacted from this length on: shorter ones give little away, and would catch ordinary words. */
+const MIN_CUT_SECRET_CHARS = 8;
 
 /**
  * Replaces every occurrence of a secret with ***, and a secret's start left at the end of a text
@@ -14,7 +16,7 @@ export function redactor(secrets: readonly string[]): (text: string) => string {
     let result = active.reduce((current, secret) => current.split(secret).join('***'), text);
     for (const secret of active) {
       const body = result.replace(ELLIPSIS, '');
-      for (let length = secret.length - 1; length >= MIN_SECRET_CHARS; length -= 1) {
+      for (let length = secret.length - 1; length >= MIN_CUT_SECRET_CHARS; length -= 1) {
         if (body.endsWith(secret.slice(0, length))) {
           result = `${body.slice(0, body.length - length)}***${result.slice(body.length)}`;
           break;
