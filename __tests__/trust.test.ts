@@ -12,8 +12,8 @@ import { runCli } from './helpers/processes.js';
 import { REPO_ROOT, startGithubServer, startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
 import { readReport, tempDir } from './helpers/runs.js';
 
-const LATENCY = { ttftMs: 25, perTokenMs: 0.5, jitterPct: 4 };
-const SLOW = { ttftMs: 250, perTokenMs: 5, jitterPct: 4 };
+const LATENCY = { ttftMs: 12, perTokenMs: 0.25, jitterPct: 4 };
+const SLOW = { ttftMs: 120, perTokenMs: 2.5, jitterPct: 4 };
 // Three repeats of the nine smoke scenarios: enough latency samples, few calls to the slow server.
 const REPEATS = ['--warm-runs', '3'];
 let fast: TestServer;
