@@ -56,7 +56,7 @@ export interface RunRequest {
   fetchShards?: (suite: Suite) => Promise<string>;
   /** After a shard's report is written: hands its files on (the action uploads them as an artifact). */
   publishShard?: (files: { reportDir: string; names: string[] }, suite: Suite, shard: ShardSpec) => Promise<void>;
-  /** On a pull request: the baselines to trust over the working tree's (see src/gate/trusted.ts). */
+  /** On a pull request: the baselines to trust over the working tree's (see src/lib/trusted.ts). */
   trustedBaselines?: TrustedBaselines;
   /** Called once the plan is known, with the number of calls it will make. */
   onPlan?: (plan: Plan, suite: Suite, totalCalls: number) => void;

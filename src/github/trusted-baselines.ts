@@ -1,4 +1,4 @@
-// The trusted baselines of a pull request (see src/gate/trusted.ts): read at the base commit with
+// The trusted baselines of a pull request (see src/lib/trusted.ts): read at the base commit with
 // git when the checkout has it, otherwise through the contents API; accepted by a reviewer's label,
 // for the baselines as they were when the label was added. The client's fetch bounds every call
 // (a deadline, a size cap) and the job's cancellation ends it.
