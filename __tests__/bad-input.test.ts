@@ -14,6 +14,23 @@ function expectNoStackTrace(output: string) {
   expect(output).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
 }
 
+/** The CLI with flags, aimed at a port where nothing listens: it stops on the flags before any call. */
+async function runWithFlags(flags: string[]) {
+  const dir = tempDir();
+  const result = await runCli([
+    'run',
+    '--base-url',
+    'http://127.0.0.1:9/v1',
+    '--model',
+    'm',
+    ...flags,
+    '--report-dir',
+    dir,
+  ]);
+  const report = readReport(dir);
+  return { result, report, reason: report.verdictReason };
+}
+
 async function runWithConfig(yaml: string, extra: string[] = []) {
   const dir = tempDir();
   const config = join(dir, 'model-gate.yml');
@@ -68,20 +85,8 @@ describe('bad input', () => {
   });
 
   it('an unknown suite: lists the built-in ones', async () => {
-    const dir = tempDir();
-    const result = await runCli([
-      'run',
-      '--base-url',
-      'http://127.0.0.1:9/v1',
-      '--model',
-      'm',
-      '--suite',
-      'slides',
-      '--report-dir',
-      dir,
-    ]);
+    const { result, report } = await runWithFlags(['--suite', 'slides']);
     expect(result.code).toBe(2);
-    const report = readReport(dir);
     expect(report).toMatchObject({ verdict: 'error', status: 'failed', error: { kind: 'suite' } });
     expect(report.verdictReason).toBe(
       'Unknown suite "slides". Built-in suites: safety-checks, slide-extraction, ui-coordinates, voice-commands; a suite of your own is a path to its YAML file, such as .github/model-gate/my-suite.yml. Run "model-gate suites" to list the built-in ones with their fingerprints.',
@@ -89,38 +94,16 @@ describe('bad input', () => {
   });
 
   it('a non-numeric setting: the flag, the value and what is allowed', async () => {
-    const dir = tempDir();
-    const result = await runCli([
-      'run',
-      '--base-url',
-      'http://127.0.0.1:9/v1',
-      '--model',
-      'm',
-      '--warm-runs',
-      'abc',
-      '--report-dir',
-      dir,
-    ]);
+    const { result, reason } = await runWithFlags(['--warm-runs', 'abc']);
     expect(result.code).toBe(2);
-    expect(readReport(dir).verdictReason).toBe('--warm-runs is "abc": expected a whole number from 1 to 1000.');
+    expect(reason).toBe('--warm-runs is "abc": expected a whole number from 1 to 1000.');
     expectNoStackTrace(result.stdout + result.stderr);
   });
 
   it('a suite size that is none: the flag or the field, and the sizes there are', async () => {
-    const dir = tempDir();
-    const result = await runCli([
-      'run',
-      '--base-url',
-      'http://127.0.0.1:9/v1',
-      '--model',
-      'm',
-      '--suite-size',
-      'huge',
-      '--report-dir',
-      dir,
-    ]);
+    const { result, reason } = await runWithFlags(['--suite-size', 'huge']);
     expect(result.code).toBe(2);
-    expect(readReport(dir).verdictReason).toBe(
+    expect(reason).toBe(
       '--suite-size is "huge": expected smoke, standard, full or a number of scenarios from 1 to 10000.',
     );
     // A YAML true is not the number 1.
@@ -145,20 +128,9 @@ describe('bad input', () => {
   });
 
   it('an API key variable that is empty', async () => {
-    const dir = tempDir();
-    const result = await runCli([
-      'run',
-      '--base-url',
-      'http://127.0.0.1:9/v1',
-      '--model',
-      'm',
-      '--api-key-env',
-      'MODEL_GATE_UNSET_KEY',
-      '--report-dir',
-      dir,
-    ]);
+    const { result, reason } = await runWithFlags(['--api-key-env', 'MODEL_GATE_UNSET_KEY']);
     expect(result.code).toBe(2);
-    expect(readReport(dir).verdictReason).toBe(
+    expect(reason).toBe(
       'Target "m" takes its API key from the environment variable MODEL_GATE_UNSET_KEY (--api-key-env), but that variable is empty or unset. Set it in the step\'s env: from a secret, or remove api-key-env if the server needs no key.',
     );
   });

@@ -48,6 +48,19 @@ describe('the split', () => {
   });
 });
 
+/** What every shard job of the three-shard voice-commands run is given, against a server. */
+const shardFlags = (at: TestServer) => [
+  '--base-url',
+  `${at.url}/v1`,
+  '--model',
+  'test-model',
+  '--suite',
+  'voice-commands',
+  '--warm-runs',
+  '1',
+  '--quiet',
+];
+
 describe('sharding on the Actions matrix', () => {
   it('four shard jobs upload their reports; a merge job writes the baseline from them, a later one downloads, checks and gates them once', async () => {
     const artifacts = await startArtifactServer();
@@ -156,20 +169,16 @@ describe('sharding on the Actions matrix', () => {
     let shardsDir: string;
     beforeAll(async () => {
       shardsDir = mkdtempSync(join(tmpdir(), 'model-gate-shard-reports-'));
-      const common = [
-        '--base-url',
-        `${server.url}/v1`,
-        '--model',
-        'test-model',
-        '--suite',
-        'voice-commands',
-        '--warm-runs',
-        '1',
-        '--quiet',
-      ];
       await Promise.all(
         [1, 2, 3].map((index) =>
-          runCli(['run', ...common, '--shard', `${index}/3`, '--report-dir', join(shardsDir, `shard-${index}`)]),
+          runCli([
+            'run',
+            ...shardFlags(server),
+            '--shard',
+            `${index}/3`,
+            '--report-dir',
+            join(shardsDir, `shard-${index}`),
+          ]),
         ),
       );
     });
@@ -177,14 +186,7 @@ describe('sharding on the Actions matrix', () => {
       const reportDir = mkdtempSync(join(tmpdir(), 'model-gate-merge-'));
       const result = await runCli([
         'merge',
-        '--base-url',
-        `${server.url}/v1`,
-        '--model',
-        'test-model',
-        '--suite',
-        'voice-commands',
-        '--warm-runs',
-        '1',
+        ...shardFlags(server),
         '--shards-dir',
         dir,
         '--report-dir',
@@ -223,25 +225,9 @@ describe('sharding on the Actions matrix', () => {
       const slow = await startOpenAIServer(suiteProgramme({ latency: { ttftMs: 300 } }, 'voice-commands'));
       const cancelledDir = mkdtempSync(join(tmpdir(), 'model-gate-cancelled-shard-'));
       let pid = 0;
-      const running = runCli(
-        [
-          'run',
-          '--base-url',
-          `${slow.url}/v1`,
-          '--model',
-          'test-model',
-          '--suite',
-          'voice-commands',
-          '--warm-runs',
-          '1',
-          '--quiet',
-          '--shard',
-          '2/3',
-          '--report-dir',
-          cancelledDir,
-        ],
-        { onStart: (started) => (pid = started) },
-      );
+      const running = runCli(['run', ...shardFlags(slow), '--shard', '2/3', '--report-dir', cancelledDir], {
+        onStart: (started) => (pid = started),
+      });
       await samplesWritten(cancelledDir, 3);
       process.kill(pid, 'SIGTERM');
       expect((await running).code).toBe(130);

@@ -32,23 +32,9 @@ describe('nightly tracking issue', () => {
       issues: [{ number: 7, title: 'unrelated', body: 'x', labels: ['model-gate'] }],
     });
     const api = apiFor(server.url, 'ghs_write');
-    const opened = await updateTrackingIssue({
-      api,
-      context: nightly,
-      enabled: true,
-      marker,
-      verdict: 'fail',
-      body: `${marker}\n## model-gate: ❌ fail`,
-    });
+    const opened = await track(api, 'fail', `${marker}\n## model-gate: ❌ fail`);
     expect(opened.status).toBe('opened');
-    const updated = await updateTrackingIssue({
-      api,
-      context: nightly,
-      enabled: true,
-      marker,
-      verdict: 'fail',
-      body: `${marker}\n## model-gate: ❌ fail (again)`,
-    });
+    const updated = await track(api, 'fail', `${marker}\n## model-gate: ❌ fail (again)`);
     expect(updated).toMatchObject({ status: 'updated', url: opened.url });
     let { issues } = await server.state();
     const tracked = issues.find((issue) => issue.body.includes(marker))!;
@@ -89,14 +75,7 @@ describe('nightly tracking issue', () => {
     });
     const api = apiFor(server.url, 'ghs_write');
     expect((await track(api, 'pass', '')).status).toBe('skipped');
-    const opened = await updateTrackingIssue({
-      api,
-      context: nightly,
-      enabled: true,
-      marker,
-      verdict: 'fail',
-      body: `${marker}\nfail`,
-    });
+    const opened = await track(api, 'fail', `${marker}\nfail`);
     expect(opened.status).toBe('opened');
     const { issues } = await server.state();
     expect(issues.find((issue) => issue.number === 9)).toMatchObject({ state: 'open', body: `${marker}\nsomeone's` });

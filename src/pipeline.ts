@@ -109,8 +109,7 @@ async function suiteOf(plan: Plan, nameOf: InputNamer): Promise<Suite> {
 }
 
 /** Each call as it completes: secrets redacted, appended to samples.jsonl, handed to the shell. */
-function sampleRecorder(request: RunRequest, plan: Plan, sampleLog: SampleLog) {
-  const redact = redactor(planSecrets(plan));
+function sampleRecorder(request: RunRequest, redact: (text: string) => string, sampleLog: SampleLog) {
   return (sample: Sample, progress: Progress) => {
     sample.excerpt = redact(sample.excerpt);
     if (sample.errorMessage) sample.errorMessage = redact(sample.errorMessage);
@@ -138,10 +137,15 @@ interface Measuring {
   plan: Plan;
   suite: Suite;
   scoreAnswer: AnswerScorer;
+  /** Removes the plan's secrets from text a server sent. */
+  redact: (text: string) => string;
   record: (sample: Sample, progress: Progress) => void;
 }
 
-function runStage({ request, plan, suite, scoreAnswer, record }: Measuring, run: RunResult): Promise<RunResult> {
+function runStage(
+  { request, plan, suite, scoreAnswer, redact, record }: Measuring,
+  run: RunResult,
+): Promise<RunResult> {
   return runSuite(
     {
       plan,
@@ -150,7 +154,6 @@ function runStage({ request, plan, suite, scoreAnswer, record }: Measuring, run:
       endpointFor: (target) => createEndpoint(target, plan.settings),
       scoreAnswer,
       onPreflight: (target, result) => {
-        const redact = redactor(planSecrets(plan));
         request.onPreflight?.(target, { ...result, diagnosis: result.diagnosis && redact(result.diagnosis) });
       },
       onSample: record,
@@ -202,12 +205,14 @@ async function runStages(request: RunRequest, startedAt: string, stages: Stages)
   const sampleLog = openSampleLog(join(stages.reportDir, SAMPLES_FILE));
   try {
     const run: RunResult = (stages.run = { targets: [], cancelled: false });
+    const redact = redactor(planSecrets(plan));
     const measuring: Measuring = {
       request,
       plan,
       suite,
       scoreAnswer: compileAnswerScorer(suite),
-      record: sampleRecorder(request, plan, sampleLog),
+      redact,
+      record: sampleRecorder(request, redact, sampleLog),
     };
     if (mergesShards(plan.gate.mode)) stages.shard = await mergeStage(request, plan, suite, run, sampleLog);
     else await runStage(measuring, run);

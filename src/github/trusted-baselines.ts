@@ -70,9 +70,17 @@ export async function pullRequestTrust(options: {
     octokit && context.repository
       ? contentsReader(octokit, context.repository.owner, context.repository.repo, workspace)
       : null;
-  // git where the checkout has the commit (a shallow one may not), the contents API otherwise.
+  // git where the checkout has the commit (a shallow one may not), the contents API otherwise;
+  // which one is decided once per commit.
+  const gitReaders = new Map<string, Promise<((path: string) => Promise<string | undefined>) | null>>();
   const readAt: Reader = async (at, path) => {
-    if (await gitHasCommit(workspace, at)) return gitReader(workspace, at)(path);
+    if (!gitReaders.has(at))
+      gitReaders.set(
+        at,
+        gitHasCommit(workspace, at).then((has) => (has ? gitReader(workspace, at) : null)),
+      );
+    const git = await gitReaders.get(at);
+    if (git) return git(path);
     if (api) return api(at, path);
     throw baselineError(
       `The baselines at ${at} cannot be read: the checkout does not have that commit and no github-token was given. Check out with fetch-depth: 0, or give github-token (the workflow's own token with contents: read).`,

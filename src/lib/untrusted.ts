@@ -24,9 +24,7 @@ const oneLine = (text: string) =>
   noCommands(stripAnsi(text).replace(CONTROL_AND_BIDI, ' ').replace(/\s+/g, ' ').trim());
 
 /** A line for the runner's log or a terminal. */
-export function logLine(text: string): string {
-  return oneLine(text);
-}
+export const logLine = oneLine;
 
 /**
  * Text of several lines (a summary printed to a terminal or a log), each line made inert. The word
