@@ -94,13 +94,16 @@ export const baselinePath = (dir: string, suiteId: string, targetName: string) =
 const REFRESH = 'Write a new one with mode: baseline (CLI: model-gate baseline) and commit it';
 const refreshInSentence = `w${REFRESH.slice(1)}`;
 
+const tooLarge = (source: string) =>
+  baselineError(
+    `Baseline file ${source} is larger than ${MAX_BASELINE_BYTES / 1024 / 1024} MB, more than any run writes. Restore it from git or ${refreshInSentence}.`,
+  );
+
 /** A baseline file's text, or undefined where there is none; a file larger than any run writes is refused. */
 export function readBaselineText(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
-  if (statSync(path).size > MAX_BASELINE_BYTES)
-    throw baselineError(
-      `Baseline file ${path} is larger than ${MAX_BASELINE_BYTES / 1024 / 1024} MB, more than any run writes. Restore it from git or ${refreshInSentence}.`,
-    );
+  // Checked before reading, so a huge file is never read whole.
+  if (statSync(path).size > MAX_BASELINE_BYTES) throw tooLarge(path);
   return readFileSync(path, 'utf8');
 }
 
@@ -111,10 +114,7 @@ export function readBaseline(path: string): Baseline | undefined {
 
 /** A baseline from its text; `source` names it in errors (a path, or a path at a commit). */
 export function parseBaseline(text: string, source: string): Baseline {
-  if (text.length > MAX_BASELINE_BYTES)
-    throw baselineError(
-      `Baseline file ${source} is larger than ${MAX_BASELINE_BYTES / 1024 / 1024} MB, more than any run writes. Restore it from git or ${refreshInSentence}.`,
-    );
+  if (text.length > MAX_BASELINE_BYTES) throw tooLarge(source);
   let data: unknown;
   try {
     data = JSON.parse(text);
