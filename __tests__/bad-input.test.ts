@@ -71,7 +71,7 @@ describe('bad input', () => {
   it('a gate on an unknown metric, and a wrong alpha', async () => {
     const { report, config } = await runWithConfig('gates:\n  latency: { margin: 5 }\nalpha: 0.5\n');
     expect(report.verdictReason).toBe(
-      `Config file ${config}: gates.latency (line 2): unknown metric (allowed: detection-rate-pct, false-positive-rate-pct, json-valid-rate-pct, schema-valid-rate-pct, error-rate-pct, cold-start-ms, warm-latency-mean-ms, warm-latency-p50-ms, warm-latency-p95-ms, ttft-p50-ms, ttft-p95-ms, output-tokens-per-second, inter-token-mean-ms, inter-token-p95-ms, entity-recall-pct, entity-precision-pct, relation-recall-pct, ocr-recall-pct, ocr-jaccard-pct, tool-accuracy-pct, argument-match-pct, keyword-match-pct, coordinate-hit-pct, format-adherence-pct); alpha (line 3): expected a number from 0.0001 to 0.2 (the false-alarm rate of a whole run, e.g. 0.01). See "Config file" in docs/usage.md for the allowed fields.`,
+      `Config file ${config}: gates.latency (line 2): unknown metric (allowed: detection-rate-pct, false-positive-rate-pct, json-valid-rate-pct, schema-valid-rate-pct, truncated-rate-pct, error-rate-pct, cold-start-ms, warm-latency-mean-ms, warm-latency-p50-ms, warm-latency-p95-ms, ttft-p50-ms, ttft-p95-ms, output-tokens-per-second, server-tokens-per-second, inter-token-mean-ms, inter-token-p95-ms, entity-recall-pct, entity-precision-pct, relation-recall-pct, ocr-recall-pct, ocr-jaccard-pct, tool-accuracy-pct, argument-match-pct, keyword-match-pct, coordinate-hit-pct, format-adherence-pct); alpha (line 3): expected a number from 0.0001 to 0.2 (the false-alarm rate of a whole run, e.g. 0.01). See "Config file" in docs/usage.md for the allowed fields.`,
     );
   });
 
@@ -198,7 +198,7 @@ describe('bad input', () => {
     const report = readReport(dir);
     expect(report.targets[0]!.measurement!.metrics.jsonValidRatePct).toEqual({ value: 0, n: 9, count: 0 });
     expect(report.verdictReason).toBe(
-      'No answer from target "test-model" was valid JSON (9 answers; see "Calls worth a look" in the summary). The server may ignore response_format (try json-mode json_schema or none), or the model does not follow the output format.',
+      'No answer from target "test-model" was valid JSON (9 answers; see "Calls worth a look" in the summary). The server may ignore response_format json_object (llama.cpp does in its default mode), or the model does not follow the output format: try json-mode json_schema.',
     );
     const summary = readFileSync(join(dir, 'summary.md'), 'utf8');
     expect(summary).toContain(

@@ -113,6 +113,23 @@ it('examples/servers/model-gate.yml is a valid config with one target per server
   expect(plan.targets[1]!.keepAlive).toBe('5m');
 });
 
+it.each(['vllm', 'llama-cpp', 'ollama'])(
+  'examples/server-start/%s.yml is a valid config whose target model-gate starts and stops',
+  (name) => {
+    const path = join(REPO_ROOT, 'examples', 'server-start', `${name}.yml`);
+    const config = loadConfigFile(path, { required: true });
+    const plan = resolvePlan({}, config, { VLLM_API_KEY: 'k' }, (input) => input, path);
+    expect(plan.targets).toHaveLength(1);
+    expect(plan.targets[0]!.server).toMatchObject({ start: expect.any(String), stopGraceMs: 5000 });
+    // The server has time to load before the calls: more than the default when it pulls a model.
+    expect(plan.settings.readyTimeoutMs).toBeGreaterThanOrEqual(300_000);
+    // The workflow that runs them gives the action only inputs it declares (checked above with every workflow).
+    expect(readFileSync(join(REPO_ROOT, 'examples', 'pull-request-server.yml'), 'utf8')).toContain(
+      'examples/server-start/',
+    );
+  },
+);
+
 it('examples/compare/model-gate.yml pairs a self-hosted target with a hosted reference, both priced', () => {
   const path = join(REPO_ROOT, 'examples', 'compare', 'model-gate.yml');
   const plan = resolvePlan(

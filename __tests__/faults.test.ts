@@ -83,19 +83,88 @@ describe('fault matrix', () => {
     expect(report.targets[0]!.measurement!.metrics.toolAccuracyPct).toMatchObject({ value: 100, n: 30 });
   });
 
-  it('the endpoint dies mid-run: refused calls, the target stopped after five in a row, the samples before kept', async () => {
+  it('the endpoint dies mid-run: waited for up to ready-timeout, then the target stopped, the samples before kept', async () => {
     const { code, report, samples, seconds } = await runAgainst({ failures: { dieAfterChats: 8 } }, [
       '--warm-runs',
       '3',
+      '--ready-timeout',
+      '2',
     ]);
     expect(code).toBe(2);
     expect(report).toMatchObject({ status: 'partial', verdict: 'error' });
     expect(report.verdictReason).toMatch(
-      /^Target "test-model": 5 calls in a row found nothing listening \(.+\), so its remaining \d+ calls were not made: the endpoint stopped answering after 8 successful calls\. The samples taken are in the report\.$/,
+      /^Target "test-model": the server stopped answering after 8 successful calls \((connection-refused|connection-reset|truncated-stream|connection)[^)]*; then GET http:\/\/127\.0\.0\.1:\d+\/v1\/models: connection refused\) and did not come back within 2 s \(ready-timeout\), so its remaining \d+ calls were not made\. The samples taken are in the report\.$/,
     );
     expect(samples.filter((sample) => sample.errorClass === null)).toHaveLength(8);
-    expect(classes(samples)).toContain('connection-refused');
+    expect(report.targets[0]!.outages).toEqual([
+      expect.objectContaining({ downMs: null, callsLost: 0, cause: expect.stringContaining('connection refused') }),
+    ]);
+    // Nothing is gated on a dead server: no confirmation calls, no metric verdicts.
+    expect(report.targets[0]!.confirmationCalls).toBe(0);
+    expect(report.metricVerdicts).toEqual([]);
     expect(seconds).toBeLessThan(30);
+  });
+
+  it('a server that dies while a baseline exists: an outage, never a quality verdict, no confirmation calls against it', async () => {
+    const dir = tempDir();
+    const baselineDir = join(dir, 'baselines');
+    const healthy = await startOpenAIServer(suiteProgramme({}));
+    const written = await runCli([
+      'baseline',
+      '--base-url',
+      `${healthy.url}/v1`,
+      '--model',
+      'test-model',
+      '--warm-runs',
+      '3',
+      '--baseline-dir',
+      baselineDir,
+      '--report-dir',
+      join(dir, 'baseline-report'),
+    ]);
+    expect(written.code).toBe(0);
+    const { code, report, samples } = await runAgainst({ failures: { dieAfterChats: 8 } }, [
+      '--warm-runs',
+      '3',
+      '--ready-timeout',
+      '2',
+      '--baseline-dir',
+      baselineDir,
+    ]);
+    expect(code).toBe(2);
+    expect(report.verdictReason).toMatch(/^Target "test-model": the server stopped answering after 8 successful calls/);
+    expect(report.metricVerdicts).toEqual([]);
+    expect(report.gate?.confirmed).toBe(false);
+    expect(samples.filter((sample) => sample.phase === 'confirm')).toEqual([]);
+  });
+
+  it('a hung server (it takes connections, answers nothing, not even its model list): given up on after one timeout', async () => {
+    const { code, report, samples, seconds } = await runAgainst({ failures: { hangAfterChats: 4 } }, [
+      '--warm-runs',
+      '3',
+      '--timeout',
+      '2',
+    ]);
+    expect(code).toBe(2);
+    expect(samples.filter((sample) => sample.errorClass === 'timeout')).toHaveLength(1);
+    expect(report.verdictReason).toMatch(
+      /^Target "test-model": a call got no complete answer within 2 s, and the server then did not answer a health check either \(GET http:\/\/127\.0\.0\.1:\d+\/v1\/models: no answer within 5\.0 s\): it is hung, so its remaining \d+ calls were not made\./,
+    );
+    // One call timeout and one health check, not five timeouts.
+    expect(seconds).toBeLessThan(40);
+  });
+
+  it('a key refused on the first chat call where the model list needs none: stopped there, with the key guidance', async () => {
+    const { result, report, samples } = await runCliAgainst(
+      { apiKey: 'right-key', modelsNeedNoKey: true },
+      ['--warm-runs', '3', '--api-key-env', 'GATE_TEST_KEY'],
+      { env: { ...process.env, GATE_TEST_KEY: 'wrong-key' } },
+    );
+    expect(result.code).toBe(2);
+    expect(samples).toHaveLength(1);
+    expect(report.verdictReason).toBe(
+      'Target "test-model": the server rejected the API key from environment variable GATE_TEST_KEY (HTTP 401 on the first chat call). Pass the key the server was started with (vLLM and llama.cpp: --api-key). The target stopped there; its model list needed no key, so the preflight could not tell.',
+    );
   });
 
   it.each([

@@ -82,6 +82,7 @@ describe('the metric catalog', () => {
       warmLatencyMs: series(fast),
       ttftMs: series(fast),
       outputTokensPerSecond: {},
+      serverTokensPerSecond: {},
       interTokenMeanMs: {},
       interTokenP95Ms: {},
       coldStartMs: null,

@@ -69,6 +69,7 @@ function baselineRun(samples: Sample[], index: number): BaselineRun {
     warmLatencyMs: series,
     ttftMs: Object.fromEntries(Object.entries(series).map(([id, values]) => [id, values.map(() => 50)])),
     outputTokensPerSecond: {},
+    serverTokensPerSecond: {},
     interTokenMeanMs: {},
     interTokenP95Ms: {},
     coldStartMs: null,

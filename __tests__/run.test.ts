@@ -82,6 +82,7 @@ describe('a run against a good model', () => {
       jsonValid: 2,
       schemaValid: 2,
       errors: 0,
+      truncated: 0,
       attempts: 2,
       attemptErrors: 0,
     });

@@ -7,6 +7,7 @@ export const SAMPLE_SERIES = {
   warmLatencyMs: 'latencyMs',
   ttftMs: 'ttftMs',
   outputTokensPerSecond: 'outputTokensPerSecond',
+  serverTokensPerSecond: 'serverTokensPerSecond',
   interTokenMeanMs: 'interTokenMeanMs',
   interTokenP95Ms: 'interTokenP95Ms',
 } as const;
@@ -15,13 +16,14 @@ export const SAMPLE_SERIES_NAMES = Object.keys(SAMPLE_SERIES) as SampleSeries[];
 
 /**
  * An outcome rate: of which warm calls (`of`), in which scenarios, how many show `counting`.
- * `runs` are the calls that were not retried, `answered` those of them without an error, and
- * `attempts` every warm call, retried ones included (the error rate counts each attempt).
+ * `runs` are the calls that were not retried, `answered` those of them without an error,
+ * `complete` the answers not cut off at max-tokens, and `attempts` every warm call, retried ones
+ * included (the error rate counts each attempt).
  */
 export interface OutcomeRate {
-  of: 'runs' | 'answered' | 'attempts';
+  of: 'runs' | 'answered' | 'complete' | 'attempts';
   scenarios: 'all' | 'anomalies' | 'clean';
-  counting: 'detected' | 'flagged' | 'jsonValid' | 'schemaValid' | 'errors';
+  counting: 'detected' | 'flagged' | 'jsonValid' | 'schemaValid' | 'errors' | 'truncated';
 }
 
 /** How a metric is computed from the samples of a run. */
@@ -115,12 +117,13 @@ export const METRICS = {
     paired: 'points',
   }),
   jsonValidRatePct: entry({
-    description: 'share of answers that parse as JSON',
+    description: 'share of the answers not cut off at max-tokens that parse as JSON',
     label: 'JSON valid',
     unit: '%',
     better: 'higher',
     suiteSpecific: false,
-    measure: { rate: { of: 'answered', scenarios: 'all', counting: 'jsonValid' } },
+    // An answer cut off at max-tokens is counted as truncated, not as bad JSON: the causes and fixes differ.
+    measure: { rate: { of: 'complete', scenarios: 'all', counting: 'jsonValid' } },
     gate: { test: 'rate', margin: 5, gatedByDefault: true },
     threshold: { name: 'min-json-valid-rate-pct', bound: 'min' },
     paired: 'points',
@@ -134,6 +137,17 @@ export const METRICS = {
     measure: { rate: { of: 'answered', scenarios: 'all', counting: 'schemaValid' } },
     gate: { test: 'rate', margin: 5, gatedByDefault: false },
     threshold: { name: 'min-schema-valid-rate-pct', bound: 'min' },
+  }),
+  truncatedRatePct: entry({
+    description: 'share of answers cut off at max-tokens (finish_reason length) before they were complete JSON',
+    label: 'Cut off at max-tokens',
+    shortLabel: 'answers cut off at max-tokens',
+    unit: '%',
+    better: 'lower',
+    suiteSpecific: false,
+    measure: { rate: { of: 'answered', scenarios: 'all', counting: 'truncated' } },
+    gate: { test: 'rate', margin: 5, gatedByDefault: true },
+    paired: 'points',
   }),
   errorRatePct: entry({
     description: 'share of calls that failed (timeouts, HTTP errors, broken streams), retried attempts included',
@@ -206,13 +220,24 @@ export const METRICS = {
     threshold: { name: 'max-ttft-p95-ms', bound: 'max' },
   }),
   outputTokensPerSecond: entry({
-    description: 'median decode speed of the warm calls',
+    description:
+      "median decode speed of the warm calls, as the client sees it: the server's token count over the time from the answer's first event to its end",
     label: 'Output tokens/s (median)',
     unit: 'tok/s',
     better: 'higher',
     suiteSpecific: false,
     measure: { series: 'outputTokensPerSecond', statistic: 'p50' },
     gate: { test: 'location', margin: 10, gatedByDefault: false },
+  }),
+  serverTokensPerSecond: entry({
+    description: "median decode speed of the warm calls as the server reports it (llama.cpp's timings, Ollama's eval)",
+    label: "Output tokens/s, server's own (median)",
+    shortLabel: "the server's own output tokens/s",
+    unit: 'tok/s',
+    better: 'higher',
+    suiteSpecific: false,
+    measure: { series: 'serverTokensPerSecond', statistic: 'p50' },
+    gate: { test: 'none', margin: 10, gatedByDefault: false },
   }),
   interTokenMeanMs: entry({
     description: 'median over calls of the mean gap between streamed tokens',

@@ -22,6 +22,7 @@ import { summaryLine, summaryMarkdown } from './report/markdown.js';
 import { REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE, type Report } from './report/report.js';
 import { writeReportFiles } from './report/write.js';
 import { defaultWarmRuns, runSuite, type Progress, type RunResult } from './run/runner.js';
+import { ServerPool } from './run/server-process.js';
 import type { Sample } from './run/sample.js';
 import { openSampleLog, type SampleLog } from './run/sample-log.js';
 import { compileAnswerScorer, type AnswerScorer } from './score/answer.js';
@@ -140,13 +141,15 @@ interface Measuring {
   /** Removes the plan's secrets from text a server sent. */
   redact: (text: string) => string;
   record: (sample: Sample, progress: Progress) => void;
+  /** The servers started for targets with server.start; stopped when the stages end. */
+  servers: ServerPool;
 }
 
-function runStage(
-  { request, plan, suite, scoreAnswer, redact, record }: Measuring,
+async function runStage(
+  { request, plan, suite, scoreAnswer, redact, record, servers }: Measuring,
   run: RunResult,
 ): Promise<RunResult> {
-  return runSuite(
+  await runSuite(
     {
       plan,
       suite,
@@ -157,14 +160,25 @@ function runStage(
         request.onPreflight?.(target, { ...result, diagnosis: result.diagnosis && redact(result.diagnosis) });
       },
       onSample: record,
+      onNotice: (message) => {
+        request.log.info(redact(message));
+      },
       keepAnswers: plan.embeddings !== undefined && plan.targets.some((target) => target.compareTo),
+      servers,
     },
     run,
   );
+  // A server model-gate started and that failed: its last words go into the report.
+  for (const targetRun of run.targets) {
+    const server = servers.get(targetRun.target);
+    if (server && (!targetRun.preflight.ok || targetRun.stopped || targetRun.outages.length > 0))
+      targetRun.serverLog = server.logTail();
+  }
+  return run;
 }
 
 function gateStage(measuring: Measuring, run: RunResult, startedAt: string, shards: number): Promise<GateOutcome> {
-  const { request, plan, suite, scoreAnswer, record } = measuring;
+  const { request, plan, suite, scoreAnswer, record, servers } = measuring;
   return applyBaselines(plan, suite, run, {
     shards,
     startedAt,
@@ -180,6 +194,7 @@ function gateStage(measuring: Measuring, run: RunResult, startedAt: string, shar
         scoreAnswer,
         onSample: record,
         confirmation: { runOffset: plan.settings.warmRuns },
+        servers,
       }),
   });
 }
@@ -203,6 +218,7 @@ async function runStages(request: RunRequest, startedAt: string, stages: Stages)
   request.onPlan?.(plan, suite, (1 + suite.scenarios.length * plan.settings.warmRuns) * plan.targets.length);
 
   const sampleLog = openSampleLog(join(stages.reportDir, SAMPLES_FILE));
+  const servers = new ServerPool();
   try {
     const run: RunResult = (stages.run = { targets: [], cancelled: false });
     const redact = redactor(planSecrets(plan));
@@ -213,6 +229,7 @@ async function runStages(request: RunRequest, startedAt: string, stages: Stages)
       scoreAnswer: compileAnswerScorer(suite),
       redact,
       record: sampleRecorder(request, redact, sampleLog),
+      servers,
     };
     if (mergesShards(plan.gate.mode)) stages.shard = await mergeStage(request, plan, suite, run, sampleLog);
     else await runStage(measuring, run);
@@ -228,6 +245,7 @@ async function runStages(request: RunRequest, startedAt: string, stages: Stages)
       stages.gate = await gateStage(measuring, run, startedAt, stages.shard?.count ?? 1);
   } finally {
     sampleLog.close();
+    await servers.stopAll();
   }
 }
 

@@ -19,6 +19,7 @@ import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
  * The programme: everything the server does is data.
  * - models: ids listed by GET {prefix}/models; a chat for another model gets a 404 like vLLM's.
  * - apiKey: when set, every API call needs "Authorization: Bearer <apiKey>"; others get authStatus
+ *   (with modelsNeedNoKey, GET /models does not, as in older llama.cpp builds and many gateways)
  *   (401 by default; 403 for gateways that know the key but deny the call).
  * - pathPrefix: where the API lives ("/v1"); any other path answers 404.
  * - latency: ttftMs before the first token, perTokenMs between tokens, jitterPct (lognormal spread),
@@ -36,7 +37,9 @@ import { readBody, sendJson, serveBounded } from './lifecycle.mjs';
  *   malformedRate (a streamed event that is not JSON).
  *   htmlRate (a proxy's HTML error page: 502, text/html), binaryRate (bytes that are not UTF-8 in the
  *   streamed content), hugeRate (an answer of hugeBytes, 50 MB by default, ignoring max_tokens),
- *   dieAfterChats (the process exits, as a crashed server does, once that many chats arrived).
+ *   dieAfterChats (the process exits, as a crashed server does, once that many chats arrived),
+ *   hangAfterChats (once that many chats arrived, nothing is answered any more, health checks included:
+ *   a hung server that still accepts connections).
  * - echoAuthorization: injected HTTP errors quote the request's Authorization header, as some gateways do.
  * - usage: whether the final stream chunk carries token usage (when the client asks).
  * - serverVersion: answered at GET /version as vLLM does (null: no such endpoint).
@@ -52,6 +55,7 @@ const DEFAULT_PROGRAMME = {
   toolCallIndex: 0,
   hostile: {},
   apiKey: null,
+  modelsNeedNoKey: false,
   authStatus: 401,
   pathPrefix: '/v1',
   latency: { ttftMs: 0, perTokenMs: 0, jitterPct: 0, modelsDelayMs: 0 },
@@ -70,6 +74,7 @@ const DEFAULT_PROGRAMME = {
     hugeRate: 0,
     hugeBytes: 50 * 1024 * 1024,
     dieAfterChats: 0,
+    hangAfterChats: 0,
   },
   usage: true,
   serverVersion: null,
@@ -433,6 +438,8 @@ const server = createServer(async (req, res) => {
       downUntil = Date.now() + Number(url.searchParams.get('downMs') ?? 0);
       return sendJson(res, 200, { ok: true });
     }
+    const hangAfter = programme.failures?.hangAfterChats ?? 0;
+    if (hangAfter > 0 && stats.chat >= hangAfter && url.pathname.startsWith(programme.pathPrefix)) return; // hung
     if (Date.now() < downUntil) {
       stats.notReadyAnswers += 1;
       return sendJson(res, 503, { error: { message: 'Model is loading', type: 'server_error' } });
@@ -442,7 +449,9 @@ const server = createServer(async (req, res) => {
 
     const prefix = programme.pathPrefix;
     if (!url.pathname.startsWith(`${prefix}/`)) return sendJson(res, 404, { detail: 'Not Found' });
-    if (programme.apiKey && req.headers.authorization !== `Bearer ${programme.apiKey}`) {
+    // Older llama.cpp builds and many gateways list models without a key and check it on chats only.
+    const openModels = programme.modelsNeedNoKey && url.pathname === `${prefix}/models`;
+    if (programme.apiKey && !openModels && req.headers.authorization !== `Bearer ${programme.apiKey}`) {
       stats.unauthorized += 1;
       return sendJson(res, programme.authStatus, {
         error: programme.authStatus === 403 ? 'Forbidden' : 'Unauthorized',

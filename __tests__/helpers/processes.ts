@@ -22,6 +22,8 @@ export function runProcess(
     onStart?: (pid: number) => void;
     /** Close our end of stdout at once, as a reader that stops early does (`| head -1`). */
     closeStdout?: boolean;
+    /** Called with all of stderr so far, each time more arrives (to wait on what the process says). */
+    onStderr?: (stderr: string) => void;
   } = {},
 ): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
@@ -30,7 +32,10 @@ export function runProcess(
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      options.onStderr?.(stderr);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     if (child.pid) options.onStart?.(child.pid);
     child.on('error', reject);
@@ -50,6 +55,7 @@ export function runCli(
     timeoutMs?: number;
     onStart?: (pid: number) => void;
     closeStdout?: boolean;
+    onStderr?: (stderr: string) => void;
   } = {},
 ): Promise<ProcessResult> {
   // The test servers script the hand-written scenarios: runs use the smoke size unless a test names one.
@@ -63,5 +69,6 @@ export function runCli(
     timeoutMs: options.timeoutMs,
     onStart: options.onStart,
     closeStdout: options.closeStdout,
+    onStderr: options.onStderr,
   });
 }

@@ -202,6 +202,15 @@ function targetFromConfig(config: TargetConfig, env: RawInputs, configPath: stri
           },
         }
       : {}),
+    ...(config.server
+      ? {
+          server: {
+            start: config.server.start,
+            stop: config.server.stop ?? null,
+            stopGraceMs: Math.round(config.server['stop-grace'] * 1000),
+          },
+        }
+      : {}),
     toolMode: config['tool-mode'],
     ...(config['compare-to'] ? { compareTo: config['compare-to'] } : {}),
     ...(config.cost ? { cost: costFromConfig(config.cost) } : {}),

@@ -61,6 +61,19 @@ export const coldStartSchema = z.strictObject({
   'ready-timeout': numberBetween(1, 3600, ' (seconds)').default(300),
 });
 
+/** The server model-gate starts for a target from the checked-out files, and stops when the run ends. */
+export const serverSchema = z.strictObject({
+  start: z.string().trim().min(1, {
+    error:
+      'expected a shell command that starts the server in the foreground, such as "llama-server -m model.gguf --port 8080"',
+  }),
+  /** Run instead of signalling the start command's processes (docker stop NAME for a detached container). */
+  stop: z.string().trim().min(1).optional(),
+  /** Seconds between SIGTERM and SIGKILL. */
+  // Within the runner's 7.5 s between SIGTERM and SIGKILL when a job is cancelled.
+  'stop-grace': numberBetween(0, 600, ' (seconds)').default(5),
+});
+
 /** What a target costs: token prices (a hosted API) or an hourly price for the GPU it runs on (self-hosted). */
 export const costSchema = z
   .strictObject({
@@ -99,6 +112,8 @@ export const targetSchema = z.strictObject({
     })
     .optional(),
   'cold-start': coldStartSchema.optional(),
+  /** A server to start before the target's calls (the pull request's own model, quantization or flags) and stop after the run. */
+  server: serverSchema.optional(),
   /** Tool-call suites: the server's own function calling (native), or tools described in the prompt and a JSON answer (json). */
   /** Runs this target and the named one interleaved on the same scenarios and compares them, paired. */
   'compare-to': targetNameSchema.optional(),
@@ -256,6 +271,8 @@ export interface Target {
   keepAlive?: string;
   /** Resets the server before the cold call; without one (and not Ollama) the cold figure is a first call's. */
   coldStart?: ColdStart;
+  /** The server model-gate starts for this target and stops at the end of the run. */
+  server?: ManagedServerConfig;
   toolMode: 'native' | 'json';
   /** The target this one is compared with, run interleaved on the same scenarios. */
   compareTo?: string;
@@ -264,6 +281,12 @@ export interface Target {
   apiKey?: string;
   /** Where the key came from, for messages: an input name or an environment variable. */
   apiKeySource?: string;
+}
+
+export interface ManagedServerConfig {
+  start: string;
+  stop: string | null;
+  stopGraceMs: number;
 }
 
 export interface TargetCost {

@@ -72,3 +72,20 @@ export function hostAndPort(baseUrl: string): { host: string; port: string } {
   const url = new URL(baseUrl);
   return { host: url.hostname, port: url.port || (url.protocol === 'https:' ? '443' : '80') };
 }
+
+/**
+ * The key guidance for a 401 or 403, the same whether the preflight or a chat call met it: where the
+ * key came from, or that none was given, and where the server takes its key.
+ */
+export function keyDiagnosis(
+  target: { name: string; apiKey?: string | undefined; apiKeySource?: string | undefined },
+  status: 401 | 403,
+  request: string,
+): string {
+  const who = `Target "${target.name}"`;
+  if (status === 403)
+    return `${who}: the server refused access (HTTP 403 on ${request})${target.apiKey ? ` with the API key from ${target.apiKeySource}` : ' and no API key was given'}. Use a key that is allowed to list and call models.`;
+  return target.apiKey
+    ? `${who}: the server rejected the API key from ${target.apiKeySource} (HTTP 401 on ${request}). Pass the key the server was started with (vLLM and llama.cpp: --api-key).`
+    : `${who}: the server requires an API key (HTTP 401 on ${request}) and none was given. It was started with an API key (vLLM and llama.cpp: --api-key): put that key in a secret and pass it with api-key or api-key-env.`;
+}

@@ -3,7 +3,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { RunSettings, Target } from '../config/schema.js';
 import type { CallOutcome, ChatRequest, Endpoint, ErrorClass, PreflightResult, ServerTimings } from './types.js';
-import { isServedModel, networkDiagnosis, shortMessage, socketErrorClass } from './diagnose.js';
+import { isServedModel, keyDiagnosis, networkDiagnosis, shortMessage, socketErrorClass } from './diagnose.js';
 import {
   answerCharLimit,
   callDeadline,
@@ -137,6 +137,7 @@ class CompletionStream {
     // The server's chunks are untrusted: fields the types promise may be missing.
     /* eslint-disable @typescript-eslint/no-unnecessary-condition */
     const choice = chunk.choices?.[0];
+    if (choice) this.clock.event();
     const content = choice?.delta?.content;
     if (content) {
       this.clock.content();
@@ -168,14 +169,17 @@ class CompletionStream {
 
   outcome(): CallOutcome {
     const { clock } = this;
+    // usage, or llama.cpp's own count where a server sends timings without usage.
+    const serverTokens = this.usageTokens ?? this.serverTimings?.outputTokens ?? null;
     return {
       text: this.text,
       latencyMs: clock.elapsedMs(),
       ttftMs: clock.ttftMs,
-      outputTokens: this.usageTokens ?? (clock.chunks > 0 ? clock.chunks : null),
+      decodeStartMs: clock.decodeStartMs,
+      outputTokens: serverTokens ?? (clock.chunks > 0 ? clock.chunks : null),
       inputTokens: this.inputTokens,
       toolCalls: this.toolCalls.size > 0 ? [...this.toolCalls].sort(([a], [b]) => a - b).map(([, call]) => call) : null,
-      outputTokensSource: this.usageTokens !== null ? 'server' : clock.chunks > 0 ? 'chunks' : null,
+      outputTokensSource: serverTokens !== null ? 'server' : clock.chunks > 0 ? 'chunks' : null,
       finishReason: this.finishReason,
       ...clock.interToken(),
       serverTimings: this.serverTimings,
@@ -360,18 +364,8 @@ async function checkModels(
       );
     }
     if (error instanceof APIError && typeof error.status === 'number') {
-      if (error.status === 401) {
-        return fail(
-          target.apiKey
-            ? `${who}: the server rejected the API key from ${target.apiKeySource} (HTTP 401 on GET ${modelsUrl}). Pass the key the server was started with (vLLM and llama.cpp: --api-key).`
-            : `${who}: the server requires an API key (HTTP 401 on GET ${modelsUrl}) and none was given. It was started with an API key (vLLM and llama.cpp: --api-key): put that key in a secret and pass it with api-key or api-key-env.`,
-        );
-      }
-      if (error.status === 403) {
-        return fail(
-          `${who}: the server refused access (HTTP 403 on GET ${modelsUrl})${target.apiKey ? ` with the API key from ${target.apiKeySource}` : ' and no API key was given'}. Use a key that is allowed to list and call models.`,
-        );
-      }
+      if (error.status === 401 || error.status === 403)
+        return fail(keyDiagnosis(target, error.status, `GET ${modelsUrl}`));
       if (error.status === 404)
         return fail(
           `${who}: GET ${modelsUrl} answered HTTP 404, so there is no OpenAI-compatible API at base-url ${base}. ${await missingV1Hint(target, timeoutMs, signal)}`,

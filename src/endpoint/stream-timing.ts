@@ -23,8 +23,21 @@ export class StreamClock {
     if (this.first === null) this.started = performance.now();
   }
 
+  private firstEvent: number | null = null;
+
+  /** Call for every chunk of the answer (a role, content, a tool call); the first marks decoding under way. */
+  event(): void {
+    this.firstEvent ??= performance.now();
+  }
+
+  get decodeStartMs(): number | null {
+    const start = this.firstEvent ?? this.first;
+    return start === null ? null : start - this.started;
+  }
+
   /** Call once per chunk that carries content. */
   content(): void {
+    this.event();
     const now = performance.now();
     if (this.first === null) this.first = now;
     else this.gaps.push(now - (this.last ?? this.first));

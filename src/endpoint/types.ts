@@ -33,6 +33,8 @@ export interface CallOutcome {
   latencyMs: number;
   /** Time to the first content token; null when no token arrived. */
   ttftMs: number | null;
+  /** Time to the answer's first streamed event (its role, or its first content), where decoding is under way. */
+  decodeStartMs?: number | null;
   outputTokens: number | null;
   /** Prompt tokens as the server reports them (usage.prompt_tokens, Ollama's prompt_eval_count). */
   inputTokens: number | null;

@@ -311,9 +311,13 @@ export async function applyBaselines(
   run: RunResult,
   context: GateContext,
 ): Promise<GateOutcome> {
+  // A target stopped short, or one that lost calls to an outage, is not evidence on quality either way.
   const measured = run.targets.filter(
     (target) =>
-      target.preflight.ok && target.samples.some((sample) => sample.phase === 'warm' && sample.errorClass === null),
+      target.preflight.ok &&
+      target.stopped === null &&
+      target.outages.every((outage) => outage.callsLost === 0) &&
+      target.samples.some((sample) => sample.phase === 'warm' && sample.errorClass === null),
   );
   if (writesBaselines(plan.gate.mode)) {
     refuseMostlyFailed(run.targets);

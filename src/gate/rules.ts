@@ -5,15 +5,8 @@
 // exceedance test, only with enough samples. Cold start: against the history of cold starts.
 import { z } from 'zod';
 import type { GateSettings } from '../config/schema.js';
-import type { Metrics, ScenarioOutcome } from '../measure/metrics.js';
-import {
-  METRIC_NAMES,
-  METRICS,
-  SAMPLE_SERIES,
-  type MetricName,
-  type OutcomeRate,
-  type SampleSeries,
-} from '../metric-catalog.js';
+import { outcomeRateCounts, type Metrics, type ScenarioOutcome } from '../measure/metrics.js';
+import { METRIC_NAMES, METRICS, SAMPLE_SERIES, type MetricName, type SampleSeries } from '../metric-catalog.js';
 import type { Sample } from '../run/sample.js';
 import type { BaselineRun } from './baseline.js';
 import {
@@ -105,23 +98,10 @@ interface Candidate {
   beyondMarginBetter: boolean;
 }
 
-/** A scenario's count and total for an outcome rate, or null where the rate does not apply to it. */
-function outcomeCounts(o: ScenarioOutcome, rate: OutcomeRate): { count: number; total: number } | null {
-  if (rate.scenarios !== 'all' && o.anomaly !== (rate.scenarios === 'anomalies')) return null;
-  if (rate.of === 'attempts') {
-    const count = rate.counting === 'errors' ? (o.attemptErrors ?? o.errors) : o[rate.counting];
-    return { count, total: o.attempts ?? o.runs };
-  }
-  return {
-    count: rate.counting === 'errors' ? o.errors : o[rate.counting],
-    total: rate.of === 'runs' ? o.runs : o.runs - o.errors,
-  };
-}
-
 /** How a rate-tested metric is counted per scenario: an outcome rate, or a binary score's sum. */
 function ratePick(metric: MetricName): (o: ScenarioOutcome) => { count: number; total: number } | null {
   const measure = METRICS[metric].measure;
-  if ('rate' in measure) return (o) => outcomeCounts(o, measure.rate);
+  if ('rate' in measure) return (o) => outcomeRateCounts(o, measure.rate);
   if ('score' in measure)
     return (o) => {
       const entry = o.scores?.[measure.score];

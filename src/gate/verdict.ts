@@ -5,8 +5,10 @@ import { writesBaselines, type Plan } from '../config/schema.js';
 import { defined } from '../lib/defined.js';
 import type { ModelGateError } from '../lib/errors.js';
 import { METRICS } from '../metric-catalog.js';
-import type { RunResult } from '../run/runner.js';
+import type { RunResult, TargetRun } from '../run/runner.js';
+import type { Outage } from '../run/server-watch.js';
 import type { Sample } from '../run/sample.js';
+import { isTruncated } from '../measure/metrics.js';
 import type { GateOutcome } from './apply-baselines.js';
 import { formatP, type MetricVerdict } from './rules.js';
 import type { ThresholdCheck } from './thresholds.js';
@@ -31,7 +33,11 @@ function describeRegression(verdict: MetricVerdict): string {
     verdict.change === null
       ? ''
       : ` ${verdict.change > 0 ? '+' : verdict.change < 0 ? '−' : '±'}${Math.abs(verdict.change)}${unit}`;
-  return `${METRICS[verdict.metric].label}${change} on ${verdict.target} (p = ${formatP(verdict.pValue ?? 1)})`;
+  const advice =
+    verdict.metric === 'truncatedRatePct'
+      ? ", answers the server stopped at max-tokens: raise max-tokens or bound the schema's strings if the longer answers are wanted"
+      : '';
+  return `${METRICS[verdict.metric].label}${change} on ${verdict.target} (p = ${formatP(verdict.pValue ?? 1)}${advice})`;
 }
 
 function mostCommonError(samples: readonly Sample[]): string {
@@ -49,8 +55,53 @@ function mostCommonError(samples: readonly Sample[]): string {
   return `${errorClass}${entry.message ? ` (${entry.message.slice(0, 160)})` : ''}`;
 }
 
+const callsLost = (target: TargetRun) => target.outages.reduce((sum, outage) => sum + outage.callsLost, 0);
+
+function describeOutages(outages: readonly Outage[]): string {
+  return outages
+    .map(
+      (outage) =>
+        `down ${outage.downMs === null ? 'for good' : `${(outage.downMs / 1000).toFixed(1)} s`} from ${outage.startedAt.slice(11, 19)} UTC: ${outage.cause}`,
+    )
+    .join('; ');
+}
+
+/** Outages ridden out without losing a call: the verdict stands, and its reason starts with them. */
+function outageNote(run: RunResult): string {
+  return run.targets
+    .filter((target) => target.outages.length > 0)
+    .map(
+      (target) =>
+        `The server of target "${target.target.name}" stopped answering during the run (${describeOutages(target.outages)}); every call it interrupted was made again once it was back. `,
+    )
+    .join('');
+}
+
 const warmAnswers = (samples: readonly Sample[]) =>
   samples.filter((sample) => sample.phase === 'warm' && sample.errorClass === null);
+
+/** Tools offered natively, and not one answer called one: the server drops them (llama.cpp without a tool template does). */
+function toolsIgnored(target: TargetRun): boolean {
+  const answers = warmAnswers(target.samples);
+  return answers.length >= MIN_ANSWERS_TO_CALL_TOOLS_IGNORED && answers.every((sample) => sample.nativeToolCalls === 0);
+}
+const MIN_ANSWERS_TO_CALL_TOOLS_IGNORED = 5;
+
+/** No answer was JSON: said by its cause, cut off at max-tokens or not following the format. */
+function noJsonReason(target: TargetRun, maxTokens: number): string {
+  const answers = warmAnswers(target.samples);
+  const cut = answers.filter(isTruncated).length;
+  const who = `target "${target.target.name}"`;
+  if (cut * 2 >= answers.length)
+    return `No answer from ${who} was complete JSON: ${cut} of ${answers.length} were cut off at max-tokens (${maxTokens}) with finish_reason length. Raise max-tokens, or bound the output schema's strings (maxLength) so that an answer ends.`;
+  const format =
+    target.target.jsonMode === 'json_schema'
+      ? 'The server may not enforce the response_format json_schema it was sent, or the model does not follow the output format; check the answers.'
+      : target.target.jsonMode === 'none'
+        ? 'No response_format was sent (json-mode none): the model does not follow the output format in the prompt. Try json-mode json_schema where the server enforces it.'
+        : 'The server may ignore response_format json_object (llama.cpp does in its default mode), or the model does not follow the output format: try json-mode json_schema.';
+  return `No answer from ${who} was valid JSON (${answers.length} answers${cut > 0 ? `, ${cut} cut off at max-tokens` : ''}; see "Calls worth a look" in the summary). ${format}`;
+}
 
 /** Why the run could not be judged at all (cancelled, failed, a target unusable), or null. */
 function undecidable(
@@ -78,6 +129,14 @@ function undecidable(
   const stopped = run.targets.filter((target) => target.stopped);
   if (stopped.length > 0)
     return { status: 'partial', verdict: 'error', verdictReason: stopped.map((target) => target.stopped).join(' ') };
+  // Calls lost to an outage would read as errors and misses: a quality verdict on them would blame the model.
+  const lost = errorOf(
+    'partial',
+    run.targets.filter((target) => callsLost(target) > 0),
+    (target) =>
+      `Target "${target.target.name}" lost ${plural(callsLost(target), 'call')} to a server outage (${describeOutages(target.outages)}), so nothing was gated on it: the missing answers would read as a quality regression. Re-run once the server is steady.`,
+  );
+  if (lost) return lost;
   const silent = run.targets.filter((target) => warmAnswers(target.samples).length === 0);
   if (silent.length > 0)
     return {
@@ -87,19 +146,28 @@ function undecidable(
         .map((target) => `No call to target "${target.target.name}" succeeded: ${mostCommonError(target.samples)}.`)
         .join(' '),
     };
-  const prose = run.targets.filter((target) => warmAnswers(target.samples).every((sample) => !sample.jsonValid));
-  if (prose.length > 0)
-    return {
-      status: 'complete',
-      verdict: 'error',
-      verdictReason: prose
-        .map(
-          (target) =>
-            `No answer from target "${target.target.name}" was valid JSON (${target.samples.filter((sample) => sample.phase === 'warm').length} answers; see "Calls worth a look" in the summary). The server may ignore response_format (try json-mode json_schema or none), or the model does not follow the output format.`,
-        )
-        .join(' '),
-    };
-  return null;
+  return (
+    errorOf(
+      'complete',
+      run.targets.filter(toolsIgnored),
+      (target) =>
+        `No answer from target "${target.target.name}" made a tool call (${warmAnswers(target.samples).length} answers, plain text instead): the server ignores the tools it is sent. Turn tool calling on where the server is started (vLLM: --enable-auto-tool-choice with the model's --tool-call-parser; llama.cpp: --jinja with a chat template that does tool calls), or set tool-mode json to describe the tools in the prompt.`,
+    ) ??
+    errorOf(
+      'complete',
+      run.targets.filter((target) => warmAnswers(target.samples).every((sample) => !sample.jsonValid)),
+      (target) => noJsonReason(target, plan.settings.maxTokens),
+    )
+  );
+}
+
+/** An error verdict naming each of the targets, or null when there are none. */
+function errorOf(
+  status: RunStatus,
+  targets: readonly TargetRun[],
+  reasonOf: (target: TargetRun) => string,
+): Decision | null {
+  return targets.length === 0 ? null : { status, verdict: 'error', verdictReason: targets.map(reasonOf).join(' ') };
 }
 
 /** The verdict of a run that could be judged: regressions and thresholds first, then the baselines. */
@@ -199,5 +267,9 @@ export function decideRun(
   gate: GateOutcome,
 ): Decision {
   // undecidable() answers whenever the plan or the run is missing.
-  return undecidable(plan, run, error) ?? judged(defined(plan, 'the plan'), defined(run, 'the run'), checks, gate);
+  const decision = undecidable(plan, run, error);
+  if (decision) return decision;
+  const judgedRun = defined(run, 'the run');
+  const verdict = judged(defined(plan, 'the plan'), judgedRun, checks, gate);
+  return { ...verdict, verdictReason: `${outageNote(judgedRun)}${verdict.verdictReason}` };
 }

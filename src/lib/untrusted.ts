@@ -61,6 +61,19 @@ export function inlineText(text: string, maxChars = 4000): string {
     .replace(/([@#])(?=\w)/g, `$1${WORD_JOINER}`);
 }
 
+/**
+ * Lines of outside text (a server's log) in markdown: a fenced block, where nothing renders, whose
+ * fence is longer than any run of backticks in the text, so that the text cannot close it.
+ */
+export function fencedUntrusted(text: string, maxChars = 8000): string {
+  // eslint-disable-next-line no-control-regex
+  const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+  const clean = stripAnsi(text).replace(controls, '').slice(-maxChars);
+  const longestRun = Math.max(0, ...(clean.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longestRun + 1));
+  return `${fence}text\n${clean}\n${fence}`;
+}
+
 // Characters XML 1.0 forbids, lone surrogates included: the builder would refuse the document.
 const NOT_XML =
   // eslint-disable-next-line no-control-regex

@@ -1,9 +1,11 @@
 // What one call was, decided in one place: the notable samples of a report, the A-versus-B
 // agreement and the action's log line all read it from here.
 import type { Sample } from '../run/sample.js';
+import { isTruncated } from './metrics.js';
 
 export type CallOutcome =
   | 'error'
+  | 'truncated'
   | 'invalid-json'
   | 'schema-invalid'
   | 'missed'
@@ -20,6 +22,7 @@ export const CALL_PROBLEMS = [
   'invalid-json',
   'schema-invalid',
   'low-score',
+  'truncated',
   'error',
 ] as const;
 export type CallProblem = (typeof CALL_PROBLEMS)[number];
@@ -32,14 +35,15 @@ export interface ScenarioExpectation {
 }
 
 /**
- * The first thing wrong with a call, in this order: it failed, its answer was not JSON or broke
- * the schema, it missed the anomaly or flagged a clean screen, its primary score fell short.
+ * The first thing wrong with a call, in this order: it failed, its answer was cut off at
+ * max-tokens before it was JSON, its answer was not JSON or broke the schema, it missed the anomaly or flagged a clean screen, its primary score fell short.
  */
 export function callOutcome(
-  sample: Pick<Sample, 'errorClass' | 'jsonValid' | 'schemaValid' | 'detected' | 'flagged' | 'scores'>,
+  sample: Pick<Sample, 'errorClass' | 'finishReason' | 'jsonValid' | 'schemaValid' | 'detected' | 'flagged' | 'scores'>,
   scenario: ScenarioExpectation,
 ): CallOutcome {
   if (sample.errorClass !== null) return 'error';
+  if (isTruncated(sample)) return 'truncated';
   if (!sample.jsonValid) return 'invalid-json';
   if (!sample.schemaValid) return 'schema-invalid';
   if (scenario.anomaly === true) return sample.detected ? 'detected' : 'missed';

@@ -23,12 +23,17 @@ export const metricValueSchema = z.object({
   count: z.number().int().optional(),
 });
 
-// Score metrics came after the first baselines: absent from older files, they read as unmeasured.
+/** Metrics added after the first reports and baselines, besides the scores. */
+const METRICS_ADDED_LATER = new Set<MetricName>(['truncatedRatePct', 'serverTokensPerSecond']);
+
+// Score metrics and later metrics are absent from older files: they read as unmeasured.
 export const metricsSchema = z.object(
   Object.fromEntries(
     METRIC_NAMES.map((name) => [
       name,
-      scoreOf(name) ? metricValueSchema.default({ value: null, n: 0 }) : metricValueSchema,
+      scoreOf(name) || METRICS_ADDED_LATER.has(name)
+        ? metricValueSchema.default({ value: null, n: 0 })
+        : metricValueSchema,
     ]),
   ) as Record<MetricName, typeof metricValueSchema>,
 );
@@ -49,6 +54,8 @@ export const scenarioOutcomeSchema = z
     jsonValid: callCount,
     schemaValid: callCount,
     errors: callCount,
+    /** Answers cut off at max-tokens before they were JSON (absent in older baselines: none counted). */
+    truncated: callCount.optional(),
     /** Attempts, retried ones included, and how many failed (absent in older baselines: runs and errors). */
     attempts: callCount.optional(),
     attemptErrors: callCount.optional(),
@@ -62,8 +69,8 @@ export const scenarioOutcomeSchema = z
   })
   .check((context) => {
     const outcome = context.value;
-    const overRuns = (['detected', 'flagged', 'jsonValid', 'schemaValid', 'errors'] as const).filter(
-      (field) => outcome[field] > outcome.runs,
+    const overRuns = (['detected', 'flagged', 'jsonValid', 'schemaValid', 'errors', 'truncated'] as const).filter(
+      (field) => (outcome[field] ?? 0) > outcome.runs,
     );
     for (const field of overRuns)
       context.issues.push({
@@ -122,19 +129,43 @@ function stat(values: number[], compute: (sorted: number[]) => number): MetricVa
   return { value: compute(sorted), n: values.length };
 }
 
+/** An answer the server cut off at max-tokens before it was JSON: a truncation, not a format failure. */
+export const isTruncated = (sample: Pick<Sample, 'errorClass' | 'finishReason' | 'jsonValid'>): boolean =>
+  sample.errorClass === null && sample.finishReason === 'length' && !sample.jsonValid;
+
+/** Whether a call is among those a rate is taken over (of), its attempt aside. */
+function inRate(sample: Sample, of: OutcomeRate['of']): boolean {
+  if (of === 'attempts') return true;
+  if (sample.retried) return false;
+  if (of === 'runs') return true;
+  return sample.errorClass === null && (of === 'answered' || !isTruncated(sample));
+}
+
 /** The warm calls a rate is taken over, and whether each counts (see OutcomeRate). */
 function rateCalls(samples: readonly Sample[], definition: OutcomeRate): Sample[] {
-  const attempts = samples.filter((sample) => sample.phase === 'warm');
-  const calls =
-    definition.of === 'attempts'
-      ? attempts
-      : attempts.filter((sample) => !sample.retried && (definition.of === 'runs' || sample.errorClass === null));
+  const calls = samples.filter((sample) => sample.phase === 'warm' && inRate(sample, definition.of));
   if (definition.scenarios === 'all') return calls;
   return calls.filter((sample) => sample.anomaly === (definition.scenarios === 'anomalies'));
 }
 
 const callCounts = (sample: Sample, counting: OutcomeRate['counting']): boolean =>
-  counting === 'errors' ? sample.errorClass !== null : sample[counting];
+  counting === 'errors'
+    ? sample.errorClass !== null
+    : counting === 'truncated'
+      ? isTruncated(sample)
+      : sample[counting];
+
+/** A scenario's count and total for an outcome rate, from its recorded counts; null where the rate does not apply to it. */
+export function outcomeRateCounts(o: ScenarioOutcome, rate: OutcomeRate): { count: number; total: number } | null {
+  if (rate.scenarios !== 'all' && o.anomaly !== (rate.scenarios === 'anomalies')) return null;
+  if (rate.of === 'attempts')
+    return {
+      count: rate.counting === 'errors' ? (o.attemptErrors ?? o.errors) : (o[rate.counting] ?? 0),
+      total: o.attempts ?? o.runs,
+    };
+  const totals = { runs: o.runs, answered: o.runs - o.errors, complete: o.runs - o.errors - (o.truncated ?? 0) };
+  return { count: o[rate.counting] ?? 0, total: totals[rate.of] };
+}
 
 /** One metric of a set of samples, as the catalog defines it, unrounded. */
 export function measureMetric(name: MetricName, samples: readonly Sample[]): MetricValue {
@@ -189,14 +220,10 @@ function recordedRate(definition: OutcomeRate, scenarios: readonly ScenarioOutco
   let count = 0;
   let total = 0;
   for (const outcome of scenarios) {
-    if (definition.scenarios !== 'all' && outcome.anomaly !== (definition.scenarios === 'anomalies')) continue;
-    if (definition.of === 'attempts') {
-      total += outcome.attempts ?? outcome.runs;
-      count += outcome.attemptErrors ?? outcome.errors;
-      continue;
-    }
-    total += definition.of === 'runs' ? outcome.runs : outcome.runs - outcome.errors;
-    count += definition.counting === 'errors' ? outcome.errors : outcome[definition.counting];
+    const counts = outcomeRateCounts(outcome, definition);
+    if (!counts) continue;
+    count += counts.count;
+    total += counts.total;
   }
   return rate(count, total);
 }
@@ -257,6 +284,7 @@ export function scenarioOutcomes(samples: readonly Sample[], scenarioOrder: read
       jsonValid: runs.filter((sample) => sample.jsonValid).length,
       schemaValid: runs.filter((sample) => sample.schemaValid).length,
       errors: runs.filter((sample) => sample.errorClass !== null).length,
+      truncated: runs.filter(isTruncated).length,
       attempts: attempts.length,
       attemptErrors: attempts.filter((sample) => sample.errorClass !== null).length,
       ...(Object.keys(scores).length > 0 ? { scores } : {}),

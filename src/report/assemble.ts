@@ -86,6 +86,8 @@ export function targetReport(run: TargetRun, suite: Suite, plan: Plan | undefine
     retries: run.retries,
     serverTimings: serverTimingsSummary(run.samples),
     stopped: run.stopped,
+    outages: run.outages,
+    serverLog: run.serverLog ?? null,
     plannedCalls: run.plannedCalls,
     completedCalls: run.samples.filter((sample) => sample.phase !== 'confirm' && !sample.retried).length,
     confirmationCalls: run.samples.filter((sample) => sample.phase === 'confirm').length,

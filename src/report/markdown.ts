@@ -7,7 +7,7 @@ import type { BaselineChange } from '../gate/apply-baselines.js';
 import type { MetricVerdict } from '../gate/rules.js';
 import { formatMoney } from '../compare/cost.js';
 import type { Report, TargetReport } from './report.js';
-import { inlineText, inlineUntrusted } from '../lib/untrusted.js';
+import { fencedUntrusted, inlineText, inlineUntrusted } from '../lib/untrusted.js';
 import { defined } from '../lib/defined.js';
 
 const VERDICT_ICON = { pass: '✅', fail: '❌', 'no-baseline': 'ℹ️', incomparable: '⚠️', error: '⚠️' } as const;
@@ -61,13 +61,10 @@ function basis(name: MetricName, metric: MetricValue): string {
 
 /** Quality metrics that only some suites measure, in the order a per-category table shows them. */
 const SUITE_QUALITY_METRICS = METRIC_NAMES.filter((name) => METRICS[name].suiteSpecific);
-const SUITE_SPECIFIC = new Set(SUITE_QUALITY_METRICS);
 
-/** The metrics worth a row: every general one, and the suite's own quality metrics where measured or compared. */
+/** The metrics worth a row: those measured or compared (a routing suite has no false positives, vLLM no server timings). */
 const shownMetrics = (metrics: Metrics, compared: ReadonlyMap<MetricName, unknown> = new Map()) =>
-  METRIC_NAMES.filter(
-    (name) => !SUITE_SPECIFIC.has(name) || metrics[name].n > 0 || metrics[name].value !== null || compared.has(name),
-  );
+  METRIC_NAMES.filter((name) => metrics[name].n > 0 || metrics[name].value !== null || compared.has(name));
 const qualityMetrics = (metrics: Metrics) => SUITE_QUALITY_METRICS.filter((name) => metrics[name].n > 0);
 
 /** Text that came from configuration, shown in code spans; backticks would end the span early. */
@@ -117,6 +114,18 @@ function baselineChangeSection(change: BaselineChange, metrics: Metrics): string
   return [...lines, ''];
 }
 
+function serverLogBlock(target: TargetReport, detail: Detail): string[] {
+  if (!target.serverLog || detail === 'minimal') return [];
+  return [
+    "<details><summary>The server's last output</summary>",
+    '',
+    fencedUntrusted(target.serverLog),
+    '',
+    '</details>',
+    '',
+  ];
+}
+
 function targetSection(target: TargetReport, report: Report, detail: Detail): string[] {
   const lines = [`### Target ${code(target.name)} — model ${code(target.model)} at ${code(target.baseUrl)}`, ''];
   if (!target.preflight.ok) {
@@ -126,11 +135,13 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
         ? 'Not measured: the preflight check failed (above).'
         : `⚠️ ${inlineText(diagnosis)}`,
       '',
+      ...serverLogBlock(target, detail),
     );
     return lines;
   }
   if (target.stopped && !report.verdictReason.includes(target.stopped))
     lines.push(`⚠️ ${inlineText(target.stopped)}`, '');
+  lines.push(...serverLogBlock(target, detail));
   const measurement = target.measurement;
   if (!measurement) return [...lines, 'No measurement.', ''];
   const failedMetrics = new Set(

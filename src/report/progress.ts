@@ -6,6 +6,7 @@ import type { PreflightResult } from '../endpoint/types.js';
 
 const OUTCOME_WORDS: Record<CallOutcome, string> = {
   error: 'error',
+  truncated: 'cut off at max-tokens',
   'invalid-json': 'invalid JSON',
   'schema-invalid': 'breaks the schema',
   missed: 'missed',

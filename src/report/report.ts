@@ -4,6 +4,7 @@ import { suiteSizeReportSchema } from '../suite-sizes.js';
 import { modeSchema, runSettingsSchema } from '../config/schema.js';
 import { coldStartNoteSchema, preflightResultSchema } from '../endpoint/types.js';
 import { retrySummarySchema } from '../run/retry.js';
+import { outageSchema } from '../run/server-watch.js';
 import { baselineUseSchema, flipSchema } from '../gate/apply-baselines.js';
 import { metricVerdictSchema } from '../gate/rules.js';
 import { thresholdCheckSchema } from '../gate/thresholds.js';
@@ -45,6 +46,10 @@ export const targetReportSchema = z.object({
   retries: retrySummarySchema.nullable().default(null),
   /** Why the target's calls stopped before the plan was done (its endpoint stopped answering); null otherwise. */
   stopped: z.string().nullable().default(null),
+  /** Times the server stopped answering during the run: when, for how long (null: it did not come back), why, and the calls lost. */
+  outages: z.array(outageSchema).default([]),
+  /** The last lines of the server's output, where model-gate started it (server.start) and it failed; untrusted text. */
+  serverLog: z.string().nullable().default(null),
   plannedCalls: z.number().int(),
   completedCalls: z.number().int(),
   /** Extra warm calls the gate made to confirm a suspicious change (not in the metrics). */

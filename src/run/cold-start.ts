@@ -1,14 +1,13 @@
 // Getting the server cold before the cold call. A target's cold-start command (restart a service
 // or container, vLLM's sleep/wake) runs in a shell, then the server is polled until it answers;
 // the Ollama kind unloads its models itself; otherwise the cold figure is only a first call's.
-import { boundedFetch, MAX_ERROR_BODY_BYTES } from '../lib/bounded-fetch.js';
 import { spawn } from 'node:child_process';
 import type { Target } from '../config/schema.js';
 import { shortMessage } from '../endpoint/diagnose.js';
 import type { ColdStartNote, Endpoint } from '../endpoint/types.js';
 import { displayUrl } from '../lib/url.js';
+import { waitUntilReady } from './readiness.js';
 
-const READY_POLL_MS = 250;
 const STDERR_TAIL_CHARS = 300;
 
 function runCommand(target: Target, command: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
@@ -61,57 +60,18 @@ function runCommand(target: Target, command: string, timeoutMs: number, signal: 
   });
 }
 
-/** One readiness probe: a health check answers in well under this. */
-const READY_PROBE_TIMEOUT_MS = 5000;
-
-function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
-  }
-}
-
-async function awaitReady(
-  target: Target,
-  url: string,
-  deadline: number,
-  timeoutMs: number,
-  signal: AbortSignal,
-): Promise<number> {
-  const started = performance.now();
-  let last = 'no answer yet';
-  while (!signal.aborted) {
-    try {
-      const response = await boundedFetch({ timeoutMs: READY_PROBE_TIMEOUT_MS, maxBytes: MAX_ERROR_BODY_BYTES })(url, {
-        // The key belongs to the server at base-url: a health check elsewhere does not get it.
-        headers: target.apiKey && sameOrigin(url, target.baseUrl) ? { authorization: `Bearer ${target.apiKey}` } : {},
-        signal: AbortSignal.any([
-          signal,
-          AbortSignal.timeout(Math.max(1, Math.min(READY_PROBE_TIMEOUT_MS, deadline - Date.now()))),
-        ]),
-      });
-      await response.arrayBuffer();
-      if (response.status === 200) return performance.now() - started;
-      last = `HTTP ${response.status}`;
-    } catch (error) {
-      last = shortMessage(error);
-    }
-    if (Date.now() + READY_POLL_MS > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
-  }
-  throw new Error(
-    `Target "${target.name}": after the cold-start command, GET ${displayUrl(url)} did not answer 200 within ${timeoutMs / 1000} s (last: ${last}). Raise cold-start.ready-timeout if the server loads slowly, or set cold-start.ready-url to its health check.`,
-  );
-}
-
 export async function makeServerCold(target: Target, endpoint: Endpoint, signal: AbortSignal): Promise<ColdStartNote> {
   if (target.coldStart) {
     const { command, readyUrl, readyTimeoutMs } = target.coldStart;
     const deadline = Date.now() + readyTimeoutMs;
     await runCommand(target, command, readyTimeoutMs, signal);
     const url = readyUrl ?? endpoint.readinessUrl;
-    const waitedMs = await awaitReady(target, url, deadline, readyTimeoutMs, signal);
+    const waited = await waitUntilReady(target, url, { deadline, signal });
+    if (!waited.ready)
+      throw new Error(
+        `Target "${target.name}": after the cold-start command, GET ${displayUrl(url)} did not answer 200 within ${readyTimeoutMs / 1000} s (last: ${waited.last}). Raise cold-start.ready-timeout if the server loads slowly, or set cold-start.ready-url to its health check.`,
+      );
+    const { waitedMs } = waited;
     return {
       method: 'reset-command',
       detail: `the cold-start command ran and GET ${displayUrl(url)} answered after ${(waitedMs / 1000).toFixed(1)} s`,

@@ -12,10 +12,16 @@ import { makeServerCold } from './cold-start.js';
 import { backoff, RetryBudget, type RetrySummary } from './retry.js';
 import { toSample, type Sample } from './sample.js';
 import { defined } from '../lib/defined.js';
+import { keyDiagnosis } from '../endpoint/diagnose.js';
+import { ServerWatch, WENT_AWAY, type Outage } from './server-watch.js';
+import type { ServerPool } from './server-process.js';
 
-/** Calls in a row that found the endpoint gone or hung before the target stops: the rest would only wait out their timeouts. */
+/** Calls in a row that timed out or failed to connect, on a server that answers its health check, before the target stops. */
 export const MAX_CONSECUTIVE_UNREACHABLE = 5;
 const UNREACHABLE = new Set(['timeout', 'connection-refused', 'connection']);
+/** Errors that carry the server's refusal of an image part. */
+const IMAGE_REFUSAL_CLASSES = new Set(['http-400', 'http-415', 'http-422', 'http-500', 'http-501']);
+const IMAGE_REFUSAL = /\b(image|images|vision|multimodal|mmproj|image_url)\b/i;
 
 export interface Progress {
   target: string;
@@ -34,6 +40,10 @@ export interface TargetRun {
   samples: Sample[];
   /** Why the target's calls stopped before the plan was done (an endpoint that stopped answering); null otherwise. */
   stopped: string | null;
+  /** Times the server stopped answering during the run, ridden out or not. */
+  outages: Outage[];
+  /** The last lines of the server's output, where model-gate started it and it failed. */
+  serverLog?: string;
   /** Full answer texts of warm calls, keyed scenario#run, kept only when asked (for answer similarity). */
   answers?: Map<string, string>;
 }
@@ -55,6 +65,10 @@ export interface RunOptions {
   keepAnswers?: boolean;
   /** A confirmation pass: no cold call, runs numbered after the first pass, phase `confirm`. */
   confirmation?: { runOffset: number };
+  /** What the run has to say while it waits on a server (down mid-run, hung). */
+  onNotice?: (message: string) => void;
+  /** The servers model-gate starts for targets with server.start (kept across passes, stopped by the caller). */
+  servers?: ServerPool;
 }
 
 interface PlannedCall {
@@ -151,6 +165,8 @@ class TargetSession {
   private readonly callSignal: AbortSignal;
   private readonly retryBudget: RetryBudget;
   private readonly nativeTools: readonly ToolDefinition[] | null;
+  private readonly watch: ServerWatch;
+  private answered = 0;
 
   private constructor(
     private readonly run: RunContext,
@@ -163,13 +179,28 @@ class TargetSession {
     this.nativeTools = suite.tools?.length && targetRun.target.toolMode === 'native' ? suite.tools : null;
     this.retryBudget = new RetryBudget(run.calls.length, plan.settings.retries);
     targetRun.retries = this.retryBudget.summary;
+    const managed = run.options.servers?.get(targetRun.target);
+    const gone = managed ? () => managed.gone() : undefined;
+    this.watch = new ServerWatch({
+      target: targetRun.target,
+      url: endpoint.readinessUrl,
+      readyTimeoutMs: plan.settings.readyTimeoutMs,
+      notify: run.options.onNotice ?? (() => undefined),
+      ...(gone ? { gone } : {}),
+    });
+    targetRun.outages = this.watch.outages;
   }
 
   /** Preflight and cold state; null when the target cannot be measured, which its TargetRun says. */
   static async open(run: RunContext, target: Target, into: TargetRun[]): Promise<TargetSession | null> {
     const { options, calls } = run;
     const endpoint = options.endpointFor(target);
-    const preflight = options.confirmation ? CONFIRMATION_PREFLIGHT : await endpoint.preflight(options.signal);
+    const started = options.confirmation ? null : await startServer(options, target, endpoint);
+    const preflight = options.confirmation
+      ? CONFIRMATION_PREFLIGHT
+      : started?.ok === false
+        ? { ok: false, diagnosis: started.diagnosis, servedModels: [], serverVersion: null }
+        : await endpoint.preflight(options.signal);
     options.onPreflight?.(target, preflight);
     const targetRun: TargetRun = {
       target,
@@ -179,6 +210,7 @@ class TargetSession {
       plannedCalls: calls.length,
       samples: [],
       stopped: null,
+      outages: [],
       ...(options.keepAnswers ? { answers: new Map<string, string>() } : {}),
     };
     into.push(targetRun);
@@ -204,8 +236,10 @@ class TargetSession {
     const outcome = await this.endpoint.call(this.chatRequest(call, requestId));
     if (outcome.errorClass === 'cancelled') return;
     if (this.stopTarget.signal.aborted && !options.signal.aborted) return;
-    const retried = this.retryBudget.take(outcome.errorClass, attempt);
+    const fatal = this.fatalCause(call, outcome);
+    const retried = fatal === null && this.retryBudget.take(outcome.errorClass, attempt);
     if (!retried) this.done += 1;
+    if (outcome.errorClass === null) this.answered += 1;
     const progress = { target: this.targetRun.target.name, done: this.done, total: calls.length };
     const record = () => {
       this.record({ call, attempt, retried, startedAt, requestId, outcome }, progress);
@@ -214,11 +248,77 @@ class TargetSession {
     // a failed one at once, since what follows depends on it.
     if (outcome.errorClass === null && goesAlone(call, options.plan.settings)) recordings.defer(record);
     else recordings.now(record);
+    if (fatal) {
+      this.stop(fatal);
+      return;
+    }
+    if (outcome.errorClass !== null && WENT_AWAY.has(outcome.errorClass)) {
+      const back = await this.watch.awaitReturn(this.failureText(outcome), options.signal);
+      if (options.signal.aborted) return;
+      if (back === 'gone') {
+        this.stop(this.goneText());
+        return;
+      }
+      if (back === 'returned') {
+        // Back from an outage, the call goes again at once; without a retry left it is lost to it.
+        this.unreachableInARow = 0;
+        if (retried) await this.execute(call, attempt + 1);
+        else this.watch.lost();
+        return;
+      }
+    }
     if (retried) {
       if (await backoff(attempt, options.signal)) await this.execute(call, attempt + 1);
       return;
     }
+    if (outcome.errorClass === 'timeout') {
+      const hung = await this.watch.hung(options.signal);
+      if (hung !== null && !options.signal.aborted) {
+        this.stop(
+          `Target "${this.targetRun.target.name}": a call got no complete answer within ${options.plan.settings.timeoutMs / 1000} s, and the server then did not answer a health check either (GET ${this.endpoint.readinessUrl}: ${hung}): it is hung, so its remaining ${calls.length - this.done} calls were not made. A server stopped with SIGTERM while answering can hang this way; check its log. The samples taken are in the report.`,
+        );
+        return;
+      }
+    }
     this.noteReachability(outcome.errorClass);
+  }
+
+  private failureText(outcome: CallOutcome): string {
+    return `${outcome.errorClass}${outcome.errorMessage ? `: ${outcome.errorMessage.slice(0, 160)}` : ''}`;
+  }
+
+  private goneText(): string {
+    const { target } = this.targetRun;
+    const outage = defined(this.watch.outages.at(-1), 'the outage');
+    return `Target "${target.name}": the server stopped answering after ${this.answered} successful calls (${outage.cause}) and did not come back within ${this.run.options.plan.settings.readyTimeoutMs / 1000} s (ready-timeout), so its remaining ${this.run.calls.length - this.done} calls were not made. The samples taken are in the report.`;
+  }
+
+  /**
+   * A failure that no retry or later call can change stops the target at once: a refused key
+   * before any call succeeded, or a server that does not take images, asked for one.
+   */
+  private fatalCause(call: PlannedCall, outcome: CallOutcome): string | null {
+    const { errorClass, errorMessage } = outcome;
+    const { target } = this.targetRun;
+    if ((errorClass === 'http-401' || errorClass === 'http-403') && this.answered === 0)
+      return `${keyDiagnosis(target, errorClass === 'http-401' ? 401 : 403, 'the first chat call')} The target stopped there; its model list needed no key, so the preflight could not tell.`;
+    if (
+      errorClass !== null &&
+      IMAGE_REFUSAL_CLASSES.has(errorClass) &&
+      this.run.dataUrls.get(call.scenario.id) &&
+      IMAGE_REFUSAL.test(errorMessage ?? '')
+    ) {
+      const suite = this.run.options.suite;
+      return `Target "${target.name}": the server does not take images (${errorClass}: ${(errorMessage ?? '').slice(0, 160)}), and suite "${suite.id}" sends them, so the target stopped at its first image instead of failing every call. Serve a vision model (llama.cpp: start llama-server with --mmproj and the model's projector file; vLLM and Ollama: a vision-language model), or run a text suite such as voice-commands.`;
+    }
+    return null;
+  }
+
+  /** Stops the target's calls, saying why; the first reason stands. */
+  private stop(reason: string): void {
+    if (this.targetRun.stopped) return;
+    this.targetRun.stopped = reason;
+    this.stopTarget.abort();
   }
 
   private chatRequest(call: PlannedCall, requestId: string): ChatRequest {
@@ -263,6 +363,7 @@ class TargetSession {
       timed: call.timed,
       score,
       tool,
+      nativeTools: this.nativeTools !== null,
     });
     this.targetRun.samples.push(sample);
     if (this.targetRun.answers && answered && call.phase === 'warm')
@@ -282,9 +383,28 @@ class TargetSession {
     const last = defined(samples.at(-1), 'the failed sample');
     const what = last.errorClass === 'timeout' ? 'timed out' : 'found nothing listening';
     const succeeded = samples.filter((entry) => entry.errorClass === null).length;
-    this.targetRun.stopped = `Target "${target.name}": ${MAX_CONSECUTIVE_UNREACHABLE} calls in a row ${what} (${last.errorMessage ?? last.errorClass}), so its remaining ${this.run.calls.length - this.done} calls were not made: the endpoint stopped answering after ${succeeded} successful calls. The samples taken are in the report.`;
-    this.stopTarget.abort();
+    this.stop(
+      `Target "${target.name}": ${MAX_CONSECUTIVE_UNREACHABLE} calls in a row ${what} (${last.errorMessage ?? last.errorClass}), so its remaining ${this.run.calls.length - this.done} calls were not made: the endpoint stopped answering after ${succeeded} successful calls. The samples taken are in the report.`,
+    );
   }
+}
+
+/** Starts the target's server where it has server.start (once per run), and waits until it answers. */
+async function startServer(
+  options: RunOptions,
+  target: Target,
+  endpoint: Endpoint,
+): Promise<{ ok: true } | { ok: false; diagnosis: string } | null> {
+  const { servers } = options;
+  if (!target.server || !servers || servers.get(target)) return null;
+  const server = servers.start({ ...target, server: target.server });
+  const ready = await server.waitReady(
+    endpoint.readinessUrl,
+    options.plan.settings.readyTimeoutMs,
+    options.signal,
+    options.onNotice ?? (() => undefined),
+  );
+  return ready.ok ? { ok: true } : { ok: false, diagnosis: ready.diagnosis };
 }
 
 /** One group of targets (one, or a compared pair): the cold calls alone, then the warm calls interleaved. */

@@ -28,8 +28,10 @@ export const sampleSchema = z.object({
   ttftMs: z.number().nullable(),
   outputTokens: z.number().nullable(),
   outputTokensSource: z.enum(['server', 'chunks']).nullable(),
-  /** Decode speed: tokens after the first one over the time after the first token. */
+  /** Decode speed: the server's count of tokens after the first one, over the time from the answer's first event to its end. */
   outputTokensPerSecond: z.number().nullable(),
+  /** Decode speed as the server reports it (llama.cpp timings, Ollama eval), where it does. */
+  serverTokensPerSecond: z.number().nullable().default(null),
   /** Inter-token latency of this call: the gaps between streamed chunks after the first. */
   interTokenMeanMs: z.number().nullable().default(null),
   interTokenP95Ms: z.number().nullable().default(null),
@@ -44,6 +46,8 @@ export const sampleSchema = z.object({
   scores: z.record(z.string(), z.number()).default({}),
   /** The tool the model called, for tool-call suites (native call or JSON fallback). */
   tool: z.string().nullable().default(null),
+  /** Native tool calls in the answer when tools were offered natively (tool-mode native); null otherwise. */
+  nativeToolCalls: z.number().int().nullable().default(null),
   /** Prompt tokens as the server reported them (usage.prompt_tokens, Ollama's prompt_eval_count). */
   inputTokens: z.number().nullable().default(null),
   finishReason: z.string().nullable(),
@@ -72,6 +76,8 @@ export interface CallRecord {
   score: AnswerScore;
   /** The tool the answer called, for tool-call suites. */
   tool: string | null;
+  /** Whether the request offered tools natively (OpenAI tools). */
+  nativeTools: boolean;
 }
 
 /** The text shown of an answer: its tool calls, or the start of its text. */
@@ -85,7 +91,11 @@ const answerExcerpt = (outcome: Pick<CallOutcome, 'text' | 'toolCalls'>) =>
 export function toSample(record: CallRecord): Sample {
   const { outcome, score } = record;
   const answered = outcome.errorClass === null;
-  const decodeMs = outcome.ttftMs === null ? 0 : outcome.latencyMs - outcome.ttftMs;
+  // From the answer's first event: a server that holds back its first tokens (llama.cpp under a
+  // grammar) sends its first content late, and timing from there would overstate the rate.
+  const decodeStart = outcome.decodeStartMs ?? outcome.ttftMs;
+  const decodeMs = decodeStart === null ? 0 : outcome.latencyMs - decodeStart;
+  const server = outcome.serverTimings;
   return {
     target: record.target,
     scenario: record.scenario.id,
@@ -102,9 +112,18 @@ export function toSample(record: CallRecord): Sample {
     ttftMs: outcome.ttftMs === null ? null : round(outcome.ttftMs),
     outputTokens: outcome.outputTokens,
     outputTokensSource: outcome.outputTokensSource,
+    // Chunks are not tokens (a server merges pieces into one chunk): a rate needs the server's count.
     outputTokensPerSecond:
-      answered && outcome.outputTokens !== null && outcome.outputTokens > 1 && decodeMs > 0
+      answered &&
+      outcome.outputTokensSource === 'server' &&
+      outcome.outputTokens !== null &&
+      outcome.outputTokens > 1 &&
+      decodeMs > 0
         ? round(((outcome.outputTokens - 1) * 1000) / decodeMs)
+        : null,
+    serverTokensPerSecond:
+      answered && server?.outputTokens && server.decodeMs
+        ? round((server.outputTokens * 1000) / server.decodeMs)
         : null,
     jsonValid: score.jsonValid,
     schemaValid: score.schemaValid,
@@ -113,6 +132,7 @@ export function toSample(record: CallRecord): Sample {
     matchedKeywords: score.matchedKeywords,
     scores: score.scores,
     tool: record.tool,
+    nativeToolCalls: record.nativeTools && answered ? (outcome.toolCalls?.length ?? 0) : null,
     inputTokens: outcome.inputTokens,
     finishReason: outcome.finishReason,
     interTokenMeanMs: answered ? outcome.interTokenMeanMs : null,

@@ -143,6 +143,7 @@ export function mergeShards(dir: string, plan: Plan, suite: Suite): { targets: T
       target,
       preflight: failed?.preflight ?? firstPart.preflight,
       coldStart: firstPart.coldStart,
+      outages: parts.flatMap((part) => part.outages),
       retries: parts.every((part) => part.retries === null)
         ? null
         : {
