@@ -156,6 +156,10 @@ describe('a server still loading its model (HTTP 503), as one started just befor
     });
     expect(run.report.targets[0]!.preflight).toMatchObject({ ok: true });
     expect(run.report.targets[0]!.preflight.loadingWaitMs).toBeGreaterThanOrEqual(900);
+    // Progress while it waits, then how long it took.
+    expect(run.result.stderr).toMatch(
+      /^Target "test-model": the server is still loading its model \(HTTP 503\); waited 0 s of 300 s \(ready-timeout\)\.$/m,
+    );
     expect(run.result.stderr).toMatch(
       /^Preflight test-model: served, after waiting \d+\.\d s while the server loaded its model\.$/m,
     );

@@ -257,8 +257,14 @@ export function openaiEndpoint(target: Target, settings: RunSettings): Endpoint 
   }
 
   return {
-    preflight: (signal) =>
-      preflightOpenAI(target, Math.min(settings.timeoutMs, PREFLIGHT_TIMEOUT_CAP_MS), signal, settings.readyTimeoutMs),
+    preflight: (signal, notify) =>
+      preflightOpenAI(
+        target,
+        Math.min(settings.timeoutMs, PREFLIGHT_TIMEOUT_CAP_MS),
+        signal,
+        settings.readyTimeoutMs,
+        notify,
+      ),
     call,
     readinessUrl: `${target.baseUrl}/models`,
   };
@@ -286,24 +292,34 @@ async function listModels(
  * wrong: the failures that otherwise cost a whole bench (a 404 for a missing /v1, a 401 from a
  * server started with --api-key, a model name the server does not serve).
  */
-/** How often the preflight asks again while the server loads its model. */
+/** How often the preflight asks again while the server loads its model, and says so in the log. */
 const LOADING_POLL_MS = 1000;
+const LOADING_NOTICE_MS = 10_000;
 
 export async function preflightOpenAI(
   target: Target,
   timeoutMs: number,
   signal: AbortSignal,
   readyTimeoutMs = 0,
+  notify: (message: string) => void = () => undefined,
 ): Promise<PreflightResult> {
   const started = performance.now();
+  let nextNotice = 0;
   // The version probes go out with the model listing rather than after it; a failed check drops them.
   const probes = new AbortController();
   let version = serverVersion(target, AbortSignal.any([signal, probes.signal]));
   let result = await checkModels(target, timeoutMs, signal);
   let waited = false;
   while (result.loading && !signal.aborted) {
-    const left = readyTimeoutMs - (performance.now() - started);
+    const waitedMs = performance.now() - started;
+    const left = readyTimeoutMs - waitedMs;
     if (left <= 0) break;
+    if (waitedMs >= nextNotice) {
+      notify(
+        `Target "${target.name}": the server is still loading its model (HTTP 503); waited ${Math.round(waitedMs / 1000)} s of ${readyTimeoutMs / 1000} s (ready-timeout).`,
+      );
+      nextNotice += LOADING_NOTICE_MS;
+    }
     await new Promise((resolve) => setTimeout(resolve, Math.min(LOADING_POLL_MS, left)));
     waited = true;
     result = await checkModels(target, timeoutMs, signal);

@@ -84,7 +84,8 @@ export const coldStartNoteSchema = z.object({
 export type ColdStartNote = z.infer<typeof coldStartNoteSchema>;
 
 export interface Endpoint {
-  preflight(signal: AbortSignal): Promise<PreflightResult>;
+  /** `notify` hears how a wait for a server still loading its model goes. */
+  preflight(signal: AbortSignal, notify?: (message: string) => void): Promise<PreflightResult>;
   call(request: ChatRequest): Promise<CallOutcome>;
   /** Puts the server in a cold state before the cold call, where the kind can (Ollama: unload). Throws a ModelGateError-worthy message when it cannot. */
   makeCold?(signal: AbortSignal): Promise<ColdStartNote>;

@@ -200,7 +200,7 @@ class TargetSession {
       ? CONFIRMATION_PREFLIGHT
       : started?.ok === false
         ? { ok: false, diagnosis: started.diagnosis, servedModels: [], serverVersion: null }
-        : await endpoint.preflight(options.signal);
+        : await endpoint.preflight(options.signal, options.onNotice);
     options.onPreflight?.(target, preflight);
     const targetRun: TargetRun = {
       target,
