@@ -154,5 +154,8 @@ describe('server text in every sink', () => {
     // A terminal is not markdown: URLs copy as they read, without the joiners that stop autolinks.
     expect(result.stdout).not.toContain('\u2060');
     expect(result.stdout).toContain(`the server at ${server.url}/v1 does not serve`);
+    // Plain text: none of the escapes and tags that keep markdown from rendering.
+    expect(result.stdout).not.toMatch(/\\[[\]*_`|<>]|&lt;|&gt;|&amp;|<\/?details>|<summary>/);
+    expect(result.stdout).toContain("<img src=x onerror=alert('forged')>");
   });
 });

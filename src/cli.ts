@@ -18,7 +18,7 @@ import { DEFAULT_ACCEPT_LABEL, DEFAULT_CONFIG_PATH } from './config/schema.js';
 import { readRunContext } from './github/context.js';
 import { pullRequestTrust } from './github/trusted-baselines.js';
 import { errorMessage, ModelGateError } from './lib/errors.js';
-import { logLine, logLines } from './lib/untrusted.js';
+import { logLine, terminalText } from './lib/untrusted.js';
 import { INPUTS } from './inputs.js';
 import { runModelGate, type RunRequest } from './pipeline.js';
 import { loadingWaitText, progressLine } from './report/progress.js';
@@ -188,7 +188,7 @@ async function runCommand(args: string[], mode: RunMode): Promise<number> {
       ...hooks,
     });
     stopBar();
-    process.stdout.write(`${logLines(outcome.summaryMarkdown)}\n`);
+    process.stdout.write(`${terminalText(outcome.summaryMarkdown)}\n`);
     // A run that could not be gated says why on stderr too, where a script or a person looks for it.
     if (['error', 'incomparable', 'no-baseline'].includes(outcome.report.verdict))
       diagnose(outcome.report.verdictReason);

@@ -39,6 +39,26 @@ export function logLines(text: string): string {
     .join('\n');
 }
 
+/**
+ * The summary's markdown as a terminal shows it: no HTML tags (<details>, <summary>), no escapes
+ * (\\[, &lt;) — they keep markdown from rendering, and a terminal renders nothing — then made inert
+ * line by line as logLines does. What was escaped reads as the characters themselves.
+ */
+export function terminalText(markdown: string): string {
+  const plain = markdown
+    .split('\n')
+    .map((line) =>
+      line
+        .replace(/^\s*<\/?details>\s*$/, '')
+        .replace(/^\s*<summary>(.*)<\/summary>\s*$/, '$1')
+        .replace(/\\([\\`*_{}[\]()#+\-.!|~<>&])/g, '$1')
+        .replace(/&(lt|gt|amp|quot);/g, (_, name: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"' })[name] ?? ''),
+    )
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n');
+  return logLines(plain);
+}
+
 /** Model output in markdown: a code span, where GitHub renders no HTML, link, image or mention. */
 export function inlineUntrusted(text: string, maxChars = 160): string {
   const line = oneLine(text);

@@ -10,6 +10,8 @@ import { waitUntilReady } from './readiness.js';
 /** Lines of the server's output kept for the report. */
 const LOG_TAIL_LINES = 40;
 const LOG_TAIL_CHARS = 8000;
+/** How long the output of an exited server may take to arrive before it is reported gone. */
+const OUTPUT_DRAIN_MS = 500;
 /** How long a stop command may run before the process group is signalled anyway. */
 const STOP_COMMAND_TIMEOUT_MS = 60_000;
 
@@ -60,8 +62,16 @@ export class ManagedServer {
         resolve();
       });
       child.once('exit', (code, signal) => {
-        this.exit = `its process exited (${signal ? `killed by ${signal}` : `exit code ${code}`})`;
-        resolve();
+        const gone = () => {
+          this.exit ??= `its process exited (${signal ? `killed by ${signal}` : `exit code ${code}`})`;
+          resolve();
+        };
+        // Its last lines may still be in the pipes: wait for them a little, not for a grandchild holding them open.
+        const timer = setTimeout(gone, OUTPUT_DRAIN_MS);
+        child.once('close', () => {
+          clearTimeout(timer);
+          gone();
+        });
       });
     });
   }
