@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { inlineText, inlineUntrusted } from '../src/lib/untrusted.js';
+import { inlineText, inlineUntrusted, terminalText } from '../src/lib/untrusted.js';
 
 describe('model output in markdown', () => {
   it('goes into a code span, where HTML, links, images and mentions are not rendered', () => {
@@ -23,6 +23,33 @@ describe('our sentences quoting server text', () => {
     const joiner = '\u2060';
     expect(inlineText('Target "a": GET http://127.0.0.1:8000/v1/models failed: <b>[x](y)</b> @admin | z **b**')).toBe(
       `Target "a": GET http${joiner}://127.0.0.1:8000/v1/models failed: &lt;b&gt;\\[x\\](y)&lt;/b&gt; @${joiner}admin \\| z \\*\\*b\\*\\*`,
+    );
+  });
+});
+
+describe('the summary in a terminal', () => {
+  it('is plain text: no HTML tags, no markdown escapes, no entities, and still no workflow command', () => {
+    const markdown = [
+      '<details><summary>Per category</summary>',
+      '',
+      '| Scenario | Answer |',
+      '| --- | --- |',
+      '| `a` | `x \\| y` |',
+      'Target "m": the server said \\*\\*bold\\*\\* &lt;img src=x&gt; at targets\\[0\\] &amp; more',
+      '::error::forged',
+      '</details>',
+    ].join('\n');
+    expect(terminalText(markdown)).toBe(
+      [
+        'Per category',
+        '',
+        '| Scenario | Answer |',
+        '| --- | --- |',
+        '| `a` | `x | y` |',
+        'Target "m": the server said **bold** <img src=x> at targets[0] & more',
+        ': :error::forged',
+        '',
+      ].join('\n'),
     );
   });
 });

@@ -49,7 +49,7 @@ export function terminalText(markdown: string): string {
     .split('\n')
     .map((line) =>
       line
-        .replace(/^\s*<\/?details>\s*$/, '')
+        .replace(/^\s*(<\/?details>)+/, '')
         .replace(/^\s*<summary>(.*)<\/summary>\s*$/, '$1')
         .replace(/\\([\\`*_{}[\]()#+\-.!|~<>&])/g, '$1')
         .replace(/&(lt|gt|amp|quot);/g, (_, name: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"' })[name] ?? ''),
