@@ -138,6 +138,39 @@ describe('fault matrix', () => {
     expect(samples.filter((sample) => sample.phase === 'confirm')).toEqual([]);
   });
 
+  it('a reload mid-run at concurrency 4 (every call answers 503 for a while): one outage, waited out together, no call lost', async () => {
+    const dir = tempDir();
+    let restarted = false;
+    const run = runCliAgainst(
+      { latency: { ttftMs: 30 } },
+      ['--warm-runs', '3', '--concurrency', '4', '--latency-concurrency', '4'],
+      {
+        dir,
+        onServer: async (server) => {
+          // Once a few calls are in, the server reloads its model for 1.5 s.
+          void (async () => {
+            await samplesWritten(dir, 6);
+            await fetch(`${server.url}/__control/restart?downMs=1500`, { method: 'POST' });
+            restarted = true;
+          })().catch(() => undefined);
+        },
+      },
+    );
+    const { result, report, samples } = await run;
+    expect(restarted).toBe(true);
+    const target = report.targets[0]!;
+    expect(target.outages).toHaveLength(1);
+    expect(target.outages[0]).toMatchObject({ callsLost: 0, downMs: expect.any(Number) });
+    expect(target.outages[0]!.cause).toMatch(/^http-503.*; then GET \S+\/v1\/models: HTTP 503$/);
+    expect(target.completedCalls).toBe(target.plannedCalls);
+    expect(samples.filter((sample) => sample.errorClass === 'http-503').every((sample) => sample.retried)).toBe(true);
+    expect(report.verdict).toBe('no-baseline');
+    expect(report.verdictReason).toMatch(
+      /^The server of target "test-model" stopped answering during the run \(down \d+\.\d s from /,
+    );
+    expect(result.code).toBe(0);
+  });
+
   it('a hung server (it takes connections, answers nothing, not even its model list): given up on after one timeout', async () => {
     const { code, report, samples, seconds } = await runAgainst({ failures: { hangAfterChats: 4 } }, [
       '--warm-runs',

@@ -46,10 +46,13 @@ export class RetryBudget {
     };
   }
 
-  /** Whether this attempt's failure is retried (and spends one from the budget). */
-  take(errorClass: ErrorClass | null, attempt: number): boolean {
+  /**
+   * Whether this attempt's failure is retried (and spends one from the budget). A call an outage
+   * interrupted is retried past the budget, within the per-call retries.
+   */
+  take(errorClass: ErrorClass | null, attempt: number, context: { outage: boolean } = { outage: false }): boolean {
     if (!isTransient(errorClass) || attempt > this.retriesPerCall) return false;
-    if (this.summary.retried >= this.summary.budget) {
+    if (this.summary.retried >= this.summary.budget && !context.outage) {
       this.summary.exhausted = true;
       return false;
     }

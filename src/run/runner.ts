@@ -237,7 +237,18 @@ class TargetSession {
     if (outcome.errorClass === 'cancelled') return;
     if (this.stopTarget.signal.aborted && !options.signal.aborted) return;
     const fatal = this.fatalCause(call, outcome);
-    const retried = fatal === null && this.retryBudget.take(outcome.errorClass, attempt);
+    // A failure that looks like the server going away waits for it first: whether the call goes
+    // again depends on whether it came back.
+    const back =
+      fatal === null && outcome.errorClass !== null && WENT_AWAY.has(outcome.errorClass)
+        ? await this.watch.awaitReturn(this.failureText(outcome), options.signal)
+        : null;
+    const retried =
+      fatal === null &&
+      !options.signal.aborted &&
+      back !== 'gone' &&
+      // Calls an outage interrupted go again whatever the run's retry budget says: the outage is reported.
+      this.retryBudget.take(outcome.errorClass, attempt, { outage: back === 'returned' });
     if (!retried) this.done += 1;
     if (outcome.errorClass === null) this.answered += 1;
     const progress = { target: this.targetRun.target.name, done: this.done, total: calls.length };
@@ -252,20 +263,17 @@ class TargetSession {
       this.stop(fatal);
       return;
     }
-    if (outcome.errorClass !== null && WENT_AWAY.has(outcome.errorClass)) {
-      const back = await this.watch.awaitReturn(this.failureText(outcome), options.signal);
-      if (options.signal.aborted) return;
-      if (back === 'gone') {
-        this.stop(this.goneText());
-        return;
-      }
-      if (back === 'returned') {
-        // Back from an outage, the call goes again at once; without a retry left it is lost to it.
-        this.unreachableInARow = 0;
-        if (retried) await this.execute(call, attempt + 1);
-        else this.watch.lost();
-        return;
-      }
+    if (options.signal.aborted) return;
+    if (back === 'gone') {
+      this.stop(this.goneText());
+      return;
+    }
+    if (back === 'returned') {
+      // Back from an outage, the call goes again at once; without a retry left it is lost to it.
+      this.unreachableInARow = 0;
+      if (retried) await this.execute(call, attempt + 1);
+      else this.watch.lost();
+      return;
     }
     if (retried) {
       if (await backoff(attempt, options.signal)) await this.execute(call, attempt + 1);
