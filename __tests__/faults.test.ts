@@ -146,13 +146,14 @@ describe('fault matrix', () => {
       ['--warm-runs', '3', '--concurrency', '4', '--latency-concurrency', '4'],
       {
         dir,
-        onServer: async (server) => {
+        onServer: (server) => {
           // Once a few calls are in, the server reloads its model for 1.5 s.
           void (async () => {
             await samplesWritten(dir, 6);
             await fetch(`${server.url}/__control/restart?downMs=1500`, { method: 'POST' });
             restarted = true;
           })().catch(() => undefined);
+          return Promise.resolve();
         },
       },
     );

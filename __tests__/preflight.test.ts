@@ -144,12 +144,14 @@ describe('a server still loading its model (HTTP 503), as one started just befor
     fetch(`${server.url}/__control/restart?downMs=${ms}`, { method: 'POST' });
 
   it('is waited for, and the log says how long', async () => {
-    // Loading until the gate has been told so twice, however long this machine takes to start it.
+    // Loading until the preflight's model list has been told so twice (its version probes, sent
+    // beside it, get 503s too and do not count), however long this machine takes to start it.
     const run = await runCliAgainst({}, ['--warm-runs', '1'], {
       onServer: async (server) => {
         await loadingFor(server, 600_000);
         void (async () => {
-          while ((await server.stats()).notReadyAnswers < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+          while (((await server.stats()).notReadyByPath['/v1/models'] ?? 0) < 2)
+            await new Promise((resolve) => setTimeout(resolve, 50));
           await loadingFor(server, 0);
         })().catch(() => undefined);
       },

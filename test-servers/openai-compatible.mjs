@@ -137,6 +137,8 @@ const stats = {
   restarts: 0,
   chatsSinceRestart: 0,
   notReadyAnswers: 0,
+  /** The 503s of a restart, by path: GET /v1/models apart from the version probes sent beside it. */
+  notReadyByPath: {},
   cut: 0,
   inFlightAtArrival: [],
 };
@@ -442,6 +444,7 @@ const server = createServer(async (req, res) => {
     if (hangAfter > 0 && stats.chat >= hangAfter && url.pathname.startsWith(programme.pathPrefix)) return; // hung
     if (Date.now() < downUntil) {
       stats.notReadyAnswers += 1;
+      stats.notReadyByPath[url.pathname] = (stats.notReadyByPath[url.pathname] ?? 0) + 1;
       return sendJson(res, 503, { error: { message: 'Model is loading', type: 'server_error' } });
     }
     if (url.pathname === '/version' && programme.serverVersion)

@@ -17,6 +17,7 @@ export interface ServerStats {
   restarts: number;
   chatsSinceRestart: number;
   notReadyAnswers: number;
+  notReadyByPath: Record<string, number>;
   /** How many chat requests were in flight as each one arrived, in arrival order. */
   inFlightAtArrival: number[];
   /** POST /embeddings requests answered. */

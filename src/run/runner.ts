@@ -281,7 +281,7 @@ class TargetSession {
     }
     if (outcome.errorClass === 'timeout') {
       const hung = await this.watch.hung(options.signal);
-      if (hung !== null && !options.signal.aborted) {
+      if (hung !== null && !this.stopped()) {
         this.stop(
           `Target "${this.targetRun.target.name}": a call got no complete answer within ${options.plan.settings.timeoutMs / 1000} s, and the server then did not answer a health check either (GET ${this.endpoint.readinessUrl}: ${hung}): it is hung, so its remaining ${calls.length - this.done} calls were not made. A server stopped with SIGTERM while answering can hang this way; check its log. The samples taken are in the report.`,
         );
@@ -289,6 +289,11 @@ class TargetSession {
       }
     }
     this.noteReachability(outcome.errorClass);
+  }
+
+  /** The run cancelled or the target stopped, as it may have been during any await. */
+  private stopped(): boolean {
+    return this.callSignal.aborted;
   }
 
   private failureText(outcome: CallOutcome): string {
