@@ -172,6 +172,24 @@ describe('fault matrix', () => {
     expect(result.code).toBe(0);
   });
 
+  it.each([
+    ['vLLM serving a text model', 400, 'Qwen/Qwen2.5-7B-Instruct is not a multimodal model', 1],
+    ['an image the server failed on once', 500, 'CUDA out of memory while encoding image', 10],
+  ])(
+    '%s: a refusal of images stops the target at its first call, an error about one image does not',
+    async (_name, status, message, calls) => {
+      const { code, report, samples } = await runAgainst(
+        { failures: { errorRate: 1, errorStatus: status, errorMessage: message } },
+        ['--warm-runs', '1', '--retries', '0'],
+      );
+      expect(code).toBe(2);
+      expect(samples).toHaveLength(calls);
+      if (calls === 1)
+        expect(report.verdictReason).toMatch(/^Target "test-model": the server does not take images \(http-400: /);
+      else expect(report.verdictReason).toMatch(/^No call to target "test-model" succeeded: http-500/);
+    },
+  );
+
   it('a hung server (it takes connections, answers nothing, not even its model list): given up on after one timeout', async () => {
     const { code, report, samples, seconds } = await runAgainst({ failures: { hangAfterChats: 4 } }, [
       '--warm-runs',

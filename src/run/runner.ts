@@ -21,7 +21,13 @@ export const MAX_CONSECUTIVE_UNREACHABLE = 5;
 const UNREACHABLE = new Set(['timeout', 'connection-refused', 'connection']);
 /** Errors that carry the server's refusal of an image part. */
 const IMAGE_REFUSAL_CLASSES = new Set(['http-400', 'http-415', 'http-422', 'http-500', 'http-501']);
-const IMAGE_REFUSAL = /\b(image|images|vision|multimodal|mmproj|image_url)\b/i;
+/**
+ * How servers say a model takes no images: llama.cpp "image input is not supported", vLLM "is not a
+ * multimodal model" or "At most 0 image(s)", Ollama "does not support images". An error that only
+ * mentions an image (too large, out of memory while encoding it) is not a refusal.
+ */
+const IMAGE_REFUSAL =
+  /\b(image input is not supported|not a multimodal model|at most 0 image|(does not|doesn't|do not) support (image|vision|multimodal)|(image|vision|multimodal)[^.]{0,40}(not supported|unsupported)|mmproj)/i;
 
 export interface Progress {
   target: string;
