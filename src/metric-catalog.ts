@@ -64,6 +64,8 @@ export interface MetricEntry {
   threshold?: { name: string; bound: 'min' | 'max' };
   /** Compared between two targets in A versus B, as a difference in points or in percent. */
   paired?: 'points' | '%';
+  /** What a regression of it usually means and the fix, where the label alone does not say. */
+  advice?: string;
 }
 
 // Generic, so that each entry keeps its literal threshold name (the ThresholdName type below).
@@ -148,6 +150,8 @@ export const METRICS = {
     measure: { rate: { of: 'answered', scenarios: 'all', counting: 'truncated' } },
     gate: { test: 'rate', margin: 5, gatedByDefault: true },
     paired: 'points',
+    advice:
+      "answers the server stopped at max-tokens: raise max-tokens or bound the schema's strings if the longer answers are wanted",
   }),
   errorRatePct: entry({
     description: 'share of calls that failed (timeouts, HTTP errors, broken streams), retried attempts included',

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { writesBaselines, type Plan } from '../config/schema.js';
 import { defined } from '../lib/defined.js';
 import type { ModelGateError } from '../lib/errors.js';
-import { METRICS } from '../metric-catalog.js';
+import { METRICS, type MetricEntry } from '../metric-catalog.js';
 import type { RunResult, TargetRun } from '../run/runner.js';
 import type { Outage } from '../run/server-watch.js';
 import type { Sample } from '../run/sample.js';
@@ -33,10 +33,8 @@ function describeRegression(verdict: MetricVerdict): string {
     verdict.change === null
       ? ''
       : ` ${verdict.change > 0 ? '+' : verdict.change < 0 ? '−' : '±'}${Math.abs(verdict.change)}${unit}`;
-  const advice =
-    verdict.metric === 'truncatedRatePct'
-      ? ", answers the server stopped at max-tokens: raise max-tokens or bound the schema's strings if the longer answers are wanted"
-      : '';
+  const { advice: meaning } = METRICS[verdict.metric] as MetricEntry;
+  const advice = meaning ? `, ${meaning}` : '';
   return `${METRICS[verdict.metric].label}${change} on ${verdict.target} (p = ${formatP(verdict.pValue ?? 1)}${advice})`;
 }
 

@@ -10,6 +10,9 @@ import stripAnsi from 'strip-ansi';
 // eslint-disable-next-line no-control-regex
 const CONTROL_AND_BIDI = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+/g;
 const HTML_ENTITY: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
+/** The same characters, tabs and line breaks kept: for text of several lines. */
+// eslint-disable-next-line no-control-regex
+const CONTROLS_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 /** Joins two characters invisibly, so that what they start (a link, a mention) is not recognized. */
 const WORD_JOINER = '\u2060';
 
@@ -31,11 +34,9 @@ export const logLine = oneLine;
  * joiners that keep markdown from linking are dropped: in a terminal a URL must copy as it reads.
  */
 export function logLines(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
   return stripAnsi(text)
     .split('\n')
-    .map((line) => noCommands(line.replace(controls, '')))
+    .map((line) => noCommands(line.replace(CONTROLS_BUT_LINES, '')))
     .join('\n');
 }
 
@@ -86,9 +87,7 @@ export function inlineText(text: string, maxChars = 4000): string {
  * fence is longer than any run of backticks in the text, so that the text cannot close it.
  */
 export function fencedUntrusted(text: string, maxChars = 8000): string {
-  // eslint-disable-next-line no-control-regex
-  const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
-  const clean = stripAnsi(text).replace(controls, '').slice(-maxChars);
+  const clean = stripAnsi(text).replace(CONTROLS_BUT_LINES, '').slice(-maxChars);
   const longestRun = Math.max(0, ...(clean.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(Math.max(3, longestRun + 1));
   return `${fence}text\n${clean}\n${fence}`;

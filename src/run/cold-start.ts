@@ -7,6 +7,7 @@ import { shortMessage } from '../endpoint/diagnose.js';
 import type { ColdStartNote, Endpoint } from '../endpoint/types.js';
 import { displayUrl } from '../lib/url.js';
 import { waitUntilReady } from './readiness.js';
+import { signalGroup } from './server-process.js';
 
 const STDERR_TAIL_CHARS = 300;
 
@@ -17,11 +18,7 @@ function runCommand(target: Target, command: string, timeoutMs: number, signal: 
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4 * STDERR_TAIL_CHARS)));
     const killGroup = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
+      signalGroup(child, 'SIGKILL');
     };
     const timer = setTimeout(() => {
       killGroup();

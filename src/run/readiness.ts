@@ -5,7 +5,7 @@ import type { Target } from '../config/schema.js';
 import { shortMessage, socketErrorClass } from '../endpoint/diagnose.js';
 
 /** One readiness probe: a health check answers in well under this. */
-export const READY_PROBE_TIMEOUT_MS = 5000;
+const READY_PROBE_TIMEOUT_MS = 5000;
 const READY_POLL_MS = 250;
 
 export type ProbeResult =
@@ -29,9 +29,11 @@ export async function probeReady(
   signal: AbortSignal,
   timeoutMs = READY_PROBE_TIMEOUT_MS,
 ): Promise<ProbeResult> {
-  const deadline = AbortSignal.timeout(Math.max(1, timeoutMs));
+  // A wait's last probe gets what is left of its deadline, which may be nothing.
+  const probeMs = Math.max(1, timeoutMs);
+  const deadline = AbortSignal.timeout(probeMs);
   try {
-    const response = await boundedFetch({ timeoutMs, maxBytes: MAX_ERROR_BODY_BYTES })(url, {
+    const response = await boundedFetch({ timeoutMs: probeMs, maxBytes: MAX_ERROR_BODY_BYTES })(url, {
       // The key belongs to the server at base-url: a health check elsewhere does not get it.
       headers: target.apiKey && sameOrigin(url, target.baseUrl) ? { authorization: `Bearer ${target.apiKey}` } : {},
       signal: AbortSignal.any([signal, deadline]),
@@ -41,7 +43,7 @@ export async function probeReady(
   } catch (error) {
     const socket = socketErrorClass(error);
     const detail = deadline.aborted
-      ? `no answer within ${(timeoutMs / 1000).toFixed(1)} s`
+      ? `no answer within ${(probeMs / 1000).toFixed(1)} s`
       : socket
         ? socket.replace('-', ' ')
         : shortMessage((error as { cause?: unknown }).cause ?? error);
