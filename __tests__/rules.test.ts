@@ -7,6 +7,7 @@ import {
   pairedRateDetectable,
   decideWithConfirmation,
   scenariosOfMetric,
+  confirmable,
   type CurrentRun,
   type MetricVerdict,
   type TargetComparison,
@@ -145,12 +146,12 @@ describe('decision rule', () => {
 });
 
 describe('confirmation runs', () => {
-  // Errors are the server's, call by call, so more calls are more evidence. Two scenarios fail in two
-  // of three runs: 4 of 60 calls against 0 of 180, +6.7 points, beyond the 5-point margin; exact
-  // stratified p ≈ 0.002, not significant at stage one (0.005 over the gated metrics).
+  // Errors are the server's, call by call, so more calls are more evidence. One scenario fails in two
+  // of three runs and another in one: 3 of 60 calls against 0 of 180, +5 points, beyond the 3-point
+  // margin; exact stratified p = 3/66 × 1/4 ≈ 0.011, not significant at stage one.
   const failing = (samples: Sample[]) =>
     samples.map((sample) =>
-      ['s10', 's11'].includes(sample.scenario) && sample.run % 3 !== 0
+      (sample.scenario === 's10' && sample.run % 3 !== 0) || (sample.scenario === 's11' && sample.run % 3 === 1)
         ? { ...sample, errorClass: 'http-503', jsonValid: false, schemaValid: false, flagged: false }
         : sample,
     );
@@ -165,7 +166,7 @@ describe('confirmation runs', () => {
     );
 
     const confirm = jest.fn(() => {
-      const more = failing(samplesFor(() => true, steady(1), 3)).map((sample) => ({ ...sample, run: sample.run + 3 }));
+      const more = failing(samplesFor(() => true, steady(1), 6)).map((sample) => ({ ...sample, run: sample.run + 3 }));
       return Promise.resolve([{ ...comparison, current: current([...first.samples, ...more]) }]);
     });
     const verdicts = await decideWithConfirmation([comparison], {}, 0.01, confirm);
@@ -176,14 +177,15 @@ describe('confirmation runs', () => {
     const errors = verdicts.find((verdict) => verdict.metric === 'errorRatePct')!;
     expect(errors.status).toBe('regressed');
     expect(errors.reason).toMatch(/^confirmed with more samples: worse by more than the margin and significant/);
-    // Stage two: the lone suspect faces the half of its share it reserved, alpha/2 over the metrics
-    // tested in stage one.
+    // Stage two: the confirmable metrics' reserved halves, alpha/2 over each metric tested in stage
+    // one, shared by the two that can reject there (errors, and p50 at p = 1).
     const gated = decideMetrics([comparison], {}, 0.005).filter((verdict) => verdict.pValue !== null).length;
-    expect(errors.threshold).toBeCloseTo(0.005 / gated, 12);
+    expect(errors.threshold).toBeCloseTo(((0.01 / 2 / gated) * 2) / 2, 12);
   });
 
   it('gives a quality metric, which cannot be confirmed, its whole share in stage one', async () => {
-    const missing = current(samplesFor((scenario) => scenario >= 1, steady(1)));
+    // Every anomaly missed: ten scenarios turned, enough for the sign test to take part (0.5^10 ≈ 0.001).
+    const missing = current(samplesFor(() => false, steady(1)));
     const verdicts = await decideWithConfirmation(
       [{ target: 't', runs: baselineRuns, current: missing }],
       {},
@@ -192,9 +194,47 @@ describe('confirmation runs', () => {
     );
     const tested = verdicts.filter((verdict) => verdict.pValue !== null);
     const detection = tested.find((verdict) => verdict.metric === 'detectionRatePct')!;
-    // Detection has the smallest p, so it comes first: it faces its whole Bonferroni share, 0.01 / m,
-    // not the half a confirmable metric spends in stage one.
-    expect(detection.threshold).toBeCloseTo(0.01 / tested.length, 12);
+    // Stage one spends alpha less the confirmable metrics' reserved halves, shared by weight over the
+    // tests that can reject: a quality metric weighs 1, a confirmable one 0.5. Detection has the
+    // smallest p, so it comes first and faces its whole share, not the half a confirmable one spends.
+    const reserved = tested.filter((verdict) => confirmable(verdict.metric)).length;
+    const stageOne = (0.01 * (tested.length - reserved / 2)) / tested.length;
+    const inFamily = tested.filter((verdict) => !/took no share/.test(verdict.reason));
+    const weights = inFamily.reduce((sum, verdict) => sum + (confirmable(verdict.metric) ? 0.5 : 1), 0);
+    expect(inFamily.map((verdict) => verdict.metric)).toEqual([
+      'detectionRatePct',
+      'warmLatencyP50Ms',
+      'warmLatencyP95Ms',
+    ]);
+    expect(detection.threshold).toBeCloseTo((stageOne * 1) / weights, 12);
+    expect(detection.status).toBe('regressed');
+  });
+
+  it('leaves out of the family a test that could not reject whatever its outcome, and shares its alpha', () => {
+    // Unchanged: no anomaly turned, no clean screen flagged, every answer JSON, no error. Those exact
+    // tests have nothing to move (their smallest possible p is 1); only latency can reject.
+    const verdicts = decideMetrics(
+      [{ target: 't', runs: baselineRuns, current: current(samplesFor(() => true, steady(1))) }],
+      {},
+      0.01,
+    );
+    const tested = verdicts.filter((verdict) => verdict.pValue !== null);
+    const leftOut = tested.filter((verdict) => /took no share/.test(verdict.reason));
+    expect(leftOut.map((verdict) => verdict.metric).sort()).toEqual(
+      ['detectionRatePct', 'errorRatePct', 'falsePositiveRatePct', 'jsonValidRatePct', 'truncatedRatePct'].sort(),
+    );
+    for (const verdict of leftOut) {
+      expect(verdict.status).toBe('within-noise');
+      expect(verdict.reason).toMatch(/the smallest possible p is 1\b/);
+    }
+    // The two latency tests share alpha between them: 0.005 each, not 0.01 / 7.
+    const p50 = tested.find((verdict) => verdict.metric === 'warmLatencyP50Ms')!;
+    const p95 = tested.find((verdict) => verdict.metric === 'warmLatencyP95Ms')!;
+    expect(Math.min(p50.threshold!, p95.threshold!)).toBeCloseTo(0.005, 12);
+    // A left-out test states the level it would have had beside the others, and what it could see there.
+    const detection = leftOut.find((verdict) => verdict.metric === 'detectionRatePct')!;
+    expect(detection.threshold).toBeCloseTo(0.01 / 3, 12);
+    expect(detection.detectable).toBe(pairedRateDetectable(10, 0, 5, 0.01 / 3));
   });
 
   it('shares alpha by relative weights only: equal small weights decide as equal weights of one', () => {
@@ -224,8 +264,10 @@ describe('confirmation runs', () => {
       change: -20,
       basis: '8/10 scenarios',
     });
-    // Ten scenarios cannot show any change at this level: the sign test on ten needs p ≤ 0.0008 < 0.5^10.
-    expect(detection.detectable).toBeNull();
+    // Two turned scenarios cannot reach any level (0.5² = 0.25), so detection takes no share; at the
+    // share it would have had beside the two latency tests, 0.005 / 3, only all ten turning would show.
+    expect(detection.reason).toMatch(/took no share/);
+    expect(detection.detectable).toBe(100);
   });
 
   it('never "confirms" a cold start: a confirmation pass has no cold call', async () => {
@@ -303,6 +345,6 @@ describe('what a run could have detected', () => {
     // Detection: 10 anomaly scenarios, each counted once on both sides, none flipped.
     const detection = tested.find((verdict) => verdict.metric === 'detectionRatePct')!;
     expect(detection.basis).toBe('10/10 scenarios');
-    expect(detection.detectable).toBe(pairedRateDetectable(10, 0, 5, 0.01 / tested.length));
+    expect(detection.detectable).toBe(pairedRateDetectable(10, 0, 5, detection.threshold!));
   });
 });

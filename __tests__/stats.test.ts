@@ -3,8 +3,10 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   binomialUpperTail,
+  exactStratified,
   exactStratifiedTest,
   holm,
+  testsThatCanReject,
   weightedHolm,
   normalCdf,
   studentTCdf,
@@ -38,6 +40,45 @@ describe('exact stratified test', () => {
   it('gives 1 when nothing can be told apart', () => {
     expect(exactStratifiedTest([{ baseCount: 3, baseTotal: 3, currentCount: 3, currentTotal: 3 }], 'less')).toBe(1);
     expect(exactStratifiedTest([], 'less')).toBe(1);
+  });
+});
+
+describe('tests that could never reject leave the family (Tarone)', () => {
+  it('the smallest p an exact test could give: every count as far as it goes', () => {
+    // One stratum: Fisher's table with all 4 successes on the current side of 4 + 4 draws.
+    // stats.hypergeom(8, 4, 4).pmf(4) = 1/70
+    const one = exactStratified([{ currentCount: 3, currentTotal: 4, baseCount: 1, baseTotal: 4 }], 'greater');
+    expect(one.smallestP).toBeCloseTo(1 / 70, 12);
+    expect(one.p).toBeCloseTo(0.24285714285714283, 12);
+    // Ten scenarios turned one way or the other (1 of 1 against 0 of 1 each): 0.5^10 at most.
+    const turned = Array.from({ length: 10 }, (_, index) => ({
+      baseCount: index < 7 ? 1 : 0,
+      baseTotal: 1,
+      currentCount: index < 7 ? 0 : 1,
+      currentTotal: 1,
+    }));
+    expect(exactStratified(turned, 'less').smallestP).toBeCloseTo(0.5 ** 10, 15);
+    // Nothing to move: 1.
+    expect(
+      exactStratified([{ baseCount: 0, baseTotal: 9, currentCount: 0, currentTotal: 3 }], 'greater').smallestP,
+    ).toBe(1);
+  });
+
+  it('keeps the most tests whose smallest p reaches their level among those kept (worked example)', () => {
+    // alpha 0.01, equal weights, smallest p 0.004, 0.5, 0 and 0.003. Four tests would each get 0.0025,
+    // which 0.004 and 0.003 miss; three would get 0.0033, which 0.004 misses; two get 0.005, which
+    // the two smallest (0 and 0.003) reach. Those two are kept.
+    expect(testsThatCanReject([0.004, 0.5, 0, 0.003], [1, 1, 1, 1], [1, 1, 1, 1], 0.01)).toEqual([
+      false,
+      false,
+      true,
+      true,
+    ]);
+    // With 0.004 as the only discrete test beside a continuous one: two tests, 0.005 each, both kept.
+    expect(testsThatCanReject([0.004, 0.5, 0], [1, 1, 1], [1, 1, 1], 0.01)).toEqual([true, false, true]);
+    // Weights: a level weight of 0.5 halves what a test can reach (0.01 · 0.5 / 2 = 0.0025 < 0.003).
+    expect(testsThatCanReject([0.003, 0], [0.5, 0.5], [1, 1], 0.01)).toEqual([false, true]);
+    expect(testsThatCanReject([], [], [], 0.01)).toEqual([]);
   });
 });
 

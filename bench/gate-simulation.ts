@@ -4,7 +4,7 @@
 // some in between), at temperature 0 a scenario's answer is fixed for a model and flips only through
 // the change or a small per-call nondeterminism (batched GPU inference), and a change reshuffles some
 // scenarios both ways besides its net effect. The gate's own decision code (src/gate/rules.ts) runs.
-// Run: npm run bench:gate [-- --quick]
+// Run: npm run bench:gate [-- --quick] [-- --suite safety-checks] [-- --size standard]
 import { seededRandom } from './support/seeded-random.js';
 import { DEFAULT_GATE_RULES, decideWithConfirmation, scenariosOfMetric, type CurrentRun } from '../src/gate/rules.js';
 import type { BaselineRun } from '../src/gate/baseline.js';
@@ -16,6 +16,13 @@ import { defaultWarmRuns } from '../src/run/runner.js';
 import { SUITE_PRESETS } from '../src/suite-sizes.js';
 
 const quick = process.argv.includes('--quick');
+/** The value after a flag, or null: `--suite safety-checks` and `--size standard` measure one row. */
+const flagValue = (flag: string) => {
+  const index = process.argv.indexOf(flag);
+  return index >= 0 ? (process.argv[index + 1] ?? null) : null;
+};
+const onlySuite = flagValue('--suite');
+const onlySize = flagValue('--size');
 const AA_RUNS = quick ? 300 : 2000;
 const POWER_RUNS = quick ? 100 : 300;
 const ALPHA = 0.01;
@@ -358,6 +365,7 @@ console.log(
 );
 console.log(`| --- | --- | ---: | ${CHANGES.map(() => '---:').join(' | ')} |`);
 for (const size of sizes()) {
+  if ((onlySuite !== null && size.suite !== onlySuite) || (onlySize !== null && size.preset !== onlySize)) continue;
   const scenarios = size.anomalyScenarios + size.cleanScenarios;
   const full = size.preset === 'full';
   const cells: string[] = [];

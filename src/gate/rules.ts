@@ -12,7 +12,8 @@ import type { BaselineRun } from './baseline.js';
 import {
   normalQuantile,
   binomialUpperTail,
-  exactStratifiedTest,
+  exactStratified,
+  testsThatCanReject,
   logChoose,
   weightedHolm,
   normalCdf,
@@ -93,6 +94,10 @@ interface Candidate {
   detectable?: (alpha: number) => number | null;
   /** p-value that the change is for the worse (the Holm family); null when not tested. */
   pWorse: number | null;
+  /** The smallest pWorse this test could have given on these totals: above its level, it leaves the family. */
+  smallestPWorse: number;
+  /** Left out of the Holm family: no outcome on these totals could have reached its level. */
+  leftOut?: boolean;
   pBetter: number | null;
   beyondMarginWorse: boolean;
   beyondMarginBetter: boolean;
@@ -150,6 +155,7 @@ function newVerdict(
 const untested = (verdict: MetricVerdict): Candidate => ({
   verdict,
   pWorse: null,
+  smallestPWorse: 1,
   pBetter: null,
   beyondMarginWorse: false,
   beyondMarginBetter: false,
@@ -163,10 +169,12 @@ function tested(
   worseChange: number,
   margin: number,
   detectable?: (alpha: number) => number | null,
+  smallestPWorse = 0,
 ): Candidate {
   return {
     verdict,
     pWorse,
+    smallestPWorse,
     pBetter,
     beyondMarginWorse: worseChange > margin,
     beyondMarginBetter: -worseChange > margin,
@@ -301,23 +309,25 @@ function rateCandidate(
   const change = currentRate - baseRate;
   verdict.change = round(change);
   if (perScenario) verdict.basis = `${currentCount}/${currentTotal} scenarios`;
-  const pLess = exactStratifiedTest(strata, 'less');
-  const pGreater = exactStratifiedTest(strata, 'greater');
+  const less = exactStratified(strata, 'less');
+  const greater = exactStratified(strata, 'greater');
   const worseIsLower = worseDirection(metric) === 'less';
   // Call-level rates: binomial variance at the baseline's rate, kept off 0 and 1 so that a perfect
   // baseline still needs counts.
   const p = (baseCount + 0.5) / (baseTotal + 1);
   const callSe = () => Math.sqrt(p * (1 - p) * (1 / baseTotal + 1 / currentTotal)) * 100;
+  const [worse, better] = worseIsLower ? [less, greater] : [greater, less];
   return tested(
     verdict,
-    worseIsLower ? pLess : pGreater,
-    worseIsLower ? pGreater : pLess,
+    worse.p,
+    better.p,
     worseIsLower ? -change : change,
     rule.margin,
     perScenario
       ? // What this run could see on top of the chance flips it showed: twice the smaller direction.
         (alpha) => pairedRateDetectable(strata.length, 2 * Math.min(turnedUp, turnedDown), rule.margin, alpha)
       : (alpha) => round(minimumDetectable(callSe(), rule.margin, alpha), 1),
+    worse.smallestP,
   );
 }
 
@@ -523,6 +533,7 @@ function tailCandidate(
       verdict.change ?? 0,
       rule.margin,
       (alpha) => tailDetectable(base, bound, now.length, alpha),
+      binomialUpperTail(now.length, now.length, 0.05),
     ),
     beyondMarginBetter: false,
   };
@@ -635,21 +646,40 @@ function candidatesFor(comparison: TargetComparison, rules: GateRules): Candidat
  * With `only` (the confirmation stage), the others stay in the Holm family with p = 1: the family
  * is never narrowed to what the data picked, which would let a lone suspect face all of alpha.
  * `weights` share alpha out unequally (weighted Holm): a metric's lone level is alpha · its weight /
- * the family's total weight.
+ * the family's total weight. A test that could not reject whatever the outcome leaves the family.
  */
 export function decideMetrics(
   comparisons: readonly TargetComparison[],
   rules: GateRules,
   alpha: number,
   only?: ReadonlySet<string>,
-  weightOf?: (verdict: Pick<MetricVerdict, 'target' | 'metric'>) => number,
+  weightOf: (verdict: Pick<MetricVerdict, 'target' | 'metric'>) => number = () => 1,
 ): MetricVerdict[] {
-  return decideCandidates(
-    comparisons.flatMap((comparison) => candidatesFor(comparison, rules)),
+  const candidates = comparisons.flatMap((comparison) => candidatesFor(comparison, rules));
+  leaveOutThoseThatCannotReject(candidates, alpha, weightOf, weightOf);
+  return decideCandidates(candidates, alpha, only, weightOf);
+}
+
+/**
+ * Marks the tests whose smallest possible p-value is above their level (`levelWeight` of alpha over
+ * the kept tests' `shareWeight`): they stay shown, with their p-value, but take no share of alpha.
+ */
+function leaveOutThoseThatCannotReject(
+  candidates: readonly Candidate[],
+  alpha: number,
+  levelWeight: (verdict: MetricVerdict) => number,
+  shareWeight: (verdict: MetricVerdict) => number,
+): void {
+  const tested = candidates.filter((candidate) => candidate.pWorse !== null);
+  const kept = testsThatCanReject(
+    tested.map((candidate) => candidate.smallestPWorse),
+    tested.map((candidate) => levelWeight(candidate.verdict)),
+    tested.map((candidate) => shareWeight(candidate.verdict)),
     alpha,
-    only,
-    weightOf,
   );
+  tested.forEach((candidate, index) => {
+    candidate.leftOut = !kept[index];
+  });
 }
 
 /** decideMetrics on candidates already tested (each decided once: it fills in their verdicts). */
@@ -665,27 +695,41 @@ function decideCandidates(
   const tested = candidates.flatMap((candidate) =>
     candidate.pWorse === null ? [] : [{ ...candidate, pWorse: candidate.pWorse }],
   );
-  const weights = tested.map((candidate) => weightOf(candidate.verdict));
+  const family = tested.filter((candidate) => candidate.leftOut !== true);
+  const weights = family.map((candidate) => weightOf(candidate.verdict));
   const totalWeight = weights.reduce((sum, weight) => sum + weight, 0);
-  const decisions = weightedHolm(
-    tested.map((candidate) => candidate.pWorse),
-    weights,
-    alpha,
+  const decisions = new Map(
+    weightedHolm(
+      family.map((candidate) => candidate.pWorse),
+      weights,
+      alpha,
+    ).map((decision, index) => [defined(family[index], `family member ${index}`).verdict, decision]),
   );
-  tested.forEach((candidate, index) => {
+  for (const candidate of tested) {
     const { verdict } = candidate;
-    const decision = defined(decisions[index], `Holm decision ${index}`);
-    // The level a lone change must reach first under Holm: this metric's share of the run's alpha.
-    const share = totalWeight > 0 ? (alpha * (weights[index] ?? 1)) / totalWeight : alpha;
+    const weight = weightOf(verdict);
+    const decision = decisions.get(verdict);
+    // The level a lone change must reach first under Holm: this metric's share of the run's alpha
+    // (for a test left out, the share it would have had).
+    const share = decision
+      ? totalWeight > 0
+        ? (alpha * weight) / totalWeight
+        : alpha
+      : (alpha * weight) / (totalWeight + weight);
     verdict.pValue = candidate.pWorse;
-    verdict.threshold = decision.threshold;
+    verdict.threshold = decision?.threshold ?? share;
     verdict.detectable = candidate.detectable?.(share) ?? null;
     const unit = verdict.changeUnit === 'points' ? 'points' : '%';
     const couldSee =
       verdict.detectable === null ? '' : ` (this run could only see a change of ${verdict.detectable} ${unit} or more)`;
-    const evidence = `p = ${formatP(candidate.pWorse)} (Holm threshold ${formatP(decision.threshold)}), margin ${verdict.margin} ${verdict.changeUnit === 'points' ? 'points' : '%'}`;
+    const leftOut = decision
+      ? ''
+      : `; no outcome on these counts could reach its level ${formatP(share)} (the smallest possible p is ${formatP(candidate.smallestPWorse)}), so it took no share of the run's false-alarm rate`;
+    const evidence = decision
+      ? `p = ${formatP(candidate.pWorse)} (Holm threshold ${formatP(decision.threshold)}), margin ${verdict.margin} ${unit}`
+      : `p = ${formatP(candidate.pWorse)}${leftOut}; margin ${verdict.margin} ${unit}`;
     const detail = verdict.reason ? `; ${verdict.reason}` : '';
-    if (candidate.beyondMarginWorse && decision.rejected) {
+    if (candidate.beyondMarginWorse && decision?.rejected === true) {
       verdict.status = 'regressed';
       verdict.reason = `worse by more than the margin and significant: ${evidence}${detail}`;
     } else if (candidate.beyondMarginBetter && candidate.pBetter !== null && candidate.pBetter <= alpha) {
@@ -697,9 +741,9 @@ function decideCandidates(
       verdict.suspicious = candidate.beyondMarginWorse && !scenarioIsUnit(verdict.metric);
       verdict.reason = candidate.beyondMarginWorse
         ? `worse by more than the margin but not significant${couldSee}: ${evidence}${detail}`
-        : `change within the margin (${verdict.margin} ${verdict.changeUnit === 'points' ? 'points' : '%'})${detail}`;
+        : `change within the margin (${verdict.margin} ${unit})${leftOut}${detail}`;
     }
-  });
+  }
   const verdicts = candidates.map((candidate) => candidate.verdict);
   return only ? verdicts.filter((verdict) => only.has(verdictKey(verdict))) : verdicts;
 }
@@ -729,6 +773,7 @@ export const confirmable = (metric: MetricName) => !scenarioIsUnit(metric) && me
  * stage one (weighted Holm). Suspicious metrics (worse beyond the margin, not significant) get
  * `confirm` — more samples of their scenarios — and are decided again by Holm over the confirmable
  * metrics at their reserved halves. By the union bound the run's false-alarm rate stays at most alpha.
+ * In each stage, a test that could not reject whatever its outcome leaves that stage's family.
  */
 export async function decideWithConfirmation(
   comparisons: readonly TargetComparison[],
@@ -742,7 +787,11 @@ export async function decideWithConfirmation(
   const reserved = tested.filter((verdict) => confirmable(verdict.metric)).length;
   // Stage one: the whole family, at alpha less the confirmable metrics' reserved halves.
   const stageOne = (alpha * (tested.length - reserved / 2)) / Math.max(1, tested.length);
-  const first = decideCandidates(candidates, stageOne, undefined, ({ metric }) => (confirmable(metric) ? 0.5 : 1));
+  const stageOneWeight = ({ metric }: Pick<MetricVerdict, 'metric'>) => (confirmable(metric) ? 0.5 : 1);
+  // A test that cannot reject gives its stage-one share to the others; a confirmable one keeps its
+  // reserved half, since the confirmation's counts may let it reject.
+  leaveOutThoseThatCannotReject(candidates, stageOne, stageOneWeight, stageOneWeight);
+  const first = decideCandidates(candidates, stageOne, undefined, stageOneWeight);
   const suspicious = first.filter((verdict) => verdict.suspicious && confirmable(verdict.metric));
   if (suspicious.length === 0) return first;
   const confirmed = await confirm(suspicious);
