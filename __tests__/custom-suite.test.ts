@@ -138,6 +138,11 @@ describe('custom suites', () => {
       (file: string) => `Suite file ${file}: scenarios.3: give at most one image source: form, slide, canvas or file.`,
     ],
     [
+      'a field left out',
+      (text: string) => text.replace(/^description:.*\n(?: {2}.*\n)*/m, ''),
+      (file: string) => `Suite file ${file}: description is missing; add it, with text.`,
+    ],
+    [
       'a wrong-typed field',
       (text: string) => text.replace('version: 1', 'version: one'),
       (file: string) =>

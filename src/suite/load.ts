@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import stringify from 'safe-stable-stringify';
 import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
 import { suiteError } from '../lib/errors.js';
 import { nestingProblem } from '../lib/yaml-limits.js';
 import { builtinSuitesDir } from '../lib/resources.js';
@@ -137,7 +138,7 @@ export function parseSuiteDefinition(text: string, file: string): SuiteFile {
   const parsed = suiteFileSchema.safeParse(data);
   if (!parsed.success) {
     const issue = defined(parsed.error.issues[0], 'the first suite issue');
-    throw suiteError(`Suite file ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}.`);
+    throw suiteError(`Suite file ${file}: ${suiteIssueText(issue, data)}.`);
   }
   const families = parsed.data.families;
   if (parsed.data.scenarios.length === 0 && families.length === 0)
@@ -200,6 +201,26 @@ export function expandDefinition(
       generates: definition.families.length > 0,
     },
   };
+}
+
+/** Plain words for zod's default type messages ("Invalid input: expected string, received undefined"). */
+const EXPECTED_WORDS: Record<string, string> = {
+  string: 'text',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+};
+
+/** A schema issue as one sentence: a field left out is named as missing, with what to write there. */
+function suiteIssueText(issue: z.core.$ZodIssue, data: unknown): string {
+  const path = issue.path.join('.') || '(top level)';
+  let value: unknown = data;
+  for (const key of issue.path)
+    value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  if (issue.code === 'invalid_type' && value === undefined && issue.message.startsWith('Invalid input'))
+    return `${path} is missing; add it, with ${EXPECTED_WORDS[issue.expected] ?? issue.expected}`;
+  return `${path}: ${issue.message}`;
 }
 
 /** The fingerprints of the built-in suites at smoke (committed images) and standard, as last rendered. */
