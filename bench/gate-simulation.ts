@@ -9,11 +9,12 @@ import { seededRandom } from './support/seeded-random.js';
 import { DEFAULT_GATE_RULES, decideWithConfirmation, scenariosOfMetric, type CurrentRun } from '../src/gate/rules.js';
 import type { BaselineRun } from '../src/gate/baseline.js';
 import { computeMetrics, scenarioOutcomes } from '../src/measure/metrics.js';
-import type { MetricName } from '../src/metric-catalog.js';
+import { METRIC_NAMES, type MetricName } from '../src/metric-catalog.js';
+import type { GateRules } from '../src/gate/rules.js';
 import type { Sample } from '../src/run/sample.js';
 import { builtinSuiteDefinition, builtinSuiteIds, expandDefinition } from '../src/suite/load.js';
 import { defaultWarmRuns } from '../src/run/runner.js';
-import { SUITE_PRESETS } from '../src/suite-sizes.js';
+import { SUITE_PRESETS, type SuiteSize } from '../src/suite-sizes.js';
 
 const quick = process.argv.includes('--quick');
 /** The value after a flag, or null: `--suite safety-checks` and `--size standard` measure one row. */
@@ -275,8 +276,13 @@ function asBaselineRun(samples: Sample[], size: Size, index: number): BaselineRu
 /** More warm runs of some scenarios, in the same job (same drift). */
 type ConfirmRun = (scenarioIds: ReadonlySet<string>) => CurrentRun;
 
-async function modelGate(runs: BaselineRun[], current: CurrentRun, confirm: ConfirmRun): Promise<Set<MetricName>> {
-  const verdicts = await decideWithConfirmation([{ target: 't', runs, current }], {}, ALPHA, (suspicious) => {
+async function modelGate(
+  runs: BaselineRun[],
+  current: CurrentRun,
+  confirm: ConfirmRun,
+  rules: GateRules = {},
+): Promise<Set<MetricName>> {
+  const verdicts = await decideWithConfirmation([{ target: 't', runs, current }], rules, ALPHA, (suspicious) => {
     const ids = new Set(
       suspicious.flatMap((verdict) =>
         scenariosOfMetric(
@@ -290,7 +296,11 @@ async function modelGate(runs: BaselineRun[], current: CurrentRun, confirm: Conf
   return new Set(verdicts.filter((v) => v.status === 'regressed').map((v) => v.metric));
 }
 
-async function simulate(size: Size, change: Change, runsCount: number): Promise<number> {
+/** Every metric off but one: that metric alone faces the whole alpha, the most any split could give it. */
+const alone = (metric: MetricName): GateRules =>
+  Object.fromEntries(METRIC_NAMES.map((name) => [name, { enabled: name === metric }]));
+
+async function simulate(size: Size, change: Change, runsCount: number, rules: GateRules = {}): Promise<number> {
   let hits = 0;
   for (let i = 0; i < runsCount; i += 1) {
     const world = drawWorld(size);
@@ -310,7 +320,7 @@ async function simulate(size: Size, change: Change, runsCount: number): Promise<
       const remeasured = measure(all, size);
       return { scenarios: remeasured.scenarios, samples: all, metrics: remeasured.metrics };
     };
-    const failed = await modelGate(baseline, current, confirm);
+    const failed = await modelGate(baseline, current, confirm, rules);
     const metric = typeof change.metric === 'function' ? change.metric(size) : change.metric;
     if (metric === null ? failed.size > 0 : failed.has(metric)) hits += 1;
   }
@@ -324,6 +334,9 @@ const PRIMARY: Record<string, { metric: MetricName; score: string }> = {
   extraction: { metric: 'entityRecallPct', score: 'entityRecall' },
 };
 
+/** Sizes between standard and full for the default suite: what a number of scenarios buys. */
+const NUMBERED_SIZES: Record<string, number[]> = { 'safety-checks': [450, 600] };
+
 /** Every built-in suite at every preset, with its real scenario counts and default warm runs. */
 function sizes(): Size[] {
   const out: Size[] = [];
@@ -332,14 +345,19 @@ function sizes(): Size[] {
     const flagged = definition.scorer.kind === 'flagged-items';
     const primary = PRIMARY[definition.scorer.kind] ?? null;
     let previous = -1;
-    for (const preset of SUITE_PRESETS) {
+    const presets: SuiteSize[] = [...SUITE_PRESETS];
+    presets.splice(2, 0, ...(NUMBERED_SIZES[suite] ?? []));
+    for (const preset of presets) {
       const scenarios = expandDefinition(definition, preset).definition.scenarios;
       if (scenarios.length === previous) continue;
       previous = scenarios.length;
       const anomalies = flagged ? scenarios.filter((scenario) => scenario.anomaly).length : 0;
       out.push({
         suite,
-        preset: preset === 'smoke' && scenarios.length === scenarioCountAt(definition, 'full') ? 'every size' : preset,
+        preset:
+          preset === 'smoke' && scenarios.length === scenarioCountAt(definition, 'full')
+            ? 'every size'
+            : String(preset),
         anomalyScenarios: anomalies,
         cleanScenarios: scenarios.length - anomalies,
         flagged,
@@ -379,6 +397,28 @@ for (const size of sizes()) {
   }
   console.log(
     `| ${size.suite} | ${size.preset} (${scenarios}) | ${1 + scenarios * size.warmRuns} | ${cells.join(' | ')} |`,
+  );
+}
+// The ceiling: the same changes with their metric tested alone, so that it faces the whole alpha.
+// No split of alpha among metrics can give one more; what this misses, the size cannot see.
+const ceilingSize = sizes().find((size) => size.suite === 'safety-checks' && size.preset === 'standard');
+if (
+  ceilingSize &&
+  (onlySuite === null || onlySuite === 'safety-checks') &&
+  (onlySize === null || onlySize === 'standard')
+) {
+  const cells: string[] = [];
+  for (const change of CHANGES) {
+    const metric = typeof change.metric === 'function' ? change.metric(ceilingSize) : change.metric;
+    if (metric === null) continue;
+    cells.push(`${(await simulate(ceilingSize, change, POWER_RUNS, alone(metric))).toFixed(1)} %`);
+  }
+  console.log(
+    `\nCeiling at safety-checks standard: each change's metric tested alone, facing the whole alpha ${ALPHA} (no other metric gated): ${CHANGES.filter(
+      (change) => change.metric !== null,
+    )
+      .map((change, index) => `${change.name} ${cells[index] ?? ''}`)
+      .join('; ')}.`,
   );
 }
 console.log(
