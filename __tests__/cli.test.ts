@@ -16,7 +16,7 @@ describe('model-gate CLI', () => {
       `${id}\tv1\t${sizes} scenarios\t${catalog[id]!.standard}\n\t${title}\n`;
     expect(result.stdout).toBe(
       [
-        line('safety-checks', 'smoke 9, standard 240, full 960', 'Safety checks on patient-record screenshots'),
+        line('safety-checks', 'smoke 9, standard 299, full 960', 'Safety checks on patient-record screenshots'),
         line(
           'slide-extraction',
           'smoke 9, standard 150, full 600',

@@ -55,7 +55,7 @@ describe('dist/index.js as the runner runs it', () => {
       { cwd: actionDir, env: { PATH: process.env.PATH } },
     );
     expect(result.stdout).toBe(
-      `240 images of safety-checks written to ${out}\nRe-rendered images are byte-identical to the committed ones.\n`,
+      `299 images of safety-checks written to ${out}\nRe-rendered images are byte-identical to the committed ones.\n`,
     );
     expect(result.code).toBe(0);
     const fromSources = await loadSuite('safety-checks', 'standard');

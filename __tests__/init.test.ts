@@ -96,6 +96,6 @@ describe('model-gate init', () => {
     );
     expect(readReport(join(dir, 'report-gate')).verdict).toBe('pass');
     expect(gate.code).toBe(0);
-    // Two runs of 241 calls: minutes on a loaded 2-core machine.
+    // Two runs of 300 calls: minutes on a loaded 2-core machine.
   }, 400_000);
 });

@@ -35,7 +35,7 @@ const cli = (args) =>
     const child = spawn(process.execPath, ['dist/cli/index.js', ...args], { stdio: 'inherit' });
     child.on('exit', (code) => resolve(code ?? 1));
   });
-// Latency is timed on the first 60 calls one at a time; the rest of the 240 scenarios go 8 at once.
+// Latency is timed on the first 60 calls one at a time; the rest of the 299 scenarios go 8 at once.
 const target = ['--model', 'demo-vlm', '--baseline-dir', BASELINES, '--concurrency', '8'];
 
 console.log(`Simulated OpenAI-compatible vision model "demo-vlm" listening at ${url}/v1\n`);

@@ -85,7 +85,7 @@ const BASE_INPUTS: InputSpec[] = [
     name: 'suite-size',
     group: 'suite',
     description:
-      "How many scenarios to run — smoke (the hand-written scenarios: a quick check that gates latency only), standard (default; 240 distinct scenarios for safety-checks, within 300 calls), full (960 for safety-checks, a night's run), or a number of scenarios. Generated scenarios are drawn from the suite's seeded families, so a size always runs the same scenarios; docs/gate.md says what each size can catch.",
+      "How many scenarios to run — smoke (the hand-written scenarios: a quick check that gates latency only), standard (default; 299 distinct scenarios for safety-checks, 300 calls with the cold call), full (960 for safety-checks, a night's run), or a number of scenarios. Generated scenarios are drawn from the suite's seeded families, so a size always runs the same scenarios; docs/gate.md says what each size can catch.",
     flag: { value: 'SIZE', summary: 'smoke, standard (default), full or a number of scenarios' },
   },
   {
