@@ -216,6 +216,24 @@ describe('baselines and the gate', () => {
     }
   });
 
+  it("names the size that draws the baseline's scenarios again when a new version resized the preset", async () => {
+    const original = readFileSync(baselineFile(), 'utf8');
+    const baseline = JSON.parse(original) as { suite: { fingerprint: string; size: { scenarios: number } } };
+    const preset = (JSON.parse(original) as { suite: { size: { preset: string } } }).suite.size.preset;
+    baseline.suite.fingerprint = `sha256:${'0'.repeat(64)}`;
+    baseline.suite.size.scenarios = 240;
+    writeFileSync(baselineFile(), JSON.stringify(baseline));
+    try {
+      const { report } = await gate('run');
+      expect(report.verdict).toBe('incomparable');
+      expect(report.verdictReason).toBe(
+        `The baseline ${baselineFile()} was measured with suite safety-checks at size ${preset} (240 scenarios); this run used size ${preset} (${report.suite!.size!.scenarios} scenarios). Run with suite-size 240 to compare with it, or write a new one with mode: baseline (CLI: model-gate baseline) and commit it at the new size.`,
+      );
+    } finally {
+      writeFileSync(baselineFile(), original);
+    }
+  });
+
   it('says incomparable when settings that change the measurement differ', async () => {
     const { report } = await gate('run', ['--latency-concurrency', '2', '--max-tokens', '256']);
     expect(report.verdict).toBe('incomparable');

@@ -180,8 +180,12 @@ function displayMismatch(run: BaselineRun): { metric: string; shown: string; rec
 export function incomparableReason(baseline: Baseline, current: BaselineIdentity, path: string): string | null {
   if (baseline.suite.fingerprint !== current.suite.fingerprint) {
     const [before, now] = [baseline.suite.size, current.suite.size];
-    if (before && now && (before.preset !== now.preset || before.scenarios !== now.scenarios))
-      return `The baseline ${path} was measured with suite ${baseline.suite.id} at size ${sizeText(before)}; this run used size ${sizeText(now)}. Run with suite-size ${before.preset === 'custom' ? before.scenarios : before.preset} to compare with it, or ${REFRESH.charAt(0).toLowerCase()}${REFRESH.slice(1)} at the new size.`;
+    if (before && now && (before.preset !== now.preset || before.scenarios !== now.scenarios)) {
+      // The same preset with another count: a new version resized the preset, and the old count,
+      // as a number, draws the baseline's scenarios again.
+      const sameSize = before.preset === 'custom' || before.preset === now.preset ? before.scenarios : before.preset;
+      return `The baseline ${path} was measured with suite ${baseline.suite.id} at size ${sizeText(before)}; this run used size ${sizeText(now)}. Run with suite-size ${sameSize} to compare with it, or ${REFRESH.charAt(0).toLowerCase()}${REFRESH.slice(1)} at the new size.`;
+    }
     return `The baseline ${path} was measured with suite ${baseline.suite.id} v${baseline.suite.version} (fingerprint ${baseline.suite.fingerprint.slice(7, 19)}); this run used v${current.suite.version} (${current.suite.fingerprint.slice(7, 19)}): the suite changed. ${REFRESH}.`;
   }
   // Settings that change what is asked or how latency behaves; warm runs, timeout and the
