@@ -94,7 +94,7 @@ interface Candidate {
   detectable?: (alpha: number) => number | null;
   /** p-value that the change is for the worse (the Holm family); null when not tested. */
   pWorse: number | null;
-  /** The smallest pWorse this test could have given on these totals: above its level, it leaves the family. */
+  /** The smallest pWorse this test could have given on these totals: above its level, it leaves the Holm family. */
   smallestPWorse: number;
   /** Left out of the Holm family: no outcome on these totals could have reached its level. */
   leftOut?: boolean;
@@ -646,7 +646,7 @@ function candidatesFor(comparison: TargetComparison, rules: GateRules): Candidat
  * With `only` (the confirmation stage), the others stay in the Holm family with p = 1: the family
  * is never narrowed to what the data picked, which would let a lone suspect face all of alpha.
  * `weights` share alpha out unequally (weighted Holm): a metric's lone level is alpha · its weight /
- * the family's total weight. A test that could not reject whatever the outcome leaves the family.
+ * the family's total weight. A test that could not reject whatever the outcome leaves the Holm family.
  */
 export function decideMetrics(
   comparisons: readonly TargetComparison[],
@@ -695,15 +695,15 @@ function decideCandidates(
   const tested = candidates.flatMap((candidate) =>
     candidate.pWorse === null ? [] : [{ ...candidate, pWorse: candidate.pWorse }],
   );
-  const family = tested.filter((candidate) => candidate.leftOut !== true);
-  const weights = family.map((candidate) => weightOf(candidate.verdict));
+  const holmFamily = tested.filter((candidate) => candidate.leftOut !== true);
+  const weights = holmFamily.map((candidate) => weightOf(candidate.verdict));
   const totalWeight = weights.reduce((sum, weight) => sum + weight, 0);
   const decisions = new Map(
     weightedHolm(
-      family.map((candidate) => candidate.pWorse),
+      holmFamily.map((candidate) => candidate.pWorse),
       weights,
       alpha,
-    ).map((decision, index) => [defined(family[index], `family member ${index}`).verdict, decision]),
+    ).map((decision, index) => [defined(holmFamily[index], `Holm family member ${index}`).verdict, decision]),
   );
   for (const candidate of tested) {
     const { verdict } = candidate;
@@ -773,7 +773,7 @@ export const confirmable = (metric: MetricName) => !scenarioIsUnit(metric) && me
  * stage one (weighted Holm). Suspicious metrics (worse beyond the margin, not significant) get
  * `confirm` — more samples of their scenarios — and are decided again by Holm over the confirmable
  * metrics at their reserved halves. By the union bound the run's false-alarm rate stays at most alpha.
- * In each stage, a test that could not reject whatever its outcome leaves that stage's family.
+ * In each stage, a test that could not reject whatever its outcome leaves that stage's Holm family.
  */
 export async function decideWithConfirmation(
   comparisons: readonly TargetComparison[],

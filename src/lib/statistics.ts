@@ -159,7 +159,7 @@ export function weightedHolm(
 }
 
 /**
- * Which tests of a family take part in it (Tarone 1990, with weights): a discrete test whose smallest
+ * Which tests of a Holm family take part in it (Tarone 1990, with weights): a discrete test whose smallest
  * possible p-value is above its level could never reject, so it gives its share of alpha to the
  * others. A test's level is `alpha · levelWeight / W`, W the sum of `shareWeight` over the tests
  * kept. Kept are the k tests that reach the highest W, for the largest k whose k-th still reaches
