@@ -711,11 +711,8 @@ function decideCandidates(
     const decision = decisions.get(verdict);
     // The level a lone change must reach first under Holm: this metric's share of the run's alpha
     // (for a test left out, the share it would have had).
-    const share = decision
-      ? totalWeight > 0
-        ? (alpha * weight) / totalWeight
-        : alpha
-      : (alpha * weight) / (totalWeight + weight);
+    const shareOf = decision ? totalWeight : totalWeight + weight;
+    const share = shareOf > 0 ? (alpha * weight) / shareOf : decision ? alpha : 0;
     verdict.pValue = candidate.pWorse;
     verdict.threshold = decision?.threshold ?? share;
     verdict.detectable = candidate.detectable?.(share) ?? null;
