@@ -4,7 +4,6 @@ import { describe, expect, it } from '@jest/globals';
 import {
   binomialUpperTail,
   exactStratified,
-  exactStratifiedTest,
   holm,
   testsThatCanReject,
   weightedHolm,
@@ -16,13 +15,15 @@ import {
 describe('exact stratified test', () => {
   it("with one stratum is Fisher's exact test (one-sided)", () => {
     // stats.fisher_exact([[3,1],[1,3]], alternative='greater').pvalue — the lady tasting tea
-    expect(
-      exactStratifiedTest([{ currentCount: 3, currentTotal: 4, baseCount: 1, baseTotal: 4 }], 'greater'),
-    ).toBeCloseTo(0.24285714285714283, 12);
+    expect(exactStratified([{ currentCount: 3, currentTotal: 4, baseCount: 1, baseTotal: 4 }]).greater.p).toBeCloseTo(
+      0.24285714285714283,
+      12,
+    );
     // stats.fisher_exact([[2,8],[9,1]], alternative='less').pvalue
-    expect(
-      exactStratifiedTest([{ currentCount: 2, currentTotal: 10, baseCount: 9, baseTotal: 10 }], 'less'),
-    ).toBeCloseTo(0.002738747320790664, 12);
+    expect(exactStratified([{ currentCount: 2, currentTotal: 10, baseCount: 9, baseTotal: 10 }]).less.p).toBeCloseTo(
+      0.002738747320790664,
+      12,
+    );
   });
 
   it('combines scenarios by convolving their hypergeometric laws', () => {
@@ -33,13 +34,13 @@ describe('exact stratified test', () => {
       { baseCount: 10, baseTotal: 12, currentCount: 11, currentTotal: 12 },
       { baseCount: 0, baseTotal: 3, currentCount: 0, currentTotal: 3 },
     ];
-    expect(exactStratifiedTest(strata, 'less')).toBeCloseTo(0.027004935032483766, 12);
-    expect(exactStratifiedTest(strata, 'greater')).toBeCloseTo(0.9954258287522907, 12);
+    expect(exactStratified(strata).less.p).toBeCloseTo(0.027004935032483766, 12);
+    expect(exactStratified(strata).greater.p).toBeCloseTo(0.9954258287522907, 12);
   });
 
   it('gives 1 when nothing can be told apart', () => {
-    expect(exactStratifiedTest([{ baseCount: 3, baseTotal: 3, currentCount: 3, currentTotal: 3 }], 'less')).toBe(1);
-    expect(exactStratifiedTest([], 'less')).toBe(1);
+    expect(exactStratified([{ baseCount: 3, baseTotal: 3, currentCount: 3, currentTotal: 3 }]).less.p).toBe(1);
+    expect(exactStratified([]).less.p).toBe(1);
   });
 });
 
@@ -47,7 +48,7 @@ describe('tests that could never reject leave the family (Tarone)', () => {
   it('the smallest p an exact test could give: every count as far as it goes', () => {
     // One stratum: Fisher's table with all 4 successes on the current side of 4 + 4 draws.
     // stats.hypergeom(8, 4, 4).pmf(4) = 1/70
-    const one = exactStratified([{ currentCount: 3, currentTotal: 4, baseCount: 1, baseTotal: 4 }], 'greater');
+    const one = exactStratified([{ currentCount: 3, currentTotal: 4, baseCount: 1, baseTotal: 4 }]).greater;
     expect(one.smallestP).toBeCloseTo(1 / 70, 12);
     expect(one.p).toBeCloseTo(0.24285714285714283, 12);
     // Ten scenarios turned one way or the other (1 of 1 against 0 of 1 each): 0.5^10 at most.
@@ -57,28 +58,25 @@ describe('tests that could never reject leave the family (Tarone)', () => {
       currentCount: index < 7 ? 0 : 1,
       currentTotal: 1,
     }));
-    expect(exactStratified(turned, 'less').smallestP).toBeCloseTo(0.5 ** 10, 15);
+    expect(exactStratified(turned).less.smallestP).toBeCloseTo(0.5 ** 10, 15);
     // Nothing to move: 1.
-    expect(
-      exactStratified([{ baseCount: 0, baseTotal: 9, currentCount: 0, currentTotal: 3 }], 'greater').smallestP,
-    ).toBe(1);
+    expect(exactStratified([{ baseCount: 0, baseTotal: 9, currentCount: 0, currentTotal: 3 }]).greater.smallestP).toBe(
+      1,
+    );
   });
 
   it('keeps the most tests whose smallest p reaches their level among those kept (worked example)', () => {
     // alpha 0.01, equal weights, smallest p 0.004, 0.5, 0 and 0.003. Four tests would each get 0.0025,
     // which 0.004 and 0.003 miss; three would get 0.0033, which 0.004 misses; two get 0.005, which
     // the two smallest (0 and 0.003) reach. Those two are kept.
-    expect(testsThatCanReject([0.004, 0.5, 0, 0.003], [1, 1, 1, 1], [1, 1, 1, 1], 0.01)).toEqual([
-      false,
-      false,
-      true,
-      true,
-    ]);
+    expect(testsThatCanReject([0.004, 0.5, 0, 0.003], [1, 1, 1, 1], 0.01)).toEqual([false, false, true, true]);
     // With 0.004 as the only discrete test beside a continuous one: two tests, 0.005 each, both kept.
-    expect(testsThatCanReject([0.004, 0.5, 0], [1, 1, 1], [1, 1, 1], 0.01)).toEqual([true, false, true]);
-    // Weights: a level weight of 0.5 halves what a test can reach (0.01 · 0.5 / 2 = 0.0025 < 0.003).
-    expect(testsThatCanReject([0.003, 0], [0.5, 0.5], [1, 1], 0.01)).toEqual([false, true]);
-    expect(testsThatCanReject([], [], [], 0.01)).toEqual([]);
+    expect(testsThatCanReject([0.004, 0.5, 0], [1, 1, 1], 0.01)).toEqual([true, false, true]);
+    // Weights: with equal weights 0.004 reaches 0.01 / 2; weighing half of the other, it would face
+    // 0.01 · 0.5 / 1.5 = 0.0033 and cannot.
+    expect(testsThatCanReject([0.004, 0], [1, 1], 0.01)).toEqual([true, true]);
+    expect(testsThatCanReject([0.004, 0], [0.5, 1], 0.01)).toEqual([false, true]);
+    expect(testsThatCanReject([], [], 0.01)).toEqual([]);
   });
 });
 

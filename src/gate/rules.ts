@@ -309,8 +309,7 @@ function rateCandidate(
   const change = currentRate - baseRate;
   verdict.change = round(change);
   if (perScenario) verdict.basis = `${currentCount}/${currentTotal} scenarios`;
-  const less = exactStratified(strata, 'less');
-  const greater = exactStratified(strata, 'greater');
+  const { less, greater } = exactStratified(strata);
   const worseIsLower = worseDirection(metric) === 'less';
   // Call-level rates: binomial variance at the baseline's rate, kept off 0 and 1 so that a perfect
   // baseline still needs counts.
@@ -656,25 +655,23 @@ export function decideMetrics(
   weightOf: (verdict: Pick<MetricVerdict, 'target' | 'metric'>) => number = () => 1,
 ): MetricVerdict[] {
   const candidates = comparisons.flatMap((comparison) => candidatesFor(comparison, rules));
-  leaveOutThoseThatCannotReject(candidates, alpha, weightOf, weightOf);
+  leaveOutThoseThatCannotReject(candidates, alpha, weightOf);
   return decideCandidates(candidates, alpha, only, weightOf);
 }
 
 /**
- * Marks the tests whose smallest possible p-value is above their level (`levelWeight` of alpha over
- * the kept tests' `shareWeight`): they stay shown, with their p-value, but take no share of alpha.
+ * Marks the tests whose smallest possible p-value is above their level (their weight's share of
+ * alpha among the tests kept): they stay shown, with their p-value, but take no share of alpha.
  */
 function leaveOutThoseThatCannotReject(
   candidates: readonly Candidate[],
   alpha: number,
-  levelWeight: (verdict: MetricVerdict) => number,
-  shareWeight: (verdict: MetricVerdict) => number,
+  weightOf: (verdict: MetricVerdict) => number,
 ): void {
   const tested = candidates.filter((candidate) => candidate.pWorse !== null);
   const kept = testsThatCanReject(
     tested.map((candidate) => candidate.smallestPWorse),
-    tested.map((candidate) => levelWeight(candidate.verdict)),
-    tested.map((candidate) => shareWeight(candidate.verdict)),
+    tested.map((candidate) => weightOf(candidate.verdict)),
     alpha,
   );
   tested.forEach((candidate, index) => {
@@ -719,12 +716,12 @@ function decideCandidates(
     const unit = verdict.changeUnit === 'points' ? 'points' : '%';
     const couldSee =
       verdict.detectable === null ? '' : ` (this run could only see a change of ${verdict.detectable} ${unit} or more)`;
-    const leftOut = decision
+    const leftOutNote = decision
       ? ''
       : `; no outcome on these counts could reach its level ${formatP(share)} (the smallest possible p is ${formatP(candidate.smallestPWorse)}), so it took no share of the run's false-alarm rate`;
     const evidence = decision
       ? `p = ${formatP(candidate.pWorse)} (Holm threshold ${formatP(decision.threshold)}), margin ${verdict.margin} ${unit}`
-      : `p = ${formatP(candidate.pWorse)}${leftOut}; margin ${verdict.margin} ${unit}`;
+      : `p = ${formatP(candidate.pWorse)}${leftOutNote}; margin ${verdict.margin} ${unit}`;
     const detail = verdict.reason ? `; ${verdict.reason}` : '';
     if (candidate.beyondMarginWorse && decision?.rejected === true) {
       verdict.status = 'regressed';
@@ -738,7 +735,7 @@ function decideCandidates(
       verdict.suspicious = candidate.beyondMarginWorse && !scenarioIsUnit(verdict.metric);
       verdict.reason = candidate.beyondMarginWorse
         ? `worse by more than the margin but not significant${couldSee}: ${evidence}${detail}`
-        : `change within the margin (${verdict.margin} ${unit})${leftOut}${detail}`;
+        : `change within the margin (${verdict.margin} ${unit})${leftOutNote}${detail}`;
     }
   }
   const verdicts = candidates.map((candidate) => candidate.verdict);
@@ -787,7 +784,7 @@ export async function decideWithConfirmation(
   const stageOneWeight = ({ metric }: Pick<MetricVerdict, 'metric'>) => (confirmable(metric) ? 0.5 : 1);
   // A test that cannot reject gives its stage-one share to the others; a confirmable one keeps its
   // reserved half, since the confirmation's counts may let it reject.
-  leaveOutThoseThatCannotReject(candidates, stageOne, stageOneWeight, stageOneWeight);
+  leaveOutThoseThatCannotReject(candidates, stageOne, stageOneWeight);
   const first = decideCandidates(candidates, stageOne, undefined, stageOneWeight);
   const suspicious = first.filter((verdict) => verdict.suspicious && confirmable(verdict.metric));
   if (suspicious.length === 0) return first;

@@ -48,24 +48,23 @@ export interface Stratum {
   currentTotal: number;
 }
 
-/**
- * One-sided exact test that the current side has fewer (`less`) or more (`greater`) counts than
- * the baseline, stratified by scenario. Under no change, each scenario's current count given both
- * sides' totals is hypergeometric; the total over scenarios is their convolution.
- */
-export function exactStratifiedTest(strata: readonly Stratum[], alternative: 'less' | 'greater'): number {
-  return exactStratified(strata, alternative).p;
+/** One direction of the exact stratified test: its p-value, and the smallest it could have given. */
+export interface OneSidedExact {
+  p: number;
+  /**
+   * All the counts as far as they go in this direction. Conditional on the totals the test is
+   * discrete: with few counts to move, no outcome is significant at a small level (Tarone 1990).
+   */
+  smallestP: number;
 }
 
 /**
- * The same test, with the smallest p-value it could have given for these totals (all the counts
- * as far as they go in the `alternative`'s direction). Conditional on the totals the test is
- * discrete: with few counts to move, no outcome is significant at a small level (Tarone 1990).
+ * One-sided exact tests that the current side has fewer (`less`) or more (`greater`) counts than
+ * the baseline, stratified by scenario. Under no change, each scenario's current count given both
+ * sides' totals is hypergeometric; the total over scenarios is their convolution, built once for
+ * both directions.
  */
-export function exactStratified(
-  strata: readonly Stratum[],
-  alternative: 'less' | 'greater',
-): { p: number; smallestP: number } {
+export function exactStratified(strata: readonly Stratum[]): { less: OneSidedExact; greater: OneSidedExact } {
   let distribution = [1];
   let offset = 0;
   let observed = 0;
@@ -85,11 +84,16 @@ export function exactStratified(
     observed += stratum.currentCount;
   }
   const index = observed - offset;
-  let p = 0;
-  if (alternative === 'less') for (let i = 0; i <= index && i < distribution.length; i += 1) p += distribution[i]!;
-  else for (let i = Math.max(0, index); i < distribution.length; i += 1) p += distribution[i]!;
-  const extreme = alternative === 'less' ? distribution[0] : distribution[distribution.length - 1];
-  return { p: Math.min(1, p), smallestP: Math.min(1, extreme ?? 1) };
+  let less = 0;
+  let greater = 0;
+  for (let i = 0; i < distribution.length; i += 1) {
+    if (i <= index) less += distribution[i]!;
+    if (i >= index) greater += distribution[i]!;
+  }
+  return {
+    less: { p: Math.min(1, less), smallestP: Math.min(1, distribution[0] ?? 1) },
+    greater: { p: Math.min(1, greater), smallestP: Math.min(1, distribution[distribution.length - 1] ?? 1) },
+  };
 }
 
 /** Wilson score interval for a proportion (95 % by default). */
@@ -159,26 +163,21 @@ export function weightedHolm(
 }
 
 /**
- * Which tests of a Holm family take part in it (Tarone 1990, with weights): a discrete test whose smallest
- * possible p-value is above its level could never reject, so it gives its share of alpha to the
- * others. A test's level is `alpha · levelWeight / W`, W the sum of `shareWeight` over the tests
+ * Which tests of a Holm family take part in it (Tarone 1990, with weights): a discrete test whose
+ * smallest possible p-value is above its level could never reject, so it gives its share of alpha
+ * to the others. A test's level is `alpha · weight / W`, W the sum of the weights of the tests
  * kept. Kept are the k tests that reach the highest W, for the largest k whose k-th still reaches
  * the W of those k. The smallest p-values depend only on the totals the tests condition on, so the
  * family's false-alarm rate stays at most alpha.
  */
-export function testsThatCanReject(
-  smallestP: readonly number[],
-  levelWeights: readonly number[],
-  shareWeights: readonly number[],
-  alpha: number,
-): boolean[] {
+export function testsThatCanReject(smallestP: readonly number[], weights: readonly number[], alpha: number): boolean[] {
   // The highest W at which each test could still reject.
-  const reach = smallestP.map((p, index) => (p <= 0 ? Infinity : (alpha * (levelWeights[index] ?? 1)) / p));
+  const reach = smallestP.map((p, index) => (p <= 0 ? Infinity : (alpha * (weights[index] ?? 1)) / p));
   const order = reach.map((_, index) => index).sort((a, b) => Math.sign((reach[b] ?? 0) - (reach[a] ?? 0)) || 0);
   let keptCount = 0;
   let total = 0;
   order.forEach((index, position) => {
-    total += shareWeights[index] ?? 1;
+    total += weights[index] ?? 1;
     if ((reach[index] ?? 0) >= total) keptCount = position + 1;
   });
   const kept = smallestP.map(() => false);

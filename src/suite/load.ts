@@ -135,10 +135,10 @@ export function parseSuiteDefinition(text: string, file: string): SuiteFile {
       );
     throw suiteError(`Suite file ${file} is not valid YAML: ${message}.`);
   }
-  const parsed = suiteFileSchema.safeParse(data);
+  const parsed = suiteFileSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     const issue = defined(parsed.error.issues[0], 'the first suite issue');
-    throw suiteError(`Suite file ${file}: ${suiteIssueText(issue, data)}.`);
+    throw suiteError(`Suite file ${file}: ${suiteIssueText(issue)}.`);
   }
   const families = parsed.data.families;
   if (parsed.data.scenarios.length === 0 && families.length === 0)
@@ -213,12 +213,10 @@ const EXPECTED_WORDS: Record<string, string> = {
 };
 
 /** A schema issue as one sentence: a field left out is named as missing, with what to write there. */
-function suiteIssueText(issue: z.core.$ZodIssue, data: unknown): string {
+function suiteIssueText(issue: z.core.$ZodIssue): string {
   const path = issue.path.join('.') || '(top level)';
-  let value: unknown = data;
-  for (const key of issue.path)
-    value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined;
-  if (issue.code === 'invalid_type' && value === undefined && issue.message.startsWith('Invalid input'))
+  // The parse reports each issue's input: none there means the field was left out.
+  if (issue.code === 'invalid_type' && issue.input === undefined && issue.message.startsWith('Invalid input'))
     return `${path} is missing; add it, with ${EXPECTED_WORDS[issue.expected] ?? issue.expected}`;
   return `${path}: ${issue.message}`;
 }
