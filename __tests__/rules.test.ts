@@ -129,6 +129,38 @@ describe('decision rule', () => {
     });
   });
 
+  it('a baseline run with a failed call still counts toward the run-to-run drift', () => {
+    // Runs 6 % apart: their spread, not the prior alone, sets the drift.
+    const spread = [1, 1.06, 0.94].map((scale, index) =>
+      baselineRun(
+        samplesFor(() => true, steady(scale)),
+        index,
+      ),
+    );
+    const withoutOneScenario = (run: BaselineRun): BaselineRun => ({
+      ...run,
+      warmLatencyMs: Object.fromEntries(Object.entries(run.warmLatencyMs).filter(([id]) => id !== 's3')),
+    });
+    const drift = (runs: BaselineRun[]) => {
+      const reason = decideMetrics(
+        [{ target: 't', runs, current: current(samplesFor(() => true, steady(1))) }],
+        {},
+        0.01,
+      ).find((verdict) => verdict.metric === 'warmLatencyP50Ms')!.reason;
+      const [, sd, counted] = /run-to-run drift SD ([\d.]+) % \((\d+) baseline runs? and a 5 % prior\)/.exec(reason)!;
+      return { sd: Number(sd), counted: Number(counted) };
+    };
+    const complete = drift(spread);
+    expect(complete.counted).toBe(3);
+    expect(complete.sd).toBeGreaterThan(5);
+    const missingOne = drift([spread[0]!, withoutOneScenario(spread[1]!), spread[2]!]);
+    expect(missingOne.counted).toBe(3);
+    expect(missingOne.sd).toBeCloseTo(complete.sd, 0);
+    // A run that measured under 90 % of the scenarios was cut short: it does not count.
+    const cutShort = { ...spread[1]!, warmLatencyMs: { s0: spread[1]!.warmLatencyMs.s0! } };
+    expect(drift([spread[0]!, cutShort, spread[2]!]).counted).toBe(2);
+  });
+
   it('a p95 is reported, not gated, below 60 samples a side', () => {
     const fewer = [
       baselineRun(

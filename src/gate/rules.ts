@@ -448,15 +448,25 @@ function locationCandidate(
   }
   const withinVariance = residualDf > 0 ? residualSquares / residualDf : DEFAULT_DRIFT_SD ** 2;
   const samplingVariance = (withinVariance * inverseCounts) / scenarioIds.length ** 2;
-  // Drift: how much a whole run's level moves between jobs, from the baseline runs' levels.
-  const runLevels = runs
-    .map((run) =>
-      scenarioIds
-        .map((id) => run[series][id]?.filter((value) => value > 0) ?? [])
-        .filter((values) => values.length > 0),
-    )
-    .filter((perScenario) => perScenario.length === scenarioIds.length)
-    .map((perScenario) => mean(perScenario.map((values) => mean(values.map(Math.log)))));
+  // Drift: how much a whole run's level moves between jobs, from the baseline runs' levels. A run's
+  // level is taken over the scenarios it measured, each against that scenario's mean over the runs,
+  // so that a run with a failed call still counts (at 300 scenarios most runs have one); a run that
+  // measured under 90 % of the scenarios (stopped early) does not.
+  const perRun = runs.map(
+    (run) =>
+      new Map(
+        scenarioIds.flatMap((id) => {
+          const values = run[series][id]?.filter((value) => value > 0) ?? [];
+          return values.length > 0 ? [[id, mean(values.map(Math.log))] as const] : [];
+        }),
+      ),
+  );
+  const scenarioLevel = new Map(
+    scenarioIds.map((id) => [id, mean(perRun.flatMap((levels) => levels.get(id) ?? []))] as const),
+  );
+  const runLevels = perRun
+    .filter((levels) => levels.size >= 0.9 * scenarioIds.length)
+    .map((levels) => mean([...levels].map(([id, level]) => level - (scenarioLevel.get(id) ?? level))));
   const observedDf = Math.max(0, runLevels.length - 1);
   const observedSquares =
     observedDf > 0 ? runLevels.reduce((sum, level) => sum + (level - mean(runLevels)) ** 2, 0) : 0;
