@@ -90,6 +90,11 @@ export interface CurrentRun {
 
 interface Candidate {
   verdict: MetricVerdict;
+  /**
+   * False where more calls in this job could barely sharpen the test (a latency level whose
+   * uncertainty is mostly job-to-job drift): it then keeps no share for a confirmation.
+   */
+  worthConfirming?: boolean;
   /** The smallest worse change this test would catch with 90 % power at a given level, as the verdict shows it. */
   detectable?: (alpha: number) => number | null;
   /** p-value that the change is for the worse (the Holm family); null when not tested. */
@@ -432,6 +437,7 @@ function locationCandidate(
   let residualSquares = 0;
   let residualDf = 0;
   let inverseCounts = 0;
+  let currentInverseCounts = 0;
   const differences: number[] = [];
   const baseLevels: number[] = [];
   for (const id of scenarioIds) {
@@ -445,6 +451,7 @@ function locationCandidate(
     for (const value of baseLogs) residualSquares += (value - baseMean) ** 2;
     residualDf += currentLogs.length - 1 + baseLogs.length - 1;
     inverseCounts += 1 / currentLogs.length + 1 / baseLogs.length;
+    currentInverseCounts += 1 / currentLogs.length;
   }
   const withinVariance = residualDf > 0 ? residualSquares / residualDf : DEFAULT_DRIFT_SD ** 2;
   const samplingVariance = (withinVariance * inverseCounts) / scenarioIds.length ** 2;
@@ -472,6 +479,11 @@ function locationCandidate(
     observedDf > 0 ? runLevels.reduce((sum, level) => sum + (level - mean(runLevels)) ** 2, 0) : 0;
   const driftVariance = (DRIFT_PRIOR_RUNS * DEFAULT_DRIFT_SD ** 2 + observedSquares) / (DRIFT_PRIOR_RUNS + observedDf);
   const sd = Math.sqrt(samplingVariance + driftVariance * (1 + 1 / Math.max(1, runs.length)));
+  // A confirmation doubles this run's calls, which halves this side's sampling variance and leaves
+  // the drift as it is. Unless that cuts the standard error by a tenth, it is not worth half of
+  // this metric's share of alpha: at 300 scenarios the drift is nearly all of it.
+  const currentSampling = (withinVariance * currentInverseCounts) / scenarioIds.length ** 2;
+  const worthConfirming = Math.sqrt(sd ** 2 - currentSampling / 2) <= 0.9 * sd;
   const difference = mean(differences);
   // The values compared: the typical call on each side (over scenarios, the geometric mean of each
   // scenario's geometric mean; close to the p50), so that the change is their ratio.
@@ -488,14 +500,17 @@ function locationCandidate(
   const pHigher = 1 - normalCdf(z);
   const pLower = normalCdf(z);
   verdict.reason = `run-to-run drift SD ${(Math.sqrt(driftVariance) * 100).toFixed(1)} % (${runLevels.length} baseline run${runLevels.length === 1 ? '' : 's'} and a ${DEFAULT_DRIFT_SD * 100} % prior)`;
-  return tested(
-    verdict,
-    worseIsHigher ? pHigher : pLower,
-    worseIsHigher ? pLower : pHigher,
-    worseIsHigher ? ratioPct : -ratioPct,
-    rule.margin,
-    detectablePct(sd, rule.margin, worseIsHigher),
-  );
+  return {
+    ...tested(
+      verdict,
+      worseIsHigher ? pHigher : pLower,
+      worseIsHigher ? pLower : pHigher,
+      worseIsHigher ? ratioPct : -ratioPct,
+      rule.margin,
+      detectablePct(sd, rule.margin, worseIsHigher),
+    ),
+    worthConfirming,
+  };
 }
 
 /**
@@ -742,7 +757,8 @@ function decideCandidates(
     } else {
       verdict.status = candidate.beyondMarginWorse ? 'inconclusive' : 'within-noise';
       // Only where more calls of the same scenarios are new evidence: quality counts each scenario once.
-      verdict.suspicious = candidate.beyondMarginWorse && !scenarioIsUnit(verdict.metric);
+      verdict.suspicious =
+        candidate.beyondMarginWorse && !scenarioIsUnit(verdict.metric) && candidate.worthConfirming !== false;
       verdict.reason = candidate.beyondMarginWorse
         ? `worse by more than the margin but not significant${couldSee}: ${evidence}${detail}`
         : `change within the margin (${verdict.margin} ${unit})${leftOutNote}${detail}`;
@@ -774,7 +790,9 @@ export const confirmable = (metric: MetricName) => !scenarioIsUnit(metric) && me
  * Two-stage decision with confirmation. Each tested metric has a Bonferroni share of alpha, alpha/m.
  * A metric that can be confirmed (latency, errors) spends half of its share in stage one and keeps
  * half for its confirmation; a quality metric, which more calls cannot confirm, spends all of it in
- * stage one (weighted Holm). Suspicious metrics (worse beyond the margin, not significant) get
+ * stage one (weighted Holm), and so does a latency level whose uncertainty is mostly job-to-job
+ * drift, which more calls in the same job cannot shrink (decided from the variances, never from the
+ * direction of the change). Suspicious metrics (worse beyond the margin, not significant) get
  * `confirm` — more samples of their scenarios — and are decided again by Holm over the confirmable
  * metrics at their reserved halves. By the union bound the run's false-alarm rate stays at most alpha.
  * In each stage, a test that could not reject whatever its outcome leaves that stage's Holm family.
@@ -787,22 +805,27 @@ export async function decideWithConfirmation(
 ): Promise<MetricVerdict[]> {
   if (!confirm) return decideMetrics(comparisons, rules, alpha);
   const candidates = comparisons.flatMap((comparison) => candidatesFor(comparison, rules));
-  const tested = candidates.filter((candidate) => candidate.pWorse !== null).map((candidate) => candidate.verdict);
-  const reserved = tested.filter((verdict) => confirmable(verdict.metric)).length;
+  const tested = candidates.filter((candidate) => candidate.pWorse !== null);
+  const reservedKeys = new Set(
+    tested
+      .filter((candidate) => confirmable(candidate.verdict.metric) && candidate.worthConfirming !== false)
+      .map((candidate) => verdictKey(candidate.verdict)),
+  );
+  const reserved = reservedKeys.size;
   // Stage one: the whole family, at alpha less the confirmable metrics' reserved halves.
   const stageOne = (alpha * (tested.length - reserved / 2)) / Math.max(1, tested.length);
-  const stageOneWeight = ({ metric }: Pick<MetricVerdict, 'metric'>) => (confirmable(metric) ? 0.5 : 1);
+  const stageOneWeight = (verdict: Pick<MetricVerdict, 'target' | 'metric'>) =>
+    reservedKeys.has(verdictKey(verdict)) ? 0.5 : 1;
   // A test that cannot reject gives its stage-one share to the others; a confirmable one keeps its
   // reserved half, since the confirmation's counts may let it reject.
   leaveOutThoseThatCannotReject(candidates, stageOne, stageOneWeight);
   const first = decideCandidates(candidates, stageOne, undefined, stageOneWeight);
-  const suspicious = first.filter((verdict) => verdict.suspicious && confirmable(verdict.metric));
+  const suspicious = first.filter((verdict) => verdict.suspicious && reservedKeys.has(verdictKey(verdict)));
   if (suspicious.length === 0) return first;
   const confirmed = await confirm(suspicious);
   // Stage two: Holm over the metrics that reserved a half in stage one, at the sum of those halves
   // (a metric first tested on the confirmation's extra samples has no share).
   const stageTwo = (alpha * reserved) / 2 / Math.max(1, tested.length);
-  const reservedKeys = new Set(tested.filter((verdict) => confirmable(verdict.metric)).map(verdictKey));
   const second = decideMetrics(confirmed, rules, stageTwo, new Set(suspicious.map(verdictKey)), (verdict) =>
     reservedKeys.has(verdictKey(verdict)) ? 1 : 0,
   );
