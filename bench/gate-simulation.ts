@@ -5,9 +5,10 @@
 // the change or a small per-call nondeterminism (batched GPU inference), and a change reshuffles some
 // scenarios both ways besides its net effect. The gate's own decision code (src/gate/rules.ts) runs.
 // Run: npm run bench:gate [-- --quick] [-- --suite safety-checks] [-- --size standard]
+//      npm run bench:gate -- --sensitivity   (the default suite's power as the noise varies)
 import { seededRandom } from './support/seeded-random.js';
 import { DEFAULT_GATE_RULES, decideWithConfirmation, scenariosOfMetric, type CurrentRun } from '../src/gate/rules.js';
-import type { BaselineRun } from '../src/gate/baseline.js';
+import { MAX_BASELINE_RUNS, type BaselineRun } from '../src/gate/baseline.js';
 import { computeMetrics, scenarioOutcomes } from '../src/measure/metrics.js';
 import { METRIC_NAMES, type MetricName } from '../src/metric-catalog.js';
 import type { GateRules } from '../src/gate/rules.js';
@@ -15,6 +16,7 @@ import type { Sample } from '../src/run/sample.js';
 import { builtinSuiteDefinition, builtinSuiteIds, expandDefinition } from '../src/suite/load.js';
 import { defaultWarmRuns } from '../src/run/runner.js';
 import { SUITE_PRESETS, type SuiteSize } from '../src/suite-sizes.js';
+import { defined } from '../src/lib/defined.js';
 
 const quick = process.argv.includes('--quick');
 /** The value after a flag, or null: `--suite safety-checks` and `--size standard` measure one row. */
@@ -27,11 +29,16 @@ const onlySize = flagValue('--size');
 const AA_RUNS = quick ? 300 : 2000;
 const POWER_RUNS = quick ? 100 : 300;
 const ALPHA = 0.01;
-/** Per-call nondeterminism: the chance that a call's answer differs from the scenario's usual one. */
-const NONDETERMINISM = 0.02;
-/** A change of model also reshuffles this share of scenarios both ways, besides its net effect. */
-const CHURN = 0.05;
-const DRIFT_SD = 0.03;
+
+interface Noise {
+  /** Per-call nondeterminism: the chance that one outcome of a call (JSON validity, the flag) differs from the scenario's usual one. */
+  nondeterminism: number;
+  /** A change of model also reshuffles this share of scenarios both ways, besides its net effect. */
+  churn: number;
+  /** Job-to-job drift of latency (lognormal sd): every call of a job shares it. */
+  driftSd: number;
+}
+const NOISE: Noise = { nondeterminism: 0.02, churn: 0.05, driftSd: 0.03 };
 
 // ---- A seeded world -------------------------------------------------------------------------
 const random = seededRandom(20261130);
@@ -91,16 +98,16 @@ interface Change {
   name: string;
   /** The metric that must fail; a function where it depends on the suite. */
   metric: MetricName | null | ((size: Size) => MetricName | null);
-  model: (size: Size) => Model;
+  model: (size: Size, noise: Noise) => Model;
   /** Baseline runs it is judged against. */
   baselineRuns: number;
 }
 
-/** A changed model: its levels, and CHURN of the scenarios answered differently in both directions. */
-function changed(size: Size, fields: Partial<Model>): Model {
+/** A changed model: its levels, and a share of the scenarios (churn) answered differently in both directions. */
+function changed(size: Size, noise: Noise, fields: Partial<Model>): Model {
   const scenarios = size.anomalyScenarios + size.cleanScenarios;
   const reshuffled = new Set<number>();
-  for (let s = 0; s < scenarios; s += 1) if (random() < CHURN) reshuffled.add(s);
+  for (let s = 0; s < scenarios; s += 1) if (random() < noise.churn) reshuffled.add(s);
   return { ...BASE_MODEL, ...fields, reshuffled };
 }
 
@@ -110,25 +117,25 @@ const CHANGES: Change[] = [
   {
     name: 'detection (or primary score) −10 pts',
     metric: (size) => (size.flagged ? 'detectionRatePct' : (size.primary?.metric ?? null)),
-    model: (size) => changed(size, { detection: BASE_MODEL.detection - 0.1 }),
+    model: (size, noise) => changed(size, noise, { detection: BASE_MODEL.detection - 0.1 }),
     baselineRuns: 1,
   },
   {
     name: 'false positives +10 pts',
     metric: 'falsePositiveRatePct',
-    model: (size) => changed(size, { falseFlags: BASE_MODEL.falseFlags + 0.1 }),
+    model: (size, noise) => changed(size, noise, { falseFlags: BASE_MODEL.falseFlags + 0.1 }),
     baselineRuns: 1,
   },
   {
     name: 'JSON validity −10 pts',
     metric: 'jsonValidRatePct',
-    model: (size) => changed(size, { jsonValid: BASE_MODEL.jsonValid - 0.1 }),
+    model: (size, noise) => changed(size, noise, { jsonValid: BASE_MODEL.jsonValid - 0.1 }),
     baselineRuns: 1,
   },
   {
     name: 'warm p50 +15 %',
     metric: 'warmLatencyP50Ms',
-    model: (size) => changed(size, { latencyScale: 1.15 }),
+    model: (size, noise) => changed(size, noise, { latencyScale: 1.15 }),
     baselineRuns: 3,
   },
 ];
@@ -138,13 +145,15 @@ function simulateRun(
   world: World,
   model: Model,
   size: Size,
-  drift = Math.exp(DRIFT_SD * gaussian()),
+  noise: Noise,
+  drift = Math.exp(noise.driftSd * gaussian()),
   runOffset = 0,
 ): Sample[] {
   const samples: Sample[] = [];
   const scenarios = size.anomalyScenarios + size.cleanScenarios;
   const difficulty = (s: number, fixed: number) => (model.reshuffled.has(s) ? reshuffledDifficulty(s, fixed) : fixed);
-  const shows = (fixed: number, s: number, level: number) => difficulty(s, fixed) < level !== random() < NONDETERMINISM;
+  const shows = (fixed: number, s: number, level: number) =>
+    difficulty(s, fixed) < level !== random() < noise.nondeterminism;
   if (runOffset === 0)
     samples.push(sample('s0', true, 0, 'cold', 8000 * drift * Math.exp(0.15 * gaussian()), 150, { detected: true }));
   for (let run = 1; run <= size.warmRuns; run += 1) {
@@ -300,20 +309,25 @@ async function modelGate(
 const alone = (metric: MetricName): GateRules =>
   Object.fromEntries(METRIC_NAMES.map((name) => [name, { enabled: name === metric }]));
 
-async function simulate(size: Size, change: Change, runsCount: number, rules: GateRules = {}): Promise<number> {
+async function simulate(
+  size: Size,
+  change: Change,
+  runsCount: number,
+  { rules = {}, noise = NOISE }: { rules?: GateRules; noise?: Noise } = {},
+): Promise<number> {
   let hits = 0;
   for (let i = 0; i < runsCount; i += 1) {
     const world = drawWorld(size);
     const baseline = Array.from({ length: change.baselineRuns }, (_, index) =>
-      asBaselineRun(simulateRun(world, BASE_MODEL, size), size, index),
+      asBaselineRun(simulateRun(world, BASE_MODEL, size, noise), size, index),
     );
-    const model = change.model(size);
-    const drift = Math.exp(DRIFT_SD * gaussian());
-    const samples = simulateRun(world, model, size, drift);
+    const model = change.model(size, noise);
+    const drift = Math.exp(noise.driftSd * gaussian());
+    const samples = simulateRun(world, model, size, noise, drift);
     const measured = measure(samples, size);
     const current: CurrentRun = { scenarios: measured.scenarios, samples, metrics: measured.metrics };
     const confirm: ConfirmRun = (ids) => {
-      const extra = simulateRun(world, model, size, drift, size.warmRuns).filter(
+      const extra = simulateRun(world, model, size, noise, drift, size.warmRuns).filter(
         (sample) => sample.phase === 'warm' && ids.has(sample.scenario),
       );
       const all = [...samples, ...extra];
@@ -372,55 +386,116 @@ const scenarioCountAt = (definition: ReturnType<typeof builtinSuiteDefinition>['
   expandDefinition(definition, preset).definition.scenarios.length;
 
 const started = performance.now();
-console.log(
-  `Gate simulation on the built-in suites as users run them (default warm runs, alpha ${ALPHA}, confirm-runs on): % of runs failing — A/A on any metric, otherwise on the changed metric. ${AA_RUNS} A/A runs and ${POWER_RUNS} runs per change, each a fresh world.`,
-);
-console.log(
-  `Noise model: scenario difficulties fixed per world; at temperature 0 a scenario's answer is fixed for a model, flipping per call with probability ${NONDETERMINISM}; a changed model also reshuffles ${CHURN * 100} % of scenarios both ways; latency lognormal per scenario, 12 % per call, ${DRIFT_SD * 100} % job drift; 0.5 % errors.\n`,
-);
-console.log(
-  `| Suite | Size | Calls | ${CHANGES.map((change) => change.name + (change.metric ? ` (${change.baselineRuns}-run baseline)` : '')).join(' | ')} |`,
-);
-console.log(`| --- | --- | ---: | ${CHANGES.map(() => '---:').join(' | ')} |`);
-for (const size of sizes()) {
-  if ((onlySuite !== null && size.suite !== onlySuite) || (onlySize !== null && size.preset !== onlySize)) continue;
-  const scenarios = size.anomalyScenarios + size.cleanScenarios;
-  const full = size.preset === 'full';
-  const cells: string[] = [];
-  for (const change of CHANGES) {
-    if (!size.flagged && change.metric === 'falsePositiveRatePct') {
-      cells.push('—');
-      continue;
+const describe = (noise: Noise) =>
+  `each outcome of a call (JSON validity, the flag) differs from the scenario's usual one with probability ${noise.nondeterminism}; a changed model also reshuffles ${noise.churn * 100} % of scenarios both ways; latency lognormal per scenario, 12 % per call, ${noise.driftSd * 100} % job drift; 0.5 % errors`;
+const changeNamed = (name: string) =>
+  defined(
+    CHANGES.find((change) => change.name.startsWith(name)),
+    name,
+  );
+const percent = (value: number) => `${value.toFixed(1)} %`;
+
+/** Every suite at every size under the noise model, and the ceiling of the default suite. */
+async function suitesTable() {
+  console.log(
+    `Gate simulation on the built-in suites as users run them (default warm runs, alpha ${ALPHA}, confirm-runs on): % of runs failing — A/A on any metric, otherwise on the changed metric. ${AA_RUNS} A/A runs and ${POWER_RUNS} runs per change, each a fresh world.`,
+  );
+  console.log(
+    `Noise model: scenario difficulties fixed per world; at temperature 0 a scenario's answer is fixed for a model; ${describe(NOISE)}.\n`,
+  );
+  console.log(
+    `| Suite | Size | Calls | ${CHANGES.map((change) => change.name + (change.metric ? ` (${change.baselineRuns}-run baseline)` : '')).join(' | ')} |`,
+  );
+  console.log(`| --- | --- | ---: | ${CHANGES.map(() => '---:').join(' | ')} |`);
+  for (const size of sizes()) {
+    if ((onlySuite !== null && size.suite !== onlySuite) || (onlySize !== null && size.preset !== onlySize)) continue;
+    const scenarios = size.anomalyScenarios + size.cleanScenarios;
+    const full = size.preset === 'full';
+    const cells: string[] = [];
+    for (const change of CHANGES) {
+      if (!size.flagged && change.metric === 'falsePositiveRatePct') {
+        cells.push('—');
+        continue;
+      }
+      const runs = Math.max(50, Math.round((change.metric === null ? AA_RUNS : POWER_RUNS) / (full ? 4 : 1)));
+      cells.push(percent(await simulate(size, change, runs)));
     }
-    const runs = Math.max(50, Math.round((change.metric === null ? AA_RUNS : POWER_RUNS) / (full ? 4 : 1)));
-    cells.push(`${(await simulate(size, change, runs)).toFixed(1)} %`);
+    console.log(
+      `| ${size.suite} | ${size.preset} (${scenarios}) | ${1 + scenarios * size.warmRuns} | ${cells.join(' | ')} |`,
+    );
   }
-  console.log(
-    `| ${size.suite} | ${size.preset} (${scenarios}) | ${1 + scenarios * size.warmRuns} | ${cells.join(' | ')} |`,
-  );
-}
-// The ceiling: the same changes with their metric tested alone, so that it faces the whole alpha.
-// No split of alpha among metrics can give one more; what this misses, the size cannot see.
-const ceilingSize = sizes().find((size) => size.suite === 'safety-checks' && size.preset === 'standard');
-if (
-  ceilingSize &&
-  (onlySuite === null || onlySuite === 'safety-checks') &&
-  (onlySize === null || onlySize === 'standard')
-) {
-  const cells: string[] = [];
-  for (const change of CHANGES) {
-    const metric = typeof change.metric === 'function' ? change.metric(ceilingSize) : change.metric;
-    if (metric === null) continue;
-    cells.push(`${(await simulate(ceilingSize, change, POWER_RUNS, alone(metric))).toFixed(1)} %`);
+  // The ceiling: the same changes with their metric tested alone, so that it faces the whole alpha.
+  // No split of alpha among metrics can give one more; what this misses, the size cannot see.
+  if ((onlySuite === null || onlySuite === 'safety-checks') && (onlySize === null || onlySize === 'standard')) {
+    const size = defaultSuiteAtStandard();
+    const cells: string[] = [];
+    for (const change of CHANGES) {
+      const metric = typeof change.metric === 'function' ? change.metric(size) : change.metric;
+      if (metric === null) continue;
+      cells.push(percent(await simulate(size, change, POWER_RUNS, { rules: alone(metric) })));
+    }
+    console.log(
+      `\nCeiling at safety-checks standard: each change's metric tested alone, facing the whole alpha ${ALPHA} (no other metric gated): ${CHANGES.filter(
+        (change) => change.metric !== null,
+      )
+        .map((change, index) => `${change.name} ${cells[index] ?? ''}`)
+        .join('; ')}.`,
+    );
   }
-  console.log(
-    `\nCeiling at safety-checks standard: each change's metric tested alone, facing the whole alpha ${ALPHA} (no other metric gated): ${CHANGES.filter(
-      (change) => change.metric !== null,
-    )
-      .map((change, index) => `${change.name} ${cells[index] ?? ''}`)
-      .join('; ')}.`,
-  );
 }
+
+const defaultSuiteAtStandard = () =>
+  defined(
+    sizes().find((size) => size.suite === 'safety-checks' && size.preset === 'standard'),
+    'safety-checks at standard',
+  );
+
+/**
+ * The default suite at its default size, the gate as shipped, as the noise varies: how deterministic
+ * a server must be, and how steady a runner, for the targets to be within reach of 300 calls.
+ */
+async function sensitivityTables() {
+  const size = defaultSuiteAtStandard();
+  console.log(
+    `Sensitivity of the gate on safety-checks at standard (${size.anomalyScenarios + size.cleanScenarios} scenarios, 300 calls, alpha ${ALPHA}, every metric gated as shipped): % of runs failing. ${AA_RUNS} A/A runs and ${POWER_RUNS} runs per change, each a fresh world. Otherwise as the noise model: ${describe(NOISE)}.\n`,
+  );
+  const quality = ['detection', 'false positives', 'JSON validity'].map(changeNamed);
+  console.log(
+    `| Per-call nondeterminism | Churn | A/A (1-run baseline) | ${quality.map((change) => change.name).join(' | ')} |`,
+  );
+  console.log(`| ---: | ---: | ---: | ${quality.map(() => '---:').join(' | ')} |`);
+  const rows: Pick<Noise, 'nondeterminism' | 'churn'>[] = [
+    { nondeterminism: 0, churn: 0 },
+    { nondeterminism: 0, churn: NOISE.churn },
+    { nondeterminism: 0.005, churn: NOISE.churn },
+    { nondeterminism: 0.01, churn: NOISE.churn },
+    { nondeterminism: NOISE.nondeterminism, churn: NOISE.churn },
+  ];
+  for (const row of rows) {
+    const noise = { ...NOISE, ...row };
+    const cells = [percent(await simulate(size, changeNamed('A/A, 1-run'), AA_RUNS, { noise }))];
+    for (const change of quality) cells.push(percent(await simulate(size, change, POWER_RUNS, { noise })));
+    console.log(`| ${percent(row.nondeterminism * 100)} | ${percent(row.churn * 100)} | ${cells.join(' | ')} |`);
+  }
+  // Latency against the fewest baseline runs the target allows and the most a baseline keeps.
+  const baselineSizes = [3, MAX_BASELINE_RUNS];
+  console.log(
+    `\n| Job-to-job drift (sd) | ${baselineSizes.map((runs) => `A/A (${runs}-run baseline) | warm p50 +15 % (${runs}-run baseline)`).join(' | ')} |`,
+  );
+  console.log(`| ---: | ${baselineSizes.map(() => '---: | ---:').join(' | ')} |`);
+  for (const driftSd of [0.01, 0.02, NOISE.driftSd, 0.05]) {
+    const noise = { ...NOISE, driftSd };
+    const cells: string[] = [];
+    for (const baselineRuns of baselineSizes) {
+      cells.push(percent(await simulate(size, { ...changeNamed('A/A, 3-run'), baselineRuns }, AA_RUNS, { noise })));
+      cells.push(percent(await simulate(size, { ...changeNamed('warm p50'), baselineRuns }, POWER_RUNS, { noise })));
+    }
+    console.log(`| ${percent(driftSd * 100)} | ${cells.join(' | ')} |`);
+  }
+}
+
+if (process.argv.includes('--sensitivity')) await sensitivityTables();
+else await suitesTable();
 console.log(
   `\nTargets (safety-checks at standard): A/A ≤ 1 %; ≥ 90 % for −10 pts detection, +10 pts false positives and −10 pts JSON validity against a 1-run baseline; ≥ 90 % for +15 % warm p50 against a 3-run baseline. Default margins: ${Object.entries(
     DEFAULT_GATE_RULES,
