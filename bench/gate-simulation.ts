@@ -421,7 +421,7 @@ async function suitesTable() {
       cells.push(percent(await simulate(size, change, runs)));
     }
     console.log(
-      `| ${size.suite} | ${size.preset} (${scenarios}) | ${1 + scenarios * size.warmRuns} | ${cells.join(' | ')} |`,
+      `| ${size.suite} | ${size.preset === String(scenarios) ? scenarios : `${size.preset} (${scenarios})`} | ${1 + scenarios * size.warmRuns} | ${cells.join(' | ')} |`,
     );
   }
   // The ceiling: the same changes with their metric tested alone, so that it faces the whole alpha.
