@@ -5,14 +5,12 @@ import {
   binomialUpperTail,
   exactStratified,
   holm,
-  discreteHolm,
-  type FamilyTest,
+  testsThatCanReject,
   weightedHolm,
   normalCdf,
   studentTCdf,
   wilsonInterval,
 } from '../src/lib/statistics.js';
-import { SeededRandom } from '../src/suite/families/random.js';
 
 describe('exact stratified test', () => {
   it("with one stratum is Fisher's exact test (one-sided)", () => {
@@ -46,121 +44,39 @@ describe('exact stratified test', () => {
   });
 });
 
-describe('the discrete Holm procedure', () => {
-  it('the p-values an exact test can give: every tail, the smallest with every count as far as it goes', () => {
+describe('tests that could never reject leave the family (Tarone)', () => {
+  it('the smallest p an exact test could give: every count as far as it goes', () => {
     // One stratum: Fisher's table with all 4 successes on the current side of 4 + 4 draws.
-    // stats.hypergeom(8, 4, 4).pmf(4) = 1/70; .sf(2) = 17/70
+    // stats.hypergeom(8, 4, 4).pmf(4) = 1/70
     const one = exactStratified([{ currentCount: 3, currentTotal: 4, baseCount: 1, baseTotal: 4 }]).greater;
-    expect(one.attainable[0]).toBeCloseTo(1 / 70, 12);
-    expect(one.attainable[1]).toBeCloseTo(17 / 70, 12);
-    expect(one.attainable).toContain(one.p);
+    expect(one.smallestP).toBeCloseTo(1 / 70, 12);
     expect(one.p).toBeCloseTo(0.24285714285714283, 12);
-    // Ten scenarios turned one way or the other (1 of 1 against 0 of 1 each): the sign test's tails,
-    // 0.5^10 at most, then 11 / 1024.
+    // Ten scenarios turned one way or the other (1 of 1 against 0 of 1 each): 0.5^10 at most.
     const turned = Array.from({ length: 10 }, (_, index) => ({
       baseCount: index < 7 ? 1 : 0,
       baseTotal: 1,
       currentCount: index < 7 ? 0 : 1,
       currentTotal: 1,
     }));
-    const less = exactStratified(turned).less;
-    expect(less.attainable[0]).toBeCloseTo(0.5 ** 10, 15);
-    expect(less.attainable[1]).toBeCloseTo(11 / 1024, 15);
-    expect(less.attainable).toHaveLength(11);
+    expect(exactStratified(turned).less.smallestP).toBeCloseTo(0.5 ** 10, 15);
     // Nothing to move: 1.
-    expect(
-      exactStratified([{ baseCount: 0, baseTotal: 9, currentCount: 0, currentTotal: 3 }]).greater.attainable,
-    ).toEqual([1]);
-  });
-
-  it('with continuous tests only, it rejects what Holm rejects (weighted or not)', () => {
-    const pValues = [0.001, 0.02, 0.003, 0.0045];
-    for (const weights of [
-      [1, 1, 1, 1],
-      [1, 0.5, 1, 0.5],
-      [0.5, 1, 1, 0.5],
-    ]) {
-      const decisions = discreteHolm(
-        pValues.map((p, index) => ({ p, weight: weights[index]!, attainable: null })),
-        0.01,
-      );
-      expect(decisions.map((decision) => decision.rejected)).toEqual(
-        weightedHolm(pValues, weights, 0.01).map((decision) => decision.rejected),
-      );
-      // A lone change faces alpha · its weight / the family's weight.
-      const total = weights.reduce((sum, weight) => sum + weight, 0);
-      decisions.forEach((decision, index) =>
-        expect(decision.firstLevel).toBeCloseTo((0.01 * weights[index]!) / total, 15),
-      );
-    }
-    expect(holm(pValues, 0.01).map((decision) => decision.rejected)).toEqual([true, false, true, true]);
-  });
-
-  it('a discrete test takes only the chance it has of reaching its level (worked example)', () => {
-    // Beside a continuous test, a sign test on 10 turned scenarios: its p-values are 1/1024, 11/1024…
-    // At a level t between them it can reach only 1/1024, so the two share t + 1/1024 = 0.01:
-    // t = 0.01 − 1/1024 ≈ 0.00902 each, where Holm gives 0.005.
-    const signTest = exactStratified(
-      Array.from({ length: 10 }, () => ({ baseCount: 1, baseTotal: 1, currentCount: 0, currentTotal: 1 })),
-    ).less;
-    const [sign, latency] = discreteHolm(
-      [
-        { p: signTest.p, weight: 1, attainable: signTest.attainable },
-        { p: 0.0095, weight: 1, attainable: null },
-      ],
-      0.01,
+    expect(exactStratified([{ baseCount: 0, baseTotal: 9, currentCount: 0, currentTotal: 3 }]).greater.smallestP).toBe(
+      1,
     );
-    expect(sign).toMatchObject({ rejected: true, noShare: false });
-    expect(sign!.firstLevel).toBeCloseTo(0.01 - 1 / 1024, 12);
-    // 0.0095 misses the first level; with the sign test rejected, it faces all of alpha and rejects.
-    expect(latency).toMatchObject({ rejected: true, noShare: false });
-    expect(latency!.firstLevel).toBeCloseTo(0.01 - 1 / 1024, 12);
-    expect(latency!.threshold).toBeCloseTo(0.01, 12);
   });
 
-  it('a test that could never reject takes no share, and says so (Tarone)', () => {
-    // Two turned scenarios: p is 0.25 at best, over any level; the continuous test takes all of alpha.
-    const [twoTurned, other] = discreteHolm(
-      [
-        { p: 0.25, weight: 1, attainable: [0.25, 0.75, 1] },
-        { p: 0.02, weight: 1, attainable: null },
-      ],
-      0.01,
-    );
-    expect(twoTurned).toMatchObject({ rejected: false, noShare: true });
-    expect(twoTurned!.threshold).toBeCloseTo(0.01, 12);
-    expect(other).toMatchObject({ rejected: false, noShare: false });
-    expect(other!.threshold).toBeCloseTo(0.01, 12);
-    // A weight of 0 takes no share and is never rejected.
-    expect(discreteHolm([{ p: 0, weight: 0, attainable: null }], 0.01)[0]).toMatchObject({ rejected: false });
-    expect(discreteHolm([], 0.01)).toEqual([]);
-  });
-
-  it('holds the family-wise false-alarm rate at alpha with exact tests (simulated)', () => {
-    // Three sign tests with no change and a continuous test, 20,000 families: how often any rejects.
-    const random = new SeededRandom(7);
-    const uniform = () => random.int(0, 999_999) / 1_000_000;
-    let anyRejected = 0;
-    const families = 20_000;
-    for (let family = 0; family < families; family += 1) {
-      const tests: FamilyTest[] = [12, 9, 20].map((turned) => {
-        const losses = Array.from({ length: turned }, () => uniform() < 0.5).filter(Boolean).length;
-        const strata = Array.from({ length: turned }, (_, index) => ({
-          baseCount: index < losses ? 1 : 0,
-          baseTotal: 1,
-          currentCount: index < losses ? 0 : 1,
-          currentTotal: 1,
-        }));
-        const test = exactStratified(strata).less;
-        return { p: test.p, weight: 1, attainable: test.attainable };
-      });
-      tests.push({ p: uniform(), weight: 1, attainable: null });
-      if (discreteHolm(tests, 0.05).some((decision) => decision.rejected)) anyRejected += 1;
-    }
-    // At most alpha, within sampling error (3 standard errors of 20,000 runs at 5 %: 0.46 points).
-    expect(anyRejected / families).toBeLessThanOrEqual(0.05 + 0.0046);
-    // And more than Holm spends here: it would give each test 0.0125, which the discrete ones reach less often.
-    expect(anyRejected / families).toBeGreaterThan(0.03);
+  it('keeps the most tests whose smallest p reaches their level among those kept (worked example)', () => {
+    // alpha 0.01, equal weights, smallest p 0.004, 0.5, 0 and 0.003. Four tests would each get 0.0025,
+    // which 0.004 and 0.003 miss; three would get 0.0033, which 0.004 misses; two get 0.005, which
+    // the two smallest (0 and 0.003) reach. Those two are kept.
+    expect(testsThatCanReject([0.004, 0.5, 0, 0.003], [1, 1, 1, 1], 0.01)).toEqual([false, false, true, true]);
+    // With 0.004 as the only discrete test beside a continuous one: two tests, 0.005 each, both kept.
+    expect(testsThatCanReject([0.004, 0.5, 0], [1, 1, 1], 0.01)).toEqual([true, false, true]);
+    // Weights: with equal weights 0.004 reaches 0.01 / 2; weighing half of the other, it would face
+    // 0.01 · 0.5 / 1.5 = 0.0033 and cannot.
+    expect(testsThatCanReject([0.004, 0], [1, 1], 0.01)).toEqual([true, true]);
+    expect(testsThatCanReject([0.004, 0], [0.5, 1], 0.01)).toEqual([false, true]);
+    expect(testsThatCanReject([], [], 0.01)).toEqual([]);
   });
 });
 

@@ -13,8 +13,9 @@ import {
   normalQuantile,
   binomialUpperTail,
   exactStratified,
+  testsThatCanReject,
   logChoose,
-  discreteHolm,
+  weightedHolm,
   normalCdf,
   studentTCdf,
   studentTQuantile,
@@ -98,8 +99,10 @@ interface Candidate {
   detectable?: (alpha: number) => number | null;
   /** p-value that the change is for the worse (the Holm family); null when not tested. */
   pWorse: number | null;
-  /** The pWorse values this test can give on these totals, ascending (null: a continuous test). */
-  attainableWorse: readonly number[] | null;
+  /** The smallest pWorse this test could have given on these totals: above its level, it leaves the Holm family. */
+  smallestPWorse: number;
+  /** Left out of the Holm family: no outcome on these totals could have reached its level. */
+  leftOut?: boolean;
   pBetter: number | null;
   beyondMarginWorse: boolean;
   beyondMarginBetter: boolean;
@@ -157,7 +160,7 @@ function newVerdict(
 const untested = (verdict: MetricVerdict): Candidate => ({
   verdict,
   pWorse: null,
-  attainableWorse: null,
+  smallestPWorse: 1,
   pBetter: null,
   beyondMarginWorse: false,
   beyondMarginBetter: false,
@@ -171,12 +174,12 @@ function tested(
   worseChange: number,
   margin: number,
   detectable?: (alpha: number) => number | null,
-  attainableWorse: readonly number[] | null = null,
+  smallestPWorse = 0,
 ): Candidate {
   return {
     verdict,
     pWorse,
-    attainableWorse,
+    smallestPWorse,
     pBetter,
     beyondMarginWorse: worseChange > margin,
     beyondMarginBetter: -worseChange > margin,
@@ -328,7 +331,7 @@ function rateCandidate(
       ? // What this run could see on top of the chance flips it showed: twice the smaller direction.
         (alpha) => pairedRateDetectable(strata.length, 2 * Math.min(turnedUp, turnedDown), rule.margin, alpha)
       : (alpha) => round(minimumDetectable(callSe(), rule.margin, alpha), 1),
-    worse.attainable,
+    worse.smallestP,
   );
 }
 
@@ -554,8 +557,7 @@ function tailCandidate(
       verdict.change ?? 0,
       rule.margin,
       (alpha) => tailDetectable(base, bound, now.length, alpha),
-      // Every count of exceedances from all of them down to none, so ascending p-values.
-      Array.from({ length: now.length + 1 }, (_, fewer) => binomialUpperTail(now.length - fewer, now.length, 0.05)),
+      binomialUpperTail(now.length, now.length, 0.05),
     ),
     beyondMarginBetter: false,
   };
@@ -664,12 +666,11 @@ function candidatesFor(comparison: TargetComparison, rules: GateRules): Candidat
 }
 
 /**
- * Decides every metric of every compared target at once, so the discrete Holm procedure holds the
- * whole run at alpha. With `only` (the confirmation stage), the others stay in the family with
- * p = 1: the family is never narrowed to what the data picked, which would let a lone suspect face
- * all of alpha. `weights` share alpha out unequally: a metric's level is its weight times the
- * family's common t. A discrete test takes only the chance it has of reaching its level, and none
- * when no outcome on its counts could reach it (see discreteHolm).
+ * Decides every metric of every compared target at once, so Holm holds the whole run at alpha.
+ * With `only` (the confirmation stage), the others stay in the Holm family with p = 1: the family
+ * is never narrowed to what the data picked, which would let a lone suspect face all of alpha.
+ * `weights` share alpha out unequally (weighted Holm): a metric's lone level is alpha · its weight /
+ * the family's total weight. A test that could not reject whatever the outcome leaves the Holm family.
  */
 export function decideMetrics(
   comparisons: readonly TargetComparison[],
@@ -679,7 +680,28 @@ export function decideMetrics(
   weightOf: (verdict: Pick<MetricVerdict, 'target' | 'metric'>) => number = () => 1,
 ): MetricVerdict[] {
   const candidates = comparisons.flatMap((comparison) => candidatesFor(comparison, rules));
+  leaveOutThoseThatCannotReject(candidates, alpha, weightOf);
   return decideCandidates(candidates, alpha, only, weightOf);
+}
+
+/**
+ * Marks the tests whose smallest possible p-value is above their level (their weight's share of
+ * alpha among the tests kept): they stay shown, with their p-value, but take no share of alpha.
+ */
+function leaveOutThoseThatCannotReject(
+  candidates: readonly Candidate[],
+  alpha: number,
+  weightOf: (verdict: MetricVerdict) => number,
+): void {
+  const tested = candidates.filter((candidate) => candidate.pWorse !== null);
+  const kept = testsThatCanReject(
+    tested.map((candidate) => candidate.smallestPWorse),
+    tested.map((candidate) => weightOf(candidate.verdict)),
+    alpha,
+  );
+  tested.forEach((candidate, index) => {
+    candidate.leftOut = !kept[index];
+  });
 }
 
 /** decideMetrics on candidates already tested (each decided once: it fills in their verdicts). */
@@ -695,33 +717,38 @@ function decideCandidates(
   const tested = candidates.flatMap((candidate) =>
     candidate.pWorse === null ? [] : [{ ...candidate, pWorse: candidate.pWorse }],
   );
-  const decisions = discreteHolm(
-    tested.map((candidate) => ({
-      p: candidate.pWorse,
-      weight: weightOf(candidate.verdict),
-      attainable: candidate.attainableWorse,
-    })),
-    alpha,
+  const holmFamily = tested.filter((candidate) => candidate.leftOut !== true);
+  const weights = holmFamily.map((candidate) => weightOf(candidate.verdict));
+  const totalWeight = weights.reduce((sum, weight) => sum + weight, 0);
+  const decisions = new Map(
+    weightedHolm(
+      holmFamily.map((candidate) => candidate.pWorse),
+      weights,
+      alpha,
+    ).map((decision, index) => [defined(holmFamily[index], `Holm family member ${index}`).verdict, decision]),
   );
-  tested.forEach((candidate, index) => {
+  for (const candidate of tested) {
     const { verdict } = candidate;
-    const decision = defined(decisions[index], `decision ${index}`);
-    // The level a lone change must reach first: this metric's share of the run's alpha.
-    const share = decision.firstLevel;
+    const weight = weightOf(verdict);
+    const decision = decisions.get(verdict);
+    // The level a lone change must reach first under Holm: this metric's share of the run's alpha
+    // (for a test left out, the share it would have had).
+    const shareOf = decision ? totalWeight : totalWeight + weight;
+    const share = shareOf > 0 ? (alpha * weight) / shareOf : decision ? alpha : 0;
     verdict.pValue = candidate.pWorse;
-    verdict.threshold = decision.threshold;
+    verdict.threshold = decision?.threshold ?? share;
     verdict.detectable = candidate.detectable?.(share) ?? null;
     const unit = verdict.changeUnit === 'points' ? 'points' : '%';
     const couldSee =
       verdict.detectable === null ? '' : ` (this run could only see a change of ${verdict.detectable} ${unit} or more)`;
-    const leftOutNote = decision.noShare
-      ? `; no outcome on these counts could reach its level ${formatP(decision.threshold)} (the smallest possible p is ${formatP(candidate.attainableWorse?.[0] ?? 1)}), so it took no share of the run's false-alarm rate`
-      : '';
-    const evidence = decision.noShare
-      ? `p = ${formatP(candidate.pWorse)}${leftOutNote}; margin ${verdict.margin} ${unit}`
-      : `p = ${formatP(candidate.pWorse)} (Holm threshold ${formatP(decision.threshold)}), margin ${verdict.margin} ${unit}`;
+    const leftOutNote = decision
+      ? ''
+      : `; no outcome on these counts could reach its level ${formatP(share)} (the smallest possible p is ${formatP(candidate.smallestPWorse)}), so it took no share of the run's false-alarm rate`;
+    const evidence = decision
+      ? `p = ${formatP(candidate.pWorse)} (Holm threshold ${formatP(decision.threshold)}), margin ${verdict.margin} ${unit}`
+      : `p = ${formatP(candidate.pWorse)}${leftOutNote}; margin ${verdict.margin} ${unit}`;
     const detail = verdict.reason ? `; ${verdict.reason}` : '';
-    if (candidate.beyondMarginWorse && decision.rejected) {
+    if (candidate.beyondMarginWorse && decision?.rejected === true) {
       verdict.status = 'regressed';
       verdict.reason = `worse by more than the margin and significant: ${evidence}${detail}`;
     } else if (candidate.beyondMarginBetter && candidate.pBetter !== null && candidate.pBetter <= alpha) {
@@ -736,7 +763,7 @@ function decideCandidates(
         ? `worse by more than the margin but not significant${couldSee}: ${evidence}${detail}`
         : `change within the margin (${verdict.margin} ${unit})${leftOutNote}${detail}`;
     }
-  });
+  }
   const verdicts = candidates.map((candidate) => candidate.verdict);
   return only ? verdicts.filter((verdict) => only.has(verdictKey(verdict))) : verdicts;
 }
@@ -763,13 +790,12 @@ export const confirmable = (metric: MetricName) => !scenarioIsUnit(metric) && me
  * Two-stage decision with confirmation. Each tested metric has a Bonferroni share of alpha, alpha/m.
  * A metric that can be confirmed (latency, errors) spends half of its share in stage one and keeps
  * half for its confirmation; a quality metric, which more calls cannot confirm, spends all of it in
- * stage one, and so does a latency level whose uncertainty is mostly job-to-job
+ * stage one (weighted Holm), and so does a latency level whose uncertainty is mostly job-to-job
  * drift, which more calls in the same job cannot shrink (decided from the variances, never from the
  * direction of the change). Suspicious metrics (worse beyond the margin, not significant) get
- * `confirm` — more samples of their scenarios — and are decided again by the discrete Holm
- * procedure over the confirmable metrics at their reserved halves. By the union bound the run's
- * false-alarm rate stays at most alpha. In each stage a discrete test spends only its chance of
- * reaching its level, and a test that could not reject whatever its outcome takes no share.
+ * `confirm` — more samples of their scenarios — and are decided again by Holm over the confirmable
+ * metrics at their reserved halves. By the union bound the run's false-alarm rate stays at most alpha.
+ * In each stage, a test that could not reject whatever its outcome leaves that stage's Holm family.
  */
 export async function decideWithConfirmation(
   comparisons: readonly TargetComparison[],
@@ -790,6 +816,9 @@ export async function decideWithConfirmation(
   const stageOne = (alpha * (tested.length - reserved / 2)) / Math.max(1, tested.length);
   const stageOneWeight = (verdict: Pick<MetricVerdict, 'target' | 'metric'>) =>
     reservedKeys.has(verdictKey(verdict)) ? 0.5 : 1;
+  // A test that cannot reject gives its stage-one share to the others; a confirmable one keeps its
+  // reserved half, since the confirmation's counts may let it reject.
+  leaveOutThoseThatCannotReject(candidates, stageOne, stageOneWeight);
   const first = decideCandidates(candidates, stageOne, undefined, stageOneWeight);
   const suspicious = first.filter((verdict) => verdict.suspicious && reservedKeys.has(verdictKey(verdict)));
   if (suspicious.length === 0) return first;

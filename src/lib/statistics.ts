@@ -48,15 +48,14 @@ export interface Stratum {
   currentTotal: number;
 }
 
-/** One direction of the exact stratified test: its p-value, and every p-value it could have given. */
+/** One direction of the exact stratified test: its p-value, and the smallest it could have given. */
 export interface OneSidedExact {
   p: number;
   /**
-   * The p-values this direction can give on these totals, ascending; the first is all the counts
-   * as far as they go. Conditional on the totals the test is discrete: with few counts to move, no
-   * outcome is significant at a small level, and under no change P(p ≤ a) = a only at these values.
+   * All the counts as far as they go in this direction. Conditional on the totals the test is
+   * discrete: with few counts to move, no outcome is significant at a small level (Tarone 1990).
    */
-  attainable: number[];
+  smallestP: number;
 }
 
 /**
@@ -85,20 +84,15 @@ export function exactStratified(strata: readonly Stratum[]): { less: OneSidedExa
     observed += stratum.currentCount;
   }
   const index = observed - offset;
-  // Tails as cumulative sums, so that the observed p is exactly one of the attainable values.
-  const lessTails: number[] = [];
-  const greaterTails: number[] = [];
   let less = 0;
   let greater = 0;
   for (let i = 0; i < distribution.length; i += 1) {
-    less += distribution[i]!;
-    lessTails.push(Math.min(1, less));
-    greater += distribution[distribution.length - 1 - i]!;
-    greaterTails.push(Math.min(1, greater));
+    if (i <= index) less += distribution[i]!;
+    if (i >= index) greater += distribution[i]!;
   }
   return {
-    less: { p: lessTails[index] ?? 1, attainable: lessTails },
-    greater: { p: greaterTails[distribution.length - 1 - index] ?? 1, attainable: greaterTails },
+    less: { p: Math.min(1, less), smallestP: Math.min(1, distribution[0] ?? 1) },
+    greater: { p: Math.min(1, greater), smallestP: Math.min(1, distribution[distribution.length - 1] ?? 1) },
   };
 }
 
@@ -168,73 +162,27 @@ export function weightedHolm(
   return result;
 }
 
-/** A test in a discrete Holm family: its p-value, its weight, and the p-values it can give (null: any). */
-export interface FamilyTest {
-  p: number;
-  weight: number;
-  attainable: readonly number[] | null;
-}
-
-/** Under no change, P(p ≤ level): the largest attainable p-value up to the level (the level itself for a continuous test). */
-function chanceAtMost(test: FamilyTest, level: number): number {
-  if (test.attainable === null) return Math.min(1, level);
-  let lo = 0;
-  let hi = test.attainable.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (test.attainable[mid]! <= level) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === 0 ? 0 : test.attainable[lo - 1]!;
-}
-
 /**
- * Holm's step-down procedure for discrete tests, with weights (the discrete Bonferroni of Tarone
- * 1990 and Hommel & Krummenauer 1998, stepped down as in Döhler, Durand & Roquain 2018). Each test
- * faces weight · t, where t is the largest value at which the chances, under no change, of each
- * remaining test reaching its level add up to at most alpha. A continuous test's chance is its
- * level; a discrete test's is the largest p-value it can give up to its level, often far less, and
- * zero when even its smallest p-value is above it: such a test takes no share, and the others take
- * what it leaves. Those at or under their level are rejected, and the step repeats over the rest.
- * The attainable p-values depend only on the totals the tests condition on, so the family's
- * false-alarm rate stays at most alpha; with continuous tests only, this is the weighted Holm.
- * Per test, in input order: the level it faced at the first step (what a lone change must reach),
- * the level it last faced, whether it is rejected, and whether it took no share at that level.
+ * Which tests of a Holm family take part in it (Tarone 1990, with weights): a discrete test whose
+ * smallest possible p-value is above its level could never reject, so it gives its share of alpha
+ * to the others. A test's level is `alpha · weight / W`, W the sum of the weights of the tests
+ * kept. Kept are the k tests that reach the highest W, for the largest k whose k-th still reaches
+ * the W of those k. The smallest p-values depend only on the totals the tests condition on, so the
+ * family's false-alarm rate stays at most alpha.
  */
-export function discreteHolm(
-  tests: readonly FamilyTest[],
-  alpha: number,
-): { firstLevel: number; threshold: number; rejected: boolean; noShare: boolean }[] {
-  const result = tests.map(() => ({ firstLevel: 0, threshold: 0, rejected: false, noShare: true }));
-  let first = true;
-  let remaining = tests.map((_, index) => index).filter((index) => (tests[index]?.weight ?? 0) > 0);
-  while (remaining.length > 0) {
-    const spent = (t: number) =>
-      remaining.reduce((sum, index) => sum + chanceAtMost(tests[index]!, tests[index]!.weight * t), 0);
-    // The largest t the remaining tests can share: spent(t) is non-decreasing, so bisect.
-    let lo = 0;
-    let hi = 1 / Math.min(...remaining.map((index) => tests[index]!.weight));
-    if (spent(hi) <= alpha) lo = hi;
-    else
-      for (let step = 0; step < 200 && hi - lo > lo * 1e-15; step += 1) {
-        const mid = (lo + hi) / 2;
-        if (spent(mid) <= alpha) lo = mid;
-        else hi = mid;
-      }
-    const rejectedNow: number[] = [];
-    for (const index of remaining) {
-      const test = tests[index]!;
-      const threshold = test.weight * lo;
-      const rejected = test.p <= threshold;
-      const firstLevel = first ? threshold : result[index]!.firstLevel;
-      result[index] = { firstLevel, threshold, rejected, noShare: chanceAtMost(test, threshold) === 0 };
-      if (rejected) rejectedNow.push(index);
-    }
-    first = false;
-    if (rejectedNow.length === 0) break;
-    remaining = remaining.filter((index) => !rejectedNow.includes(index));
-  }
-  return result;
+export function testsThatCanReject(smallestP: readonly number[], weights: readonly number[], alpha: number): boolean[] {
+  // The highest W at which each test could still reject.
+  const reach = smallestP.map((p, index) => (p <= 0 ? Infinity : (alpha * (weights[index] ?? 1)) / p));
+  const order = reach.map((_, index) => index).sort((a, b) => Math.sign((reach[b] ?? 0) - (reach[a] ?? 0)) || 0);
+  let keptCount = 0;
+  let total = 0;
+  order.forEach((index, position) => {
+    total += weights[index] ?? 1;
+    if ((reach[index] ?? 0) >= total) keptCount = position + 1;
+  });
+  const kept = smallestP.map(() => false);
+  for (const index of order.slice(0, keptCount)) kept[index] = true;
+  return kept;
 }
 
 /** ln Γ(x) (Lanczos, g = 7), for the incomplete beta function below. */
