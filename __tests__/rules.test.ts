@@ -262,8 +262,8 @@ describe('confirmation runs', () => {
           (scenario, run) => latencyMs(scenario, run) * scale,
         ),
       );
-      const confirm = jest.fn((suspicious: readonly MetricVerdict[]) =>
-        Promise.resolve([{ target: 't', runs, current: slower, suspicious }]),
+      const confirm = jest.fn<(suspicious: readonly MetricVerdict[]) => Promise<TargetComparison[]>>(() =>
+        Promise.resolve([{ target: 't', runs, current: slower }]),
       );
       const verdicts = await decideWithConfirmation([{ target: 't', runs, current: slower }], {}, 0.01, confirm);
       const asked = confirm.mock.calls.flatMap(([suspicious]) => suspicious.map((verdict) => verdict.metric));

@@ -386,7 +386,7 @@ const scenarioCountAt = (definition: ReturnType<typeof builtinSuiteDefinition>['
   expandDefinition(definition, preset).definition.scenarios.length;
 
 const started = performance.now();
-const describe = (noise: Noise) =>
+const noiseText = (noise: Noise) =>
   `each outcome of a call (JSON validity, the flag) differs from the scenario's usual one with probability ${noise.nondeterminism}; a changed model also reshuffles ${noise.churn * 100} % of scenarios both ways; latency lognormal per scenario, 12 % per call, ${noise.driftSd * 100} % job drift; 0.5 % errors`;
 const changeNamed = (name: string) =>
   defined(
@@ -401,7 +401,7 @@ async function suitesTable() {
     `Gate simulation on the built-in suites as users run them (default warm runs, alpha ${ALPHA}, confirm-runs on): % of runs failing — A/A on any metric, otherwise on the changed metric. ${AA_RUNS} A/A runs and ${POWER_RUNS} runs per change, each a fresh world.`,
   );
   console.log(
-    `Noise model: scenario difficulties fixed per world; at temperature 0 a scenario's answer is fixed for a model; ${describe(NOISE)}.\n`,
+    `Noise model: scenario difficulties fixed per world; at temperature 0 a scenario's answer is fixed for a model; ${noiseText(NOISE)}.\n`,
   );
   console.log(
     `| Suite | Size | Calls | ${CHANGES.map((change) => change.name + (change.metric ? ` (${change.baselineRuns}-run baseline)` : '')).join(' | ')} |`,
@@ -457,7 +457,7 @@ const defaultSuiteAtStandard = () =>
 async function sensitivityTables() {
   const size = defaultSuiteAtStandard();
   console.log(
-    `Sensitivity of the gate on safety-checks at standard (${size.anomalyScenarios + size.cleanScenarios} scenarios, 300 calls, alpha ${ALPHA}, every metric gated as shipped): % of runs failing. ${AA_RUNS} A/A runs and ${POWER_RUNS} runs per change, each a fresh world. Otherwise as the noise model: ${describe(NOISE)}.\n`,
+    `Sensitivity of the gate on safety-checks at standard (${size.anomalyScenarios + size.cleanScenarios} scenarios, ${1 + (size.anomalyScenarios + size.cleanScenarios) * size.warmRuns} calls, alpha ${ALPHA}, every metric gated as shipped): % of runs failing. ${AA_RUNS} A/A runs and ${POWER_RUNS} runs per change, each a fresh world. Otherwise as the noise model: ${noiseText(NOISE)}.\n`,
   );
   const quality = ['detection', 'false positives', 'JSON validity'].map(changeNamed);
   console.log(
