@@ -8,7 +8,14 @@ import type { Comparison } from './compare/paired.js';
 import { runComparisons } from './compare/run-comparisons.js';
 import { createEndpoint } from './endpoint/index.js';
 import type { PreflightResult } from './endpoint/types.js';
-import { applyBaselines, latestBaselineRun, NO_GATE, type GateOutcome } from './gate/apply-baselines.js';
+import {
+  applyBaselines,
+  latestBaselineRun,
+  NO_GATE,
+  readTargetBaselines,
+  type GateOutcome,
+  type TargetBaseline,
+} from './gate/apply-baselines.js';
 import { checkThresholds } from './gate/thresholds.js';
 import type { TrustedBaselines } from './lib/trusted.js';
 import { decideRun } from './gate/verdict.js';
@@ -177,9 +184,15 @@ async function runStage(
   return run;
 }
 
-function gateStage(measuring: Measuring, run: RunResult, startedAt: string, shards: number): Promise<GateOutcome> {
+function gateStage(
+  measuring: Measuring,
+  run: RunResult,
+  baselines: ReadonlyMap<string, TargetBaseline>,
+  startedAt: string,
+  shards: number,
+): Promise<GateOutcome> {
   const { request, plan, suite, scoreAnswer, record, servers } = measuring;
-  return applyBaselines(plan, suite, run, {
+  return applyBaselines(plan, suite, run, baselines, {
     shards,
     startedAt,
     toolVersion: request.toolVersion,
@@ -216,6 +229,9 @@ async function runStages(request: RunRequest, startedAt: string, stages: Stages)
     };
   if (mergesShards(plan.gate.mode)) stages.plan = plan = { ...plan, gate: { ...plan.gate, confirmRuns: false } };
   request.onPlan?.(plan, suite, (1 + suite.scenarios.length * plan.settings.warmRuns) * plan.targets.length);
+  // A shard is gated with the others, once they are merged.
+  const gated = !plan.shard;
+  const baselines = gated ? await readTargetBaselines(plan, suite, request.trustedBaselines) : new Map();
 
   const sampleLog = openSampleLog(join(stages.reportDir, SAMPLES_FILE));
   const servers = new ServerPool();
@@ -240,9 +256,8 @@ async function runStages(request: RunRequest, startedAt: string, stages: Stages)
         scenarios: suite.scenarios.map((scenario) => scenario.id),
       };
     stages.comparisons = await runComparisons(plan, suite, run.targets, request.signal);
-    // A shard is gated with the others, once they are merged.
-    if (!run.cancelled && !plan.shard)
-      stages.gate = await gateStage(measuring, run, startedAt, stages.shard?.count ?? 1);
+    if (!run.cancelled && gated)
+      stages.gate = await gateStage(measuring, run, baselines, startedAt, stages.shard?.count ?? 1);
   } finally {
     sampleLog.close();
     await servers.stopAll();

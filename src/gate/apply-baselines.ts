@@ -214,24 +214,52 @@ async function baselineFor(
   return { baseline: accepted ? proposed : trustedBaseline, change };
 }
 
+/** A target's baseline as the gate will use it, and how it differs from the run's own file. */
+export interface TargetBaseline {
+  path: string;
+  baseline: Baseline | undefined;
+  change: BaselineChange | null;
+}
+
+/**
+ * Every target's baseline, read before any call: a damaged or unreadable file stops the run with
+ * its error while the server's time is still unspent. Baseline mode reads none (it replaces them).
+ */
+export async function readTargetBaselines(
+  plan: Plan,
+  suite: Suite,
+  trusted: TrustedBaselines | undefined,
+): Promise<Map<string, TargetBaseline>> {
+  const read = new Map<string, TargetBaseline>();
+  if (writesBaselines(plan.gate.mode)) return read;
+  for (const target of plan.targets) {
+    const path = baselinePath(plan.gate.baselineDir, suite.id, target.name);
+    read.set(target.name, { path, ...(await baselineFor(path, trusted)) });
+  }
+  return read;
+}
+
 /** Each measured target against its baseline: the comparisons to decide, and how each baseline was used. */
-async function readComparisons(
+function readComparisons(
   plan: Plan,
   suite: Suite,
   measured: readonly TargetRun[],
-  context: GateContext,
-): Promise<{ comparisons: TargetComparison[]; uses: BaselineUse[] }> {
+  baselines: ReadonlyMap<string, TargetBaseline>,
+  shards: number,
+): { comparisons: TargetComparison[]; uses: BaselineUse[] } {
   const comparisons: TargetComparison[] = [];
   const uses: BaselineUse[] = [];
   for (const targetRun of measured) {
-    const path = baselinePath(plan.gate.baselineDir, suite.id, targetRun.target.name);
-    const { baseline, change } = await baselineFor(path, context.trusted);
+    const { path, baseline, change } = defined(
+      baselines.get(targetRun.target.name),
+      `the baseline of ${targetRun.target.name}`,
+    );
     const shownPath = change?.status === 'not-accepted' ? `${path} at ${change.trustedSource}` : path;
     if (!baseline) {
       uses.push({ target: targetRun.target.name, path: shownPath, status: 'missing', runs: 0, reason: null, change });
       continue;
     }
-    const reason = incomparableReason(baseline, identityOf(plan, suite, targetRun.target, context.shards), shownPath);
+    const reason = incomparableReason(baseline, identityOf(plan, suite, targetRun.target, shards), shownPath);
     uses.push({
       target: targetRun.target.name,
       path: shownPath,
@@ -309,6 +337,7 @@ export async function applyBaselines(
   plan: Plan,
   suite: Suite,
   run: RunResult,
+  baselines: ReadonlyMap<string, TargetBaseline>,
   context: GateContext,
 ): Promise<GateOutcome> {
   // A target stopped short, or one that lost calls to an outage, is not evidence on quality either way.
@@ -325,7 +354,7 @@ export async function applyBaselines(
     writeBaselines(plan, suite, measured, context, uses);
     return { ...NO_GATE, baselines: uses };
   }
-  const { comparisons, uses } = await readComparisons(plan, suite, measured, context);
+  const { comparisons, uses } = readComparisons(plan, suite, measured, baselines, context.shards);
   let confirmed = false;
   const confirm = confirmer(suite, measured, comparisons, context);
   const verdicts = await decideWithConfirmation(
