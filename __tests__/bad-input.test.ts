@@ -61,6 +61,13 @@ describe('bad input', () => {
     );
   });
 
+  it('a field left out: named as missing, with what to write and the line of its section', async () => {
+    const { report, config } = await runWithConfig('version: 1\ntargets:\n  - name: vllm\n    model: qwen\n');
+    expect(report.verdictReason).toBe(
+      `Config file ${config}: targets[0].base-url (line 3): missing; add it, with text. See "Config file" in docs/usage.md for the allowed fields.`,
+    );
+  });
+
   it('an unknown key and a wrong-typed setting, both named', async () => {
     const { report, config } = await runWithConfig('settings:\n  warmruns: 3\n  concurrency: lots\n');
     expect(report.verdictReason).toBe(

@@ -116,7 +116,7 @@ describe('hostile baselines', () => {
     ],
     [
       'baseline-wrong-shape.json',
-      /^Baseline file \S+: settings\.warmRuns: .+\. The file was edited by hand or damaged: restore it from git or /,
+      /^Baseline file \S+: settings\.warmRuns is missing; add it, with a number\. The file was edited by hand or damaged: restore it from git or /,
     ],
   ])('%s', async (name, expected) => {
     const server = await startOpenAIServer(suiteProgramme({}));

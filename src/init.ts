@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import type { z } from 'zod';
 import { configFileSchema } from './config/schema.js';
 import { defaultTargetName } from './config/load.js';
+import { issueProblem } from './lib/schema-issues.js';
 
 /** The servers init knows; all but Ollama's native API are OpenAI-compatible. */
 export const INIT_KINDS = ['vllm', 'ollama', 'llama.cpp', 'tgi', 'sglang', 'lmstudio', 'openai'] as const;
@@ -108,7 +109,7 @@ export function initFiles(
   const checked = configFileSchema.safeParse(initConfig(answers));
   if (!checked.success) {
     const issue = checked.error.issues[0];
-    return { field: String(issue?.path.at(-1) ?? ''), problem: issue?.message ?? 'not a valid config' };
+    return { field: String(issue?.path.at(-1) ?? ''), problem: issue ? issueProblem(issue) : 'not a valid config' };
   }
   const header = '# model-gate config: the target, the suite and the gate. docs/reference.md lists every field.\n';
   return {

@@ -32,6 +32,7 @@ import {
   type Thresholds,
 } from './schema.js';
 import { DEFAULT_SUITE_SIZE, parseSuiteSize, SUITE_SIZE_EXPECTED, type SuiteSize } from '../suite-sizes.js';
+import { issueProblem } from '../lib/schema-issues.js';
 import { defined } from '../lib/defined.js';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -50,12 +51,6 @@ function formatPath(path: readonly PropertyKey[]): string {
     (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
     '',
   );
-}
-
-function issueText(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys')
-    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  return issue.message;
 }
 
 /** The keys a config section accepts, for "unknown key" messages. */
@@ -118,10 +113,13 @@ export function loadConfigFile(path: string, options: { required: boolean }): Co
             path: [...issue.path, key],
             text: `unknown key (allowed here: ${allowedKeys(issue.path)})`,
           }))
-        : [{ path: issue.path, text: issue.message }],
+        : [{ path: issue.path, text: issueProblem(issue) }],
     );
     const located = problems.map((problem) => {
-      const node = document.getIn(problem.path as (string | number)[], true);
+      // A field left out has no node of its own: its parent's line points at where it belongs.
+      const node =
+        document.getIn(problem.path as (string | number)[], true) ??
+        document.getIn(problem.path.slice(0, -1) as (string | number)[], true);
       const line = isNode(node) ? lineOf(node.range?.[0]) : undefined;
       return { ...problem, line };
     });
@@ -313,7 +311,7 @@ function configTargetFromInputs(fields: Record<string, unknown>, inputs: RawInpu
     const issue = defined(result.error.issues[0], 'the first config issue');
     const key = String(issue.path[0] ?? '');
     const inputName = inputNameOfKey[key] ?? key;
-    throw configError(`${nameOf(inputName)} is "${inputs[inputName] ?? ''}": ${issueText(issue)}.`);
+    throw configError(`${nameOf(inputName)} is "${inputs[inputName] ?? ''}": ${issueProblem(issue)}.`);
   }
   return result.data;
 }

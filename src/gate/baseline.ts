@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { suiteSizeReportSchema, type SuiteSizeReport } from '../suite-sizes.js';
 
-const sizeText = (size: SuiteSizeReport) =>
-  size.preset === 'custom' ? `${size.scenarios} scenarios` : `${size.preset} (${size.scenarios} scenarios)`;
 import { baselineError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/files.js';
 import {
@@ -20,7 +18,11 @@ import { keyedRecord } from '../lib/records.js';
 import { MAX_BASELINE_BYTES } from '../lib/trusted.js';
 import { METRIC_NAMES, METRICS, SAMPLE_SERIES, SAMPLE_SERIES_NAMES, type SampleSeries } from '../metric-catalog.js';
 import type { Sample } from '../run/sample.js';
+import { issueSentence } from '../lib/schema-issues.js';
 import { defined } from '../lib/defined.js';
+
+const sizeText = (size: SuiteSizeReport) =>
+  size.preset === 'custom' ? `${size.scenarios} scenarios` : `${size.preset} (${size.scenarios} scenarios)`;
 
 export const BASELINE_SCHEMA_VERSION = 1;
 /** Runs kept per baseline: enough to estimate run-to-run drift, small enough to review in a diff. */
@@ -133,7 +135,7 @@ export function parseBaseline(text: string, source: string): Baseline {
   if (!parsed.success) {
     const issue = defined(parsed.error.issues[0], 'the first baseline issue');
     throw baselineError(
-      `Baseline file ${source}: ${issue.path.join('.') || '(top level)'}: ${issue.message}. The file was edited by hand or damaged: restore it from git or ${refreshInSentence}.`,
+      `Baseline file ${source}: ${issueSentence(issue)}. The file was edited by hand or damaged: restore it from git or ${refreshInSentence}.`,
     );
   }
   for (const [index, run] of parsed.data.runs.entries()) {

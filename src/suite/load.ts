@@ -6,7 +6,6 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import stringify from 'safe-stable-stringify';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
 import { suiteError } from '../lib/errors.js';
 import { nestingProblem } from '../lib/yaml-limits.js';
 import { builtinSuitesDir } from '../lib/resources.js';
@@ -20,6 +19,7 @@ import {
   type Suite,
   type SuiteFile,
 } from './schema.js';
+import { issueSentence } from '../lib/schema-issues.js';
 import { defined } from '../lib/defined.js';
 import { familyIdentity, generateScenarios, generatorIds, GENERATORS } from './families/index.js';
 import { renderSuiteImages } from './render-suite.js';
@@ -138,7 +138,7 @@ export function parseSuiteDefinition(text: string, file: string): SuiteFile {
   const parsed = suiteFileSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     const issue = defined(parsed.error.issues[0], 'the first suite issue');
-    throw suiteError(`Suite file ${file}: ${suiteIssueText(issue)}.`);
+    throw suiteError(`Suite file ${file}: ${issueSentence(issue)}.`);
   }
   const families = parsed.data.families;
   if (parsed.data.scenarios.length === 0 && families.length === 0)
@@ -201,24 +201,6 @@ export function expandDefinition(
       generates: definition.families.length > 0,
     },
   };
-}
-
-/** Plain words for zod's default type messages ("Invalid input: expected string, received undefined"). */
-const EXPECTED_WORDS: Record<string, string> = {
-  string: 'text',
-  number: 'a number',
-  boolean: 'true or false',
-  array: 'a list',
-  object: 'a mapping',
-};
-
-/** A schema issue as one sentence: a field left out is named as missing, with what to write there. */
-function suiteIssueText(issue: z.core.$ZodIssue): string {
-  const path = issue.path.join('.') || '(top level)';
-  // The parse reports each issue's input: none there means the field was left out.
-  if (issue.code === 'invalid_type' && issue.input === undefined && issue.message.startsWith('Invalid input'))
-    return `${path} is missing; add it, with ${EXPECTED_WORDS[issue.expected] ?? issue.expected}`;
-  return `${path}: ${issue.message}`;
 }
 
 /** The fingerprints of the built-in suites at smoke (committed images) and standard, as last rendered. */
