@@ -7,6 +7,7 @@
 // Run: npm run bench:gate [-- --quick] [-- --suite safety-checks] [-- --size standard]
 //      npm run bench:gate -- --sensitivity   (the default suite's power as the noise varies)
 import { seededRandom } from './support/seeded-random.js';
+import { sampleWith } from '../__tests__/helpers/samples.js';
 import { DEFAULT_GATE_RULES, decideWithConfirmation, scenariosOfMetric, type CurrentRun } from '../src/gate/rules.js';
 import { MAX_BASELINE_RUNS, type BaselineRun } from '../src/gate/baseline.js';
 import { computeMetrics, scenarioOutcomes } from '../src/measure/metrics.js';
@@ -204,42 +205,20 @@ function sample(
   ttftMs: number | null,
   fields: Partial<Sample>,
 ): Sample {
-  return {
-    target: 't',
+  return sampleWith({
     scenario,
     category: anomaly ? 'anomaly' : 'clean',
     anomaly,
     run,
     phase,
-    attempt: 1,
-    retried: false,
-    timed: true,
-    startedAt: '',
-    requestId: null,
     latencyMs,
     ttftMs,
     outputTokens: 30,
-    outputTokensSource: 'server',
     outputTokensPerSecond: ttftMs === null ? null : 29_000 / Math.max(1, latencyMs - ttftMs),
-    serverTokensPerSecond: null,
-    jsonValid: true,
-    schemaValid: true,
     flagged: false,
     detected: false,
-    matchedKeywords: [],
-    scores: {},
-    tool: null,
-    nativeToolCalls: null,
-    inputTokens: null,
-    finishReason: 'stop',
-    interTokenMeanMs: null,
-    interTokenP95Ms: null,
-    serverTimings: null,
-    errorClass: null,
-    errorMessage: null,
-    excerpt: '',
     ...fields,
-  };
+  });
 }
 
 function scenarioOrder(size: Size) {

@@ -5,6 +5,7 @@
 // answers that vary from run to run (sampling at temperature > 0). The decision code is the gate's.
 // Run: npm run bench:gate-scores
 import { seededRandom } from './support/seeded-random.js';
+import { sampleWith } from '../__tests__/helpers/samples.js';
 import { baselineRun, type BaselineRun } from '../src/gate/baseline.js';
 import { decideMetrics, type CurrentRun, type GateRules } from '../src/gate/rules.js';
 import { computeMetrics, scenarioOutcomes } from '../src/measure/metrics.js';
@@ -50,41 +51,19 @@ function simulateRun(world: World, pointsDown = 0): Sample[] {
   for (let run = 1; run <= WARM_RUNS; run += 1) {
     world.entities.forEach((entities, index) => {
       const p = Math.max(0, world.recall[index]! - pointsDown / 100);
-      samples.push({
-        target: 't',
-        scenario: `s${index}`,
-        category: 'c',
-        anomaly: null,
-        run,
-        phase: 'warm',
-        attempt: 1,
-        retried: false,
-        timed: true,
-        startedAt: '',
-        requestId: null,
-        latencyMs: 100,
-        ttftMs: 20,
-        outputTokens: 50,
-        outputTokensSource: 'server',
-        outputTokensPerSecond: 500,
-        serverTokensPerSecond: null,
-        jsonValid: true,
-        schemaValid: true,
-        flagged: false,
-        detected: false,
-        matchedKeywords: [],
-        scores: { entityRecall: binomial(entities, p) / entities },
-        tool: null,
-        nativeToolCalls: null,
-        inputTokens: null,
-        finishReason: 'stop',
-        interTokenMeanMs: null,
-        interTokenP95Ms: null,
-        serverTimings: null,
-        errorClass: null,
-        errorMessage: null,
-        excerpt: '',
-      });
+      samples.push(
+        sampleWith({
+          scenario: `s${index}`,
+          anomaly: null,
+          run,
+          ttftMs: 20,
+          outputTokens: 50,
+          outputTokensPerSecond: 500,
+          flagged: false,
+          detected: false,
+          scores: { entityRecall: binomial(entities, p) / entities },
+        }),
+      );
     });
   }
   return samples;
