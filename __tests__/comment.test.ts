@@ -171,6 +171,8 @@ describe('comment body', () => {
     expect(body).toContain('<details><summary>Which</summary>\n\n- ❌ `diagnosis-empty`\n\n</details>');
     expect(body).toContain('[workflow run](https://github.com/acme/clinic-bots/actions/runs/7)');
     expect(body).toContain('fingerprint `abababababab`');
+    // The interval's bounds are signed as the change is, with the same minus.
+    expect(body).toContain('| +1.3 % (95 % CI −3…+6 %) | ✅ within noise |');
   });
 
   it('fits a 70,000-character report under the limit, by degrading, never cutting a table row', async () => {

@@ -152,7 +152,7 @@ describe('baselines and the gate', () => {
       expect(latency.interval![0]).toBeGreaterThan(10);
       expect(report.verdictReason).toMatch(/regression.*Warm latency p50 \+\d+(\.\d)? % on vlm \(p = /);
       expect(summary).toMatch(
-        /\| Warm latency p50 \| \d+ ms \| \d+ ms \| \+\d+(\.\d)? % \(95 % CI [\d.]+…[\d.]+ %\) \| ❌ regressed \| ≥ [\d.]+ % \|/,
+        /\| Warm latency p50 \| \d+ ms \| \d+ ms \| \+\d+(\.\d)? % \(95 % CI \+[\d.]+…\+[\d.]+ %\) \| ❌ regressed \| ≥ [\d.]+ % \|/,
       );
       expect(summary).toContain('<details><summary>Evidence');
       // Each row's Change follows from its own Baseline and Current.

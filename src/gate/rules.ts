@@ -24,6 +24,7 @@ import {
 import { defined } from '../lib/defined.js';
 import { keyedRecord } from '../lib/records.js';
 import { round } from '../lib/round.js';
+import { plural } from '../lib/words.js';
 
 /** inconclusive: worse by more than the margin, but this run could not show it significant. */
 export const metricStatusSchema = z.enum(['regressed', 'improved', 'within-noise', 'inconclusive', 'not-gated']);
@@ -499,7 +500,7 @@ function locationCandidate(
   const worseIsHigher = worseDirection(metric) === 'greater';
   const pHigher = 1 - normalCdf(z);
   const pLower = normalCdf(z);
-  verdict.reason = `run-to-run drift SD ${(Math.sqrt(driftVariance) * 100).toFixed(1)} % (${runLevels.length} baseline run${runLevels.length === 1 ? '' : 's'} and a ${DEFAULT_DRIFT_SD * 100} % prior)`;
+  verdict.reason = `run-to-run drift SD ${(Math.sqrt(driftVariance) * 100).toFixed(1)} % (${plural(runLevels.length, 'baseline run')} and a ${DEFAULT_DRIFT_SD * 100} % prior)`;
   return {
     ...tested(
       verdict,

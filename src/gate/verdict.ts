@@ -12,6 +12,7 @@ import { isTruncated } from '../measure/metrics.js';
 import type { GateOutcome } from './apply-baselines.js';
 import { formatP, type MetricVerdict } from './rules.js';
 import type { ThresholdCheck } from './thresholds.js';
+import { plural } from '../lib/words.js';
 
 export const verdictSchema = z.enum(['pass', 'fail', 'no-baseline', 'incomparable', 'error']);
 export type Verdict = z.infer<typeof verdictSchema>;
@@ -24,8 +25,6 @@ export interface Decision {
   verdict: Verdict;
   verdictReason: string;
 }
-
-const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 function describeRegression(verdict: MetricVerdict): string {
   const unit = verdict.changeUnit === 'points' ? ' points' : ' %';
@@ -248,7 +247,7 @@ function judged(plan: Plan, run: RunResult, checks: readonly ThresholdCheck[], g
   const thresholdText = checks.length > 0 ? ` All ${checks.length} thresholds met.` : '';
   const historyText =
     written.length > 0
-      ? ` This run was added to the baseline history: ${written.map((entry) => `${entry.path} (${entry.runs} runs kept)`).join(', ')}; commit it.`
+      ? ` This run was added to the baseline history: ${written.map((entry) => `${entry.path} (${plural(entry.runs, 'run')} kept)`).join(', ')}; commit it.`
       : '';
   return {
     status: 'complete',

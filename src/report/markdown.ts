@@ -9,6 +9,7 @@ import { formatMoney } from '../compare/cost.js';
 import type { Report, TargetReport } from './report.js';
 import { fencedUntrusted, inlineText, inlineUntrusted } from '../lib/untrusted.js';
 import { defined } from '../lib/defined.js';
+import { plural } from '../lib/words.js';
 
 const VERDICT_ICON = { pass: '✅', fail: '❌', 'no-baseline': 'ℹ️', incomparable: '⚠️', error: '⚠️' } as const;
 const STATUS_TEXT = {
@@ -44,12 +45,14 @@ function verdictText(verdict: MetricVerdict): string {
     : `${STATUS_TEXT.inconclusive} (could only see ${formatDetectable(verdict)})`;
 }
 
+/** A change with its sign written out, minus as the typographic minus: "+4.2", "−3.1", "±0". */
+const signed = (value: number) => `${value > 0 ? '+' : value < 0 ? '−' : '±'}${Math.abs(value)}`;
+
 function formatChange(verdict: MetricVerdict): string {
   if (verdict.change === null) return '—';
-  const sign = verdict.change > 0 ? '+' : verdict.change < 0 ? '−' : '±';
   const unit = verdict.changeUnit === 'points' ? ' pts' : ' %';
-  const interval = verdict.interval ? ` (95 % CI ${verdict.interval[0]}…${verdict.interval[1]} %)` : '';
-  return `${sign}${Math.abs(verdict.change)}${unit}${interval}`;
+  const interval = verdict.interval ? ` (95 % CI ${signed(verdict.interval[0])}…${signed(verdict.interval[1])} %)` : '';
+  return `${signed(verdict.change)}${unit}${interval}`;
 }
 
 function basis(name: MetricName, metric: MetricValue): string {
@@ -159,7 +162,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
   if (baselineEntry && baselineEntry.status !== 'compared') {
     lines.push(
       baselineEntry.status === 'written'
-        ? `Baseline written to ${code(baselineEntry.path)} (${baselineEntry.runs} run(s) kept).`
+        ? `Baseline written to ${code(baselineEntry.path)} (${plural(baselineEntry.runs, 'run')} kept).`
         : baselineEntry.status === 'missing'
           ? `No baseline at ${code(baselineEntry.path)}.`
           : `Baseline ${code(baselineEntry.path)} is not comparable: ${inlineText(baselineEntry.reason ?? '')}`,
@@ -168,7 +171,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
   }
   if (verdicts.size > 0) {
     lines.push(
-      `Compared with ${code(baselineEntry?.path ?? 'the baseline')} (${baselineEntry?.runs ?? 0} run(s)).`,
+      `Compared with ${code(baselineEntry?.path ?? 'the baseline')} (${plural(baselineEntry?.runs ?? 0, 'run')}).`,
       '',
     );
     lines.push(
@@ -254,7 +257,7 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
       .map(([errorClass, count]) => `${errorClass} ×${count}`)
       .join(', ');
     lines.push(
-      `Retried: ${target.retries.retried} transient failure${target.retries.retried === 1 ? '' : 's'} (${classes}), each counted in the error rate${target.retries.exhausted ? `; the run's budget of ${target.retries.budget} retries ran out, later failures stand` : ''}.`,
+      `Retried: ${plural(target.retries.retried, 'transient failure')} (${classes}), each counted in the error rate${target.retries.exhausted ? `; the run's budget of ${target.retries.budget} retries ran out, later failures stand` : ''}.`,
       '',
     );
   }
@@ -324,8 +327,6 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
   return lines;
 }
 
-const signed = (value: number) => `${value > 0 ? '+' : value < 0 ? '−' : '±'}${Math.abs(value)}`;
-
 function costText(cost: NonNullable<TargetReport['cost']>): string {
   const fixed =
     cost.monthlyFixed !== null ? `, ${formatMoney(cost.monthlyFixed, cost.currency)} a month for the GPU` : '';
@@ -358,7 +359,7 @@ function comparisonSection(comparison: Report['comparisons'][number], report: Re
     const value = (number: number | null) => formatMetric(metric.metric, { value: number, n: 1 });
     const interval = metric.interval
       ? `${signed(metric.interval[0])}…${signed(metric.interval[1])}${unit} (${metric.scenarios} scenarios)`
-      : `— (${metric.scenarios} scenario${metric.scenarios === 1 ? '' : 's'})`;
+      : `— (${plural(metric.scenarios, 'scenario')})`;
     lines.push(
       `| ${METRICS[metric.metric].label} | ${value(metric.target)} | ${value(metric.reference)} | ${metric.difference === null ? '—' : `${signed(metric.difference)}${unit}`} | ${interval} |`,
     );
@@ -410,7 +411,7 @@ export function summaryMarkdown(report: Report, detail: Detail = 'full'): string
   ];
   if (report.suite && report.settings) {
     lines.push(
-      `Suite ${code(report.suite.id)} v${report.suite.version}${sizeLabel(report.suite.size)} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.shard?.index ? `shard ${report.shard.index} of ${report.shard.count}: ${report.shard.scenarios.length} of ${report.suite.scenarios}` : report.suite.scenarios} scenarios × ${report.settings.warmRuns} warm run${report.settings.warmRuns === 1 ? '' : 's'} + 1 cold call${report.shard && report.shard.index === null ? ` each, merged from ${report.shard.count} shards` : ''} · concurrency ${report.settings.concurrency}, ${latencyConcurrencyText(report.settings.latencyConcurrency ?? report.settings.concurrency)} · status ${report.status}`,
+      `Suite ${code(report.suite.id)} v${report.suite.version}${sizeLabel(report.suite.size)} · fingerprint ${code(report.suite.fingerprint.replace(/^sha256:/, '').slice(0, 12))} · ${report.shard?.index ? `shard ${report.shard.index} of ${report.shard.count}: ${report.shard.scenarios.length} of ${report.suite.scenarios}` : report.suite.scenarios} scenarios × ${plural(report.settings.warmRuns, 'warm run')} + 1 cold call${report.shard && report.shard.index === null ? ` each, merged from ${report.shard.count} shards` : ''} · concurrency ${report.settings.concurrency}, ${latencyConcurrencyText(report.settings.latencyConcurrency ?? report.settings.concurrency)} · status ${report.status}`,
       '',
     );
     if (report.suite.size?.preset === 'smoke' && report.suite.size.generates)
