@@ -82,6 +82,33 @@ describe('cold-start command', () => {
     );
   });
 
+  it('returns when the command does, leaving what it started in the background running', async () => {
+    // A command that starts the server itself, in the background: the background process keeps
+    // the command's stderr open, and the run must neither wait for it nor kill it.
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'model-gate-cold-')), 'background.pid');
+    const started = Date.now();
+    const { result, report } = await runWithColdStart({
+      command: `sleep 120 & echo $! > ${pidFile}`,
+      'ready-timeout': 20,
+    });
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    try {
+      expect({ code: result.code, diagnosis: report.targets[0]!.preflight.diagnosis }).toEqual({
+        code: 0,
+        diagnosis: null,
+      });
+      expect(report.targets[0]!.coldStart?.method).toBe('reset-command');
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(() => process.kill(pid, 0)).not.toThrow();
+    } finally {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone: the assertion above says so.
+      }
+    }
+  });
+
   it('without a command the report says the cold figure is a first call', async () => {
     const server = await startOpenAIServer(suiteProgramme());
     const dir = mkdtempSync(join(tmpdir(), 'model-gate-cold-'));

@@ -2,16 +2,15 @@
 // model, quantization or flags are what gets measured. Each runs in its own process group; its
 // output is kept as a tail for the report; it is stopped with `server.stop` or SIGTERM, then
 // SIGKILL after the grace period, when the run ends, fails or is cancelled.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Target } from '../config/schema.js';
 import { displayUrl } from '../lib/url.js';
 import { waitUntilReady } from './readiness.js';
+import { groupAlive, OUTPUT_DRAIN_MS, runShellCommand, signalGroup, spawnInGroup } from './shell.js';
 
 /** Lines of the server's output kept for the report. */
 const LOG_TAIL_LINES = 40;
 const LOG_TAIL_CHARS = 8000;
-/** How long the output of an exited server may take to arrive before it is reported gone. */
-const OUTPUT_DRAIN_MS = 500;
 /** How long a stop command may run before the process group is signalled anyway. */
 const STOP_COMMAND_TIMEOUT_MS = 60_000;
 
@@ -26,25 +25,6 @@ class OutputTail {
     return this.text.split('\n').slice(-LOG_TAIL_LINES).join('\n').slice(-LOG_TAIL_CHARS).trim();
   }
 }
-
-/** Signals the process group a detached child leads (what its shell started, too). */
-export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, signal);
-  } catch {
-    // The group is gone already.
-  }
-}
-
-const groupAlive = (child: ChildProcess) => {
-  try {
-    if (child.pid === undefined) return false;
-    process.kill(-child.pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 export class ManagedServer {
   private readonly tail = new OutputTail();
@@ -79,7 +59,7 @@ export class ManagedServer {
 
   static start(target: Target & { server: NonNullable<Target['server']> }): ManagedServer {
     // detached: its own process group, so that stopping it reaches what the shell started (docker, a wrapper).
-    const child = spawn('sh', ['-c', target.server.start], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawnInGroup(target.server.start, ['ignore', 'pipe', 'pipe']);
     const server = new ManagedServer(target, child);
     running.add(server);
     return server;
@@ -138,7 +118,7 @@ export class ManagedServer {
   async stop(): Promise<void> {
     running.delete(this);
     const { server } = this.target;
-    if (server?.stop && this.exit === null) await runStopCommand(server.stop);
+    if (server?.stop && this.exit === null) await runShellCommand(server.stop, { timeoutMs: STOP_COMMAND_TIMEOUT_MS });
     if (this.exit === null || groupAlive(this.child)) {
       signalGroup(this.child, 'SIGTERM');
       const grace = server?.stopGraceMs ?? 10_000;
@@ -156,23 +136,6 @@ export class ManagedServer {
     }
     await this.exited;
   }
-}
-
-function runStopCommand(command: string): Promise<void> {
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], { stdio: 'ignore', detached: true });
-    const timer = setTimeout(() => {
-      signalGroup(child, 'SIGKILL');
-    }, STOP_COMMAND_TIMEOUT_MS);
-    child.once('error', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 const running = new Set<ManagedServer>();
