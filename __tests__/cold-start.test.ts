@@ -50,8 +50,10 @@ describe('cold-start command', () => {
     expect(stats.chatsSinceRestart).toBe(stats.chat);
     const coldStart = report.targets[0]!.coldStart!;
     expect(coldStart.method).toBe('reset-command');
+    // The wait is counted from the command's exit, which a loaded machine may see well after the
+    // restart began: how long it was is not fixed, only that it was waited for (above) and named.
     expect(coldStart.detail).toMatch(
-      /^the cold-start command ran and GET http:\/\/127\.0\.0\.1:\d+\/v1\/models answered after (0\.[7-9]|[1-9]\d*\.\d) s$/,
+      /^the cold-start command ran and GET http:\/\/127\.0\.0\.1:\d+\/v1\/models answered after \d+\.\d s$/,
     );
     expect(summary).toContain('Cold start: measured after the cold-start command');
   });
