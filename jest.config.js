@@ -6,6 +6,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   testTimeout: 60000,
+  globalSetup: '<rootDir>/__tests__/helpers/cli-build.ts',
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/__tests__/helpers/closing-line-reporter.cjs'],
 };

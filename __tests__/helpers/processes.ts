@@ -1,11 +1,8 @@
-// Runs the CLI (from source, through tsx) or the bundled action as a child process and collects
-// what it printed, bounded in time.
+// Runs the CLI (built from the sources at the start of the test run) or the bundled action as a
+// child process and collects what it printed, bounded in time.
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { CLI_BUILD } from './cli-build.js';
 import { REPO_ROOT } from './servers.js';
-
-const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 export interface ProcessResult {
   code: number | null;
@@ -46,7 +43,7 @@ export function runProcess(
   });
 }
 
-/** The CLI from source: node with tsx's loader, so tests exercise src/ without a build. */
+/** The CLI as src/ has it now: built from the sources when the test run starts (see cli-build.ts). */
 export function runCli(
   args: string[],
   options: {
@@ -63,7 +60,7 @@ export function runCli(
     ['run', 'baseline', 'merge', 'merge-baseline'].includes(args[0] ?? '') && !args.includes('--suite-size')
       ? [...args, '--suite-size', 'smoke']
       : args;
-  return runProcess(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, 'src', 'cli.ts'), ...sized], {
+  return runProcess(process.execPath, [CLI_BUILD, ...sized], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
     timeoutMs: options.timeoutMs,
