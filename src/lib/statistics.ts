@@ -116,27 +116,10 @@ export function binomialUpperTail(k: number, n: number, p: number): number {
 }
 
 /**
- * Holm's step-down procedure: which hypotheses are rejected with the family-wise error rate held
- * at alpha. For each p-value, in input order: its Holm threshold alpha / (m − rank) and whether it
- * is rejected (its p is under the threshold and every smaller p was rejected too).
- */
-export function holm(pValues: readonly number[], alpha: number): { threshold: number; rejected: boolean }[] {
-  const order = pValues.map((p, index) => ({ p, index })).sort((a, b) => a.p - b.p);
-  const result = pValues.map(() => ({ threshold: 0, rejected: false }));
-  let stillRejecting = true;
-  order.forEach(({ p, index }, rank) => {
-    const threshold = alpha / (pValues.length - rank);
-    result[index] = { threshold, rejected: stillRejecting && p <= threshold };
-    if (!(p <= threshold)) stillRejecting = false;
-  });
-  return result;
-}
-
-/**
  * Holm's procedure with weights (Holm 1979): hypotheses are taken in order of p / weight, and the
  * j-th is rejected if its p is at most alpha · its weight / the weight of those not yet rejected.
  * The family-wise error rate stays at most alpha; a lone hypothesis faces alpha · weight / total.
- * With equal weights it is `holm`.
+ * With equal weights it is Holm's step-down procedure, thresholds alpha / (m − rank).
  */
 // A hypothesis of weight 0 has no share of alpha: it comes last and is never rejected.
 const ratio = (entry: { p: number; weight: number }) => (entry.weight > 0 ? entry.p / entry.weight : Infinity);
