@@ -233,7 +233,8 @@ describeReal('a real llama.cpp llama-server', () => {
       expect.objectContaining({ metric: 'argumentMatchPct', status: 'regressed' }),
     );
     await degraded.stop();
-  });
+    // Four runs against a real model: about 30 s on an idle 2-core machine, past a minute on a busy one.
+  }, 240_000);
 
   it('answers cut off at max-tokens are truncation, not bad JSON, with advice that fits', async () => {
     const server = await startLlamaServer();
@@ -255,7 +256,7 @@ describeReal('a real llama.cpp llama-server', () => {
     expect(metric(cut.report, 'jsonValidRatePct')).toMatchObject({ value: null, n: 0 });
     expect(cut.report.targets[0]!.notableSamples.every((sample) => sample.problem === 'truncated')).toBe(true);
     await server.stop();
-  });
+  }, 180_000);
 
   it('tools the server drops (its template has no tool calls) are named as such, not as a response_format problem', async () => {
     const server = await startLlamaServer();
@@ -316,7 +317,7 @@ describeReal('a real llama.cpp llama-server', () => {
       }
       await restarted.stop();
     }
-  });
+  }, 180_000);
 
   it('images: sent and counted as prompt tokens with --mmproj; without it, one sentence after the first call', async () => {
     const dir = tempDir('model-gate-llama-');
@@ -419,5 +420,5 @@ describeReal('a real llama.cpp llama-server', () => {
     );
     expect(brokenRun.report.targets[0]!.serverLog).toContain('missing.gguf');
     expect(brokenRun.summary).toContain("The server's last output");
-  });
+  }, 180_000);
 });
