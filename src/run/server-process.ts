@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Target } from '../config/schema.js';
 import { displayUrl } from '../lib/url.js';
 import { waitUntilReady } from './readiness.js';
-import { groupAlive, OUTPUT_DRAIN_MS, runShellCommand, signalGroup, spawnInGroup } from './shell.js';
+import { ended, groupAlive, runShellCommand, signalGroup, spawnInGroup } from './shell.js';
 
 /** Lines of the server's output kept for the report. */
 const LOG_TAIL_LINES = 40;
@@ -37,23 +37,11 @@ export class ManagedServer {
   ) {
     child.stdout?.on('data', (chunk: Buffer) => this.tail.add(chunk));
     child.stderr?.on('data', (chunk: Buffer) => this.tail.add(chunk));
-    this.exited = new Promise((resolve) => {
-      child.once('error', (error) => {
-        this.exit = `its start command could not run (${error.message})`;
-        resolve();
-      });
-      child.once('exit', (code, signal) => {
-        const gone = () => {
-          this.exit ??= `its process exited (${signal ? `killed by ${signal}` : `exit code ${code}`})`;
-          resolve();
-        };
-        // Its last lines may still be in the pipes: wait for them a little, not for a grandchild holding them open.
-        const timer = setTimeout(gone, OUTPUT_DRAIN_MS);
-        child.once('close', () => {
-          clearTimeout(timer);
-          gone();
-        });
-      });
+    // Its last lines may still be in the pipes when it exits: `ended` waits for them a little.
+    this.exited = ended(child).then((ending) => {
+      this.exit ??= ending.startError
+        ? `its start command could not run (${ending.startError.message})`
+        : `its process exited (${ending.killedBy ? `killed by ${ending.killedBy}` : `exit code ${ending.code}`})`;
     });
   }
 

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 
 /** How long the output of an exited command may take to arrive: not for a background child holding the pipes open. */
-export const OUTPUT_DRAIN_MS = 500;
+const OUTPUT_DRAIN_MS = 500;
 
 /** Starts `sh -c command` as the leader of a new process group. */
 export const spawnInGroup = (command: string, stdio: StdioOptions): ChildProcess =>
@@ -29,6 +29,27 @@ export const groupAlive = (child: ChildProcess) => {
   }
 };
 
+/** How a command's shell ended: its exit code or signal, or why it could not start. */
+export type Ending = { code: number | null; killedBy: NodeJS.Signals | null; startError: null } | { startError: Error };
+
+/**
+ * Resolves once the shell has ended and its output has arrived: after its exit, the pipes are
+ * waited for at most OUTPUT_DRAIN_MS, never for a background child that holds them open.
+ */
+export function ended(child: ChildProcess): Promise<Ending> {
+  return new Promise((resolve) => {
+    child.once('error', (error) => resolve({ startError: error }));
+    child.once('exit', (code, killedBy) => {
+      const done = () => resolve({ code, killedBy, startError: null });
+      const drained = setTimeout(done, OUTPUT_DRAIN_MS);
+      child.once('close', () => {
+        clearTimeout(drained);
+        done();
+      });
+    });
+  });
+}
+
 export interface CommandOutcome {
   /** The shell's exit code, or null when a signal ended it or it never started. */
   code: number | null;
@@ -46,40 +67,33 @@ export interface CommandOutcome {
  * whole group is killed. What it leaves running in the background once its shell has exited (a
  * server it started) is left alone.
  */
-export function runShellCommand(
+export async function runShellCommand(
   command: string,
   options: { timeoutMs: number; signal?: AbortSignal; stderrChars?: number },
 ): Promise<CommandOutcome> {
   const keep = options.stderrChars ?? 0;
-  return new Promise((resolve) => {
-    const child = spawnInGroup(command, ['ignore', 'ignore', keep > 0 ? 'pipe' : 'ignore']);
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-keep)));
-    let timedOut = false;
-    const killGroup = () => signalGroup(child, 'SIGKILL');
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, options.timeoutMs);
-    options.signal?.addEventListener('abort', killGroup, { once: true });
-    const settle = (outcome: Omit<CommandOutcome, 'timedOut' | 'stderr'>) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', killGroup);
-      // A background process may still hold the pipe: let go of it, or this process could not exit.
-      child.stderr?.destroy();
-      child.unref();
-      resolve({ ...outcome, timedOut, stderr });
-    };
-    child.once('error', (error) => settle({ code: null, killedBy: null, startError: error }));
-    child.once('exit', (code, killedBy) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', killGroup);
-      const done = () => settle({ code, killedBy, startError: null });
-      const drained = setTimeout(done, OUTPUT_DRAIN_MS);
-      child.once('close', () => {
-        clearTimeout(drained);
-        done();
-      });
-    });
-  });
+  const child = spawnInGroup(command, ['ignore', 'ignore', keep > 0 ? 'pipe' : 'ignore']);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-keep)));
+  let timedOut = false;
+  const killGroup = () => signalGroup(child, 'SIGKILL');
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup();
+  }, options.timeoutMs);
+  options.signal?.addEventListener('abort', killGroup, { once: true });
+  // Once the shell has exited (or failed to start), neither the deadline nor a cancellation reaches its group.
+  const stopWatching = () => {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', killGroup);
+  };
+  child.once('exit', stopWatching);
+  const ending = await ended(child);
+  stopWatching();
+  // A background process may still hold the pipe: let go of it, or this process could not exit.
+  child.stderr?.destroy();
+  child.unref();
+  return ending.startError
+    ? { code: null, killedBy: null, timedOut, startError: ending.startError, stderr }
+    : { code: ending.code, killedBy: ending.killedBy, timedOut, startError: null, stderr };
 }
