@@ -229,9 +229,7 @@ async function runStages(request: RunRequest, startedAt: string, stages: Stages)
     };
   if (mergesShards(plan.gate.mode)) stages.plan = plan = { ...plan, gate: { ...plan.gate, confirmRuns: false } };
   request.onPlan?.(plan, suite, (1 + suite.scenarios.length * plan.settings.warmRuns) * plan.targets.length);
-  // A shard is gated with the others, once they are merged.
-  const gated = !plan.shard;
-  const baselines = gated ? await readTargetBaselines(plan, suite, request.trustedBaselines) : new Map();
+  const baselines = await readTargetBaselines(plan, suite, request.trustedBaselines);
 
   const sampleLog = openSampleLog(join(stages.reportDir, SAMPLES_FILE));
   const servers = new ServerPool();
@@ -256,7 +254,8 @@ async function runStages(request: RunRequest, startedAt: string, stages: Stages)
         scenarios: suite.scenarios.map((scenario) => scenario.id),
       };
     stages.comparisons = await runComparisons(plan, suite, run.targets, request.signal);
-    if (!run.cancelled && gated)
+    // A shard is gated with the others, once they are merged.
+    if (!run.cancelled && !plan.shard)
       stages.gate = await gateStage(measuring, run, baselines, startedAt, stages.shard?.count ?? 1);
   } finally {
     sampleLog.close();

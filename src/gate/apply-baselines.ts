@@ -223,7 +223,8 @@ export interface TargetBaseline {
 
 /**
  * Every target's baseline, read before any call: a damaged or unreadable file stops the run with
- * its error while the server's time is still unspent. Baseline mode reads none (it replaces them).
+ * its error while the server's time is still unspent. Baseline mode reads none (it replaces them),
+ * and neither does a shard (it is gated with the others, once they are merged).
  */
 export async function readTargetBaselines(
   plan: Plan,
@@ -231,7 +232,7 @@ export async function readTargetBaselines(
   trusted: TrustedBaselines | undefined,
 ): Promise<Map<string, TargetBaseline>> {
   const read = new Map<string, TargetBaseline>();
-  if (writesBaselines(plan.gate.mode)) return read;
+  if (writesBaselines(plan.gate.mode) || plan.shard) return read;
   for (const target of plan.targets) {
     const path = baselinePath(plan.gate.baselineDir, suite.id, target.name);
     read.set(target.name, { path, ...(await baselineFor(path, trusted)) });
