@@ -12,17 +12,16 @@ const EXPECTED_WORDS: Record<string, string> = {
   object: 'a mapping',
 };
 
-/** A field's path as the file spells it: "targets.0.model", or "(top level)". */
-export const issuePath = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(top level)';
+/** A field's path as the suite and baseline messages spell it: "runs.0.model", or "(top level)". */
+const issuePath = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(top level)';
 
 /** The field was left out: the parse saw no input there. */
-const isMissing = (issue: z.core.$ZodIssue) =>
+const isMissing = (issue: z.core.$ZodIssue): issue is z.core.$ZodIssueInvalidType =>
   issue.code === 'invalid_type' && issue.input === undefined && issue.message.startsWith('Invalid input');
 
 /** What is wrong at the issue's path, without the path. */
 export function issueProblem(issue: z.core.$ZodIssue): string {
-  if (isMissing(issue) && issue.code === 'invalid_type')
-    return `missing; add it, with ${EXPECTED_WORDS[issue.expected] ?? issue.expected}`;
+  if (isMissing(issue)) return `missing; add it, with ${EXPECTED_WORDS[issue.expected] ?? issue.expected}`;
   if (issue.code === 'unrecognized_keys')
     return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
   return issue.message;
