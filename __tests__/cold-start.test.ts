@@ -88,7 +88,7 @@ describe('cold-start command', () => {
     // A command that starts the server itself, in the background: the background process keeps
     // the command's stderr open, and the run must neither wait for it nor kill it.
     const pidFile = join(mkdtempSync(join(tmpdir(), 'model-gate-cold-')), 'background.pid');
-    const started = Date.now();
+    // Waiting for the background process would end at ready-timeout with a diagnosis, checked below.
     const { result, report } = await runWithColdStart({
       command: `sleep 120 & echo $! > ${pidFile}`,
       'ready-timeout': 20,
@@ -100,7 +100,6 @@ describe('cold-start command', () => {
         diagnosis: null,
       });
       expect(report.targets[0]!.coldStart?.method).toBe('reset-command');
-      expect(Date.now() - started).toBeLessThan(20_000);
       expect(() => process.kill(pid, 0)).not.toThrow();
     } finally {
       try {

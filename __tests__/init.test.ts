@@ -84,14 +84,14 @@ describe('model-gate init', () => {
       ['baseline', '--config', '.github/model-gate.yml', '--report-dir', 'report-baseline'],
       {
         cwd: dir,
-        timeoutMs: 180_000,
+        timeoutMs: 50_000,
       },
     );
     expect(baseline.code).toBe(0);
     expect(readReport(join(dir, 'report-baseline')).baselines[0]).toMatchObject({ status: 'written' });
     const gate = await runCli(['run', '--config', '.github/model-gate.yml', '--report-dir', 'report-gate'], {
       cwd: dir,
-      timeoutMs: 180_000,
+      timeoutMs: 50_000,
     });
     expect(readReport(join(dir, 'report-gate')).verdict).toBe('pass');
     expect(gate.code).toBe(0);

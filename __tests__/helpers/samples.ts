@@ -1,4 +1,4 @@
-// A warm, successful, timed sample with every field set; a test overrides the fields it is about.
+// A warm, successful, timed sample with every field set; a test or a bench overrides the fields it is about.
 import type { Sample } from '../../src/run/sample.js';
 
 export function sampleWith(fields: Partial<Sample>): Sample {
