@@ -120,7 +120,7 @@ describe('custom suites', () => {
       'a scenario without anomaly',
       (text: string) => text.replace('    anomaly: false\n', ''),
       (file: string) =>
-        `Suite file ${file}: scenarios.2.anomaly (scenario "clean-invoice"): expected true or false (must a good model flag something on this screen).`,
+        `Suite file ${file}: scenarios[2].anomaly (scenario "clean-invoice"): expected true or false (must a good model flag something on this screen).`,
     ],
     [
       'rendered images without a size',
@@ -135,7 +135,7 @@ describe('custom suites', () => {
           '    file: images/scanned-total-wrong.jpg',
           '    file: images/scanned-total-wrong.jpg\n    canvas: { shapes: [{ shape: circle, color: "#ff0000", x: 10, y: 10, size: 8 }] }',
         ),
-      (file: string) => `Suite file ${file}: scenarios.3: give at most one image source: form, slide, canvas or file.`,
+      (file: string) => `Suite file ${file}: scenarios[3]: give at most one image source: form, slide, canvas or file.`,
     ],
     [
       'a field left out',
@@ -194,7 +194,7 @@ describe('custom suites', () => {
       'id: x\nversion: 1\ntitle: t\ndescription: d\nprompt: p\noutput: { schema: {} }\nscorer: { kind: extraction }\nimage: { width: 640, height: 360 }\nscenarios:\n  - { id: a, category: c, slide: { title: Hello } }\n',
     );
     await expect(loadSuiteFile(extraction)).rejects.toThrow(
-      `Suite file ${extraction}: scenarios.0.expect (scenario "a"): an extraction scenario needs expect.text and expect.entities (and expect.relations where the image shows any).`,
+      `Suite file ${extraction}: scenarios[0].expect (scenario "a"): an extraction scenario needs expect.text and expect.entities (and expect.relations where the image shows any).`,
     );
   });
 });

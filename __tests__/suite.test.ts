@@ -241,7 +241,7 @@ describe('generated scenario families', () => {
     expect(() =>
       parseSuiteDefinition(text.replace('generator: patient-records', 'generator: patient-record'), 'my-suite.yml'),
     ).toThrow(
-      'Suite file my-suite.yml: families.0.generator: "patient-record" is not a scenario generator; expected one of architecture-slides, patient-records, shape-layouts, voice-requests.',
+      'Suite file my-suite.yml: families[0].generator: "patient-record" is not a scenario generator; expected one of architecture-slides, patient-records, shape-layouts, voice-requests.',
     );
     expect(() =>
       parseSuiteDefinition(
@@ -252,7 +252,7 @@ describe('generated scenario families', () => {
         'my-suite.yml',
       ),
     ).toThrow(
-      /families\.0\.generator: patient-records writes scenarios for the flagged-items scorer, and this suite's scorer is coordinates\./,
+      /families\[0\]\.generator: patient-records writes scenarios for the flagged-items scorer, and this suite's scorer is coordinates\./,
     );
   });
 });

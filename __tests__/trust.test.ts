@@ -125,7 +125,7 @@ describe('trusted baselines', () => {
     expect(report).toMatchObject({ verdict: 'error', error: { kind: 'baseline' } });
     expect(report.verdictReason).toMatch(
       new RegExp(
-        `^Baseline file ${BASELINE.replace(/[/.]/g, '\\$&')}: runs\\.0\\.metrics\\.warmLatencyMeanMs says [\\d.]+, but the run's own counts and samples give [\\d.]+\\. The file was edited by hand or damaged`,
+        `^Baseline file ${BASELINE.replace(/[/.]/g, '\\$&')}: runs\\[0\\]\\.metrics\\.warmLatencyMeanMs says [\\d.]+, but the run's own counts and samples give [\\d.]+\\. The file was edited by hand or damaged`,
       ),
     );
     // Counts beyond what a scenario ran are refused the same way.
@@ -133,7 +133,7 @@ describe('trusted baselines', () => {
     counts.runs[0]!.scenarios[0]!.detected = 1e9;
     writeFileSync(path, JSON.stringify(counts));
     const counted = await modelGate(dir, 'run', fast);
-    expect(counted.report.verdictReason).toMatch(/^Baseline file \S+: runs\.0\.scenarios\.0\.detected: /);
+    expect(counted.report.verdictReason).toMatch(/^Baseline file \S+: runs\[0\]\.scenarios\[0\]\.detected: /);
   });
 
   it('a baseline that holds no measurement never passes', async () => {

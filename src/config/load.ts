@@ -32,7 +32,7 @@ import {
   type Thresholds,
 } from './schema.js';
 import { DEFAULT_SUITE_SIZE, parseSuiteSize, SUITE_SIZE_EXPECTED, type SuiteSize } from '../suite-sizes.js';
-import { issueProblem } from '../lib/schema-issues.js';
+import { fieldPath, issueProblem } from '../lib/schema-issues.js';
 import { defined } from '../lib/defined.js';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -45,13 +45,6 @@ export type InputNamer = (name: string) => string;
 
 export const actionInputName: InputNamer = (name) => `input "${name}"`;
 export const cliFlagName: InputNamer = (name) => `--${name}`;
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
-    '',
-  );
-}
 
 /** The keys a config section accepts, for "unknown key" messages. */
 function allowedKeys(path: readonly PropertyKey[]): string {
@@ -128,7 +121,7 @@ export function loadConfigFile(path: string, options: { required: boolean }): Co
       .slice(0, 5)
       .map(
         (problem) =>
-          `${formatPath(problem.path) || '(top level)'}${problem.line ? ` (line ${problem.line})` : ''}: ${problem.text}`,
+          `${fieldPath(problem.path) || '(top level)'}${problem.line ? ` (line ${problem.line})` : ''}: ${problem.text}`,
       );
     const more = located.length > 5 ? ` (and ${located.length - 5} more)` : '';
     throw configError(

@@ -142,7 +142,7 @@ export function parseBaseline(text: string, source: string): Baseline {
     const mismatch = displayMismatch(run);
     if (mismatch)
       throw baselineError(
-        `Baseline file ${source}: runs.${index}.metrics.${mismatch.metric} says ${mismatch.shown}, but the run's own counts and samples give ${mismatch.recorded}. The file was edited by hand or damaged: restore it from git or ${refreshInSentence}.`,
+        `Baseline file ${source}: runs[${index}].metrics.${mismatch.metric} says ${mismatch.shown}, but the run's own counts and samples give ${mismatch.recorded}. The file was edited by hand or damaged: restore it from git or ${refreshInSentence}.`,
       );
   }
   return parsed.data;

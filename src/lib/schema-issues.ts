@@ -12,8 +12,15 @@ const EXPECTED_WORDS: Record<string, string> = {
   object: 'a mapping',
 };
 
-/** A field's path as the suite and baseline messages spell it: "runs.0.model", or "(top level)". */
-const issuePath = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(top level)';
+/** A field's path as every file message spells it: "targets[0].base-url", "" at the top level. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
+    '',
+  );
+}
+
+const issuePath = (path: readonly PropertyKey[]) => fieldPath(path) || '(top level)';
 
 /** The field was left out: the parse saw no input there. */
 const isMissing = (issue: z.core.$ZodIssue): issue is z.core.$ZodIssueInvalidType =>

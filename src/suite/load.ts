@@ -147,11 +147,11 @@ export function parseSuiteDefinition(text: string, file: string): SuiteFile {
     const generator = GENERATORS[family.generator];
     if (!generator)
       throw suiteError(
-        `Suite file ${file}: families.${index}.generator: "${family.generator}" is not a scenario generator; expected one of ${generatorIds().join(', ')}.`,
+        `Suite file ${file}: families[${index}].generator: "${family.generator}" is not a scenario generator; expected one of ${generatorIds().join(', ')}.`,
       );
     if (generator.scorer !== parsed.data.scorer.kind)
       throw suiteError(
-        `Suite file ${file}: families.${index}.generator: ${generator.id} writes scenarios for the ${generator.scorer} scorer, and this suite's scorer is ${parsed.data.scorer.kind}.`,
+        `Suite file ${file}: families[${index}].generator: ${generator.id} writes scenarios for the ${generator.scorer} scorer, and this suite's scorer is ${parsed.data.scorer.kind}.`,
       );
   });
   if (families.length > 0)
@@ -174,7 +174,7 @@ export function checkScenarios(definition: SuiteFile, file: string): void {
       );
     if (problem)
       throw suiteError(
-        `Suite file ${file}: scenarios.${index}.${problem.field} (scenario "${scenario.id}"): ${problem.message}.`,
+        `Suite file ${file}: scenarios[${index}].${problem.field} (scenario "${scenario.id}"): ${problem.message}.`,
       );
   });
 }
