@@ -124,6 +124,7 @@ function report(targets: TargetReport[]): Report {
         suspicious: false,
         detectable: 12.5,
         basis: null,
+        baselineRuns: null,
       },
       {
         target: entry.name,
@@ -141,6 +142,7 @@ function report(targets: TargetReport[]): Report {
         suspicious: false,
         detectable: 12.5,
         basis: null,
+        baselineRuns: null,
       },
     ]),
     error: null,

@@ -9,7 +9,7 @@ import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
 import { startOpenAIServer, stopAllServers, type TestServer } from './helpers/servers.js';
 import { readReport } from './helpers/runs.js';
-import { expectTablesAgree } from './helpers/tables.js';
+import { expectTablesAgree, expectTrendsAgree } from './helpers/tables.js';
 
 // The server's own latency dwarfs what a loaded machine adds to a call, so load cannot pass for a change.
 const LATENCY = { ttftMs: 80, perTokenMs: 2, jitterPct: 4 };
@@ -117,6 +117,9 @@ describe('baselines and the gate', () => {
       /\| Detection rate \| 100\.0 % \| 100\.0 % \| ±0 pts \| ✅ within noise \| none at this size \| 5\/5 scenarios \|/,
     );
     expect(summary).toContain('xychart-beta');
+    // The trends plot what the table compares: warm p50's points are typical calls, as its row's.
+    expect(expectTrendsAgree(report)).toBeGreaterThan(3);
+    expect(verdictOf(report, 'warmLatencyP50Ms').baselineRuns).toHaveLength(2);
     // Trend charts for the artifact: SVG, and PNG here where sharp is installed.
     const png = readFileSync(join(reportDirOf(report), 'charts', 'vlm-trends.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');

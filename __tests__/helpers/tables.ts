@@ -1,6 +1,8 @@
 // Reads the comparison table of a summary.md and checks that each row agrees with itself: its
-// Change follows from its own Baseline and Current columns, to the rounding they are shown with.
+// Change follows from its own Baseline and Current columns, to the rounding they are shown with;
+// and that the trend charts plot what those rows compare.
 import { expect } from '@jest/globals';
+import type { Report } from '../../src/report/report.js';
 
 const NUMBER = /([−+±-]?)([\d.]+)/;
 
@@ -56,5 +58,26 @@ export function expectTablesAgree(summary: string): number {
     }
     checked += 1;
   }
+  return checked;
+}
+
+/**
+ * Checks that each trend ends at the value its table row shows as Current and, where its baseline
+ * points are a latency level's typical calls, that they centre on the row's Baseline (every run
+ * measured every scenario); returns how many trends were checked.
+ */
+export function expectTrendsAgree(report: Report): number {
+  let checked = 0;
+  for (const target of report.targets)
+    for (const [metric, points] of Object.entries(target.trends)) {
+      const verdict = report.metricVerdicts.find((each) => each.target === target.name && each.metric === metric)!;
+      expect({ metric, now: points.at(-1) }).toEqual({ metric, now: verdict.current });
+      if (verdict.baselineRuns) {
+        const runs = points.slice(0, -1) as number[];
+        const centre = Math.exp(runs.reduce((sum, value) => sum + Math.log(value), 0) / runs.length);
+        expect({ metric, off: Math.abs(centre / verdict.baseline! - 1) < 0.005 }).toEqual({ metric, off: true });
+      }
+      checked += 1;
+    }
   return checked;
 }

@@ -317,19 +317,16 @@ function confirmer(
 function trendsOf(comparisons: readonly TargetComparison[], verdicts: readonly MetricVerdict[]): GateOutcome['trends'] {
   return Object.fromEntries(
     comparisons.map((comparison) => {
-      const gated = verdicts
-        .filter((verdict) => verdict.target === comparison.target && verdict.pValue !== null)
-        .map((verdict) => verdict.metric);
-      const history = [...comparison.runs].reverse();
-      return [
-        comparison.target,
-        Object.fromEntries(
-          gated.map((metric) => [
-            metric,
-            [...history.map((run) => run.metrics[metric] ?? null), comparison.current.metrics[metric].value],
-          ]),
-        ),
-      ];
+      const gated = verdicts.filter((verdict) => verdict.target === comparison.target && verdict.pValue !== null);
+      // Each point is the statistic the table's row compares: a latency level's typical call, else the metric.
+      const trend = (verdict: MetricVerdict) =>
+        verdict.baselineRuns
+          ? [...[...verdict.baselineRuns].reverse(), verdict.current]
+          : [
+              ...[...comparison.runs].reverse().map((run) => run.metrics[verdict.metric] ?? null),
+              comparison.current.metrics[verdict.metric].value,
+            ];
+      return [comparison.target, Object.fromEntries(gated.map((verdict) => [verdict.metric, trend(verdict)]))];
     }),
   );
 }

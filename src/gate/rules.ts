@@ -80,6 +80,11 @@ export const metricVerdictSchema = z.object({
   detectable: z.number().nullable().default(null),
   /** What the compared values count, where it is not the metric's own calls: "12/15 scenarios". */
   basis: z.string().nullable().default(null),
+  /**
+   * The compared statistic for each baseline run, newest first, where it is not the run's stored
+   * metric (a latency level: each run's typical call); the trend charts plot these. Null otherwise.
+   */
+  baselineRuns: z.array(z.number().nullable()).nullable().default(null),
 });
 export type MetricVerdict = z.infer<typeof metricVerdictSchema>;
 
@@ -155,6 +160,7 @@ function newVerdict(
     suspicious: false,
     detectable: null,
     basis: null,
+    baselineRuns: null,
   };
 }
 
@@ -472,9 +478,9 @@ function locationCandidate(
   const scenarioLevel = new Map(
     scenarioIds.map((id) => [id, mean(perRun.flatMap((levels) => levels.get(id) ?? []))] as const),
   );
-  const runLevels = perRun
-    .filter((levels) => levels.size >= 0.9 * scenarioIds.length)
-    .map((levels) => mean([...levels].map(([id, level]) => level - (scenarioLevel.get(id) ?? level))));
+  const runLevel = (levels: ReadonlyMap<string, number>) =>
+    mean([...levels].map(([id, level]) => level - (scenarioLevel.get(id) ?? level)));
+  const runLevels = perRun.filter((levels) => levels.size >= 0.9 * scenarioIds.length).map(runLevel);
   const observedDf = Math.max(0, runLevels.length - 1);
   const observedSquares =
     observedDf > 0 ? runLevels.reduce((sum, level) => sum + (level - mean(runLevels)) ** 2, 0) : 0;
@@ -490,6 +496,9 @@ function locationCandidate(
   // scenario's geometric mean; close to the p50), so that the change is their ratio.
   verdict.baseline = round(Math.exp(mean(baseLevels)));
   verdict.current = round(Math.exp(mean(baseLevels) + difference));
+  verdict.baselineRuns = perRun.map((levels) =>
+    levels.size === 0 ? null : round(Math.exp(mean(baseLevels) + runLevel(levels))),
+  );
   const z = difference / sd;
   const ratioPct = (Math.exp(difference) - 1) * 100;
   verdict.change = round(ratioPct, 1);

@@ -234,7 +234,10 @@ function targetSection(target: TargetReport, report: Report, detail: Detail): st
     (name) => (target.trends[name] ?? []).filter((value) => value !== null).length >= 2,
   );
   if (detail === 'full' && trendMetrics.length > 0) {
-    lines.push(`<details><summary>Trends: the baseline's runs, then this run</summary>`, '');
+    lines.push(
+      `<details><summary>Trends: the baseline's runs, then this run, each the value its row compares</summary>`,
+      '',
+    );
     for (const name of trendMetrics) lines.push(...trendChart(name, target.trends[name] ?? []), '');
     lines.push('</details>', '');
   }
