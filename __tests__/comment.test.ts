@@ -363,78 +363,85 @@ describe('publishing the comment', () => {
 });
 
 describe('junit.xml', () => {
-  it('has a test case per scenario and target, failures carrying the reason', async () => {
-    const { junitXml } = await import('../src/report/junit.js');
+  const outcome = (scenario: string, category: string, anomaly: boolean, detected: number, flagged: number) => ({
+    scenario,
+    category,
+    anomaly,
+    runs: 3,
+    detected,
+    flagged,
+    jsonValid: 3,
+    schemaValid: 3,
+    errors: 0,
+  });
+  /** A target whose detection regressed: diagnosis-empty turned, birth-date-aberrant failed in the baseline too. */
+  function regressedRun(): Report {
     const base = report([target('awq', 'ok')]);
     base.targets[0]!.measurement!.scenarios = [
-      {
-        scenario: 'birth-date-aberrant',
-        category: 'identity',
-        anomaly: true,
-        runs: 3,
-        detected: 1,
-        flagged: 1,
-        jsonValid: 3,
-        schemaValid: 3,
-        errors: 0,
-      },
-      {
-        scenario: 'clean-migraine',
-        category: 'clean',
-        anomaly: false,
-        runs: 3,
-        detected: 0,
-        flagged: 0,
-        jsonValid: 3,
-        schemaValid: 3,
-        errors: 0,
-      },
+      outcome('birth-date-aberrant', 'identity', true, 1, 1),
+      outcome('diagnosis-empty', 'identity', true, 0, 0),
+      outcome('clean-migraine', 'clean', false, 0, 0),
     ];
-    const xml = junitXml(base);
-    expect(xml).toContain('<testcase classname="model-gate.awq.identity" name="birth-date-aberrant">');
+    return base;
+  }
+  const junit = async (base: Report) => (await import('../src/report/junit.js')).junitXml(base);
+
+  it("fails on the run's findings: a regressed metric and the scenarios that turned with it", async () => {
+    const xml = await junit(regressedRun());
     expect(xml).toContain(
-      '<failure message="birth-date-aberrant: the planted anomaly was detected in 1 of 3 runs." type="anomaly"/>',
+      '<failure message="diagnosis-empty: the planted anomaly was detected in 0 of 3 runs; it passed in the baseline." type="anomaly"/>',
+    );
+    expect(xml).toContain('<testcase classname="model-gate.awq.gate" name="detectionRatePct">');
+    expect(xml).toContain(
+      '<failure message="detectionRatePct regressed: worse by more than the margin and significant" type="regression"/>',
+    );
+    // A scenario that failed in the baseline too is no evidence of this change: skipped, with why.
+    expect(xml).toMatch(
+      /<testcase classname="model-gate\.awq\.identity" name="birth-date-aberrant">\s*<skipped\/>\s*<system-out>\s*<!\[CDATA\[birth-date-aberrant: the planted anomaly was detected in 1 of 3 runs \(not a finding: it failed in the baseline too\)\.\]\]>/,
     );
     expect(xml).toMatch(/<testcase classname="model-gate\.awq\.clean" name="clean-migraine"\/>/);
-    expect(xml).toContain('<testcase classname="model-gate.awq.gate" name="detectionRatePct">');
-    expect(xml).toMatch(/<testsuite name="model-gate safety-checks · awq" tests="3" failures="2"/);
-  });
-});
-
-describe('trends', () => {
-  it('charts each gated metric over the baseline runs and this run, as a Mermaid xychart', async () => {
-    const { summaryMarkdown } = await import('../src/report/markdown.js');
-    const markdown = summaryMarkdown(report([target('awq', 'ok')]));
-    expect(markdown).toContain(
-      [
-        '```mermaid',
-        'xychart-beta',
-        '  title "Warm latency p50 (ms)"',
-        '  x-axis ["b-2", "b-1", "now"]',
-        '  y-axis "ms"',
-        '  line [780, 801, 790]',
-        '```',
-      ].join('\n'),
+    expect(xml).toMatch(/<testcase classname="model-gate\.awq\.gate" name="warmLatencyP50Ms"\/>/);
+    expect(xml).toMatch(
+      /<testsuite name="model-gate safety-checks · awq" tests="5" failures="2" errors="0" skipped="1"/,
     );
-    expect(markdown).toContain('  title "Detection rate (%)"');
   });
-});
 
-describe('the comment rendered to HTML', () => {
-  it('shows hostile model output only as code: no tag, link, image or mention comes through', async () => {
-    const { marked } = await import('marked');
-    const hostile =
-      '@org/team <img src=x onerror=alert(1)> [click me](https://evil.example/x) ![pixel](https://evil.example/p.png) <script>alert(2)</script>';
-    const html = await marked.parse(
-      commentBody(report([target('awq', hostile)]), { marker, runUrl: prContext.runUrl }),
-      { gfm: true },
+  it('stays green when nothing regressed: a scenario that turned within noise, an inconclusive metric, no baseline', async () => {
+    const quiet = regressedRun();
+    quiet.metricVerdicts[0]!.status = 'inconclusive';
+    quiet.metricVerdicts[0]!.reason = 'worse by more than the margin, not significant';
+    let xml = await junit(quiet);
+    expect(xml).toContain(
+      'diagnosis-empty: the planted anomaly was detected in 0 of 3 runs (not a finding: it passed in the baseline, but no metric regressed beyond noise).',
     );
-    expect(html).not.toMatch(/<img|<script|href="https:\/\/evil/);
-    // Every occurrence of the hostile text sits inside a <code> element, escaped.
-    const occurrences = html.split('onerror').length - 1;
-    const inCode = [...html.matchAll(/<code>([^<]*)<\/code>/g)].filter(([, text]) => text!.includes('onerror')).length;
-    expect(occurrences).toBeGreaterThan(0);
-    expect(inCode).toBe(occurrences);
-    expect(html).toContain('<a href="https://github.com/acme/clinic-bots/actions/runs/7">workflow run</a>');
+    expect(xml).toContain('detectionRatePct inconclusive: worse by more than the margin, not significant');
+    expect(xml).toMatch(/tests="5" failures="0" errors="0" skipped="3"/);
+
+    quiet.baselines = [];
+    quiet.metricVerdicts = [];
+    xml = await junit(quiet);
+    expect(xml).toContain('(not a finding: no baseline to compare with)');
+    expect(xml).toMatch(/tests="3" failures="0" errors="0" skipped="2"/);
+  });
+
+  it('fails on an absolute threshold not met', async () => {
+    const base = regressedRun();
+    base.thresholdChecks = [
+      {
+        target: 'awq',
+        threshold: 'min-detection-rate-pct',
+        metric: 'detectionRatePct',
+        bound: 'min',
+        limit: 90,
+        value: 66.7,
+        passed: false,
+        reason: 'detectionRatePct 66.7 is below min-detection-rate-pct 90',
+      },
+    ];
+    const xml = await junit(base);
+    expect(xml).toContain('<testcase classname="model-gate.awq.thresholds" name="min-detection-rate-pct">');
+    expect(xml).toContain(
+      '<failure message="detectionRatePct 66.7 is below min-detection-rate-pct 90" type="threshold"/>',
+    );
   });
 });

@@ -96,7 +96,9 @@ describe('dist/index.js as the runner runs it', () => {
     expect(summary).toContain('| Detection rate | 100.0 % | 10/10 |');
     expect(existsSync(join(workspace, 'model-gate-report', 'samples.jsonl'))).toBe(true);
     const junit = readFileSync(join(workspace, 'model-gate-report', 'junit.xml'), 'utf8');
-    expect(junit).toMatch(/<testsuite name="model-gate safety-checks · test-model" tests="9" failures="0"/);
+    // The nine scenarios and the min-detection-rate-pct threshold, all passed.
+    expect(junit).toMatch(/<testsuite name="model-gate safety-checks · test-model" tests="10" failures="0"/);
+    expect(junit).toContain('<testcase classname="model-gate.test-model.thresholds" name="min-detection-rate-pct"/>');
   });
 
   it('writes a baseline in the workspace, then gates against it', async () => {

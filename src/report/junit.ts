@@ -1,15 +1,31 @@
-// junit.xml for test-report tools: one test case per scenario and target, failing with the reason
-// when the scenario fails (missed anomaly, false alarm, failed calls, invalid JSON), and one
-// failing case for a target that could not be measured. Written with junit-report-builder.
+// junit.xml for test-report tools. Its failures are the run's findings, so that a reporter is red
+// exactly when the gate found something: a regressed metric, an absolute threshold not met, a
+// target that could not be measured, and, in a target where a metric regressed, each scenario that
+// passed in the baseline and fails now. A scenario that fails without being such evidence (it failed
+// in the baseline too, it turned within noise, or there is no baseline to compare with) is reported
+// as skipped with its reason, as pytest reports an expected failure; so is an inconclusive metric.
+// Written with junit-report-builder.
 import junitReportBuilderModule, { type Builder } from 'junit-report-builder';
-import { scenarioProblems } from '../measure/metrics.js';
+import { scenarioProblems, type ScenarioOutcome } from '../measure/metrics.js';
 import { xmlText } from '../lib/untrusted.js';
-import type { Report } from './report.js';
+import type { Report, TargetReport } from './report.js';
 
 // A CommonJS default export: Node's ESM loader hands over module.exports (the builder under
 // .default), the bundler hands over the builder itself; accept both.
 const junitReportBuilder = ((junitReportBuilderModule as unknown as { default?: Builder }).default ??
   junitReportBuilderModule) as unknown as Builder;
+
+/** Why a failing scenario is not a finding of this run, or null when it is one. */
+function notAFinding(outcome: ScenarioOutcome, target: TargetReport, report: Report): string | null {
+  const compared = report.baselines.some((use) => use.target === target.name && use.status === 'compared');
+  if (!compared) return 'no baseline to compare with';
+  const turned = target.flips.some((flip) => flip.scenario === outcome.scenario && flip.before && !flip.now);
+  if (!turned) return 'it failed in the baseline too';
+  const regressed = report.metricVerdicts.some(
+    (verdict) => verdict.target === target.name && verdict.status === 'regressed',
+  );
+  return regressed ? null : 'it passed in the baseline, but no metric regressed beyond noise';
+}
 
 export function junitXml(report: Report): string {
   const builder = junitReportBuilder.newBuilder();
@@ -29,17 +45,24 @@ export function junitXml(report: Report): string {
         .className(`model-gate.${target.name}.${outcome.category}`)
         .name(outcome.scenario);
       const problems = scenarioProblems(outcome);
-      if (problems.length > 0)
-        testCase.failure(`${outcome.scenario}: ${problems.join('; ')}.`, outcome.anomaly ? 'anomaly' : 'clean');
+      if (problems.length === 0) continue;
+      const text = `${outcome.scenario}: ${problems.join('; ')}`;
+      const excuse = notAFinding(outcome, target, report);
+      if (excuse) testCase.skipped().standardOutput(xmlText(`${text} (not a finding: ${excuse}).`));
+      else testCase.failure(xmlText(`${text}; it passed in the baseline.`), outcome.anomaly ? 'anomaly' : 'clean');
     }
-    for (const verdict of report.metricVerdicts.filter(
-      (entry) => entry.target === target.name && entry.status === 'regressed',
-    )) {
-      suite
-        .testCase()
-        .className(`model-gate.${target.name}.gate`)
-        .name(verdict.metric)
-        .failure(xmlText(`${verdict.metric} regressed: ${verdict.reason}`), 'regression');
+    for (const verdict of report.metricVerdicts) {
+      if (verdict.target !== target.name || verdict.status === 'not-gated') continue;
+      const testCase = suite.testCase().className(`model-gate.${target.name}.gate`).name(verdict.metric);
+      if (verdict.status === 'regressed')
+        testCase.failure(xmlText(`${verdict.metric} regressed: ${verdict.reason}`), 'regression');
+      else if (verdict.status === 'inconclusive')
+        testCase.skipped().standardOutput(xmlText(`${verdict.metric} inconclusive: ${verdict.reason}`));
+    }
+    for (const check of report.thresholdChecks) {
+      if (check.target !== target.name) continue;
+      const testCase = suite.testCase().className(`model-gate.${target.name}.thresholds`).name(check.threshold);
+      if (!check.passed) testCase.failure(xmlText(check.reason), 'threshold');
     }
   }
   return builder.build();
