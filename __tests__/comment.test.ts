@@ -417,11 +417,24 @@ describe('junit.xml', () => {
     expect(xml).toContain('detectionRatePct inconclusive: worse by more than the margin, not significant');
     expect(xml).toMatch(/tests="5" failures="0" errors="0" skipped="3"/);
 
-    quiet.baselines = [];
+    quiet.baselines[0]!.status = 'missing';
     quiet.metricVerdicts = [];
     xml = await junit(quiet);
     expect(xml).toContain('(not a finding: no baseline to compare with)');
     expect(xml).toMatch(/tests="3" failures="0" errors="0" skipped="2"/);
+  });
+
+  it('fails on a target cut short by an outage, whose scenarios are no evidence either way', async () => {
+    const cut = regressedRun();
+    cut.baselines = [];
+    cut.metricVerdicts = [];
+    cut.targets[0]!.outages = [{ startedAt: '', downMs: null, cause: 'connection refused', callsLost: 2 }];
+    const xml = await junit(cut);
+    expect(xml).toContain(
+      '<testcase classname="model-gate.awq" name="run">\n      <failure message="2 calls lost to a server outage, so nothing was gated on this target." type="run"/>',
+    );
+    expect(xml).toContain('(not a finding: this target was not compared with a baseline)');
+    expect(xml).toMatch(/tests="4" failures="1" errors="0" skipped="2"/);
   });
 
   it('fails on an absolute threshold not met', async () => {

@@ -1,13 +1,15 @@
 // junit.xml for test-report tools. Its failures are the run's findings, so that a reporter is red
 // exactly when the gate found something: a regressed metric, an absolute threshold not met, a
-// target that could not be measured, and, in a target where a metric regressed, each scenario that
-// passed in the baseline and fails now. A scenario that fails without being such evidence (it failed
-// in the baseline too, it turned within noise, or there is no baseline to compare with) is reported
-// as skipped with its reason, as pytest reports an expected failure; so is an inconclusive metric.
-// Written with junit-report-builder.
+// target that could not be measured or was cut short, and, in a target where a metric regressed,
+// each scenario that passed in the baseline and fails now. A scenario that fails without being such
+// evidence (it failed in the baseline too, it turned within noise, there is no baseline) is
+// reported as skipped with its reason, as pytest reports an expected failure; so is an
+// inconclusive metric. Written with junit-report-builder.
 import junitReportBuilderModule, { type Builder } from 'junit-report-builder';
 import { scenarioProblems, type ScenarioOutcome } from '../measure/metrics.js';
 import { xmlText } from '../lib/untrusted.js';
+import type { BaselineUse } from '../gate/apply-baselines.js';
+import { plural } from '../lib/words.js';
 import type { Report, TargetReport } from './report.js';
 
 // A CommonJS default export: Node's ESM loader hands over module.exports (the builder under
@@ -15,10 +17,25 @@ import type { Report, TargetReport } from './report.js';
 const junitReportBuilder = ((junitReportBuilderModule as unknown as { default?: Builder }).default ??
   junitReportBuilderModule) as unknown as Builder;
 
+/** What keeps a measured target from being gated: it stopped short, or lost calls to an outage. */
+function cutShort(target: TargetReport): string | null {
+  if (target.stopped) return target.stopped;
+  const lost = target.outages.reduce((sum, outage) => sum + outage.callsLost, 0);
+  return lost > 0 ? `${plural(lost, 'call')} lost to a server outage, so nothing was gated on this target.` : null;
+}
+
+const UNCOMPARED: Record<BaselineUse['status'] | 'none', string> = {
+  compared: '',
+  missing: 'no baseline to compare with',
+  incomparable: 'the baseline was measured otherwise, so nothing was compared',
+  written: 'this run wrote the baseline',
+  none: 'this target was not compared with a baseline',
+};
+
 /** Why a failing scenario is not a finding of this run, or null when it is one. */
 function notAFinding(outcome: ScenarioOutcome, target: TargetReport, report: Report): string | null {
-  const compared = report.baselines.some((use) => use.target === target.name && use.status === 'compared');
-  if (!compared) return 'no baseline to compare with';
+  const use = report.baselines.find((entry) => entry.target === target.name);
+  if (use?.status !== 'compared') return UNCOMPARED[use?.status ?? 'none'];
   const turned = target.flips.some((flip) => flip.scenario === outcome.scenario && flip.before && !flip.now);
   if (!turned) return 'it failed in the baseline too';
   const regressed = report.metricVerdicts.some(
@@ -39,6 +56,8 @@ export function junitXml(report: Report): string {
         .failure(xmlText(target.preflight.diagnosis ?? 'The target could not be measured.'), 'preflight');
       continue;
     }
+    const short = cutShort(target);
+    if (short) suite.testCase().className(`model-gate.${target.name}`).name('run').failure(xmlText(short), 'run');
     for (const outcome of target.measurement.scenarios) {
       const testCase = suite
         .testCase()
