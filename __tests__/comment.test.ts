@@ -406,16 +406,22 @@ describe('junit.xml', () => {
     );
   });
 
-  it('stays green when nothing regressed: a scenario that turned within noise, an inconclusive metric, no baseline', async () => {
+  it('fails nothing on a scenario that turned within noise, or beside a latency regression, an inconclusive metric, no baseline', async () => {
     const quiet = regressedRun();
     quiet.metricVerdicts[0]!.status = 'inconclusive';
     quiet.metricVerdicts[0]!.reason = 'worse by more than the margin, not significant';
     let xml = await junit(quiet);
     expect(xml).toContain(
-      'diagnosis-empty: the planted anomaly was detected in 0 of 3 runs (not a finding: it passed in the baseline, but no metric regressed beyond noise).',
+      'diagnosis-empty: the planted anomaly was detected in 0 of 3 runs (not a finding: it passed in the baseline, but no quality metric regressed beyond noise).',
     );
     expect(xml).toContain('detectionRatePct inconclusive: worse by more than the margin, not significant');
     expect(xml).toMatch(/tests="5" failures="0" errors="0" skipped="3"/);
+
+    // A latency regression fails its own case; it says nothing about which answers turned.
+    quiet.metricVerdicts[1]!.status = 'regressed';
+    xml = await junit(quiet);
+    expect(xml).toContain('but no quality metric regressed beyond noise');
+    expect(xml).toMatch(/tests="5" failures="1" errors="0" skipped="3"/);
 
     quiet.baselines[0]!.status = 'missing';
     quiet.metricVerdicts = [];

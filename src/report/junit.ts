@@ -1,11 +1,12 @@
 // junit.xml for test-report tools. Its failures are the run's findings, so that a reporter is red
 // exactly when the gate found something: a regressed metric, an absolute threshold not met, a
-// target that could not be measured or was cut short, and, in a target where a metric regressed,
-// each scenario that passed in the baseline and fails now. A scenario that fails without being such
-// evidence (it failed in the baseline too, it turned within noise, there is no baseline) is
-// reported as skipped with its reason, as pytest reports an expected failure; so is an
+// target that could not be measured or was cut short, and, in a target where a quality metric
+// regressed, each scenario that passed in the baseline and fails now. A scenario that fails without
+// being such evidence (it failed in the baseline too, it turned within noise, there is no baseline)
+// is reported as skipped with its reason, as pytest reports an expected failure; so is an
 // inconclusive metric. Written with junit-report-builder.
 import junitReportBuilderModule, { type Builder } from 'junit-report-builder';
+import { METRICS } from '../metric-catalog.js';
 import { scenarioProblems, type ScenarioOutcome } from '../measure/metrics.js';
 import { xmlText } from '../lib/untrusted.js';
 import type { BaselineUse } from '../gate/apply-baselines.js';
@@ -38,10 +39,14 @@ function notAFinding(outcome: ScenarioOutcome, target: TargetReport, report: Rep
   if (use?.status !== 'compared') return UNCOMPARED[use?.status ?? 'none'];
   const turned = target.flips.some((flip) => flip.scenario === outcome.scenario && flip.before && !flip.now);
   if (!turned) return 'it failed in the baseline too';
+  // Latency regressing says nothing about which answers turned: only a quality or error rate does.
   const regressed = report.metricVerdicts.some(
-    (verdict) => verdict.target === target.name && verdict.status === 'regressed',
+    (verdict) =>
+      verdict.target === target.name &&
+      verdict.status === 'regressed' &&
+      ['rate', 'score'].includes(METRICS[verdict.metric].gate.test),
   );
-  return regressed ? null : 'it passed in the baseline, but no metric regressed beyond noise';
+  return regressed ? null : 'it passed in the baseline, but no quality metric regressed beyond noise';
 }
 
 export function junitXml(report: Report): string {
