@@ -9,6 +9,7 @@ import { suiteProgramme } from '../test-servers/programmes.mjs';
 import { runCli } from './helpers/processes.js';
 import { startOpenAIServer, stopAllServers } from './helpers/servers.js';
 import { readReport } from './helpers/runs.js';
+import { waitUntilReady } from '../src/run/readiness.js';
 
 afterAll(stopAllServers);
 
@@ -73,6 +74,17 @@ describe('cold-start command', () => {
     expect(report.targets[0]!.preflight.diagnosis).toMatch(
       /^Target "vllm": after the cold-start command, GET http:\/\/127\.0\.0\.1:\d+\/v1\/models did not answer 200 within 1 s \(last: HTTP 503\)\. Raise cold-start\.ready-timeout if the server loads slowly, or set cold-start\.ready-url to its health check\.$/,
     );
+  });
+
+  it('probes the server once more when the command spent the whole wait, and names what it answered', async () => {
+    // On a loaded machine the restart command alone can take the second that ready-timeout 1 allows.
+    const server = await startOpenAIServer(suiteProgramme());
+    await fetch(`${server.url}/__control/restart?downMs=60000`, { method: 'POST' });
+    const waited = await waitUntilReady({ baseUrl: `${server.url}/v1`, apiKey: '' }, `${server.url}/v1/models`, {
+      deadline: Date.now() - 1,
+      signal: new AbortController().signal,
+    });
+    expect(waited).toMatchObject({ ready: false, last: 'HTTP 503' });
   });
 
   it('stops a command that hangs at ready-timeout', async () => {

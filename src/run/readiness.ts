@@ -7,6 +7,11 @@ import { shortMessage, socketErrorClass } from '../endpoint/diagnose.js';
 /** One readiness probe: a health check answers in well under this. */
 const READY_PROBE_TIMEOUT_MS = 5000;
 const READY_POLL_MS = 250;
+/**
+ * A wait's probe gets at least this, even when the deadline is (nearly) spent, as it is when a slow
+ * command used most of it: what the wait reports must be the server's state, not "no answer within 0.0 s".
+ */
+const MIN_PROBE_MS = 1000;
 
 export type ProbeResult =
   | { state: 'ready' }
@@ -29,7 +34,6 @@ export async function probeReady(
   signal: AbortSignal,
   timeoutMs = READY_PROBE_TIMEOUT_MS,
 ): Promise<ProbeResult> {
-  // A wait's last probe gets what is left of its deadline, which may be nothing.
   const probeMs = Math.max(1, timeoutMs);
   const deadline = AbortSignal.timeout(probeMs);
   try {
@@ -79,7 +83,7 @@ export async function waitUntilReady(
       target,
       url,
       options.signal,
-      Math.min(READY_PROBE_TIMEOUT_MS, options.deadline - Date.now()),
+      Math.min(READY_PROBE_TIMEOUT_MS, Math.max(MIN_PROBE_MS, options.deadline - Date.now())),
     );
     if (probe.state === 'ready') return { ready: true, waitedMs: performance.now() - started };
     last = probe.detail;
