@@ -8,7 +8,7 @@ export default {
   testTimeout: 60000,
   globalSetup: '<rootDir>/__tests__/helpers/cli-build.ts',
   // Three on two cores: much of a test's time is spent waiting on a server's simulated latency or
-  // on a timeout, and a third worker runs in those waits (a busy 2-core run took 8.4 min, 10 with two).
+  // on a timeout, and a third worker runs in those waits.
   maxWorkers: 3,
   reporters: ['default', '<rootDir>/__tests__/helpers/closing-line-reporter.cjs'],
 };

@@ -374,14 +374,19 @@ describe('junit.xml', () => {
     schemaValid: 3,
     errors: 0,
   });
-  /** A target whose detection regressed: diagnosis-empty turned, birth-date-aberrant failed in the baseline too. */
+  /**
+   * A target whose detection regressed: diagnosis-empty turned, birth-date-aberrant failed in the
+   * baseline too, and clean-flagged turned but is a clean screen, which detection does not count.
+   */
   function regressedRun(): Report {
     const base = report([target('awq', 'ok')]);
     base.targets[0]!.measurement!.scenarios = [
       outcome('birth-date-aberrant', 'identity', true, 1, 1),
       outcome('diagnosis-empty', 'identity', true, 0, 0),
       outcome('clean-migraine', 'clean', false, 0, 0),
+      outcome('clean-flagged', 'clean', false, 0, 3),
     ];
+    base.targets[0]!.flips.push({ scenario: 'clean-flagged', before: true, now: false });
     return base;
   }
   const junit = async (base: Report) => (await import('../src/report/junit.js')).junitXml(base);
@@ -400,9 +405,13 @@ describe('junit.xml', () => {
       /<testcase classname="model-gate\.awq\.identity" name="birth-date-aberrant">\s*<skipped\/>\s*<system-out>\s*<!\[CDATA\[birth-date-aberrant: the planted anomaly was detected in 1 of 3 runs \(not a finding: it failed in the baseline too\)\.\]\]>/,
     );
     expect(xml).toMatch(/<testcase classname="model-gate\.awq\.clean" name="clean-migraine"\/>/);
+    // A clean screen that turned is no evidence of a drop in detection, which counts anomaly screens.
+    expect(xml).toContain(
+      'clean-flagged: the clean screen was flagged in 3 of 3 answers (not a finding: it passed in the baseline, but no quality metric it counts toward regressed beyond noise).',
+    );
     expect(xml).toMatch(/<testcase classname="model-gate\.awq\.gate" name="warmLatencyP50Ms"\/>/);
     expect(xml).toMatch(
-      /<testsuite name="model-gate safety-checks · awq" tests="5" failures="2" errors="0" skipped="1"/,
+      /<testsuite name="model-gate safety-checks · awq" tests="6" failures="2" errors="0" skipped="2"/,
     );
   });
 
@@ -412,22 +421,22 @@ describe('junit.xml', () => {
     quiet.metricVerdicts[0]!.reason = 'worse by more than the margin, not significant';
     let xml = await junit(quiet);
     expect(xml).toContain(
-      'diagnosis-empty: the planted anomaly was detected in 0 of 3 runs (not a finding: it passed in the baseline, but no quality metric regressed beyond noise).',
+      'diagnosis-empty: the planted anomaly was detected in 0 of 3 runs (not a finding: it passed in the baseline, but no quality metric it counts toward regressed beyond noise).',
     );
     expect(xml).toContain('detectionRatePct inconclusive: worse by more than the margin, not significant');
-    expect(xml).toMatch(/tests="5" failures="0" errors="0" skipped="3"/);
+    expect(xml).toMatch(/tests="6" failures="0" errors="0" skipped="4"/);
 
     // A latency regression fails its own case; it says nothing about which answers turned.
     quiet.metricVerdicts[1]!.status = 'regressed';
     xml = await junit(quiet);
-    expect(xml).toContain('but no quality metric regressed beyond noise');
-    expect(xml).toMatch(/tests="5" failures="1" errors="0" skipped="3"/);
+    expect(xml).toContain('but no quality metric it counts toward regressed beyond noise');
+    expect(xml).toMatch(/tests="6" failures="1" errors="0" skipped="4"/);
 
     quiet.baselines[0]!.status = 'missing';
     quiet.metricVerdicts = [];
     xml = await junit(quiet);
     expect(xml).toContain('(not a finding: no baseline to compare with)');
-    expect(xml).toMatch(/tests="3" failures="0" errors="0" skipped="2"/);
+    expect(xml).toMatch(/tests="4" failures="0" errors="0" skipped="3"/);
   });
 
   it('fails on a target cut short by an outage, whose scenarios are no evidence either way', async () => {
@@ -440,7 +449,7 @@ describe('junit.xml', () => {
       '<testcase classname="model-gate.awq" name="run">\n      <failure message="2 calls lost to a server outage, so nothing was gated on this target." type="run"/>',
     );
     expect(xml).toContain('(not a finding: this target was not compared with a baseline)');
-    expect(xml).toMatch(/tests="4" failures="1" errors="0" skipped="2"/);
+    expect(xml).toMatch(/tests="5" failures="1" errors="0" skipped="3"/);
   });
 
   it('fails on an absolute threshold not met', async () => {
@@ -462,5 +471,43 @@ describe('junit.xml', () => {
     expect(xml).toContain(
       '<failure message="detectionRatePct 66.7 is below min-detection-rate-pct 90" type="threshold"/>',
     );
+  });
+});
+
+describe('trends', () => {
+  it('charts each gated metric over the baseline runs and this run, as a Mermaid xychart', async () => {
+    const { summaryMarkdown } = await import('../src/report/markdown.js');
+    const markdown = summaryMarkdown(report([target('awq', 'ok')]));
+    expect(markdown).toContain(
+      [
+        '```mermaid',
+        'xychart-beta',
+        '  title "Warm latency p50 (ms)"',
+        '  x-axis ["b-2", "b-1", "now"]',
+        '  y-axis "ms"',
+        '  line [780, 801, 790]',
+        '```',
+      ].join('\n'),
+    );
+    expect(markdown).toContain('  title "Detection rate (%)"');
+  });
+});
+
+describe('the comment rendered to HTML', () => {
+  it('shows hostile model output only as code: no tag, link, image or mention comes through', async () => {
+    const { marked } = await import('marked');
+    const hostile =
+      '@org/team <img src=x onerror=alert(1)> [click me](https://evil.example/x) ![pixel](https://evil.example/p.png) <script>alert(2)</script>';
+    const html = await marked.parse(
+      commentBody(report([target('awq', hostile)]), { marker, runUrl: prContext.runUrl }),
+      { gfm: true },
+    );
+    expect(html).not.toMatch(/<img|<script|href="https:\/\/evil/);
+    // Every occurrence of the hostile text sits inside a <code> element, escaped.
+    const occurrences = html.split('onerror').length - 1;
+    const inCode = [...html.matchAll(/<code>([^<]*)<\/code>/g)].filter(([, text]) => text!.includes('onerror')).length;
+    expect(occurrences).toBeGreaterThan(0);
+    expect(inCode).toBe(occurrences);
+    expect(html).toContain('<a href="https://github.com/acme/clinic-bots/actions/runs/7">workflow run</a>');
   });
 });

@@ -13,7 +13,7 @@ import { REPO_ROOT, startGithubServer, startOpenAIServer, stopAllServers, type T
 import { readReport, tempDir } from './helpers/runs.js';
 
 const LATENCY = { ttftMs: 12, perTokenMs: 0.25, jitterPct: 4 };
-const SLOW = { ttftMs: 60, perTokenMs: 1.25, jitterPct: 4 };
+const SLOW = { ttftMs: 120, perTokenMs: 2.5, jitterPct: 4 };
 // Three repeats of the nine smoke scenarios: enough latency samples, few calls to the slow server.
 const REPEATS = ['--warm-runs', '3'];
 let fast: TestServer;
@@ -62,7 +62,7 @@ interface BaselineJson {
 const readBaselineJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as BaselineJson;
 
 describe('trusted baselines', () => {
-  it('a change that rewrites its own baseline for a 5× slower model is compared with the trusted revision', async () => {
+  it('a change that rewrites its own baseline for a 10× slower model is compared with the trusted revision', async () => {
     const repo = tempDir('model-gate-trust-repo-');
     git(repo, 'init', '-q', '-b', 'main');
     expect((await modelGate(repo, 'baseline', fast)).result.code).toBe(0);
@@ -91,14 +91,14 @@ describe('trusted baselines', () => {
     expect(report.verdictReason).toContain(
       `The run's own baseline ${BASELINE} differs from revision main's, and no reviewer has accepted the change, so the run was compared with revision main's. To accept it, run without baseline-ref, which compares with the working tree's baselines.`,
     );
-    // The two baselines side by side: the base's latency and the change's five times more.
+    // The two baselines side by side: the base's latency and the change's ten times more.
     expect(summary).toContain('🔒 **This pull request changes its baseline, and no reviewer has accepted the change**');
     const row = summary.split('\n').find((line) => line.startsWith('| Warm latency p50 | '))!;
     const [base, proposed] = row
       .split('|')
       .slice(2, 4)
       .map((cell) => Number.parseFloat(cell));
-    expect(proposed! / base!).toBeGreaterThan(2.5);
+    expect(proposed! / base!).toBeGreaterThan(5);
 
     // A revision without the file: the trusted side has no baseline, whatever the working tree holds.
     git(repo, 'checkout', '-q', '--orphan', 'empty');

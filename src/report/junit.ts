@@ -1,15 +1,16 @@
 // junit.xml for test-report tools. Its failures are the run's findings, so that a reporter is red
 // exactly when the gate found something: a regressed metric, an absolute threshold not met, a
-// target that could not be measured or was cut short, and, in a target where a quality metric
-// regressed, each scenario that passed in the baseline and fails now. A scenario that fails without
-// being such evidence (it failed in the baseline too, it turned within noise, there is no baseline)
-// is reported as skipped with its reason, as pytest reports an expected failure; so is an
-// inconclusive metric. Written with junit-report-builder.
+// target that could not be measured or was cut short, and each scenario that passed in the
+// baseline, fails now and counts toward a quality or error rate that regressed. A scenario that
+// fails without being such evidence (it failed in the baseline too, it turned within noise, there
+// is no baseline) is reported as skipped with its reason, as pytest reports an expected failure;
+// so is an inconclusive metric. Written with junit-report-builder.
 import junitReportBuilderModule, { type Builder } from 'junit-report-builder';
 import { METRICS } from '../metric-catalog.js';
 import { scenarioProblems, type ScenarioOutcome } from '../measure/metrics.js';
 import { xmlText } from '../lib/untrusted.js';
 import type { BaselineUse } from '../gate/apply-baselines.js';
+import { scenariosOfMetric } from '../gate/rules.js';
 import { plural } from '../lib/words.js';
 import type { Report, TargetReport } from './report.js';
 
@@ -39,14 +40,17 @@ function notAFinding(outcome: ScenarioOutcome, target: TargetReport, report: Rep
   if (use?.status !== 'compared') return UNCOMPARED[use?.status ?? 'none'];
   const turned = target.flips.some((flip) => flip.scenario === outcome.scenario && flip.before && !flip.now);
   if (!turned) return 'it failed in the baseline too';
-  // Latency regressing says nothing about which answers turned: only a quality or error rate does.
+  // Evidence of a regressed quality or error rate that counts this scenario (detection counts anomaly
+  // screens only); latency regressing says nothing about which answers turned.
+  const scenario = [{ id: outcome.scenario, anomaly: outcome.anomaly }];
   const regressed = report.metricVerdicts.some(
     (verdict) =>
       verdict.target === target.name &&
       verdict.status === 'regressed' &&
-      ['rate', 'score'].includes(METRICS[verdict.metric].gate.test),
+      ['rate', 'score'].includes(METRICS[verdict.metric].gate.test) &&
+      scenariosOfMetric(verdict.metric, scenario).length > 0,
   );
-  return regressed ? null : 'it passed in the baseline, but no quality metric regressed beyond noise';
+  return regressed ? null : 'it passed in the baseline, but no quality metric it counts toward regressed beyond noise';
 }
 
 export function junitXml(report: Report): string {
